@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` and `make test`. Everything else is helpers.
+.PHONY: run test test-fast install system-deps demo serve check bench clean
+
+PORT ?= 8866
+BIN := .venv/bin
+
+run: install
+	$(BIN)/workbench demo
+	$(BIN)/workbench serve --port $(PORT)
+
+test: install system-deps
+	$(BIN)/workbench content check content
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: install
+	$(BIN)/python -m pytest -n 2 -m "not slow and not e2e and not postgres"
+
+install:
+	@scripts/bootstrap.sh
+
+system-deps:
+	@scripts/system-deps.sh
+
+check: install
+	$(BIN)/workbench content check content
+	$(BIN)/ruff check workbench tests
+
+clean:
+	rm -rf .workbench reports/_build .pytest_cache

@@ -1,0 +1,22 @@
+"""(Re)write the thin Voilà entry-point notebooks in notebooks/apps/ without outputs."""
+
+from pathlib import Path
+
+import nbformat as nbf
+
+APPS = {
+    "leader": ("Leader app", "from workbench.apps.leader import leader_app\n\nleader_app(token)"),
+    "cohort": ("Cohort app", "from workbench.apps.cohort import cohort_app\n\ncohort_app(token)"),
+}
+
+for name, (title, call) in APPS.items():
+    nb = nbf.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbf.v4.new_code_cell("# The signed link's token; Voilà passes it in the query string.\ntoken = None")
+    params.metadata["tags"] = ["parameters"]
+    app = nbf.v4.new_code_cell(call)
+    app.metadata["tags"] = ["nbval-ignore-output"]
+    nb.cells = [nbf.v4.new_markdown_cell(f"# {title}\nServed by `workbench serve`; open it through a link from `workbench link`."), params, app]
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "apps" / f"{name}.ipynb"
+    nbf.write(nb, path)
+    print("wrote", path)

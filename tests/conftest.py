@@ -1,0 +1,139 @@
+"""Fixtures shared by the whole suite: the shipped library, databases, a demo organization."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AS_OF = date(2026, 11, 27)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def library():
+    from workbench.content import Library
+
+    return Library.load(REPO / "content")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'wb.db'}"
+
+
+# ------------------------------------------------------------------ PostgreSQL
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL server on 127.0.0.1, started for this test session.
+
+    ``make test`` installs Debian's postgresql package first. As root, the server runs as the
+    ``postgres`` user (initdb refuses root). Yields a URL template with ``{db}``.
+    """
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: run scripts/system-deps.sh (make test does)")
+        pytest.skip("PostgreSQL is not installed (make test installs it)")
+    root = Path(tempfile.mkdtemp(prefix="wb-pg-"))
+    port = free_port()
+    as_root = os.geteuid() == 0
+    pre = ["runuser", "-u", "postgres", "--"] if as_root else []
+    if as_root:
+        shutil.chown(root, "postgres", "postgres")
+    data, log = root / "data", root / "log"
+    subprocess.run(pre + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "wb"],
+                   check=True, capture_output=True)
+    subprocess.run(pre + [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
+                          f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://wb@127.0.0.1:{port}/{{db}}"
+    finally:
+        subprocess.run(pre + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_db_counter = iter(range(10_000))
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    import sqlalchemy as sa
+
+    name = f"t{os.getpid()}_{next(_db_counter)}"
+    admin = sa.create_engine(postgres_server.format(db="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return postgres_server.format(db=name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """Each store test runs on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'wb.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def engine(db_url):
+    from workbench.store import connect
+
+    eng = connect(db_url)
+    yield eng
+    eng.dispose()
+
+
+# --------------------------------------------------------------------- demo
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory, library) -> str:
+    """A demo organization built once per session (SQLite file); returns its URL."""
+    from workbench.demo import build_demo
+    from workbench.store import connect
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    eng = connect(url)
+    build_demo(eng, library, seed=7, as_of=AS_OF)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_db):
+    from workbench.store import make_engine
+
+    eng = make_engine(demo_db)
+    yield eng
+    eng.dispose()
+
+
+def wait_for_port(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")

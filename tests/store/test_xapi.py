@@ -1,0 +1,135 @@
+"""xAPI statements: export/import round trip, and all-or-nothing rejection of bad batches."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from workbench.store import connect, transaction
+from workbench.store import models as m
+from workbench.store.xapi import (
+    StatementError,
+    duration_seconds,
+    export_statements,
+    import_statements,
+    make_statement,
+    record,
+)
+
+T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+
+
+def _seed(engine, leaders=("L1", "L2")):
+    with transaction(engine) as s:
+        s.add(m.Organization(id="o", name="O"))
+        s.flush()
+        for lid in leaders:
+            s.add(m.Leader(id=lid, organization_id="o", name=lid, role_level="experienced"))
+
+
+def _statements():
+    return [
+        make_statement("L1", "launched", "module", "feedback-sbi", T0, title="SBI", competency="feedback"),
+        make_statement("L1", "completed", "module", "feedback-sbi", T0 + timedelta(minutes=17), duration=1020.5,
+                       completion=True, competency="feedback"),
+        make_statement("L2", "passed", "knowledge-check", "feedback-sbi", T0 + timedelta(hours=1), score=0.75,
+                       success=True),
+    ]
+
+
+def test_round_trip_between_two_stores(engine, tmp_path):
+    _seed(engine)
+    for st in _statements():
+        record(engine, st)
+    exported = export_statements(engine)
+    assert len(exported) == 3 and exported[0]["verb"]["id"].endswith("/launched")
+    other = connect(f"sqlite:///{tmp_path / 'other.db'}")
+    _seed(other)
+    assert import_statements(other, json.loads(json.dumps(exported))) == 3
+    assert export_statements(other) == exported
+    with transaction(other) as s:
+        row = s.scalars(sa.select(m.ActivityEvent).where(m.ActivityEvent.verb == "completed")).one()
+        assert (row.object_type, row.object_id, row.competency) == ("module", "feedback-sbi", "feedback")
+        assert row.duration_seconds == pytest.approx(1020.5)
+    assert [e["actor"]["account"]["name"] for e in export_statements(other, leader_ids=["L2"])] == ["L2"]
+
+
+def _bad(mutate):
+    batch = [s.to_json() for s in _statements()]
+    mutate(batch)
+    return batch
+
+
+BAD = {
+    "not an IRI": (lambda b: b[1]["verb"].update(id="completed"), 1, "verb.id"),
+    "two identifiers": (lambda b: b[0]["actor"].update(mbox="mailto:a@b.example"), 0, "actor"),
+    "no identifier": (lambda b: b[2]["actor"].pop("account"), 2, "actor"),
+    "naive timestamp": (lambda b: b[1].update(timestamp="2026-10-05T09:00:00"), 1, "timestamp"),
+    "bad duration": (lambda b: b[1]["result"].update(duration="17 minutes"), 1, "duration"),
+    "scaled score out of range": (lambda b: b[2]["result"]["score"].update(scaled=1.5), 2, "scaled"),
+    "bad uuid": (lambda b: b[0].update(id="not-a-uuid"), 0, "id"),
+    "missing object": (lambda b: b[0].pop("object"), 0, "object"),
+    "duplicate id in batch": (lambda b: b[2].update(id=b[0]["id"]), 2, "duplicate"),
+    "unknown leader": (lambda b: b[2]["actor"]["account"].update(name="L404"), 2, "unknown leader"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_bad_statement_refuses_the_whole_batch(engine, case):
+    _seed(engine)
+    mutate, index, words = BAD[case]
+    with pytest.raises(StatementError) as err:
+        import_statements(engine, _bad(mutate))
+    assert err.value.index == index and words in str(err.value)
+    with transaction(engine) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(m.ActivityEvent)) == 0
+
+
+def test_already_stored_statement_is_refused(engine):
+    _seed(engine)
+    batch = [s.to_json() for s in _statements()]
+    import_statements(engine, batch[:1])
+    with pytest.raises(StatementError, match="already stored"):
+        import_statements(engine, copy.deepcopy(batch))
+    assert len(export_statements(engine)) == 1
+
+
+def test_batch_must_be_a_list(engine):
+    with pytest.raises(StatementError, match="JSON array"):
+        import_statements(engine, {"actor": {}})
+
+
+@pytest.mark.parametrize("iso,seconds", [("PT30S", 30), ("PT1H2M3.5S", 3723.5), ("P1DT1M", 86460), ("PT0.25S", 0.25)])
+def test_durations(iso, seconds):
+    assert duration_seconds(iso) == pytest.approx(seconds)
+
+
+def test_cli_export_and_import(tmp_path):
+    src, dst = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    for url in (src, dst):
+        _seed(connect(url))
+    e = connect(src)
+    for st in _statements():
+        record(e, st)
+    out = tmp_path / "x.json"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "workbench.cli", *a], capture_output=True, text=True)  # noqa: E731
+    assert run("xapi", "export", "--db", src, "--out", str(out)).returncode == 0
+    assert len(json.loads(out.read_text())) == 3
+    ok = run("xapi", "import", str(out), "--db", dst)
+    assert ok.returncode == 0 and "imported 3" in ok.stdout
+    bad = json.loads(out.read_text())
+    bad[1]["timestamp"] = "yesterday"
+    for i in bad:
+        i["id"] = str(uuid.uuid4())
+    out.write_text(json.dumps(bad))
+    res = run("xapi", "import", str(out), "--db", dst)
+    assert res.returncode == 1 and res.stderr.startswith("error: statement 1: timestamp")
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert len(export_statements(connect(dst))) == 3

@@ -1,0 +1,1 @@
+"""ipywidgets components and the leader/cohort app assembly for Voilà."""

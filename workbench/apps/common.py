@@ -1,0 +1,55 @@
+"""Shared pieces of the Voilà apps: identity from the page's link, the store, page chrome."""
+
+from __future__ import annotations
+
+import html
+import os
+from urllib.parse import parse_qs
+
+import ipywidgets as w
+
+from ..identity import Identity, InvalidLink, verify_token
+
+STYLE = """
+<style>
+.wb-page {max-width: 980px; margin: 0 auto; font-family: system-ui, sans-serif;}
+.wb-card {border: 1px solid #e3e6ea; border-radius: 8px; padding: 10px 16px; margin: 6px 0;}
+.wb-muted {color: #5f6b7a;}
+.wb-error {border-left: 4px solid #b3261e; background: #fbeaea; padding: 12px 16px;}
+</style>
+"""
+
+
+def query_token() -> str | None:
+    """The ``token`` query parameter of the Voilà page, if any."""
+    qs = ""
+    try:  # preheated kernels do not see QUERY_STRING; Voilà offers a helper for that case
+        from voila.utils import get_query_string
+
+        qs = get_query_string() or ""
+    except Exception:  # noqa: BLE001 - outside Voilà there is no query string at all
+        qs = ""
+    qs = qs or os.environ.get("QUERY_STRING", "")
+    values = parse_qs(qs).get("token")
+    return values[0] if values else None
+
+
+def identify(token: str | None, kind: str) -> Identity:
+    ident = verify_token(token if token is not None else query_token())
+    if ident.kind != kind:
+        raise InvalidLink(f"this link is not for the {kind} app")
+    return ident
+
+
+def error_page(message: str) -> w.Widget:
+    box = w.HTML(f"{STYLE}<div class='wb-page'><div class='wb-error'><b>Cannot open this page.</b> "
+                 f"{html.escape(message)}</div></div>")
+    box.add_class("wb-error-page")
+    return box
+
+
+def engine():
+    """The store, without running migrations (page loads stay fast; ``workbench serve`` migrates)."""
+    from ..store.db import make_engine
+
+    return make_engine()

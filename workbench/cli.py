@@ -1,0 +1,263 @@
+"""The ``workbench`` command line.
+
+Every command exits 0 on success and 1 with a one-line ``error: ...`` on bad input, never
+with a traceback. Heavy imports (pandas, the store, PyMC) happen inside the commands so
+``workbench --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="Leadership Workbench: assessment, learning plans, practice and analytics.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+content_app = typer.Typer(help="Check the authored content library.", no_args_is_help=True)
+xapi_app = typer.Typer(help="Export and import activity as xAPI statements.", no_args_is_help=True)
+app.add_typer(content_app, name="content")
+app.add_typer(xapi_app, name="xapi")
+
+REPO = Path(__file__).resolve().parents[1]
+APPS_DIR = REPO / "notebooks" / "apps"
+DEFAULT_PORT = 8866
+
+DbOption = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL (default: $WORKBENCH_DB or .workbench/workbench.db).")]
+ContentOption = Annotated[Optional[Path], typer.Option("--content", help="Content folder (default: ./content).")]
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 1."""
+
+
+def fail(message: str) -> None:
+    raise CliError(message)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except (CliError, typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # every other failure becomes one readable line
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            msg = f"database error: {str(exc.orig if getattr(exc, 'orig', None) else exc).splitlines()[0]}"
+        else:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CliError(msg) from exc
+
+
+def _engine(db: str | None):
+    from .store import connect
+
+    return connect(db)
+
+
+def _library(path: Path | None):
+    from .content import Library
+
+    return Library.load(path)
+
+
+# ------------------------------------------------------------------ content
+@content_app.command("check")
+def content_check(path: Annotated[Optional[Path], typer.Argument(help="Content folder (default: ./content).")] = None) -> None:
+    """Report every problem in the library with file, field and reason; exit 1 on any."""
+    from .content import check, default_content_path
+
+    with _errors():
+        root = path or default_content_path()
+        problems = check(root)
+    if problems:
+        for p in problems:
+            typer.echo(str(p))
+        typer.echo(f"{len(problems)} problem(s) in {root}", err=True)
+        raise typer.Exit(1)
+    lib = _library(root)
+    typer.echo(
+        f"ok: {len(lib.competencies)} competencies, {len(lib.items)} items, {len(lib.modules)} modules, "
+        f"{len(lib.scenarios)} scenarios, {len(lib.moments)} moments in {root}"
+    )
+
+
+# --------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same organization.")] = 7,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The demo's 'today' (YYYY-MM-DD; default today).")] = None,
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """Build (or rebuild) the demo organization in the store."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .demo import build_demo
+
+    with _errors():
+        day = date.fromisoformat(as_of) if as_of else None
+        lib = _library(content)
+        engine = _engine(db)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      transient=not sys.stderr.isatty(), console=None) as progress:
+            task = progress.add_task("Building the demo organization", total=None)
+            summary = build_demo(engine, lib, seed=seed, as_of=day,
+                                 progress=lambda msg: progress.update(task, description=msg))
+    typer.echo(
+        f"demo organization '{summary.organization_id}': {summary.leaders} leaders in {summary.cohorts} cohorts, "
+        f"{summary.sessions} assessment sessions, {summary.responses} responses, {summary.events} activity events"
+    )
+
+
+# ------------------------------------------------------------- link / serve
+def _server_file() -> Path:
+    from .identity import state_dir
+
+    return state_dir() / "server.json"
+
+
+@app.command()
+def link(
+    leader: Annotated[Optional[str], typer.Option(help="Leader id: a link to their leader app.")] = None,
+    facilitator: Annotated[Optional[str], typer.Option(help="Cohort id: a facilitator link to the cohort app.")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Server address (default: the running 'workbench serve').")] = None,
+    db: DbOption = None,
+) -> None:
+    """Print a signed link to a leader's or a facilitator's app."""
+    from .identity import app_url, make_token
+    from .store.repo import get_cohort, get_leader
+
+    with _errors():
+        if (leader is None) == (facilitator is None):
+            fail("give exactly one of --leader or --facilitator")
+        engine = _engine(db)
+        if leader is not None:
+            get_leader(engine, leader)
+            notebook, token = "leader.ipynb", make_token("leader", leader)
+        else:
+            get_cohort(engine, facilitator)
+            notebook, token = "cohort.ipynb", make_token("facilitator", facilitator)
+        if base_url is None:
+            sf = _server_file()
+            base_url = json.loads(sf.read_text())["url"] if sf.exists() else f"http://127.0.0.1:{DEFAULT_PORT}"
+    typer.echo(app_url(base_url, notebook, token))
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1 only).")] = DEFAULT_PORT,
+    db: DbOption = None,
+) -> None:
+    """Serve the Voilà leader and cohort apps on 127.0.0.1."""
+    import os
+    import subprocess
+
+    from .identity import app_url, make_token, secret
+
+    with _errors():
+        if not (APPS_DIR / "leader.ipynb").exists():
+            fail(f"app notebooks not found in {APPS_DIR}")
+        engine = _engine(db)
+        from sqlalchemy import select
+
+        from .store.db import transaction
+        from .store.models import Leader
+
+        with transaction(engine) as s:
+            first = s.scalars(select(Leader).order_by(Leader.id).limit(1)).first()
+        env = dict(os.environ)
+        env["WORKBENCH_DB"] = str(engine.url.render_as_string(hide_password=False))
+        env["WORKBENCH_SECRET"] = secret()
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
+        url = f"http://127.0.0.1:{port}"
+        sf = _server_file()
+        sf.parent.mkdir(parents=True, exist_ok=True)
+        sf.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    cmd = [
+        sys.executable, "-m", "voila", str(APPS_DIR), "--no-browser", "--Voila.ip=127.0.0.1",
+        f"--port={port}", "--Voila.port_retries=0", "--MappingKernelManager.cull_idle_timeout=600",
+        "--MappingKernelManager.cull_interval=60", "--VoilaConfiguration.show_tracebacks=False",
+    ]
+    typer.echo(f"Serving the Leadership Workbench apps at {url}")
+    if first is not None:
+        typer.echo(f"A demo leader's page: {app_url(url, 'leader.ipynb', make_token('leader', first.id))}")
+        if first.cohort_id:
+            typer.echo(f"Their facilitator's page: {app_url(url, 'cohort.ipynb', make_token('facilitator', first.cohort_id))}")
+    typer.echo("Other links: workbench link --leader ID | --facilitator COHORT_ID. Stop with Ctrl-C.")
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env, cwd=str(APPS_DIR)))
+    finally:
+        sf.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------- xapi
+@xapi_app.command("export")
+def xapi_export(
+    out: Annotated[Optional[Path], typer.Option(help="File to write (default: standard output).")] = None,
+    leader: Annotated[Optional[list[str]], typer.Option(help="Only these leaders (repeatable).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write stored activity as a JSON array of xAPI statements."""
+    from .store.xapi import export_statements
+
+    with _errors():
+        data = export_statements(_engine(db), leader_ids=leader or None)
+        text = json.dumps(data, indent=1)
+        if out is None:
+            typer.echo(text)
+        else:
+            out.write_text(text)
+            typer.echo(f"wrote {len(data)} statements to {out}", err=True)
+
+
+@xapi_app.command("import")
+def xapi_import(
+    file: Annotated[Path, typer.Argument(help="A JSON array of xAPI statements.")],
+    db: DbOption = None,
+) -> None:
+    """Validate and load statements from another system: all of them, or none."""
+    from .store.xapi import import_statements
+
+    with _errors():
+        try:
+            raw = json.loads(file.read_text())
+        except FileNotFoundError:
+            fail(f"{file}: no such file")
+        except json.JSONDecodeError as exc:
+            fail(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+        n = import_statements(_engine(db), raw)
+    typer.echo(f"imported {n} statements")
+
+
+def main() -> None:
+    """Entry point: run the app, turning usage errors and failures into exit 1 with one line."""
+    try:
+        code = app(standalone_mode=False)
+    except CliError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        # typer vendors click, so match click's exceptions by what they offer
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        if hasattr(exc, "format_message"):
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(1)
+        if type(exc).__name__ == "Abort":
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,90 @@
+"""Read content files into pydantic models, turning every failure into a :class:`Problem`.
+
+Nothing here raises on bad content: each function returns what it could parse together
+with the problems it found, so ``workbench content check`` can report all of them at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .problems import Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _yaml_problem(exc: yaml.YAMLError, file: str, line_offset: int = 0) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 + line_offset if mark is not None else None
+    reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return Problem(file, "", f"YAML syntax error: {reason}", line)
+
+
+def validation_problems(exc: ValidationError, file: str, prefix: str = "") -> list[Problem]:
+    """One problem per pydantic error, with the field as a dotted path."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        field = ".".join(([prefix] if prefix else []) + loc)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        out.append(Problem(file, field, msg))
+    return out
+
+
+def read_yaml(path: Path, root: Path) -> tuple[Any, list[Problem]]:
+    file = _rel(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(file, "", f"cannot read file: {exc}")]
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return None, [_yaml_problem(exc, file)]
+    if not isinstance(data, dict):
+        return None, [Problem(file, "", "expected a YAML mapping at the top level")]
+    return data, []
+
+
+def read_markdown(path: Path, root: Path) -> tuple[dict[str, Any] | None, str, list[Problem]]:
+    """Split a Markdown file into its YAML front matter and body."""
+    file = _rel(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, "", [Problem(file, "", f"cannot read file: {exc}")]
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None, "", [Problem(file, "", "missing front matter: the file must start with '---'", 1)]
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        return None, "", [Problem(file, "", "front matter is not closed by a '---' line", 1)]
+    try:
+        meta = yaml.safe_load("".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        return None, "", [_yaml_problem(exc, file, line_offset=1)]
+    if not isinstance(meta, dict):
+        return None, "", [Problem(file, "", "front matter must be a YAML mapping", 2)]
+    return meta, "".join(lines[end + 1 :]).strip() + "\n", []
+
+
+def parse(model: type[M], data: Any, file: str, prefix: str = "") -> tuple[M | None, list[Problem]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, validation_problems(exc, file, prefix)

@@ -1,0 +1,240 @@
+"""Pydantic models for every kind of authored content.
+
+These models are the authority on the content format; ``docs/content-format.md`` is their
+guide for authors. Models validate one file's own fields; checks that need the whole
+library (links between files, scenario graphs) live in :mod:`workbench.content.checks`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Id = str
+
+RaterRole = Literal["self", "manager", "peer", "direct_report"]
+RATER_ROLES: tuple[str, ...] = ("self", "manager", "peer", "direct_report")
+Level = Literal["first-time", "experienced", "senior"]
+LEVELS: tuple[str, ...] = ("first-time", "experienced", "senior")
+Format = Literal["article", "video-script", "practice", "podcast-script", "tool"]
+MAX_MODULE_MINUTES = 30
+
+SCALES: dict[str, dict[int, str]] = {
+    "agreement": {
+        1: "Strongly disagree",
+        2: "Disagree",
+        3: "Neither agree nor disagree",
+        4: "Agree",
+        5: "Strongly agree",
+    },
+    "frequency": {1: "Never", 2: "Rarely", 3: "Sometimes", 4: "Often", 5: "Almost always"},
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Competency(_Model):
+    id: Id = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    key_behaviors: tuple[str, ...] = Field(min_length=1)
+
+
+class CompetencyFramework(_Model):
+    competencies: tuple[Competency, ...] = Field(min_length=1)
+
+
+class Wording(_Model):
+    self: str = Field(min_length=1)
+    manager: str = Field(min_length=1)
+    peer: str = Field(min_length=1)
+    direct_report: str = Field(min_length=1)
+
+    def for_role(self, role: str) -> str:
+        if role not in RATER_ROLES:
+            raise ValueError(f"unknown rater role {role!r}; expected one of {RATER_ROLES}")
+        return getattr(self, role)
+
+
+class ItemEntry(_Model):
+    id: Id = Field(pattern=r"^[a-z]+-\d{2,}$")
+    reverse: bool = False
+    behavior: str | None = None
+    wording: Wording
+
+
+class ItemBankFile(_Model):
+    competency: Id
+    scale: Literal["agreement", "frequency"]
+    items: tuple[ItemEntry, ...] = Field(min_length=1)
+
+
+class Item(_Model):
+    """One assessment item as the rest of the product sees it."""
+
+    id: Id
+    competency: Id
+    scale: Literal["agreement", "frequency"]
+    reverse: bool
+    behavior: str | None
+    wording: Wording
+
+    @property
+    def categories(self) -> tuple[int, ...]:
+        return tuple(SCALES[self.scale])
+
+    @property
+    def labels(self) -> dict[int, str]:
+        return SCALES[self.scale]
+
+
+class KnowledgeCheckQuestion(_Model):
+    question: str = Field(min_length=1)
+    options: tuple[str, ...] = Field(min_length=2, max_length=6)
+    answer: int = Field(ge=0)
+    feedback: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _answer_in_options(self) -> KnowledgeCheckQuestion:
+        if self.answer >= len(self.options):
+            raise ValueError(
+                f"answer index {self.answer} is out of range for {len(self.options)} options"
+            )
+        return self
+
+
+class ModuleMeta(_Model):
+    id: Id = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    competencies: tuple[Id, ...] = Field(min_length=1)
+    level: Level
+    format: Format
+    minutes: int = Field(ge=1)
+    prerequisites: tuple[Id, ...] = ()
+    moments: tuple[Id, ...] = ()
+    knowledge_check: tuple[KnowledgeCheckQuestion, ...] = Field(min_length=2, max_length=4)
+    apply_this_week: str = Field(min_length=1)
+
+
+class Module(ModuleMeta):
+    body: str = Field(min_length=1)
+
+    @property
+    def primary_competency(self) -> str:
+        return self.competencies[0]
+
+
+class Choice(_Model):
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    next: Id
+    feedback: str = Field(min_length=1)
+    behavior: str = Field(min_length=1)
+    quality: dict[Id, int] = Field(min_length=1)
+
+    @field_validator("quality")
+    @classmethod
+    def _quality_levels(cls, v: dict[str, int]) -> dict[str, int]:
+        for comp, level in v.items():
+            if not 0 <= level <= 3:
+                raise ValueError(f"quality for {comp!r} must be 0..3, got {level}")
+        return v
+
+
+class Node(_Model):
+    text: str = Field(min_length=1)
+    ending: bool = False
+    choices: tuple[Choice, ...] = ()
+
+    @model_validator(mode="after")
+    def _ending_xor_choices(self) -> Node:
+        if self.ending and self.choices:
+            raise ValueError("an ending node has no choices")
+        if not self.ending and len(self.choices) < 2:
+            raise ValueError("a decision node needs at least 2 choices (or ending: true)")
+        ids = [c.id for c in self.choices]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate choice ids {ids}")
+        return self
+
+
+class Scenario(_Model):
+    id: Id = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    competencies: tuple[Id, ...] = Field(min_length=1)
+    moments: tuple[Id, ...] = ()
+    start: Id
+    nodes: dict[Id, Node] = Field(min_length=2)
+    debrief: tuple[str, ...] = ()
+
+
+class Moment(_Model):
+    id: Id = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    kind: Literal["big", "small"]
+    description: str = Field(min_length=1)
+    competencies: tuple[Id, ...] = Field(min_length=1)
+    modules: tuple[Id, ...] = ()
+    scenarios: tuple[Id, ...] = ()
+    checklist: tuple[str, ...] = Field(min_length=1)
+
+
+class MomentsFile(_Model):
+    moments: tuple[Moment, ...] = Field(min_length=1)
+
+
+class Value(_Model):
+    name: str
+    description: str
+    competencies: tuple[Id, ...] = ()
+
+
+class Priority(_Model):
+    competency: Id
+    weight: float = Field(ge=0.0, le=1.0)
+    rationale: str = ""
+
+
+class Organization(_Model):
+    name: str
+    mission: str = ""
+    values: tuple[Value, ...] = ()
+    priorities: tuple[Priority, ...] = ()
+    expectations: dict[Level, dict[Id, float]] = {}
+
+    def priority_weight(self, competency: str) -> float:
+        for p in self.priorities:
+            if p.competency == competency:
+                return p.weight
+        return 0.0
+
+
+class CoachingTip(_Model):
+    text: str
+    modules: tuple[Id, ...] = ()
+
+
+class Framework(_Model):
+    name: str
+    summary: str
+    steps: tuple[str, ...] = ()
+
+
+class GrowQuestions(_Model):
+    goal: tuple[str, ...] = Field(min_length=1)
+    reality: tuple[str, ...] = Field(min_length=1)
+    options: tuple[str, ...] = Field(min_length=1)
+    way_forward: tuple[str, ...] = Field(min_length=1)
+
+
+class CoachingGuide(_Model):
+    competency: Id
+    questions: GrowQuestions
+    tips: tuple[CoachingTip, ...] = ()
+    frameworks: tuple[Framework, ...] = ()

@@ -1,0 +1,319 @@
+"""The demo organization: a deterministic, realistic population to explore and test on.
+
+``build_demo(engine, library, seed, as_of)`` replaces the demo organization in the store
+with one generated from ``seed``: leaders with latent skill profiles (correlated across
+competencies), self and other-rater responses drawn from a graded response model,
+skill estimates scored from those responses, and several weeks of learning activity.
+The same seed and ``as_of`` date always give the same rows, so running it twice leaves
+the database unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, insert
+
+from .content import Library
+from .skills.grm import ItemParams, random_item_params, simulate_responses
+from .skills.score import eap
+from .store import models as m
+from .store.db import transaction
+from .store.xapi import make_statement, to_event
+
+DEMO_ORG = "northwind"
+WEEKS = 8
+COHORTS = 12
+LEADERS_PER_COHORT = 26
+SELF_INFLATION = 0.35  # self-ratings run high: the rater effect the skill model estimates
+RATER_NOISE = 0.3  # each other rater's idiosyncratic view, per competency
+SKILL_CORRELATION = 0.45
+_NS = uuid.UUID("6f1c1f8e-2a49-4c55-9d7e-1d0f4b7f2c11")
+
+FIRST = ("Ada Ben Carla Dev Elif Femi Grace Hugo Ines Jonas Kai Lena Mateo Nadia Omar Priya Quinn Rosa "
+         "Sami Tara Umar Vera Wen Xavier Yara Zoe Amir Bea Chen Dara Emil Farah Gus Hana Ivo Juno").split()
+LAST = ("Abara Berg Costa Dubois Eze Fischer Garcia Haddad Ito Jensen Kowalski Larsen Moreau Novak Okafor "
+        "Patel Quist Rossi Silva Tanaka Ueda Varga Weber Xu Yilmaz Zielinski").split()
+FUNCTIONS = ("Operations", "Logistics", "Stores", "Finance", "Technology", "Member Services", "People")
+FACILITATORS = ("Maren Holt", "Tobias Reyes", "Ifeoma Clarke", "Lukas Brandt")
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    organization_id: str
+    leaders: int
+    cohorts: int
+    sessions: int
+    responses: int
+    events: int
+    scenario_runs: int
+
+
+def _uid(*parts: object) -> str:
+    return str(uuid.uuid5(_NS, "/".join(map(str, parts))))
+
+
+def demo_item_params(library: Library, seed: int) -> ItemParams:
+    """The demo's true item parameters (5-point items, reverse-keyed items as scored)."""
+    items = list(library.items.values())
+    dims = library.competency_ids
+    rng = np.random.default_rng([seed, 1])
+    p = random_item_params(
+        [i.id for i in items], [dims.index(i.competency) for i in items], dims, rng,
+        n_categories=[len(i.categories) for i in items],
+    )
+    return ItemParams(p.item_ids, p.dimension, p.dimensions, p.a, p.b, p.n_categories,
+                      first_category=np.array([i.categories[0] for i in items]),
+                      reverse=np.array([i.reverse for i in items]))
+
+
+def _labels(y: np.ndarray, params: ItemParams) -> np.ndarray:
+    """Category index as scored -> the label a rater ticks (reverse keying undone)."""
+    K = params.n_categories[None, :]
+    idx = np.where(params.reverse[None, :], K - 1 - y, y)
+    return idx + params.first_category[None, :]
+
+
+def _as_scored(labels: np.ndarray, params: ItemParams) -> np.ndarray:
+    idx = labels - params.first_category[None, :]
+    K = params.n_categories[None, :]
+    out = np.where(params.reverse[None, :], K - 1 - idx, idx)
+    return np.where(labels < 0, -1, out)
+
+
+def build_demo(
+    engine: Engine,
+    library: Library,
+    seed: int = 7,
+    as_of: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    say = progress or (lambda _msg: None)
+    as_of = as_of or date.today()
+    t_end = datetime.combine(as_of, time(17, 0), tzinfo=UTC)
+    t0 = t_end - timedelta(weeks=WEEKS)
+    rng = np.random.default_rng(seed)
+    dims = library.competency_ids
+    D = len(dims)
+    org = library.organization
+    modules = list(library.modules.values())
+    scenarios = list(library.scenarios.values())
+
+    say("Generating leaders and skill profiles")
+    n = COHORTS * LEADERS_PER_COHORT
+    levels = rng.choice(["first-time", "experienced", "senior"], size=n, p=[0.45, 0.4, 0.15])
+    corr = np.full((D, D), SKILL_CORRELATION) + (1 - SKILL_CORRELATION) * np.eye(D)
+    expect = np.array([[(org.expectations.get(lv, {}) if org else {}).get(c, 0.0) for c in dims] for lv in levels])
+    theta = expect + rng.multivariate_normal(np.zeros(D), corr, size=n) * 0.9
+    engagement = rng.beta(2.0, 2.0, size=n)
+    leader_ids = [f"L{i + 1:04d}" for i in range(n)]
+    cohort_ids = [f"C{k + 1:02d}" for k in range(COHORTS)]
+
+    leaders = []
+    seniors = [i for i in range(n) if levels[i] != "first-time"]
+    for i, lid in enumerate(leader_ids):
+        mgr = None
+        if levels[i] != "senior" and rng.random() < 0.6:
+            cands = [j for j in seniors if j != i and levels[j] == "senior"] or [j for j in seniors if j != i]
+            mgr = leader_ids[int(rng.choice(cands))]
+        first, last = FIRST[int(rng.integers(len(FIRST)))], LAST[int(rng.integers(len(LAST)))]
+        leaders.append(dict(
+            id=lid, organization_id=DEMO_ORG, cohort_id=cohort_ids[i % COHORTS], manager_id=mgr,
+            name=f"{first} {last}", email=f"{first}.{last}.{lid}@northwind.example".lower(),
+            role=f"{'Team lead' if levels[i] == 'first-time' else 'Manager' if levels[i] == 'experienced' else 'Director'}"
+                 f", {FUNCTIONS[i % len(FUNCTIONS)]}",
+            function=FUNCTIONS[int(rng.integers(len(FUNCTIONS)))], role_level=str(levels[i]),
+            first_time=bool(levels[i] == "first-time"), weekly_minutes=int(rng.choice([30, 45, 60, 90])),
+            created_at=t0 - timedelta(days=14),
+        ))
+
+    say("Simulating self and other-rater responses")
+    params = demo_item_params(library, seed)
+    raters, sessions, responses, rows_for_scoring = [], [], [], []
+    assessed_at = t0 + timedelta(days=2)
+    for i, lid in enumerate(leader_ids):
+        others = [("manager", 1 if leaders[i]["manager_id"] else 0), ("peer", int(rng.integers(2, 5))),
+                  ("direct_report", int(rng.integers(0, 5)) if levels[i] != "first-time" else int(rng.integers(0, 3)))]
+        plan = [("self", 0)] + [(role, k) for role, count in others for k in range(count)]
+        for role, k in plan:
+            rid = f"{lid}-{role}-{k}"
+            shift = SELF_INFLATION if role == "self" else rng.normal(0.0, RATER_NOISE, size=D)
+            y = simulate_responses((theta[i] + shift)[None, :], params, rng)[0]
+            y = np.where(rng.random(y.size) < 0.03, -1, y)  # some items skipped
+            draft = role == "self" and rng.random() < 0.05
+            if draft:
+                y[int(rng.integers(10, params.n_items)) :] = -1  # stopped part-way: a draft to resume
+            labels = _labels(y[None, :], params)[0]
+            when = assessed_at + timedelta(hours=int(rng.integers(0, 96)))
+            raters.append(dict(id=rid, leader_id=lid, role=role,
+                               name=None if role == "self" else f"{role.replace('_', ' ').title()} {k + 1}",
+                               email=None, invited_at=t0, expires_at=t0 + timedelta(days=21)))
+            sid = _uid(seed, "session", rid)
+            sessions.append(dict(id=sid, leader_id=lid, rater_id=rid, rater_role=role, form="full",
+                                 status="draft" if draft else "submitted", started_at=when,
+                                 submitted_at=None if draft else when + timedelta(minutes=12)))
+            for j in np.flatnonzero(y >= 0):
+                responses.append(dict(session_id=sid, item_id=params.item_ids[j], value=int(labels[j]),
+                                      answered_at=when + timedelta(seconds=int(10 * j))))
+            if not draft:
+                rows_for_scoring.append((i, role, y))
+
+    say("Scoring skill profiles")
+    estimates = []
+    for source, keep in (("self", {"self"}), ("others", {"manager", "peer", "direct_report"}),
+                         ("all", {"self", "manager", "peer", "direct_report"})):
+        # pool each leader's responses from the chosen raters as independent evidence
+        by_leader: dict[int, list[np.ndarray]] = {}
+        for i, role, y in rows_for_scoring:
+            if role in keep:
+                by_leader.setdefault(i, []).append(y)
+        for i, ys in sorted(by_leader.items()):
+            stacked = np.concatenate(ys)[None, :]
+            tiled = params.subset(np.tile(np.arange(params.n_items), len(ys)))
+            sc = eap(stacked, tiled)
+            for d, comp in enumerate(dims):
+                estimates.append(dict(leader_id=leader_ids[i], competency=comp, mean=float(sc.mean[0, d]),
+                                      sd=float(sc.sd[0, d]), source=source, calibration_id=f"{DEMO_ORG}-generating",
+                                      estimated_at=assessed_at + timedelta(days=5)))
+
+    say("Simulating weeks of learning activity")
+    events, runs, choices = [], [], []
+    counter = 0
+    for i, lid in enumerate(leader_ids):
+        gaps = np.argsort(theta[i] - expect[i])  # weakest relative to expectation first
+        focus = [dims[d] for d in gaps[:3]]
+        suitable = [md for md in modules if md.level == levels[i] or (levels[i] == "senior" and md.level == "experienced")]
+        pool = [md for md in suitable if md.primary_competency in focus] or suitable
+        done: set[str] = set()
+        for week in range(WEEKS):
+            k = rng.poisson(2.2 * engagement[i] * (1.0 - 0.05 * week))
+            for _ in range(int(k)):
+                md = pool[int(rng.integers(len(pool)))] if rng.random() < 0.75 else modules[int(rng.integers(len(modules)))]
+                start = t0 + timedelta(weeks=week, days=int(rng.integers(0, 5)), hours=int(rng.integers(8, 18)))
+                if start > t_end:
+                    continue
+                counter += 1
+                comp = md.primary_competency
+                events.append(make_statement(lid, "launched", "module", md.id, start, title=md.title,
+                                             competency=comp, statement_id=uuid.UUID(_uid(seed, "ev", counter))))
+                if md.id in done or rng.random() > 0.55 + 0.4 * engagement[i]:
+                    counter += 1
+                    spent = float(md.minutes * 60 * rng.uniform(0.15, 0.6))
+                    events.append(make_statement(lid, "progressed", "module", md.id, start + timedelta(seconds=spent),
+                                                 title=md.title, competency=comp, duration=spent,
+                                                 statement_id=uuid.UUID(_uid(seed, "ev", counter))))
+                    continue
+                spent = float(md.minutes * 60 * rng.lognormal(0.0, 0.3))
+                counter += 1
+                events.append(make_statement(lid, "completed", "module", md.id, start + timedelta(seconds=spent),
+                                             title=md.title, competency=comp, duration=spent, completion=True,
+                                             statement_id=uuid.UUID(_uid(seed, "ev", counter))))
+                n_q = len(md.knowledge_check)
+                p_right = 1 / (1 + np.exp(-(0.8 + theta[i][dims.index(comp)])))
+                right = int(rng.binomial(n_q, p_right))
+                counter += 1
+                events.append(make_statement(lid, "passed" if right / n_q >= 0.5 else "failed", "knowledge-check", md.id,
+                                             start + timedelta(seconds=spent + 120), title=md.title, competency=comp,
+                                             score=right / n_q, success=right / n_q >= 0.5,
+                                             statement_id=uuid.UUID(_uid(seed, "ev", counter))))
+                done.add(md.id)
+            if scenarios and rng.random() < 0.25 * engagement[i]:
+                sc = scenarios[int(rng.integers(len(scenarios)))]
+                start = t0 + timedelta(weeks=week, days=int(rng.integers(0, 5)), hours=10)
+                if start > t_end:
+                    continue
+                run_id = _uid(seed, "run", lid, week)
+                node, step, qualities, now = sc.start, 0, [], start
+                while not sc.nodes[node].ending:
+                    opts = sc.nodes[node].choices
+                    skill = np.mean([theta[i][dims.index(c)] for c in sc.competencies if c in dims] or [0.0])
+                    q = np.array([np.mean(list(c.quality.values())) for c in opts])
+                    w = np.exp(1.2 * skill * (q - q.mean()) + 0.8 * (q - q.mean()))
+                    c = opts[int(rng.choice(len(opts), p=w / w.sum()))]
+                    now = now + timedelta(seconds=int(rng.integers(40, 150)))
+                    choices.append(dict(run_id=run_id, step=step, node_id=node, choice_id=c.id, chosen_at=now))
+                    qualities.append(np.mean(list(c.quality.values())) / 3)
+                    node, step = c.next, step + 1
+                runs.append(dict(id=run_id, leader_id=lid, scenario_id=sc.id, started_at=start, finished_at=now, ending=node))
+                counter += 1
+                events.append(make_statement(lid, "completed", "scenario", sc.id, now, title=sc.title,
+                                             competency=sc.competencies[0], score=float(np.mean(qualities)),
+                                             duration=(now - start).total_seconds(), completion=True,
+                                             statement_id=uuid.UUID(_uid(seed, "ev", counter))))
+
+    say("Scheduling classroom sessions and discussion")
+    classrooms, posts = [], []
+    for k, cid in enumerate(cohort_ids):
+        for s_i in range(4):
+            classrooms.append(dict(
+                id=f"{cid}-S{s_i + 1}", cohort_id=cid, group_id=None,
+                title=f"Session {s_i + 1}: {library.competencies[dims[(k + s_i) % D]].name}",
+                starts_at=t0 + timedelta(weeks=2 * s_i, days=k % 5, hours=14), minutes=90,
+                location="Virtual classroom", agenda={"competency": dims[(k + s_i) % D]},
+            ))
+        members = [lid for j, lid in enumerate(leader_ids) if j % COHORTS == k]
+        for p_i in range(3):
+            pid = f"{cid}-P{p_i + 1}"
+            author = members[int(rng.integers(len(members)))]
+            md = modules[int(rng.integers(len(modules)))]
+            posts.append(dict(id=pid, cohort_id=cid, author_id=author, parent_id=None, prompt=md.id,
+                              body=f"What I am trying this week after '{md.title}': {md.apply_this_week}",
+                              hidden=False, created_at=t0 + timedelta(weeks=p_i + 1, hours=9)))
+
+    say("Writing to the database")
+    with transaction(engine) as s:
+        s.execute(delete(m.Organization).where(m.Organization.id == DEMO_ORG))
+        s.flush()
+        s.add(m.Organization(id=DEMO_ORG, name=org.name if org else "Demo organization", created_at=t0 - timedelta(days=30),
+                             settings={"seed": seed, "as_of": as_of.isoformat(), "weeks": WEEKS}))
+        s.flush()
+        s.execute(insert(m.Cohort), [dict(id=cid, organization_id=DEMO_ORG, name=f"Cohort {k + 1:02d}",
+                                           facilitator=FACILITATORS[k % len(FACILITATORS)], starts_on=t0)
+                                      for k, cid in enumerate(cohort_ids)])
+        # managers first so the self-reference always points at an existing row
+        for batch in ([r for r in leaders if r["manager_id"] is None], [r for r in leaders if r["manager_id"] is not None]):
+            if batch:
+                s.execute(insert(m.Leader), batch)
+        s.execute(insert(m.Rater), raters)
+        s.execute(insert(m.AssessmentSession), sessions)
+        s.execute(insert(m.Response), responses)
+        s.add(m.Calibration(id=f"{DEMO_ORG}-generating", organization_id=DEMO_ORG, method="generating",
+                            created_at=assessed_at, params=params_to_json(params, library)))
+        s.flush()
+        s.execute(insert(m.SkillEstimate), estimates)
+        ev_rows = []
+        for st in events:
+            row = to_event(st)
+            ev_rows.append({c.name: getattr(row, c.name) for c in m.ActivityEvent.__table__.columns if c.name != "stored_at"}
+                           | {"stored_at": row.timestamp})
+        if ev_rows:
+            s.execute(insert(m.ActivityEvent), ev_rows)
+        if runs:
+            s.execute(insert(m.ScenarioRun), runs)
+            s.execute(insert(m.ScenarioChoice), choices)
+        s.execute(insert(m.ClassroomSession), classrooms)
+        s.execute(insert(m.DiscussionPost), posts)
+    say("Done")
+    return DemoSummary(DEMO_ORG, n, COHORTS, len(sessions), len(responses), len(events), len(runs))
+
+
+def params_to_json(params: ItemParams, library: Library | None = None) -> dict:
+    """Item parameters in the parameters JSON contract (point values, no posterior SDs)."""
+    items = []
+    for j, iid in enumerate(params.item_ids):
+        K = int(params.n_categories[j])
+        first = int(params.first_category[j])
+        items.append({
+            "item_id": iid, "dimension": params.dimensions[params.dimension[j]],
+            "categories": list(range(first, first + K)), "reverse": bool(params.reverse[j]),
+            "a": {"mean": float(params.a[j]), "sd": None},
+            "b": {"mean": [float(x) for x in params.thresholds(j)], "sd": [None] * (K - 1)},
+        })
+    return {"model": "grm", "dimensions": list(params.dimensions), "items": items,
+            "diagnostics": {"method": "generating"}}
+

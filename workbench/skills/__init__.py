@@ -1,0 +1,1 @@
+"""The Bayesian skill model: graded response model, scoring, calibration, adaptive testing."""

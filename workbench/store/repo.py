@@ -1,0 +1,157 @@
+"""Queries and writes the apps and the command line share.
+
+Reads return plain data (pandas frames, dicts); writes run in one transaction each.
+Everything that concerns one leader takes that leader's id and touches only their rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from .db import transaction
+from .models import ActivityEvent, AssessmentSession, Cohort, Leader, Response, SkillEstimate, utcnow
+
+
+class NotFound(LookupError):
+    pass
+
+
+def get_leader(engine: Engine, leader_id: str) -> Leader:
+    with transaction(engine) as s:
+        leader = s.get(Leader, leader_id)
+        if leader is None:
+            raise NotFound(f"no leader with id {leader_id!r}")
+        s.expunge(leader)
+        return leader
+
+
+def get_cohort(engine: Engine, cohort_id: str) -> Cohort:
+    with transaction(engine) as s:
+        cohort = s.get(Cohort, cohort_id)
+        if cohort is None:
+            raise NotFound(f"no cohort with id {cohort_id!r}")
+        s.expunge(cohort)
+        return cohort
+
+
+def leaders_frame(engine: Engine, cohort_id: str | None = None) -> pd.DataFrame:
+    q = select(
+        Leader.id, Leader.name, Leader.cohort_id, Leader.role_level, Leader.first_time,
+        Leader.function, Leader.manager_id, Leader.weekly_minutes,
+    ).order_by(Leader.id)
+    if cohort_id is not None:
+        q = q.where(Leader.cohort_id == cohort_id)
+    with transaction(engine) as s:
+        rows = s.execute(q).all()
+    return pd.DataFrame(rows, columns=[
+        "leader_id", "name", "cohort_id", "role_level", "first_time", "function", "manager_id", "weekly_minutes",
+    ])
+
+
+def latest_estimates(engine: Engine, leader_id: str, source: str = "all") -> pd.DataFrame:
+    """The leader's most recent estimate per competency: ``competency, mean, sd, estimated_at``."""
+    latest = (
+        select(SkillEstimate.competency, func.max(SkillEstimate.estimated_at).label("t"))
+        .where(SkillEstimate.leader_id == leader_id, SkillEstimate.source == source)
+        .group_by(SkillEstimate.competency)
+        .subquery()
+    )
+    q = (
+        select(SkillEstimate.competency, SkillEstimate.mean, SkillEstimate.sd, SkillEstimate.estimated_at)
+        .join(latest, (SkillEstimate.competency == latest.c.competency) & (SkillEstimate.estimated_at == latest.c.t))
+        .where(SkillEstimate.leader_id == leader_id, SkillEstimate.source == source)
+        .order_by(SkillEstimate.competency)
+    )
+    with transaction(engine) as s:
+        rows = s.execute(q).all()
+    return pd.DataFrame(rows, columns=["competency", "mean", "sd", "estimated_at"])
+
+
+def activity_frame(engine: Engine, leader_id: str) -> pd.DataFrame:
+    """The leader's activity events, oldest first."""
+    q = (
+        select(
+            ActivityEvent.timestamp, ActivityEvent.verb, ActivityEvent.object_type, ActivityEvent.object_id,
+            ActivityEvent.competency, ActivityEvent.duration_seconds, ActivityEvent.score_scaled,
+        )
+        .where(ActivityEvent.leader_id == leader_id)
+        .order_by(ActivityEvent.timestamp, ActivityEvent.id)
+    )
+    with transaction(engine) as s:
+        rows = s.execute(q).all()
+    return pd.DataFrame(rows, columns=[
+        "timestamp", "verb", "object_type", "object_id", "competency", "duration_seconds", "score_scaled",
+    ])
+
+
+def open_session(engine: Engine, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
+                 form: str = "full") -> str:
+    """The leader's open draft session for this rater, or a new one. Returns its id."""
+    with transaction(engine) as s:
+        if s.get(Leader, leader_id) is None:
+            raise NotFound(f"no leader with id {leader_id!r}")
+        q = select(AssessmentSession.id).where(
+            AssessmentSession.leader_id == leader_id,
+            AssessmentSession.rater_role == rater_role,
+            AssessmentSession.status == "draft",
+        )
+        q = q.where(AssessmentSession.rater_id.is_(None) if rater_id is None else AssessmentSession.rater_id == rater_id)
+        existing = s.scalars(q.order_by(AssessmentSession.started_at.desc())).first()
+        if existing:
+            return existing
+        sid = uuid.uuid4().hex
+        s.add(AssessmentSession(id=sid, leader_id=leader_id, rater_id=rater_id, rater_role=rater_role, form=form))
+        return sid
+
+
+def save_response(engine: Engine, session_id: str, item_id: str, value: int, categories: tuple[int, ...],
+                  at: datetime | None = None) -> None:
+    """Save (or change) one answer in a draft session; refuses out-of-range values."""
+    if isinstance(value, bool) or not isinstance(value, int) or value not in categories:
+        raise ValueError(f"answer {value!r} for item {item_id} is outside its categories {list(categories)}")
+    with transaction(engine) as s:
+        sess = s.get(AssessmentSession, session_id)
+        if sess is None:
+            raise NotFound(f"no assessment session {session_id!r}")
+        if sess.status != "draft":
+            raise ValueError(f"session {session_id} is already submitted; answers can no longer change")
+        row = s.scalars(select(Response).where(Response.session_id == session_id, Response.item_id == item_id)).first()
+        if row is None:
+            s.add(Response(session_id=session_id, item_id=item_id, value=value, answered_at=at or utcnow()))
+        else:
+            row.value, row.answered_at = value, at or utcnow()
+
+
+def session_answers(engine: Engine, session_id: str) -> dict[str, int]:
+    with transaction(engine) as s:
+        rows = s.execute(select(Response.item_id, Response.value).where(Response.session_id == session_id)).all()
+    return dict(rows)
+
+
+def submit_session(engine: Engine, session_id: str, at: datetime | None = None) -> None:
+    with transaction(engine) as s:
+        sess = s.get(AssessmentSession, session_id)
+        if sess is None:
+            raise NotFound(f"no assessment session {session_id!r}")
+        if sess.status == "submitted":
+            return
+        sess.status, sess.submitted_at = "submitted", at or utcnow()
+
+
+def responses_frame(engine: Engine, organization_id: str | None = None, submitted_only: bool = True) -> pd.DataFrame:
+    """Long-format responses: ``session_id, leader_id, rater_id, rater_role, item_id, value``."""
+    q = select(
+        Response.session_id, AssessmentSession.leader_id, AssessmentSession.rater_id,
+        AssessmentSession.rater_role, Response.item_id, Response.value,
+    ).join(AssessmentSession, Response.session_id == AssessmentSession.id)
+    if submitted_only:
+        q = q.where(AssessmentSession.status == "submitted")
+    if organization_id is not None:
+        q = q.join(Leader, Leader.id == AssessmentSession.leader_id).where(Leader.organization_id == organization_id)
+    with transaction(engine) as s:
+        rows = s.execute(q.order_by(Response.session_id, Response.item_id)).all()
+    return pd.DataFrame(rows, columns=["session_id", "leader_id", "rater_id", "rater_role", "item_id", "value"])
