@@ -10,7 +10,7 @@ run: install
 
 test: install system-deps
 	$(BIN)/workbench content check content
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests --nbval-lax notebooks
 
 test-fast: install
 	$(BIN)/python -m pytest -n 2 -m "not slow and not e2e and not postgres"

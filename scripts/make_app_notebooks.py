@@ -12,11 +12,12 @@ APPS = {
 for name, (title, call) in APPS.items():
     nb = nbf.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbf.v4.new_code_cell("# The signed link's token; Voilà passes it in the query string.\ntoken = None")
+    params = nbf.v4.new_code_cell(f"# {title}: served by `workbench serve`, opened through a link from `workbench link`.\n"
+        "# The signed link's token arrives in the page's query string; papermill may pass it here.\ntoken = None")
     params.metadata["tags"] = ["parameters"]
     app = nbf.v4.new_code_cell(call)
     app.metadata["tags"] = ["nbval-ignore-output"]
-    nb.cells = [nbf.v4.new_markdown_cell(f"# {title}\nServed by `workbench serve`; open it through a link from `workbench link`."), params, app]
+    nb.cells = [params, app]
     path = Path(__file__).resolve().parents[1] / "notebooks" / "apps" / f"{name}.ipynb"
     nbf.write(nb, path)
     print("wrote", path)

@@ -98,19 +98,23 @@ def demo(
     content: ContentOption = None,
 ) -> None:
     """Build (or rebuild) the demo organization in the store."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    import time
 
     from .demo import build_demo
 
+    started = time.monotonic()
+
+    def step(msg: str) -> None:
+        typer.echo(f"[{time.monotonic() - started:5.1f}s] {msg}", err=True)
+
     with _errors():
-        day = date.fromisoformat(as_of) if as_of else None
+        try:
+            day = date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
         lib = _library(content)
         engine = _engine(db)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      transient=not sys.stderr.isatty(), console=None) as progress:
-            task = progress.add_task("Building the demo organization", total=None)
-            summary = build_demo(engine, lib, seed=seed, as_of=day,
-                                 progress=lambda msg: progress.update(task, description=msg))
+        summary = build_demo(engine, lib, seed=seed, as_of=day, progress=step)
     typer.echo(
         f"demo organization '{summary.organization_id}': {summary.leaders} leaders in {summary.cohorts} cohorts, "
         f"{summary.sessions} assessment sessions, {summary.responses} responses, {summary.events} activity events"

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, delete, insert
 
 from .content import Library
 from .skills.grm import ItemParams, random_item_params, simulate_responses
-from .skills.score import eap
+from .skills.score import category_counts, eap_counts
 from .store import models as m
 from .store.db import transaction
 from .store.xapi import make_statement, to_event
@@ -164,21 +164,22 @@ def build_demo(
                 rows_for_scoring.append((i, role, y))
 
     say("Scoring skill profiles")
+    # each source pools the chosen raters' answers as independent evidence (counts add up)
+    per_rater = category_counts(np.stack([y for _, _, y in rows_for_scoring]), params)
+    owner = np.array([i for i, _, _ in rows_for_scoring])
+    roles = np.array([role for _, role, _ in rows_for_scoring])
     estimates = []
-    for source, keep in (("self", {"self"}), ("others", {"manager", "peer", "direct_report"}),
-                         ("all", {"self", "manager", "peer", "direct_report"})):
-        # pool each leader's responses from the chosen raters as independent evidence
-        by_leader: dict[int, list[np.ndarray]] = {}
-        for i, role, y in rows_for_scoring:
-            if role in keep:
-                by_leader.setdefault(i, []).append(y)
-        for i, ys in sorted(by_leader.items()):
-            stacked = np.concatenate(ys)[None, :]
-            tiled = params.subset(np.tile(np.arange(params.n_items), len(ys)))
-            sc = eap(stacked, tiled)
+    for source, keep in (("self", ("self",)), ("others", ("manager", "peer", "direct_report")),
+                         ("all", ("self", "manager", "peer", "direct_report"))):
+        mask = np.isin(roles, keep)
+        leaders_idx = np.unique(owner[mask])
+        counts = np.zeros((n,) + per_rater.shape[1:], dtype=per_rater.dtype)
+        np.add.at(counts, owner[mask], per_rater[mask])
+        sc = eap_counts(counts[leaders_idx], params)
+        for r, i in enumerate(leaders_idx):
             for d, comp in enumerate(dims):
-                estimates.append(dict(leader_id=leader_ids[i], competency=comp, mean=float(sc.mean[0, d]),
-                                      sd=float(sc.sd[0, d]), source=source, calibration_id=f"{DEMO_ORG}-generating",
+                estimates.append(dict(leader_id=leader_ids[i], competency=comp, mean=float(sc.mean[r, d]),
+                                      sd=float(sc.sd[r, d]), source=source, calibration_id=f"{DEMO_ORG}-generating",
                                       estimated_at=assessed_at + timedelta(days=5)))
 
     say("Simulating weeks of learning activity")

@@ -1,8 +1,11 @@
 """Scoring without MCMC: each person's posterior over theta by Gauss-Hermite quadrature.
 
 Each item loads on one dimension, so with an independent N(0, 1) prior per dimension the
-posterior factorizes and every dimension is integrated on its own 1-D grid. This path
-imports only numpy and scipy.
+posterior factorizes and every dimension is integrated on its own 1-D grid. The likelihood
+on the grid is one dense product per dimension, ``counts @ log_prob_table``, where
+``counts[n, j, k]`` is how often person ``n`` answered category ``k`` of item ``j``; that
+form also pools several raters' answers about one leader (their counts add up). This
+module imports only numpy and scipy.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from scipy.special import logsumexp
 from .grm import MISSING, ItemParams, log_category_probs
 
 DEFAULT_POINTS = 61
+CHUNK = 20_000
 
 
 def quadrature(n_points: int = DEFAULT_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -35,51 +39,73 @@ class Scores:
     log_posterior: np.ndarray | None = None  # (N, D, Q) normalized, when asked for
 
 
-def log_likelihood_grid(y: np.ndarray, params: ItemParams, nodes: np.ndarray) -> np.ndarray:
-    """Sum of log P(y_ij | theta = node) over each person's items, per dimension: (N, D, Q)."""
-    y = np.atleast_2d(y)
+def log_prob_table(params: ItemParams, nodes: np.ndarray) -> np.ndarray:
+    """log P(Y_j = k | theta = node) as (J, Kmax, Q); impossible categories hold 0."""
+    J, Kmax = params.n_items, int(params.n_categories.max())
+    table = np.zeros((J, Kmax, nodes.size))
+    for j in range(J):
+        K = params.n_categories[j]
+        table[j, :K, :] = log_category_probs(nodes, params.a[j], params.thresholds(j)).T
+    return table
+
+
+def category_counts(y: np.ndarray, params: ItemParams) -> np.ndarray:
+    """One-hot counts (N, J, Kmax) from a response matrix of category indices (-1 missing)."""
+    y = np.atleast_2d(np.asarray(y))
     N, J = y.shape
     if J != params.n_items:
         raise ValueError(f"responses have {J} columns for {params.n_items} items")
-    D = len(params.dimensions)
-    ll = np.zeros((N, D, nodes.size))
-    for j in range(J):
-        yj = y[:, j]
-        seen = yj != MISSING
-        if not seen.any():
-            continue
-        K = params.n_categories[j]
-        if (yj[seen] < 0).any() or (yj[seen] >= K).any():
-            raise ValueError(f"item {params.item_ids[j]}: category index outside 0..{K - 1}")
-        table = log_category_probs(nodes, params.a[j], params.thresholds(j))  # (Q, K)
-        ll[seen, params.dimension[j], :] += table[:, yj[seen]].T
-    return ll
+    seen = y != MISSING
+    bad = seen & ((y < 0) | (y >= params.n_categories[None, :]))
+    if bad.any():
+        n, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"row {n}, item {params.item_ids[j]}: category index {y[n, j]} outside 0..{params.n_categories[j] - 1}"
+        )
+    counts = np.zeros((N, J, int(params.n_categories.max())), dtype=np.float32)
+    n_idx, j_idx = np.nonzero(seen)
+    counts[n_idx, j_idx, y[n_idx, j_idx]] = 1.0
+    return counts
 
 
-def eap(
-    y: np.ndarray,
+def _posterior(counts: np.ndarray, params: ItemParams, table: np.ndarray, logw: np.ndarray) -> np.ndarray:
+    N = counts.shape[0]
+    D, Q = len(params.dimensions), table.shape[2]
+    lp = np.empty((N, D, Q))
+    for d in range(D):
+        idx = np.flatnonzero(params.dimension == d)
+        lp[:, d, :] = counts[:, idx, :].reshape(N, -1) @ table[idx].reshape(-1, Q)
+    lp += logw
+    lp -= logsumexp(lp, axis=2, keepdims=True)
+    return lp
+
+
+def eap_counts(
+    counts: np.ndarray,
     params: ItemParams,
     n_points: int = DEFAULT_POINTS,
     keep_posterior: bool = False,
-    prior_log_weights: np.ndarray | None = None,
 ) -> Scores:
-    """Expected a posteriori scores for response matrix ``y`` (category indices, -1 missing)."""
+    """EAP scores from category counts (N, J, Kmax), in chunks to bound memory."""
     nodes, logw = quadrature(n_points)
-    if prior_log_weights is not None:
-        logw = prior_log_weights
-    ll = log_likelihood_grid(y, params, nodes)
-    lp = ll + logw
-    lp -= logsumexp(lp, axis=2, keepdims=True)
-    p = np.exp(lp)
-    mean = p @ nodes
-    var = p @ (nodes**2) - mean**2
-    seen = (np.atleast_2d(y) != MISSING).astype(int)
-    counts = np.stack([seen[:, params.dimension == d].sum(axis=1) for d in range(len(params.dimensions))], axis=1)
-    return Scores(
-        dimensions=params.dimensions,
-        mean=mean,
-        sd=np.sqrt(np.maximum(var, 0.0)),
-        n_answered=counts,
-        nodes=nodes,
-        log_posterior=lp if keep_posterior else None,
-    )
+    table = log_prob_table(params, nodes).astype(counts.dtype)
+    N, D = counts.shape[0], len(params.dimensions)
+    mean, sd = np.empty((N, D)), np.empty((N, D))
+    post = np.empty((N, D, nodes.size)) if keep_posterior else None
+    for start in range(0, N, CHUNK):
+        sl = slice(start, min(N, start + CHUNK))
+        lp = _posterior(counts[sl], params, table, logw)
+        p = np.exp(lp)
+        m = p @ nodes
+        mean[sl] = m
+        sd[sl] = np.sqrt(np.maximum(p @ nodes**2 - m**2, 0.0))
+        if post is not None:
+            post[sl] = lp
+    answered = counts.sum(axis=2)
+    n_answered = np.stack([answered[:, params.dimension == d].sum(axis=1) for d in range(D)], axis=1)
+    return Scores(params.dimensions, mean, sd, n_answered.astype(int), nodes, post)
+
+
+def eap(y: np.ndarray, params: ItemParams, n_points: int = DEFAULT_POINTS, keep_posterior: bool = False) -> Scores:
+    """Expected a posteriori scores for response matrix ``y`` (category indices, -1 missing)."""
+    return eap_counts(category_counts(y, params), params, n_points, keep_posterior)

@@ -1,0 +1,110 @@
+"""The leader and cohort apps: right data for the right person, error pages otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from workbench.apps.cohort import cohort_app, roster
+from workbench.apps.leader import activity_summary, leader_app, profile_table
+from workbench.identity import make_token
+from workbench.store import repo
+
+from ..conftest import REPO
+
+KEY = "test-secret"
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_SECRET", KEY)
+
+
+def html_of(widget) -> str:
+    parts = []
+
+    def walk(w):
+        if hasattr(w, "value") and isinstance(w.value, str):
+            parts.append(w.value)
+        for c in getattr(w, "children", ()):
+            walk(c)
+
+    walk(widget)
+    return "\n".join(parts)
+
+
+def test_leader_sees_their_own_profile_and_activity(demo_engine, library):
+    me, other = repo.get_leader(demo_engine, "L0001"), repo.get_leader(demo_engine, "L0002")
+    page = leader_app(make_token("leader", me.id), library=library, db=demo_engine)
+    text = html_of(page)
+    assert me.name in text and "wb-error" not in page._dom_classes
+    assert other.name not in text or other.name == me.name
+    n_events = len(repo.activity_frame(demo_engine, me.id))
+    assert f"{n_events} events" in text
+
+
+@pytest.mark.parametrize("token", [None, "", "forged.token", lambda: make_token("facilitator", "C01"),
+                                   lambda: make_token("leader", "L0001", key="not-the-secret"),
+                                   lambda: make_token("leader", "NOBODY")])
+def test_leader_app_refuses_bad_links(demo_engine, library, token):
+    tok = token() if callable(token) else token
+    page = leader_app(tok, library=library, db=demo_engine)
+    assert "wb-error-page" in page._dom_classes
+    assert "Cannot open this page" in page.value
+    assert repo.get_leader(demo_engine, "L0001").name not in page.value
+
+
+def test_cohort_app(demo_engine, library):
+    page = cohort_app(make_token("facilitator", "C01"), library=library, db=demo_engine)
+    members = repo.leaders_frame(demo_engine, "C01")
+    assert all(name in page.value for name in members.name)
+    outsiders = repo.leaders_frame(demo_engine, "C02")
+    assert not any(f"<td>{name}</td>" in page.value for name in set(outsiders.name) - set(members.name))
+    assert "wb-error-page" in cohort_app(make_token("leader", "L0001"), library=library, db=demo_engine)._dom_classes
+
+
+def test_profile_table_bands(library):
+    import pandas as pd
+
+    est = pd.DataFrame({"competency": ["coaching", "trust", "change"], "mean": [-1.5, 1.4, 0.1], "sd": [0.3, 0.3, 0.3]})
+    t = profile_table(est, library)
+    assert list(t.competency) == ["coaching", "change", "trust"]
+    assert list(t.band) == ["development area", "in range", "strength"]
+    assert (t.low < t["mean"]).all() and (t.high > t["mean"]).all()
+
+
+def test_activity_summary_counts_minutes(library):
+    import pandas as pd
+
+    ev = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"]), "verb": ["completed", "progressed"],
+                       "object_type": ["module", "module"], "object_id": ["a", "b"], "competency": ["trust", "trust"],
+                       "duration_seconds": [600.0, 300.0], "score_scaled": [None, None]})
+    s = activity_summary(ev, library).set_index("competency")
+    assert s.loc["trust", "minutes"] == 15 and s.loc["trust", "completed"] == 1
+    assert s.loc["coaching", "minutes"] == 0
+
+
+def test_roster_is_one_cohort(demo_engine):
+    r = roster(demo_engine, "C03")
+    assert set(r.cohort_id) == {"C03"} and len(r) == len(repo.leaders_frame(demo_engine, "C03"))
+
+
+def test_leader_notebook_runs_under_papermill(demo_db, tmp_path):
+    import papermill as pm
+
+    token = make_token("leader", "L0003", key=KEY)
+    env = {"WORKBENCH_DB": demo_db, "WORKBENCH_SECRET": KEY}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        nb = pm.execute_notebook(str(REPO / "notebooks/apps/leader.ipynb"), str(tmp_path / "out.ipynb"),
+                                 parameters={"token": token}, kernel_name="python3", progress_bar=False)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    state = json.dumps(nb.metadata.get("widgets", {}))
+    from workbench.store import make_engine
+
+    assert repo.get_leader(make_engine(demo_db), "L0003").name in state
