@@ -1,0 +1,268 @@
+"""The responses and items CSV contracts: reading, validating, and the arrays the model uses.
+
+Responses CSV (wide): ``respondent_id``, optionally ``rater`` (self, manager, peer,
+direct_report), then one column per item; each cell an integer category or empty.
+Items CSV (optional): ``item_id, dimension`` and optionally ``reverse`` (true/false),
+``min_category`` and ``max_category`` (the declared range). Without it every item loads on
+one dimension, ``general``.
+
+Every problem is a :class:`DataError` naming the file, the row (as a 1-based line number in
+the file, header = line 1) and the column.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .grm import MISSING
+
+RATERS = ("self", "manager", "peer", "direct_report")
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+class DataError(ValueError):
+    """Malformed input data; the message is one line naming where."""
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    item_ids: tuple[str, ...]
+    dimension: np.ndarray  # (J,) index into dimensions
+    dimensions: tuple[str, ...]
+    reverse: np.ndarray  # (J,) bool
+    first_category: np.ndarray  # (J,) smallest category label
+    n_categories: np.ndarray  # (J,)
+
+    def categories(self, j: int) -> list[int]:
+        return list(range(int(self.first_category[j]), int(self.first_category[j] + self.n_categories[j])))
+
+
+@dataclass(frozen=True)
+class ResponseData:
+    """Validated responses: one row per (respondent, rater) answer sheet.
+
+    ``y`` holds category indices as scored (reverse-keyed items flipped), -1 where missing;
+    ``person`` maps each row to its respondent (index into ``respondent_ids``).
+    """
+
+    respondent_ids: tuple[str, ...]
+    person: np.ndarray  # (rows,)
+    rater: np.ndarray | None  # (rows,) rater type per row, or None for single-rater data
+    y: np.ndarray  # (rows, J)
+    items: ItemSpec
+    dropped: tuple[str, ...] = ()
+
+    @property
+    def n_persons(self) -> int:
+        return len(self.respondent_ids)
+
+    @property
+    def rater_types(self) -> tuple[str, ...]:
+        if self.rater is None:
+            return ()
+        return tuple(r for r in RATERS if r in set(self.rater))
+
+
+def _bool(value: str, where: str) -> bool:
+    v = str(value).strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise DataError(f"{where}: {value!r} is not true or false")
+
+
+def read_items_csv(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+    for col in ("item_id", "dimension"):
+        if col not in df.columns:
+            raise DataError(f"{path}: missing column {col!r} (need item_id,dimension[,reverse])")
+    out = pd.DataFrame({"item_id": df["item_id"].str.strip(), "dimension": df["dimension"].str.strip()})
+    for i, (iid, dim) in enumerate(zip(out.item_id, out.dimension, strict=True)):
+        if not iid:
+            raise DataError(f"{path}: line {i + 2}, column item_id: empty item id")
+        if not dim:
+            raise DataError(f"{path}: line {i + 2}, column dimension: empty dimension for item {iid}")
+    dup = out.item_id[out.item_id.duplicated()]
+    if len(dup):
+        raise DataError(f"{path}: line {dup.index[0] + 2}, column item_id: duplicate item id {dup.iloc[0]!r}")
+    out["reverse"] = [
+        _bool(v, f"{path}: line {i + 2}, column reverse") for i, v in enumerate(df.get("reverse", [""] * len(df)))
+    ]
+    for col in ("min_category", "max_category"):
+        vals = df.get(col, pd.Series([""] * len(df)))
+        parsed = []
+        for i, v in enumerate(vals):
+            v = str(v).strip()
+            if v == "":
+                parsed.append(None)
+                continue
+            try:
+                parsed.append(int(v))
+            except ValueError:
+                raise DataError(f"{path}: line {i + 2}, column {col}: {v!r} is not an integer") from None
+        out[col] = parsed
+    return out
+
+
+def read_responses_csv(
+    path: str | Path, items: str | Path | pd.DataFrame | None = None, *, warn: bool = True
+) -> ResponseData:
+    """Read and validate a responses CSV (and optional items CSV) into :class:`ResponseData`."""
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+    item_table = read_items_csv(items) if isinstance(items, (str, Path)) else items
+    return validate_responses(raw, item_table, source=str(path), warn=warn)
+
+
+def validate_responses(
+    raw: pd.DataFrame, item_table: pd.DataFrame | None = None, *, source: str = "responses", warn: bool = True
+) -> ResponseData:
+    """Validate a wide frame of strings (as read from CSV) against the contract."""
+    cols = [str(c).strip() for c in raw.columns]
+    if not cols or cols[0] != "respondent_id":
+        raise DataError(f"{source}: the first column must be 'respondent_id' (found {cols[0] if cols else 'none'!r})")
+    has_rater = len(cols) > 1 and cols[1] == "rater"
+    item_cols = cols[2:] if has_rater else cols[1:]
+    if not item_cols:
+        raise DataError(f"{source}: no item columns after respondent_id")
+    dup = pd.Series(item_cols)[pd.Series(item_cols).duplicated()]
+    if len(dup):
+        raise DataError(f"{source}: column {dup.iloc[0]}: duplicate item column")
+    raw = raw.copy()
+    raw.columns = cols
+    ids = raw["respondent_id"].astype(str).str.strip()
+    for i, rid in enumerate(ids):
+        if not rid:
+            raise DataError(f"{source}: line {i + 2}, column respondent_id: empty respondent id")
+    if has_rater:
+        rater = raw["rater"].astype(str).str.strip().str.lower().to_numpy()
+        for i, r in enumerate(rater):
+            if r not in RATERS:
+                raise DataError(f"{source}: line {i + 2}, column rater: {raw['rater'].iloc[i]!r} is not one of {', '.join(RATERS)}")
+    else:
+        rater = None
+        dups = ids[ids.duplicated()]
+        if len(dups):
+            raise DataError(
+                f"{source}: line {dups.index[0] + 2}, column respondent_id: respondent {dups.iloc[0]!r} appears twice "
+                "(several rows per respondent need a 'rater' column)"
+            )
+
+    # item table ---------------------------------------------------------------
+    if item_table is None:
+        item_table = pd.DataFrame({"item_id": item_cols, "dimension": "general", "reverse": False,
+                                   "min_category": None, "max_category": None})
+    known = set(item_table.item_id)
+    for c in item_cols:
+        if c not in known:
+            raise DataError(f"{source}: column {c}: unknown item id (not in the items file)")
+    item_table = item_table.set_index("item_id").loc[item_cols].reset_index()
+    dimensions = tuple(dict.fromkeys(item_table.dimension))
+
+    # values -------------------------------------------------------------------
+    J = len(item_cols)
+    values = np.full((len(raw), J), MISSING, dtype=int)
+    for j, c in enumerate(item_cols):
+        col = raw[c].astype(str).str.strip()
+        for i, v in enumerate(col):
+            if v == "":
+                continue
+            try:
+                f = float(v)
+            except ValueError:
+                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer") from None
+            if not np.isfinite(f) or f != int(f):
+                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer")
+            values[i, j] = int(f)
+
+    first = np.zeros(J, dtype=int)
+    n_cat = np.zeros(J, dtype=int)
+    for j, c in enumerate(item_cols):
+        seen = values[:, j] != MISSING
+        col = values[seen, j]
+        lo_decl, hi_decl = item_table.min_category.iloc[j], item_table.max_category.iloc[j]
+        lo_decl = None if lo_decl is None or pd.isna(lo_decl) else int(lo_decl)
+        hi_decl = None if hi_decl is None or pd.isna(hi_decl) else int(hi_decl)
+        for bound, test in ((lo_decl, lambda x, b: x < b), (hi_decl, lambda x, b: x > b)):
+            if bound is not None:
+                bad = np.flatnonzero(seen & test(values[:, j], bound))
+                if bad.size:
+                    i = bad[0]
+                    raise DataError(f"{source}: line {i + 2}, column {c}: {values[i, j]} is outside the declared "
+                                    f"range {lo_decl}..{hi_decl}")
+        if col.size == 0:
+            raise DataError(f"{source}: column {c}: no answers at all")
+        cats = np.unique(col)
+        if cats.size == 1:
+            raise DataError(f"{source}: column {c}: every answer is {cats[0]}; an item needs answers in at least two categories")
+        gaps = sorted(set(range(cats[0], cats[-1] + 1)) - set(cats.tolist()))
+        if gaps:
+            raise DataError(f"{source}: column {c}: categories must be consecutive, but {gaps[0]} never occurs "
+                            f"between {cats[0]} and {cats[-1]}")
+        first[j], n_cat[j] = cats[0], cats[-1] - cats[0] + 1
+
+    reverse = item_table.reverse.astype(bool).to_numpy()
+    idx = np.where(values == MISSING, MISSING, values - first[None, :])
+    y = np.where((idx != MISSING) & reverse[None, :], n_cat[None, :] - 1 - idx, idx)
+
+    # respondents with no answers are left out, with a warning naming them ----------
+    empty = (y == MISSING).all(axis=1)
+    dropped: tuple[str, ...] = ()
+    if empty.any():
+        keep_ids = set(ids[~empty])
+        dropped = tuple(dict.fromkeys(r for r in ids[empty] if r not in keep_ids))
+        if warn and len(ids[empty]):
+            names = ", ".join(ids[empty].tolist()[:10]) + (" ..." if empty.sum() > 10 else "")
+            warnings.warn(f"{source}: left out {int(empty.sum())} row(s) with no answers: {names}", stacklevel=2)
+    ids_kept = ids[~empty].to_numpy()
+    y = y[~empty]
+    rater = rater[~empty] if rater is not None else None
+    respondent_ids = tuple(dict.fromkeys(ids_kept))
+    lookup = {r: k for k, r in enumerate(respondent_ids)}
+    person = np.array([lookup[r] for r in ids_kept], dtype=int)
+    spec = ItemSpec(tuple(item_cols), np.array([dimensions.index(d) for d in item_table.dimension]), dimensions,
+                    reverse, first, n_cat)
+    return ResponseData(respondent_ids, person, rater, y, spec, dropped)
+
+
+def to_labels(y: np.ndarray, items: ItemSpec) -> np.ndarray:
+    """Scored category indices back to the labels raters ticked (reverse keying undone)."""
+    K = items.n_categories[None, :]
+    idx = np.where(items.reverse[None, :], K - 1 - y, y)
+    return np.where(y == MISSING, MISSING, idx + items.first_category[None, :])
+
+
+def write_responses_csv(path: str | Path, respondent_ids: Sequence[str], y: np.ndarray, items: ItemSpec,
+                        rater: Sequence[str] | None = None) -> None:
+    """Write scored indices as a responses CSV (labels, empty cells for missing)."""
+    labels = to_labels(np.asarray(y), items)
+    df = pd.DataFrame(labels, columns=list(items.item_ids)).astype("Int64")
+    df = df.mask(df == MISSING)
+    df.insert(0, "respondent_id", list(respondent_ids))
+    if rater is not None:
+        df.insert(1, "rater", list(rater))
+    df.to_csv(path, index=False)
+
+
+def write_items_csv(path: str | Path, items: ItemSpec) -> None:
+    pd.DataFrame({"item_id": items.item_ids, "dimension": [items.dimensions[d] for d in items.dimension],
+                  "reverse": ["true" if r else "false" for r in items.reverse]}).to_csv(path, index=False)
