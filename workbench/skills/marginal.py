@@ -1,0 +1,75 @@
+"""A PyTensor Op for the quadrature marginal log-likelihood of the GRM, and its gradient.
+
+For each dimension d, with ``C_r`` the counts of rater type r (persons x items_d*K) and
+``T_r`` the log category probabilities on the quadrature nodes (items_d*K x Q),
+
+    loglik = sum_n sum_d log sum_q w_q exp( sum_r (C_r T_r)[n, q] )
+
+and d loglik / d T_r = C_r^T P, with P the per-person posterior weights over nodes. The
+heavy products run as float32 BLAS calls in numpy (exp once, no intermediate joins), which is
+several times faster than the same graph in PyTensor; the small table T (items x K x Q) and
+its dependence on a, b and the rater shifts stay in PyTensor, which differentiates them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+
+
+class MarginalLoglik(Op):
+    """``loglik, dT = MarginalLoglik(...)(T)`` with ``T`` of shape (R, J, K, Q)."""
+
+    __props__ = ()
+
+    def __init__(self, counts: list[np.ndarray], dimension: np.ndarray, n_dims: int, log_weights: np.ndarray):
+        # counts: one (N, J, K) array per rater type, in the order of T's first axis
+        self.blocks = [np.flatnonzero(dimension == d) for d in range(n_dims)]
+        N = counts[0].shape[0]
+        self.C = [[np.ascontiguousarray(c[:, idx, :].reshape(N, -1), dtype=np.float32) for c in counts]
+                  for idx in self.blocks]
+        self.logw = np.asarray(log_weights, dtype=np.float32)
+        self.shape = (len(counts),) + counts[0].shape[1:] + (len(log_weights),)
+
+    def make_node(self, T):
+        T = pt.as_tensor_variable(T)
+        return Apply(self, [T], [pt.dscalar(), pt.dtensor4()])
+
+    def perform(self, node, inputs, outputs):
+        (T,) = inputs
+        T32 = T.astype(np.float32)
+        R, J, K, Q = T.shape
+        total = 0.0
+        grad = np.zeros(T.shape, dtype=np.float64)
+        for d, idx in enumerate(self.blocks):
+            L = np.zeros((self.C[d][0].shape[0], Q), dtype=np.float32)
+            tabs = [T32[r, idx].reshape(-1, Q) for r in range(R)]
+            for r in range(R):
+                L += self.C[d][r] @ tabs[r]
+            L += self.logw
+            m = L.max(axis=1, keepdims=True)
+            np.subtract(L, m, out=L)
+            # weights below e^-80 are irrelevant; flooring them avoids float32 subnormals,
+            # which slow exp and the products below by an order of magnitude
+            np.maximum(L, -80.0, out=L)
+            np.exp(L, out=L)
+            s = L.sum(axis=1, dtype=np.float64)
+            total += float(np.log(s).sum() + m.sum(dtype=np.float64))
+            L /= s[:, None].astype(np.float32)  # posterior weights P
+            for r in range(R):
+                grad[r, idx] = (self.C[d][r].T @ L).reshape(len(idx), K, Q)
+        outputs[0][0] = np.asarray(total)
+        outputs[1][0] = grad
+
+    def grad(self, inputs, output_grads):
+        g_ll, g_dT = output_grads
+        if not isinstance(g_dT.type, DisconnectedType):
+            raise NotImplementedError("the gradient output of MarginalLoglik is not differentiable")
+        _, dT = self(*inputs)
+        return [g_ll * dT]
+
+    def connection_pattern(self, node):
+        return [[True, False]]
