@@ -68,40 +68,51 @@ def category_counts(y: np.ndarray, params: ItemParams) -> np.ndarray:
     return counts
 
 
-def _posterior(counts: np.ndarray, params: ItemParams, table: np.ndarray, logw: np.ndarray) -> np.ndarray:
+def _loglik(counts: np.ndarray, params: ItemParams, table: np.ndarray) -> np.ndarray:
+    """Log-likelihood on the grid, (N, D, Q), as one dense product per dimension."""
     N = counts.shape[0]
     D, Q = len(params.dimensions), table.shape[2]
-    lp = np.empty((N, D, Q))
+    ll = np.empty((N, D, Q))
     for d in range(D):
         idx = np.flatnonzero(params.dimension == d)
-        lp[:, d, :] = counts[:, idx, :].reshape(N, -1) @ table[idx].reshape(-1, Q)
-    lp += logw
-    lp -= logsumexp(lp, axis=2, keepdims=True)
-    return lp
+        ll[:, d, :] = counts[:, idx, :].reshape(N, -1) @ table[idx].reshape(-1, Q)
+    return ll
 
 
 def eap_counts(
-    counts: np.ndarray,
+    counts: np.ndarray | dict[str, np.ndarray],
     params: ItemParams,
     n_points: int = DEFAULT_POINTS,
     keep_posterior: bool = False,
+    rater_effects: dict[str, float] | None = None,
 ) -> Scores:
-    """EAP scores from category counts (N, J, Kmax), in chunks to bound memory."""
+    """EAP scores from category counts (N, J, Kmax), in chunks to bound memory.
+
+    ``counts`` may be a dict of counts per rater type; a type's answers are then evaluated at
+    theta + rater_effects[type] (self-ratings that run high are read as such).
+    """
     nodes, logw = quadrature(n_points)
-    table = log_prob_table(params, nodes).astype(counts.dtype)
-    N, D = counts.shape[0], len(params.dimensions)
+    by_rater = counts if isinstance(counts, dict) else {"": counts}
+    effects = rater_effects or {}
+    first = next(iter(by_rater.values()))
+    tables = {r: log_prob_table(params, nodes + effects.get(r, 0.0)).astype(first.dtype) for r in by_rater}
+    N, D = first.shape[0], len(params.dimensions)
     mean, sd = np.empty((N, D)), np.empty((N, D))
     post = np.empty((N, D, nodes.size)) if keep_posterior else None
     for start in range(0, N, CHUNK):
         sl = slice(start, min(N, start + CHUNK))
-        lp = _posterior(counts[sl], params, table, logw)
+        lp = np.zeros((sl.stop - sl.start, D, nodes.size))
+        for r, c in by_rater.items():
+            lp += _loglik(c[sl], params, tables[r])
+        lp += logw
+        lp -= logsumexp(lp, axis=2, keepdims=True)
         p = np.exp(lp)
         m = p @ nodes
         mean[sl] = m
         sd[sl] = np.sqrt(np.maximum(p @ nodes**2 - m**2, 0.0))
         if post is not None:
             post[sl] = lp
-    answered = counts.sum(axis=2)
+    answered = sum(c.sum(axis=2) for c in by_rater.values())
     n_answered = np.stack([answered[:, params.dimension == d].sum(axis=1) for d in range(D)], axis=1)
     return Scores(params.dimensions, mean, sd, n_answered.astype(int), nodes, post)
 
@@ -109,3 +120,74 @@ def eap_counts(
 def eap(y: np.ndarray, params: ItemParams, n_points: int = DEFAULT_POINTS, keep_posterior: bool = False) -> Scores:
     """Expected a posteriori scores for response matrix ``y`` (category indices, -1 missing)."""
     return eap_counts(category_counts(y, params), params, n_points, keep_posterior)
+
+
+def score_sheets(
+    y: np.ndarray,
+    person: np.ndarray,
+    n_persons: int,
+    params: ItemParams,
+    rater: np.ndarray | None = None,
+    rater_effects: dict[str, float] | None = None,
+    n_points: int = DEFAULT_POINTS,
+    keep_posterior: bool = False,
+) -> Scores:
+    """Score persons from answer sheets (rows of ``y``), pooling each person's sheets.
+
+    With ``rater`` (one type per sheet) each sheet is read through its rater type's shift.
+    """
+    per_sheet = category_counts(y, params)
+    types = ("",) if rater is None else tuple(dict.fromkeys(rater.tolist()))
+    counts = {}
+    for r in types:
+        mask = np.ones(len(person), bool) if rater is None else rater == r
+        c = np.zeros((n_persons,) + per_sheet.shape[1:], dtype=per_sheet.dtype)
+        np.add.at(c, person[mask], per_sheet[mask])
+        counts[r] = c
+    return eap_counts(counts, params, n_points, keep_posterior, rater_effects)
+
+
+class SkillPosterior:
+    """One person's grid posterior over theta per dimension, updated one answer at a time.
+
+    Adding evidence (an item response, or a scenario choice modelled as an item with its own
+    parameters) multiplies in one likelihood row and renormalizes: O(Q), no rescoring.
+    """
+
+    def __init__(self, dimensions: tuple[str, ...], n_points: int = DEFAULT_POINTS, log_posterior: np.ndarray | None = None):
+        self.dimensions = tuple(dimensions)
+        self.nodes, logw = quadrature(n_points)
+        self.log_post = (np.tile(logw, (len(self.dimensions), 1)) if log_posterior is None
+                         else np.array(log_posterior, dtype=float))
+        if self.log_post.shape != (len(self.dimensions), self.nodes.size):
+            raise ValueError("log_posterior must have shape (dimensions, nodes)")
+
+    @classmethod
+    def from_scores(cls, scores: Scores, row: int) -> SkillPosterior:
+        if scores.log_posterior is None:
+            raise ValueError("score with keep_posterior=True to start from a stored posterior")
+        return cls(scores.dimensions, scores.nodes.size, scores.log_posterior[row])
+
+    def add(self, dimension: str | int, a: float, b: np.ndarray, category: int, shift: float = 0.0) -> SkillPosterior:
+        """Multiply in P(category | theta + shift) for an item with slope ``a``, thresholds ``b``."""
+        d = self.dimensions.index(dimension) if isinstance(dimension, str) else int(dimension)
+        b = np.asarray(b, dtype=float)
+        if not 0 <= category <= b.size:
+            raise ValueError(f"category index {category} outside 0..{b.size}")
+        self.log_post[d] += log_category_probs(self.nodes + shift, a, b)[:, category]
+        self.log_post[d] -= logsumexp(self.log_post[d])
+        return self
+
+    def add_item(self, params: ItemParams, item_id: str, category: int, shift: float = 0.0) -> SkillPosterior:
+        j = params.item_ids.index(item_id)
+        return self.add(int(params.dimension[j]), float(params.a[j]), params.thresholds(j), category, shift)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return np.exp(self.log_post) @ self.nodes
+
+    @property
+    def sd(self) -> np.ndarray:
+        p = np.exp(self.log_post)
+        m = p @ self.nodes
+        return np.sqrt(np.maximum(p @ self.nodes**2 - m**2, 0.0))

@@ -1,0 +1,101 @@
+"""Reading and writing the parameters JSON contract (``workbench calibrate`` output)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import DataError
+from .grm import ItemParams
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Everything scoring and adaptive testing need from a calibration."""
+
+    items: ItemParams
+    correlation: np.ndarray  # (D, D)
+    rater_effects: dict[str, float]
+    diagnostics: dict[str, Any]
+    reliability: dict[str, float]
+
+
+def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelParams:
+    if doc.get("model") != "grm":
+        raise DataError(f"{source}: 'model' must be 'grm'")
+    try:
+        dims = tuple(doc["dimensions"])
+        items = doc["items"]
+        J = len(items)
+        Kmax = max(len(it["categories"]) for it in items)
+        b = np.full((J, Kmax - 1), np.nan)
+        for j, it in enumerate(items):
+            cats = list(it["categories"])
+            if cats != list(range(cats[0], cats[0] + len(cats))) or len(cats) < 2:
+                raise DataError(f"{source}: item {it['item_id']}: categories must be 2 or more consecutive integers")
+            bm = it["b"]["mean"]
+            if len(bm) != len(cats) - 1:
+                raise DataError(f"{source}: item {it['item_id']}: {len(cats)} categories need {len(cats) - 1} thresholds")
+            if any(np.diff(bm) <= 0):
+                raise DataError(f"{source}: item {it['item_id']}: thresholds must increase")
+            b[j, : len(bm)] = bm
+            if it["dimension"] not in dims:
+                raise DataError(f"{source}: item {it['item_id']}: unknown dimension {it['dimension']!r}")
+        p = ItemParams(
+            item_ids=tuple(it["item_id"] for it in items),
+            dimension=np.array([dims.index(it["dimension"]) for it in items]),
+            dimensions=dims,
+            a=np.array([float(it["a"]["mean"]) for it in items]),
+            b=b,
+            n_categories=np.array([len(it["categories"]) for it in items]),
+            first_category=np.array([int(it["categories"][0]) for it in items]),
+            reverse=np.array([bool(it.get("reverse", False)) for it in items]),
+        )
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{source}: not a parameters file ({type(exc).__name__}: {exc})") from None
+    if (p.a <= 0).any():
+        raise DataError(f"{source}: discriminations must be positive")
+    corr = np.asarray(doc.get("correlation") or np.eye(len(dims)), dtype=float)
+    if corr.shape != (len(dims), len(dims)):
+        raise DataError(f"{source}: correlation must be {len(dims)} x {len(dims)}")
+    effects = {k: float(v["mean"]) for k, v in (doc.get("rater_effects") or {}).items()}
+    return ModelParams(p, corr, effects, dict(doc.get("diagnostics") or {}), dict(doc.get("reliability") or {}))
+
+
+def load_params(path: str | Path) -> ModelParams:
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    return params_from_json(doc, str(path))
+
+
+def params_to_json(items: ItemParams, correlation: np.ndarray | None = None,
+                   rater_effects: dict[str, float] | None = None, diagnostics: dict | None = None,
+                   reliability: dict[str, float] | None = None) -> dict[str, Any]:
+    """Point parameters (no posterior SDs) in the contract's shape, e.g. for generating values."""
+    out_items = []
+    for j, iid in enumerate(items.item_ids):
+        K, first = int(items.n_categories[j]), int(items.first_category[j])
+        out_items.append({
+            "item_id": iid, "dimension": items.dimensions[items.dimension[j]],
+            "categories": list(range(first, first + K)), "reverse": bool(items.reverse[j]),
+            "a": {"mean": float(items.a[j]), "sd": None},
+            "b": {"mean": [float(x) for x in items.thresholds(j)], "sd": [None] * (K - 1)},
+        })
+    D = len(items.dimensions)
+    doc = {"model": "grm", "dimensions": list(items.dimensions), "items": out_items,
+           "correlation": (np.eye(D) if correlation is None else np.asarray(correlation)).tolist(),
+           "diagnostics": diagnostics or {}, "reliability": reliability or {}}
+    if rater_effects:
+        doc["rater_effects"] = {k: {"mean": float(v), "sd": None} for k, v in rater_effects.items()}
+    return doc
