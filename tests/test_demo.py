@@ -22,7 +22,7 @@ def dump(engine) -> dict[str, list[tuple]]:
         for name, table in m.Base.metadata.tables.items():
             cols = [c for c in table.columns if not (c.name in VOLATILE and isinstance(c.type, sa.Integer))]
             rows = s.execute(sa.select(*cols)).all()
-            out[name] = sorted((tuple(repr(v) for v in r) for r in rows))
+            out[name] = sorted(tuple(repr(v) for v in r) for r in rows)
     return out
 
 

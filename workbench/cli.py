@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,6 +21,8 @@ app = typer.Typer(help="Leadership Workbench: assessment, learning plans, practi
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 content_app = typer.Typer(help="Check the authored content library.", no_args_is_help=True)
 xapi_app = typer.Typer(help="Export and import activity as xAPI statements.", no_args_is_help=True)
+cat_app = typer.Typer(help="Adaptive assessment (computerized adaptive testing).", no_args_is_help=True)
+app.add_typer(cat_app, name="cat")
 app.add_typer(content_app, name="content")
 app.add_typer(xapi_app, name="xapi")
 
@@ -28,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 APPS_DIR = REPO / "notebooks" / "apps"
 DEFAULT_PORT = 8866
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL (default: $WORKBENCH_DB or .workbench/workbench.db).")]
-ContentOption = Annotated[Optional[Path], typer.Option("--content", help="Content folder (default: ./content).")]
+DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default: $WORKBENCH_DB or .workbench/workbench.db).")]
+ContentOption = Annotated[Path | None, typer.Option("--content", help="Content folder (default: ./content).")]
 
 
 class CliError(Exception):
@@ -70,7 +72,7 @@ def _library(path: Path | None):
 
 # ------------------------------------------------------------------ content
 @content_app.command("check")
-def content_check(path: Annotated[Optional[Path], typer.Argument(help="Content folder (default: ./content).")] = None) -> None:
+def content_check(path: Annotated[Path | None, typer.Argument(help="Content folder (default: ./content).")] = None) -> None:
     """Report every problem in the library with file, field and reason; exit 1 on any."""
     from .content import check, default_content_path
 
@@ -93,7 +95,7 @@ def content_check(path: Annotated[Optional[Path], typer.Argument(help="Content f
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same organization.")] = 7,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The demo's 'today' (YYYY-MM-DD; default today).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The demo's 'today' (YYYY-MM-DD; default today).")] = None,
     db: DbOption = None,
     content: ContentOption = None,
 ) -> None:
@@ -130,9 +132,9 @@ def _server_file() -> Path:
 
 @app.command()
 def link(
-    leader: Annotated[Optional[str], typer.Option(help="Leader id: a link to their leader app.")] = None,
-    facilitator: Annotated[Optional[str], typer.Option(help="Cohort id: a facilitator link to the cohort app.")] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Server address (default: the running 'workbench serve').")] = None,
+    leader: Annotated[str | None, typer.Option(help="Leader id: a link to their leader app.")] = None,
+    facilitator: Annotated[str | None, typer.Option(help="Cohort id: a facilitator link to the cohort app.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Server address (default: the running 'workbench serve').")] = None,
     db: DbOption = None,
 ) -> None:
     """Print a signed link to a leader's or a facilitator's app."""
@@ -202,11 +204,128 @@ def serve(
         sf.unlink(missing_ok=True)
 
 
+# ------------------------------------------------------------ skill model
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show Python warnings (left-out rows, failed diagnostics) as one 'warning:' line each."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, UserWarning) and "BLAS" not in str(w.message):
+                    typer.echo(f"warning: {w.message}", err=True)
+
+
+@app.command()
+def calibrate(
+    responses: Annotated[Path, typer.Argument(help="Responses CSV (respondent_id[,rater],item...).")],
+    out: Annotated[Path, typer.Option(help="Where to write the parameters JSON.")],
+    items: Annotated[Path | None, typer.Option(help="Items CSV: item_id,dimension[,reverse].")] = None,
+    method: Annotated[str, typer.Option(help="nuts (default), map (Laplace at the mode, fast) or advi.")] = "nuts",
+    draws: Annotated[int, typer.Option(min=50, help="Posterior draws per chain (nuts).")] = 1000,
+    tune: Annotated[int, typer.Option(min=50, help="Tuning steps per chain (nuts).")] = 500,
+    chains: Annotated[int, typer.Option(min=1, help="Chains (nuts).")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same result.")] = 0,
+    points: Annotated[int, typer.Option(min=41, help="Gauss-Hermite quadrature points.")] = 41,
+) -> None:
+    """Calibrate the graded response model on responses and write the parameters JSON."""
+    import os
+    import time
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per chain is fastest here
+    with _errors():
+        if method not in ("nuts", "map", "advi"):
+            fail(f"--method must be nuts, map or advi (got {method!r})")
+        from .skills.data import read_responses_csv
+
+        with _warnings_to_stderr():
+            data = read_responses_csv(responses, items)
+            typer.echo(f"calibrating {len(data.items.item_ids)} items on {data.n_persons} respondents "
+                       f"({len(data.y)} answer sheets) with {method}", err=True)
+            from .skills.calibrate import calibrate as fit
+
+            started = time.monotonic()
+            cal = fit(data, method=method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=points,
+                      progressbar=sys.stderr.isatty())
+        doc = cal.to_json()
+        doc["diagnostics"]["seconds"] = round(time.monotonic() - started, 1)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=1))
+    d = doc["diagnostics"]
+    extra = (f"max r-hat {d['max_rhat']}, min bulk ESS {d['min_ess_bulk']}, {d['divergences']} divergences"
+             if method == "nuts" else d.get("note", ""))
+    typer.echo(f"wrote {out}: {len(doc['items'])} items, {len(doc['dimensions'])} dimension(s), "
+               f"{method} in {d['seconds']} s; {extra}")
+
+
+@app.command()
+def score(
+    responses: Annotated[Path, typer.Argument(help="Responses CSV to score.")],
+    params: Annotated[Path, typer.Option(help="Parameters JSON from 'workbench calibrate'.")],
+    out: Annotated[Path, typer.Option(help="Where to write the scores CSV.")],
+) -> None:
+    """Score respondents with known item parameters (posterior mean and SD per dimension)."""
+    with _errors():
+        import pandas as pd
+
+        from .skills.data import read_scoring_csv
+        from .skills.params import load_params
+        from .skills.score import score_sheets
+
+        mp = load_params(params)
+        with _warnings_to_stderr():
+            data = read_scoring_csv(responses, mp.items)
+        sc = score_sheets(data.y, data.person, data.n_persons, mp.items, data.rater, mp.rater_effects)
+        table = pd.DataFrame({"respondent_id": list(data.respondent_ids)})
+        for d, name in enumerate(sc.dimensions):
+            table[f"{name}_mean"] = sc.mean[:, d].round(5)
+            table[f"{name}_sd"] = sc.sd[:, d].round(5)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+    typer.echo(f"wrote {out}: {len(table)} respondents, {len(sc.dimensions)} dimension(s)")
+
+
+@cat_app.command("simulate")
+def cat_simulate(
+    params: Annotated[Path, typer.Option(help="Parameters JSON from 'workbench calibrate'.")],
+    respondents: Annotated[int, typer.Option(min=1, help="Simulated respondents.")] = 500,
+    target_sd: Annotated[float, typer.Option("--target-sd", help="Stop when every competency's posterior SD is below this.")] = 0.4,
+    max_items: Annotated[int | None, typer.Option("--max-items", min=1, help="Stop after this many items at most.")] = None,
+    min_per_dimension: Annotated[int, typer.Option("--min-per-dimension", min=0, help="Items each competency gets at least.")] = 1,
+    randomesque: Annotated[int, typer.Option(min=1, help="Exposure control: pick at random among the best k items.")] = 3,
+    compare: Annotated[bool, typer.Option(help="Also run independent per-competency adaptive tests for comparison.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Simulate adaptive sessions against true skills: items used, agreement with the full form, error."""
+    with _errors():
+        from .skills.adaptive import (
+            compare_independent,
+            format_comparison,
+            format_report,
+            simulate_cat,
+        )
+        from .skills.params import load_params
+
+        if target_sd <= 0:
+            fail("--target-sd must be positive")
+        mp = load_params(params)
+        kw = dict(max_items=max_items, min_items_per_dim=min_per_dimension, randomesque=randomesque)
+        result = simulate_cat(mp.items, mp.correlation, respondents, target_sd, seed, **kw)
+        typer.echo(format_report(result))
+        if compare:
+            typer.echo("")
+            typer.echo(format_comparison(compare_independent(mp.items, mp.correlation, respondents, target_sd, seed, **kw)))
+
+
 # ---------------------------------------------------------------------- xapi
 @xapi_app.command("export")
 def xapi_export(
-    out: Annotated[Optional[Path], typer.Option(help="File to write (default: standard output).")] = None,
-    leader: Annotated[Optional[list[str]], typer.Option(help="Only these leaders (repeatable).")] = None,
+    out: Annotated[Path | None, typer.Option(help="File to write (default: standard output).")] = None,
+    leader: Annotated[list[str] | None, typer.Option(help="Only these leaders (repeatable).")] = None,
     db: DbOption = None,
 ) -> None:
     """Write stored activity as a JSON array of xAPI statements."""

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
 from .content import Library
+from .skills.data import ResponseData
 from .skills.grm import ItemParams, random_item_params, simulate_responses
-from .skills.score import category_counts, eap_counts
+from .skills.params import params_to_json
+from .skills.score import score_sheets
+from .skills.simulate import item_spec
 from .store import models as m
 from .store.db import transaction
 from .store.xapi import make_statement, to_event
@@ -163,23 +165,30 @@ def build_demo(
             if not draft:
                 rows_for_scoring.append((i, role, y))
 
-    say("Scoring skill profiles")
-    # each source pools the chosen raters' answers as independent evidence (counts add up)
-    per_rater = category_counts(np.stack([y for _, _, y in rows_for_scoring]), params)
+    say("Calibrating the item bank (Laplace approximation at the posterior mode)")
+    from .skills.calibrate import calibrate  # PyMC: imported only when a model is fitted
+
     owner = np.array([i for i, _, _ in rows_for_scoring])
     roles = np.array([role for _, role, _ in rows_for_scoring])
+    sheets = np.stack([y for _, _, y in rows_for_scoring])
+    data = ResponseData(tuple(leader_ids), owner, roles, sheets, item_spec(params))
+    cal = calibrate(data, method="map", seed=seed, progressbar=False)
+    fitted = cal.params()
+    effects = {k: v["mean"] for k, v in cal.rater_effects.items()}
+    calibration_id = f"{DEMO_ORG}-{as_of.isoformat()}-map"
+
+    say("Scoring skill profiles")
+    # each source pools the chosen raters' sheets, each read through its rater type's shift,
+    # so every estimate is on the others' common scale (self-inflation removed)
     estimates = []
     for source, keep in (("self", ("self",)), ("others", ("manager", "peer", "direct_report")),
                          ("all", ("self", "manager", "peer", "direct_report"))):
         mask = np.isin(roles, keep)
-        leaders_idx = np.unique(owner[mask])
-        counts = np.zeros((n,) + per_rater.shape[1:], dtype=per_rater.dtype)
-        np.add.at(counts, owner[mask], per_rater[mask])
-        sc = eap_counts(counts[leaders_idx], params)
-        for r, i in enumerate(leaders_idx):
+        sc = score_sheets(sheets[mask], owner[mask], n, fitted, roles[mask], effects)
+        for i in np.unique(owner[mask]):
             for d, comp in enumerate(dims):
-                estimates.append(dict(leader_id=leader_ids[i], competency=comp, mean=float(sc.mean[r, d]),
-                                      sd=float(sc.sd[r, d]), source=source, calibration_id=f"{DEMO_ORG}-generating",
+                estimates.append(dict(leader_id=leader_ids[i], competency=comp, mean=float(sc.mean[i, d]),
+                                      sd=float(sc.sd[i, d]), source=source, calibration_id=calibration_id,
                                       estimated_at=assessed_at + timedelta(days=5)))
 
     say("Simulating weeks of learning activity")
@@ -284,7 +293,12 @@ def build_demo(
         s.execute(insert(m.AssessmentSession), sessions)
         s.execute(insert(m.Response), responses)
         s.add(m.Calibration(id=f"{DEMO_ORG}-generating", organization_id=DEMO_ORG, method="generating",
-                            created_at=assessed_at, params=params_to_json(params, library)))
+                            created_at=assessed_at,
+                            params=params_to_json(params, diagnostics={"method": "generating",
+                                                                      "note": "the true values the demo simulated from"},
+                                                  rater_effects={"self": SELF_INFLATION})))
+        s.add(m.Calibration(id=calibration_id, organization_id=DEMO_ORG, method="map",
+                            created_at=assessed_at + timedelta(days=5), params=cal.to_json()))
         s.flush()
         s.execute(insert(m.SkillEstimate), estimates)
         ev_rows = []
@@ -301,20 +315,4 @@ def build_demo(
         s.execute(insert(m.DiscussionPost), posts)
     say("Done")
     return DemoSummary(DEMO_ORG, n, COHORTS, len(sessions), len(responses), len(events), len(runs))
-
-
-def params_to_json(params: ItemParams, library: Library | None = None) -> dict:
-    """Item parameters in the parameters JSON contract (point values, no posterior SDs)."""
-    items = []
-    for j, iid in enumerate(params.item_ids):
-        K = int(params.n_categories[j])
-        first = int(params.first_category[j])
-        items.append({
-            "item_id": iid, "dimension": params.dimensions[params.dimension[j]],
-            "categories": list(range(first, first + K)), "reverse": bool(params.reverse[j]),
-            "a": {"mean": float(params.a[j]), "sd": None},
-            "b": {"mean": [float(x) for x in params.thresholds(j)], "sd": [None] * (K - 1)},
-        })
-    return {"model": "grm", "dimensions": list(params.dimensions), "items": items,
-            "diagnostics": {"method": "generating"}}
 

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from workbench.store import connect, make_engine, transaction
+from workbench.store import connect, make_engine, repo, transaction
 from workbench.store import models as m
-from workbench.store import repo
 
 
 def _org(session, oid="o1"):

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import RATERS, ResponseData
+from .data import ResponseData
 from .grm import ItemParams
 from .marginal import MarginalLoglik
 from .score import category_counts
@@ -75,8 +75,10 @@ class Calibration:
         """Central q intervals for a and b: (a_lo, a_hi, b_lo, b_hi), from draws when present."""
         lo, hi = (1 - q) / 2, 1 - (1 - q) / 2
         if self.a_draws is not None:
-            return (np.quantile(self.a_draws, lo, axis=0), np.quantile(self.a_draws, hi, axis=0),
-                    np.nanquantile(self.b_draws, lo, axis=0), np.nanquantile(self.b_draws, hi, axis=0))
+            with warnings.catch_warnings():  # padded thresholds of items with fewer categories are all NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return (np.quantile(self.a_draws, lo, axis=0), np.quantile(self.a_draws, hi, axis=0),
+                        np.nanquantile(self.b_draws, lo, axis=0), np.nanquantile(self.b_draws, hi, axis=0))
         from scipy.stats import norm
 
         z = norm.ppf(hi)
@@ -188,14 +190,13 @@ def build_model(data: ResponseData, n_points: int = DEFAULT_POINTS, a_prior_sd: 
 def calibrate(
     data: ResponseData,
     method: str = "nuts",
-    draws: int = 500,
+    draws: int = 1000,
     tune: int = 500,
     chains: int = 2,
     seed: int = 0,
     n_points: int = DEFAULT_POINTS,
     progressbar: bool = True,
     cores: int | None = None,
-    init: str = "jitter+adapt_diag",
 ) -> Calibration:
     """Fit the model by ``nuts`` (default), ``map`` (Laplace at the mode) or ``advi``."""
     if method not in ("nuts", "map", "advi"):
@@ -211,9 +212,17 @@ def calibrate(
     rng = np.random.default_rng(seed)
     if method == "nuts":
         with model:
-            idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2),
-                              random_seed=seed, progressbar=progressbar, compute_convergence_checks=False, init=init,
-                              idata_kwargs={"log_likelihood": False})
+            # Laplace preconditioning: start each chain from a draw of the Gaussian at the
+            # mode and use its covariance as NUTS's (dense) mass matrix, so the sampler
+            # moves in decorrelated coordinates from the first step.
+            mode = _find_mode(model)
+            starts = rng.multivariate_normal(mode.x, mode.cov, size=chains)
+            free = [rv.name for rv in model.free_RVs]
+            initvals = [dict(zip(free, vals, strict=True)) for vals in _constrained(model, mode, starts, free)]
+            step = pm.NUTS(scaling=mode.cov, is_cov=True) if mode.hessian_ok else pm.NUTS()
+            idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2), step=step,
+                              initvals=initvals, random_seed=seed, progressbar=progressbar,
+                              compute_convergence_checks=False, idata_kwargs={"log_likelihood": False})
         cal = _from_draws(idata, data, "nuts", model)
         cal.diagnostics = _diagnostics(idata, draws, tune, chains)
         if not cal.diagnostics["converged"]:
@@ -241,8 +250,10 @@ def _from_draws(idata, data: ResponseData, method: str, model) -> Calibration:
     b = post["b"].values.reshape((a.shape[0],) + post["b"].shape[2:])
     Kmask = np.arange(b.shape[2])[None, :] < (data.items.n_categories - 1)[:, None]
     b = np.where(Kmask[None], b, np.nan)
-    cal = Calibration(data.items, method, a.mean(0), a.std(0), np.nanmean(b, 0), np.nanstd(b, 0),
-                      idata=idata, a_draws=a, b_draws=b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
+    cal = Calibration(data.items, method, a.mean(0), a.std(0), b_mean, b_sd, idata=idata, a_draws=a, b_draws=b)
     if "delta" in post:
         d = post["delta"].values.reshape(a.shape[0], -1)
         cal.rater_effects = {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
@@ -262,62 +273,86 @@ def _diagnostics(idata, draws: int, tune: int, chains: int) -> dict[str, Any]:
             "converged": bool(rhat <= RHAT_MAX and ess > ESS_PER_CHAIN * chains and div == 0)}
 
 
-def _laplace(model, data: ResponseData, rng) -> Calibration:
-    """Posterior mode by L-BFGS, SDs from the inverse Hessian (on the unconstrained scale),
-    mapped to a and b by drawing from the Gaussian and transforming back."""
-    import pymc as pm
+@dataclass
+class _Mode:
+    """The posterior mode on the unconstrained scale and the Laplace covariance there."""
+
+    x: np.ndarray
+    cov: np.ndarray
+    hessian_ok: bool
+    converged: bool
+    iterations: int
+    unpack: Any  # x -> {value var name: array}
+    value_vars: list
+
+
+def _find_mode(model) -> _Mode:
+    import pytensor.tensor as pt
     from scipy.optimize import minimize
 
+    ip = model.initial_point()
+    value_vars = model.value_vars
+    lp_graph = model.logp(jacobian=True)
+    grad_graph = pt.concatenate([g.ravel() for g in pt.grad(lp_graph, value_vars)])
+    lp_fn = model.compile_fn([lp_graph, grad_graph], inputs=value_vars, point_fn=False)
+    shapes = [ip[v.name].shape for v in value_vars]
+    sizes = [int(np.prod(s)) for s in shapes]
+    x0 = np.concatenate([np.asarray(ip[v.name]).ravel() for v in value_vars])
+
+    def unpack(x):
+        out, i = {}, 0
+        for v, s, n in zip(value_vars, shapes, sizes, strict=True):
+            out[v.name] = x[i : i + n].reshape(s)
+            i += n
+        return out
+
+    def f(x):
+        parts = unpack(x)
+        lp, g = lp_fn(*[parts[v.name] for v in value_vars])
+        return -float(lp), -np.asarray(g, dtype=float)
+
+    res = minimize(f, x0, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "maxfun": 20000})
+    hess = _numeric_hessian(lambda x: f(x)[1], res.x)
+    try:
+        cov = np.linalg.inv(hess)
+        cov = (cov + cov.T) / 2
+        ok = bool(np.all(np.linalg.eigvalsh(cov) > 0))
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        cov = np.diag(1.0 / np.maximum(np.diag(hess), 1e-6))
+    return _Mode(res.x, cov, ok, bool(res.success), int(res.nit), unpack, value_vars)
+
+
+def _constrained(model, mode: _Mode, xs: np.ndarray, names: list[str]) -> list[list[np.ndarray]]:
+    """Values of the named variables at unconstrained points ``xs``."""
+    fn = model.compile_fn(model.replace_rvs_by_values([model[n] for n in names]), inputs=mode.value_vars,
+                          on_unused_input="ignore", point_fn=False)
+    return [fn(*[mode.unpack(x)[v.name] for v in mode.value_vars]) for x in xs]
+
+
+def _laplace(model, data: ResponseData, rng) -> Calibration:
+    """Posterior mode by L-BFGS, covariance from the inverse Hessian (unconstrained scale),
+    mapped to a and b by drawing from that Gaussian and transforming back."""
     with model:
-        ip = model.initial_point()
-        value_vars = model.value_vars
-        import pytensor.tensor as pt
-
-        lp_graph = model.logp(jacobian=True)
-        grad_graph = pt.concatenate([g.ravel() for g in pt.grad(lp_graph, value_vars)])
-        lp_fn = model.compile_fn([lp_graph, grad_graph], inputs=value_vars, point_fn=False)
-        shapes = [ip[v.name].shape for v in value_vars]
-        sizes = [int(np.prod(s)) for s in shapes]
-        x0 = np.concatenate([np.asarray(ip[v.name]).ravel() for v in value_vars])
-
-        def unpack(x):
-            out, i = {}, 0
-            for v, s, n in zip(value_vars, shapes, sizes, strict=True):
-                out[v.name] = x[i : i + n].reshape(s)
-                i += n
-            return out
-
-        def f(x):
-            parts = unpack(x)
-            lp, g = lp_fn(*[parts[v.name] for v in value_vars])
-            return -float(lp), -np.asarray(g, dtype=float)
-
-        res = minimize(f, x0, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "maxfun": 20000})
-        hess = _numeric_hessian(lambda x: f(x)[1], res.x)
-        try:
-            cov = np.linalg.inv(hess)
-            cov = (cov + cov.T) / 2
-            ok = bool(np.all(np.linalg.eigvalsh(cov) > 0))
-        except np.linalg.LinAlgError:
-            ok = False
-        if not ok:
-            cov = np.diag(1.0 / np.maximum(np.diag(hess), 1e-6))
-        draws = rng.multivariate_normal(res.x, cov, size=1000)
-        wanted = [model["a"], model["b"]] + ([model["delta"]] if "delta" in model.named_vars else [])
-        fn = model.compile_fn(model.replace_rvs_by_values(wanted), inputs=value_vars,
-                              on_unused_input="ignore", point_fn=False)
-        outs = [fn(*[unpack(x)[v.name] for v in value_vars]) for x in draws]
+        mode = _find_mode(model)
+        draws = rng.multivariate_normal(mode.x, mode.cov, size=1000)
+        names = ["a", "b"] + (["delta"] if "delta" in model.named_vars else [])
+        outs = _constrained(model, mode, draws, names)
     a = np.array([o[0] for o in outs])
     b = np.array([o[1] for o in outs])
     Kmask = np.arange(b.shape[2])[None, :] < (data.items.n_categories - 1)[:, None]
     b = np.where(Kmask[None], b, np.nan)
-    cal = Calibration(data.items, "map", a.mean(0), a.std(0), np.nanmean(b, 0), np.nanstd(b, 0), a_draws=a, b_draws=b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
+    cal = Calibration(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, a_draws=a, b_draws=b)
     if len(outs[0]) > 2:
         d = np.array([o[2] for o in outs])
         cal.rater_effects = {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
                              for i, t in enumerate(model._wb_types)}
-    cal.diagnostics = {"method": "map", "optimizer": "L-BFGS-B", "converged": bool(res.success),
-                       "iterations": int(res.nit), "hessian_positive_definite": ok,
+    cal.diagnostics = {"method": "map", "optimizer": "L-BFGS-B", "converged": mode.converged,
+                       "iterations": mode.iterations, "hessian_positive_definite": mode.hessian_ok,
                        "note": "approximate: Laplace approximation at the posterior mode"}
     return cal
 
@@ -374,6 +409,12 @@ def _lkj_correlation(S: np.ndarray, err: np.ndarray, n: int, seed: int, eta: flo
         sign, logdet = pt.nlinalg.slogdet(sigma)
         pm.Potential("wishart", -0.5 * n * (logdet + pt.nlinalg.trace(pt.nlinalg.matrix_inverse(sigma) @ S)))
         pm.Deterministic("R", R)
-        idata = pm.sample(draws=300, tune=300, chains=1, random_seed=seed, progressbar=False,
-                          compute_convergence_checks=False)
+        pm_log = logging.getLogger("pymc")
+        level = pm_log.level
+        pm_log.setLevel(logging.WARNING)
+        try:
+            idata = pm.sample(draws=300, tune=300, chains=1, random_seed=seed, progressbar=False,
+                              compute_convergence_checks=False)
+        finally:
+            pm_log.setLevel(level)
     return idata.posterior["R"].values.reshape(-1, D, D).mean(0)

@@ -129,8 +129,22 @@ def read_responses_csv(
         raise DataError(f"{path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+    _check_header(path)
     item_table = read_items_csv(items) if isinstance(items, (str, Path)) else items
     return validate_responses(raw, item_table, source=str(path), warn=warn)
+
+
+def _check_header(path: Path) -> None:
+    """pandas renames duplicate columns (q1, q1.1); read the header row as written."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        header = [c.strip() for c in next(csv.reader(fh), [])]
+    seen = set()
+    for c in header:
+        if c in seen:
+            raise DataError(f"{path}: column {c}: duplicate column in the header")
+        seen.add(c)
 
 
 def validate_responses(
@@ -266,3 +280,66 @@ def write_responses_csv(path: str | Path, respondent_ids: Sequence[str], y: np.n
 def write_items_csv(path: str | Path, items: ItemSpec) -> None:
     pd.DataFrame({"item_id": items.item_ids, "dimension": [items.dimensions[d] for d in items.dimension],
                   "reverse": ["true" if r else "false" for r in items.reverse]}).to_csv(path, index=False)
+
+
+def read_scoring_csv(path: str | Path, params, *, warn: bool = True) -> ResponseData:
+    """Read a responses CSV to score with known item parameters (an ``ItemParams``).
+
+    Unlike calibration data, a scoring file may hold a single leader and any subset of the
+    calibrated items; each value must be one of its item's calibrated categories.
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+    source = str(path)
+    _check_header(path)
+    cols = [str(c).strip() for c in raw.columns]
+    if not cols or cols[0] != "respondent_id":
+        raise DataError(f"{source}: the first column must be 'respondent_id' (found {cols[0] if cols else 'none'!r})")
+    raw.columns = cols
+    has_rater = len(cols) > 1 and cols[1] == "rater"
+    item_cols = cols[2:] if has_rater else cols[1:]
+    known = {iid: j for j, iid in enumerate(params.item_ids)}
+    for c in item_cols:
+        if c not in known:
+            raise DataError(f"{source}: column {c}: unknown item id (not in the parameters file)")
+    ids = raw["respondent_id"].astype(str).str.strip()
+    rater = None
+    if has_rater:
+        rater = raw["rater"].astype(str).str.strip().str.lower().to_numpy()
+        for i, r in enumerate(rater):
+            if r not in RATERS:
+                raise DataError(f"{source}: line {i + 2}, column rater: {raw['rater'].iloc[i]!r} is not one of {', '.join(RATERS)}")
+    y = np.full((len(raw), params.n_items), MISSING, dtype=int)
+    for c in item_cols:
+        j = known[c]
+        lo, K = int(params.first_category[j]), int(params.n_categories[j])
+        for i, v in enumerate(raw[c].astype(str).str.strip()):
+            if v == "":
+                continue
+            try:
+                f = float(v)
+            except ValueError:
+                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer") from None
+            if not np.isfinite(f) or f != int(f):
+                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer")
+            if not lo <= int(f) < lo + K:
+                raise DataError(f"{source}: line {i + 2}, column {c}: {int(f)} is outside the item's categories {lo}..{lo + K - 1}")
+            idx = int(f) - lo
+            y[i, j] = K - 1 - idx if params.reverse[j] else idx
+    empty = (y == MISSING).all(axis=1)
+    if empty.any() and warn:
+        names = ", ".join(ids[empty].tolist()[:10]) + (" ..." if empty.sum() > 10 else "")
+        warnings.warn(f"{source}: left out {int(empty.sum())} row(s) with no answers: {names}", stacklevel=2)
+    ids_kept = ids[~empty].to_numpy()
+    respondent_ids = tuple(dict.fromkeys(ids_kept))
+    lookup = {r: k for k, r in enumerate(respondent_ids)}
+    spec = ItemSpec(params.item_ids, params.dimension, params.dimensions, params.reverse, params.first_category,
+                    params.n_categories)
+    return ResponseData(respondent_ids, np.array([lookup[r] for r in ids_kept], dtype=int),
+                        rater[~empty] if rater is not None else None, y[~empty], spec,
+                        tuple(r for r in dict.fromkeys(ids[empty]) if r not in lookup))

@@ -13,7 +13,15 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from .db import transaction
-from .models import ActivityEvent, AssessmentSession, Cohort, Leader, Response, SkillEstimate, utcnow
+from .models import (
+    ActivityEvent,
+    AssessmentSession,
+    Cohort,
+    Leader,
+    Response,
+    SkillEstimate,
+    utcnow,
+)
 
 
 class NotFound(LookupError):

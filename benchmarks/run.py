@@ -1,0 +1,157 @@
+"""Run the benchmarks, print their tables and write them as JSON.
+
+Usage::
+
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring]
+                             [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
+    python benchmarks/run.py ...   # the same
+
+Results go to ``reports/benchmarks/<name>.json`` (``<name>-quick.json`` with ``--quick``,
+``<name>-full.json`` with ``--full``), ``<name>`` being ``calibration`` or ``scoring``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# PyMC's samplers run one chain per core; a threaded BLAS on top of that only oversubscribes.
+# This must happen before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import importlib.metadata as md  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import BenchResult  # noqa: E402
+
+BENCHMARKS = ("calibration", "scoring")
+PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "workbench")
+
+
+def environment() -> dict[str, object]:
+    """Versions and machine facts recorded with every result."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "packages": versions,
+    }
+
+
+def print_result(result: BenchResult) -> None:
+    """Print a result as a rich table, or as aligned plain text without rich."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        _print_plain(result)
+        return
+    table = Table(title=result.title, title_justify="left")
+    for col in result.columns:
+        table.add_column(col.header, justify=col.justify, overflow="fold")
+    for row in result.rows:
+        table.add_row(*(result.cell(row, c) for c in result.columns))
+    console = Console()
+    if not console.is_terminal:  # piped or redirected: do not squeeze the table into 80 columns
+        console = Console(width=200)
+    console.print(table)
+    for note in result.notes:
+        console.print(f"  * {note}", highlight=False)
+    console.print()
+
+
+def _print_plain(result: BenchResult) -> None:
+    cells = [[c.header for c in result.columns]]
+    cells += [[result.cell(r, c) for c in result.columns] for r in result.rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(result.columns))]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.ljust(w) if c.justify == "left" else v.rjust(w)
+                         for v, w, c in zip(values, widths, result.columns, strict=True))
+
+    print(result.title)
+    print(line(cells[0]))
+    print("  ".join("-" * w for w in widths))
+    for values in cells[1:]:
+        print(line(values))
+    for note in result.notes:
+        print(f"  * {note}")
+    print()
+
+
+def write_json(result: BenchResult, out_dir: Path, suffix: str, started: str, env: dict[str, object]) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{result.name}{suffix}.json"
+    doc = {**result.to_json(), "started": started, "environment": env}
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from benchmarks.bench_calibration import CASES, ESTIMATORS
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer scoring repetitions, smaller naive sample (a few minutes)")
+    p.add_argument("--full", action="store_true", help="also run NUTS on 10,000 x 60 (tens of minutes)")
+    p.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this benchmark (repeatable)")
+    p.add_argument("--estimators", type=_csv, default=ESTIMATORS,
+                   help=f"calibration estimators, comma-separated (default: {','.join(ESTIMATORS)})")
+    p.add_argument("--sizes", type=_csv, default=tuple(CASES),
+                   help=f"calibration data sets, comma-separated (default: {','.join(CASES)})")
+    p.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks", help="directory for the JSON")
+    args = p.parse_args(argv)
+    if args.quick and args.full:
+        p.error("--quick and --full exclude each other")
+    for name, allowed, given in (("estimators", ESTIMATORS, args.estimators), ("sizes", tuple(CASES), args.sizes)):
+        bad = [g for g in given if g not in allowed]
+        if bad:
+            p.error(f"unknown {name}: {', '.join(bad)} (choose from {', '.join(allowed)})")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    env = environment()
+    suffix = "-quick" if args.quick else "-full" if args.full else ""
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    for name in args.only or BENCHMARKS:
+        if name == "calibration":
+            from benchmarks import bench_calibration
+
+            result = bench_calibration.run(quick=args.quick, full=args.full, estimators=args.estimators,
+                                           sizes=args.sizes, log=log)
+        else:
+            from benchmarks import bench_scoring
+
+            result = bench_scoring.run(quick=args.quick, log=log)
+        print_result(result)
+        path = write_json(result, args.out, suffix, started, env)
+        log(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""Calibration recovers known parameters, handles the data's quirks, and reports honestly."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from workbench.skills.calibrate import calibrate
+from workbench.skills.grm import ItemParams
+from workbench.skills.simulate import correlated_thetas, make_test, simulate_data
+
+from .conftest import recovery
+
+
+def test_laplace_recovers_parameters(sim_2000x25, map_2000x25):
+    r = recovery(map_2000x25, sim_2000x25[0])
+    assert r["rmse_a"] < 0.15 and r["rmse_b"] < 0.2, r
+    assert 0.8 <= r["cover_a"] <= 0.98 or 0.8 <= r["cover_b"] <= 0.98, r
+    assert 0.8 <= (r["cover_a"] * 25 + r["cover_b"] * 100) / 125 <= 0.98, r
+    assert map_2000x25.diagnostics["method"] == "map" and "approximate" in map_2000x25.diagnostics["note"]
+
+
+@pytest.mark.slow
+def test_nuts_recovers_parameters_with_honest_intervals(sim_2000x25, nuts_2000x25):
+    r = recovery(nuts_2000x25, sim_2000x25[0])
+    assert r["rmse_a"] < 0.15 and r["rmse_b"] < 0.2, r
+    assert 0.8 <= (r["cover_a"] * 25 + r["cover_b"] * 100) / 125 <= 0.98, r
+    d = nuts_2000x25.diagnostics
+    assert d["method"] == "nuts" and d["divergences"] == 0 and d["max_rhat"] <= 1.01 and d["min_ess_bulk"] > 200
+    assert d["converged"] is True
+
+
+@pytest.mark.slow
+def test_nuts_and_laplace_agree(map_2000x25, nuts_2000x25):
+    assert np.max(np.abs(map_2000x25.a_mean - nuts_2000x25.a_mean)) < 0.05
+    assert np.nanmax(np.abs(map_2000x25.b_mean - nuts_2000x25.b_mean)) < 0.08
+    ratio = map_2000x25.a_sd / nuts_2000x25.a_sd
+    assert 0.75 < np.median(ratio) < 1.3
+
+
+def test_parameters_json_contract(map_2000x25):
+    doc = map_2000x25.to_json()
+    assert doc["model"] == "grm" and doc["dimensions"] == ["d1"]
+    item = doc["items"][0]
+    assert set(item) == {"item_id", "dimension", "categories", "reverse", "a", "b"}
+    assert item["categories"] == [1, 2, 3, 4, 5] and len(item["b"]["mean"]) == len(item["b"]["sd"]) == 4
+    assert item["a"]["mean"] > 0 and item["a"]["sd"] > 0
+    assert doc["correlation"] == [[1.0]] and 0.8 < doc["reliability"]["d1"] < 1
+
+
+def _mixed_test(rng) -> ItemParams:
+    """Binary, 3- and 5-category items on two dimensions, some reverse-keyed."""
+    K = np.array([2, 2, 2, 2, 3, 3, 3, 3, 5, 5, 5, 5])
+    dims = np.arange(12) % 2
+    a = rng.uniform(1.0, 2.0, 12)
+    b = np.full((12, 4), np.nan)
+    for j, k in enumerate(K):
+        b[j, : k - 1] = np.sort(rng.normal(0, 0.4, k - 1)) + np.linspace(-1.2, 1.2, k - 1) * (k > 2)
+    reverse = np.isin(np.arange(12), [5, 9, 10])
+    return ItemParams(tuple(f"m{j:02d}" for j in range(12)), dims, ("x", "y"), a, b, K,
+                      first_category=np.where(K == 2, 0, 1), reverse=reverse)
+
+
+def test_binary_items_reverse_keying_and_missing_data():
+    rng = np.random.default_rng(5)
+    p = _mixed_test(rng)
+    data = simulate_data(p, correlated_thetas(3000, 2, 0.4, rng), rng, missing=0.2)
+    assert (data.y == -1).mean() > 0.15
+    cal = calibrate(data, method="map", seed=0, progressbar=False)
+    assert list(cal.items.n_categories) == list(p.n_categories)
+    assert cal.to_json()["items"][0]["categories"] == [0, 1]
+    assert (cal.a_mean > 0).all()  # reversed items are reported as scored
+    r = recovery(cal, p)
+    assert r["rmse_a"] < 0.25 and r["rmse_b"] < 0.25, r
+    assert abs(cal.correlation[0, 1] - 0.4) < 0.12
+
+
+def test_rater_effect_is_estimated_and_removes_bias():
+    from workbench.skills.score import score_sheets
+
+    rng = np.random.default_rng(11)
+    p = make_test(16, 2, rng)
+    theta = correlated_thetas(1500, 2, 0.5, rng)
+    data = simulate_data(p, theta, rng, raters={"self": 1, "manager": 1, "peer": 2},
+                         rater_effects={"self": 0.5, "manager": -0.1, "peer": 0.05})
+    cal = calibrate(data, method="map", seed=0, progressbar=False)
+    fx = {k: v["mean"] for k, v in cal.rater_effects.items()}
+    # identified relative to the others' average view: the self shift is 0.5 - (-0.1 + 0.05)/2
+    assert abs(fx["self"] - 0.525) < 0.1, fx
+    assert abs((fx["manager"] - fx["peer"]) - (-0.15)) < 0.1, fx
+    self_only = data.rater == "self"
+    args = (data.y[self_only], data.person[self_only], data.n_persons, cal.params(), data.rater[self_only])
+    corrected = score_sheets(*args, rater_effects=fx).mean
+    naive = score_sheets(*args).mean
+    truth = theta - (-0.1 + 0.05) / 2  # the scale the model is identified on
+    assert abs((naive - truth).mean()) > 0.3
+    assert abs((corrected - truth).mean()) < 0.1
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="unknown method"):
+        calibrate(None, method="em")
+
+
+@pytest.mark.slow
+def test_same_seed_same_result():
+    rng = np.random.default_rng(2)
+    p = make_test(6, 1, rng)
+    data = simulate_data(p, correlated_thetas(400, 1, 0.0, rng), rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runs = [calibrate(data, method="nuts", draws=100, tune=100, chains=1, seed=9, progressbar=False)
+                for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].a_draws, runs[1].a_draws)
+
+
+@pytest.mark.slow
+def test_failed_diagnostics_warn():
+    from workbench.skills.calibrate import ConvergenceWarning
+
+    rng = np.random.default_rng(3)
+    p = make_test(6, 1, rng)
+    data = simulate_data(p, correlated_thetas(300, 1, 0.0, rng), rng)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        cal = calibrate(data, method="nuts", draws=50, tune=50, chains=2, seed=1, progressbar=False)
+    assert cal.diagnostics["converged"] is False
