@@ -269,7 +269,7 @@ def run(quick: bool = False, full: bool = False, estimators: tuple[str, ...] = E
                 continue
             log(f"calibration: {LABELS[name]} on {case.label} ...")
             try:
-                seconds, est = timed(lambda n=name: fitters[n](data))
+                seconds, est = timed(lambda n=name, d=data: fitters[n](d))
             except ImportError as exc:
                 row["notes"] = f"not installed ({exc.name}); pip install '.[benchmarks]'"
                 result.rows.append(row)

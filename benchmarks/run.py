@@ -49,6 +49,7 @@ def environment() -> dict[str, object]:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "load_average_1_5_15min": list(os.getloadavg()),  # other work on the machine skews timings
         "packages": versions,
     }
 
@@ -82,7 +83,7 @@ def _print_plain(result: BenchResult) -> None:
 
     def line(values: list[str]) -> str:
         return "  ".join(v.ljust(w) if c.justify == "left" else v.rjust(w)
-                         for v, w, c in zip(values, widths, result.columns, strict=True))
+                         for v, w, c in zip(values, widths, result.columns, strict=True)).rstrip()
 
     print(result.title)
     print(line(cells[0]))
@@ -97,7 +98,8 @@ def _print_plain(result: BenchResult) -> None:
 def write_json(result: BenchResult, out_dir: Path, suffix: str, started: str, env: dict[str, object]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{result.name}{suffix}.json"
-    doc = {**result.to_json(), "started": started, "environment": env}
+    doc = {**result.to_json(), "started": started, "environment": env,
+           "load_average_at_end_1_5_15min": list(os.getloadavg())}
     path.write_text(json.dumps(doc, indent=2) + "\n")
     return path
 

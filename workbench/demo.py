@@ -316,3 +316,16 @@ def build_demo(
     say("Done")
     return DemoSummary(DEMO_ORG, n, COHORTS, len(sessions), len(responses), len(events), len(runs))
 
+
+
+def ensure_demo(url: str | None = None, library: Library | None = None, seed: int = 7) -> Engine:
+    """An engine on ``url`` (default ``WORKBENCH_DB``) that holds the demo organization,
+    building it first when it is missing (for notebooks and experiments)."""
+    from .store import connect
+
+    engine = connect(url)
+    with transaction(engine) as s:
+        present = s.get(m.Organization, DEMO_ORG) is not None
+    if not present:
+        build_demo(engine, library or Library.load(), seed=seed)
+    return engine

@@ -41,12 +41,12 @@ def test_eap_matches_direct_integration(test3):
     for d in range(3):
         idx = [j for j in np.flatnonzero(p.dimension == d) if y[0, j] >= 0]
 
-        def like(t):
+        def like(t, idx=idx):
             return np.prod([category_probs(np.array([t]), p.a[j], p.thresholds(j))[0, y[0, j]] for j in idx]) * stats.norm.pdf(t)
 
         z = integrate.quad(like, -8, 8, limit=200)[0]
-        m = integrate.quad(lambda t: t * like(t), -8, 8, limit=200)[0] / z
-        v = integrate.quad(lambda t: (t - m) ** 2 * like(t), -8, 8, limit=200)[0] / z
+        m = integrate.quad(lambda t, f=like: t * f(t), -8, 8, limit=200)[0] / z
+        v = integrate.quad(lambda t, f=like, m=m: (t - m) ** 2 * f(t), -8, 8, limit=200)[0] / z
         assert s.mean[0, d] == pytest.approx(m, abs=1e-6)
         assert s.sd[0, d] == pytest.approx(np.sqrt(v), abs=1e-6)
 

@@ -207,8 +207,6 @@ def calibrate(
     import pymc as pm
 
     model = build_model(data, n_points=n_points)
-    spec = data.items
-    J, Kmax = len(spec.item_ids), int(spec.n_categories.max())
     rng = np.random.default_rng(seed)
     if method == "nuts":
         with model:

@@ -163,3 +163,18 @@ def responses_frame(engine: Engine, organization_id: str | None = None, submitte
     with transaction(engine) as s:
         rows = s.execute(q.order_by(Response.session_id, Response.item_id)).all()
     return pd.DataFrame(rows, columns=["session_id", "leader_id", "rater_id", "rater_role", "item_id", "value"])
+
+
+def responses_wide(engine: Engine, organization_id: str | None = None) -> pd.DataFrame:
+    """Submitted responses in the responses CSV contract's shape: one row per answer sheet,
+    ``respondent_id`` (the leader rated), ``rater``, then one column per item (strings, '' = missing)."""
+    long = responses_frame(engine, organization_id)
+    if long.empty:
+        return pd.DataFrame(columns=["respondent_id", "rater"])
+    wide = long.pivot(index=["session_id", "leader_id", "rater_role"], columns="item_id", values="value")
+    wide = wide.reset_index().drop(columns="session_id").rename(columns={"leader_id": "respondent_id", "rater_role": "rater"})
+    items = sorted(c for c in wide.columns if c not in ("respondent_id", "rater"))
+    wide = wide.sort_values(["respondent_id", "rater"], kind="stable").reset_index(drop=True)
+    out = wide[["respondent_id", "rater"] + items].astype(object)
+    out[items] = out[items].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    return out
