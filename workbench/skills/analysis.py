@@ -46,7 +46,7 @@ from scipy.special import expit, log_expit, logsumexp
 
 from .data import ResponseData
 from .grm import MISSING, ItemParams
-from .score import category_counts, eap, quadrature, score_sheets
+from .score import eap, quadrature, score_sheets
 
 DEFAULT_THETA = np.linspace(-4.0, 4.0, 81)
 GRID_HALF_WIDTH = 6.0  # the uniform theta grid of item fit and DIF spans [-6, 6]
@@ -179,13 +179,13 @@ def _uniform_grid(n_grid: int) -> tuple[np.ndarray, float]:
 
 
 # ------------------------------------------------------------------------- information
-def item_information(params: ItemParams, theta_grid: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
+def item_information(params: Any, theta_grid: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
     """Fisher information of each item along a theta grid.
 
     Parameters
     ----------
-    params : ItemParams
-        Item parameters.
+    params : ItemParams, ModelParams or Calibration
+        Item parameters (point values).
     theta_grid : array-like, optional
         Theta values; default 81 points from -4 to 4.
 
@@ -195,6 +195,7 @@ def item_information(params: ItemParams, theta_grid: Sequence[float] | np.ndarra
         Long table with columns ``item_id``, ``dimension``, ``theta``, ``information``, one row
         per item and theta (items in order, theta ascending within an item).
     """
+    params = _resolve(params)[0]
     theta = _theta_grid(theta_grid)
     info = _information(params, theta)  # (T, J)
     J, T = params.n_items, theta.size
@@ -206,8 +207,10 @@ def item_information(params: ItemParams, theta_grid: Sequence[float] | np.ndarra
     })
 
 
-def test_information(params: ItemParams, theta_grid: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
+def test_information(params: Any, theta_grid: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
     """Test information per dimension and the posterior standard error under the N(0, 1) prior.
+
+    ``params`` is ItemParams, ModelParams or a Calibration (point values).
 
     Returns
     -------
@@ -215,6 +218,7 @@ def test_information(params: ItemParams, theta_grid: Sequence[float] | np.ndarra
         Columns ``dimension``, ``theta``, ``information`` (sum over the dimension's items),
         ``se`` = ``1 / sqrt(information + 1)`` (the prior adds precision 1).
     """
+    params = _resolve(params)[0]
     theta = _theta_grid(theta_grid)
     total = _information(params, theta) @ _dim_onehot(params)  # (T, D)
     D, T = len(params.dimensions), theta.size
@@ -231,14 +235,14 @@ test_information.__test__ = False  # not a pytest test, despite the name
 
 # ------------------------------------------------------------------------- reliability
 def marginal_reliability(
-    params: ItemParams, y: ResponseData | np.ndarray | None = None, n_points: int = 61
+    params: Any, y: ResponseData | np.ndarray | None = None, n_points: int = 61
 ) -> pd.DataFrame:
     """Marginal reliability per dimension, model-based and (given responses) empirical.
 
     Parameters
     ----------
-    params : ItemParams
-        Item parameters.
+    params : ItemParams, ModelParams or Calibration
+        Item parameters (point values).
     y : ResponseData or ndarray, optional
         Responses (category indices, -1 missing). Several sheets about one respondent are
         pooled on the respondent's theta.
@@ -249,10 +253,12 @@ def marginal_reliability(
     -------
     pandas.DataFrame
         Columns ``dimension``, ``n_items``, ``model`` (``1 - E[1 / (I(theta) + 1)]`` over
-        theta ~ N(0, 1), the expected posterior variance from the test information),
+        theta ~ N(0, 1), the expected posterior variance from the test information, for
+        respondents who answer every item),
         ``empirical`` (``var(EAP) / (var(EAP) + mean(SD^2))``, NaN without ``y``) and
         ``n_persons``.
     """
+    params = _resolve(params)[0]
     nodes, logw = quadrature(n_points)
     total = _information(params, nodes) @ _dim_onehot(params)  # (Q, D)
     model = 1.0 - np.exp(logw) @ (1.0 / (total + 1.0))
@@ -413,11 +419,14 @@ def item_fit(
     Calibration, else the point parameters), draws every respondent's theta from their grid
     posterior under those parameters (sheets pooled per respondent, rater shifts applied), and
     simulates a replicated data set with the observed pattern of missing answers. Three
-    discrepancies are compared between observed and replicated data:
+    discrepancies are compared between observed and replicated data, each p-value being
+    ``P(T_rep >= T_obs)``:
 
     * ``categories``: Pearson chi-square of the item's category counts against their expectation
       given the drawn thetas and parameters;
-    * ``item_rest``: the correlation of the item with the mean of the other items of its dimension;
+    * ``item_rest``: the correlation of the item with the mean of the other items of its dimension
+      (p near 1: the item discriminates less than the model says; near 0: more, as with local
+      dependence);
     * ``score_groups``: an S-X2-like statistic: answers are cut into up to ``n_groups`` groups at
       the observed rest-score quantiles (the mean of the other items of the dimension; the theta
       draw when the dimension has one item), and the item's summed score per group is compared
@@ -571,6 +580,7 @@ def _pack(a: float, b: np.ndarray) -> np.ndarray:
     return np.concatenate([[np.log(a)], b[:1], np.log(gaps)])
 
 
+MAX_PURIFY = 5  # rounds of anchor purification in DIF
 RIDGE = 1.0 / 30.0**2  # precision of a very weak normal penalty on the packed item parameters
 
 
@@ -695,7 +705,8 @@ def dif(
     alpha : float
         Items with Benjamini-Hochberg adjusted p below ``alpha`` are flagged.
     purify : bool
-        Re-run once with the items flagged in the first pass removed from the anchors.
+        Iterative purification: re-run with the flagged items removed from the anchors until the
+        flagged set is stable (at most five rounds; results for unchanged anchor sets are reused).
     n_grid : int
         Points of the uniform theta grid on [-6, 6].
 
@@ -705,10 +716,11 @@ def dif(
         One row per tested item: ``item_id``, ``dimension``, ``n_ref``, ``n_focal``,
         ``n_anchors``, ``mu_ref``, ``sigma_ref``, ``mu_focal``, ``sigma_focal``, ``a_ref``,
         ``a_focal``, ``b_ref``, ``b_focal`` (tuples), ``a_diff`` and ``b_shift`` (focal minus
-        reference; mean threshold difference), ``esd`` and ``esd_unsigned`` (signed and unsigned
+        reference; mean threshold difference, unstable when a slope is near zero), ``esd`` and
+        ``esd_unsigned`` (signed and unsigned
         expected item score difference, focal minus reference, averaged over the focal group's
         theta distribution, in score points), ``lr``, ``df``, ``p_value``, ``p_adj``, ``dif``,
-        ``anchor`` (used as an anchor in the final pass). ``attrs["groups"]`` is
+        ``anchor`` (allowed as an anchor in the final pass). ``attrs["groups"]`` is
         ``(reference, focal)``.
     """
     base, _, _, _ = _resolve(params)
@@ -736,56 +748,67 @@ def dif(
     table = _gather_table(params_.a, params_.b, nodes)
     y_idx = _answer_index(y, table.shape[1] - 1)
 
+    memo: dict[tuple[int, bytes], dict[str, Any]] = {}
+
     def run(anchor_mask: np.ndarray) -> list[dict[str, Any]]:
         rows = []
         for j in tested:
             d = params_.dimension[j]
             use = anchor_mask & (params_.dimension == d)
             use[j] = False
-            row: dict[str, Any] = {"item_id": ids[j], "dimension": params_.dimensions[d], "n_anchors": int(use.sum())}
-            answered = y[:, j] != MISSING
-            K = int(params_.n_categories[j])
-            row["n_ref"], row["n_focal"] = int((answered & in_group[0]).sum()), int((answered & in_group[1]).sum())
-            if not use.any() or min(row["n_ref"], row["n_focal"]) == 0:
-                rows.append(row | {"lr": np.nan, "df": K, "p_value": np.nan})
-                continue
-            loglik = _sheet_loglik(y_idx[:, use], np.zeros(y.shape[0], int), [table[use]],
-                                   np.zeros(int(use.sum()), int), 1)[:, 0]  # (rows, Q)
-            fits, theta_dist = [], []
-            for g in in_group:
-                mu, sigma = _fit_group_theta(loglik[g], nodes)
-                theta_dist.append((mu, sigma))
-                sel = g & answered
-                joint = loglik[sel] + _log_normal_weights(nodes, mu, sigma)
-                h = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
-                fits.append([h[y[sel, j] == k] for k in range(K)])
-            start = _pack(float(params_.a[j]), params_.thresholds(j))
-            par0, ll0 = _fit_item(start, nodes, fits)
-            par_r, ll_r = _fit_item(par0, nodes, fits[:1])
-            par_f, ll_f = _fit_item(par0, nodes, fits[1:])
-            lr = max(0.0, 2.0 * (ll_r + ll_f - ll0))
-            (a_r, b_r), (a_f, b_f) = _unpack(par_r), _unpack(par_f)
-            pi_f = np.exp(_log_normal_weights(nodes, *theta_dist[1]))
-            diff = _expected_score(a_f, b_f, nodes) - _expected_score(a_r, b_r, nodes)
-            rows.append(row | {
-                "mu_ref": theta_dist[0][0], "sigma_ref": theta_dist[0][1],
-                "mu_focal": theta_dist[1][0], "sigma_focal": theta_dist[1][1],
-                "a_ref": a_r, "a_focal": a_f, "b_ref": tuple(b_r.tolist()), "b_focal": tuple(b_f.tolist()),
-                "a_diff": a_f - a_r, "b_shift": float(np.mean(b_f - b_r)),
-                "esd": float(pi_f @ diff), "esd_unsigned": float(pi_f @ np.abs(diff)),
-                "lr": lr, "df": K, "p_value": float(stats.chi2.sf(lr, K)),
-            })
+            if (j, use.tobytes()) not in memo:
+                memo[j, use.tobytes()] = test_item(j, use)
+            rows.append(memo[j, use.tobytes()])
         return rows
 
-    rows = run(anchor_ok)
-    p_adj = _bh(np.array([r["p_value"] for r in rows], dtype=float))
-    final_anchors = anchor_ok.copy()
-    if purify:
+    def test_item(j: int, use: np.ndarray) -> dict[str, Any]:
+        d = params_.dimension[j]
+        K = int(params_.n_categories[j])
+        answered = y[:, j] != MISSING
+        row: dict[str, Any] = {"item_id": ids[j], "dimension": params_.dimensions[d], "n_anchors": int(use.sum()),
+                               "n_ref": int((answered & in_group[0]).sum()),
+                               "n_focal": int((answered & in_group[1]).sum()), "df": K}
+        if not use.any() or min(row["n_ref"], row["n_focal"]) == 0:
+            return row | {"lr": np.nan, "p_value": np.nan}
+        loglik = _sheet_loglik(y_idx[:, use], np.zeros(y.shape[0], int), [table[use]],
+                               np.zeros(int(use.sum()), int), 1)[:, 0]  # anchors only, (rows, Q)
+        fits, theta_dist = [], []
+        for g in in_group:
+            mu, sigma = _fit_group_theta(loglik[g], nodes)
+            theta_dist.append((mu, sigma))
+            sel = g & answered
+            joint = loglik[sel] + _log_normal_weights(nodes, mu, sigma)
+            h = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+            fits.append([h[y[sel, j] == k] for k in range(K)])
+        par0, ll0 = _fit_item(_pack(float(params_.a[j]), params_.thresholds(j)), nodes, fits)
+        par_r, ll_r = _fit_item(par0, nodes, fits[:1])
+        par_f, ll_f = _fit_item(par0, nodes, fits[1:])
+        lr = max(0.0, 2.0 * (ll_r + ll_f - ll0))
+        (a_r, b_r), (a_f, b_f) = _unpack(par_r), _unpack(par_f)
+        pi_f = np.exp(_log_normal_weights(nodes, *theta_dist[1]))
+        diff = _expected_score(a_f, b_f, nodes) - _expected_score(a_r, b_r, nodes)
+        return row | {
+            "mu_ref": theta_dist[0][0], "sigma_ref": theta_dist[0][1],
+            "mu_focal": theta_dist[1][0], "sigma_focal": theta_dist[1][1],
+            "a_ref": a_r, "a_focal": a_f, "b_ref": tuple(b_r.tolist()), "b_focal": tuple(b_f.tolist()),
+            "a_diff": a_f - a_r, "b_shift": float(np.mean(b_f - b_r)),
+            "esd": float(pi_f @ diff), "esd_unsigned": float(pi_f @ np.abs(diff)),
+            "lr": lr, "p_value": float(stats.chi2.sf(lr, K)),
+        }
+
+    final_anchors, seen = anchor_ok.copy(), set()
+    for round_ in range(MAX_PURIFY + 1):
+        rows = run(final_anchors)
+        p_adj = _bh(np.array([r["p_value"] for r in rows], dtype=float))
+        if not purify or round_ == MAX_PURIFY:
+            break
+        seen.add(final_anchors.tobytes())
         flagged = [ids.index(r["item_id"]) for r, p in zip(rows, p_adj, strict=True) if p < alpha]
-        if flagged:
-            final_anchors[flagged] = False
-            rows = run(final_anchors)
-            p_adj = _bh(np.array([r["p_value"] for r in rows], dtype=float))
+        purified = anchor_ok.copy()
+        purified[flagged] = False
+        if purified.tobytes() in seen:  # the flagged set is stable (or cycles)
+            break
+        final_anchors = purified
     columns = ["item_id", "dimension", "n_ref", "n_focal", "n_anchors", "mu_ref", "sigma_ref", "mu_focal",
                "sigma_focal", "a_ref", "a_focal", "b_ref", "b_focal", "a_diff", "b_shift", "esd", "esd_unsigned",
                "lr", "df", "p_value"]
@@ -847,7 +870,7 @@ def item_table(cal: Any, fit: pd.DataFrame | None = None) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------- figures
 def information_figure(
-    source: ItemParams | pd.DataFrame,
+    source: Any,
     theta_grid: Sequence[float] | np.ndarray | None = None,
     test_info: pd.DataFrame | None = None,
     show_items: bool = True,
@@ -856,7 +879,7 @@ def information_figure(
 
     Parameters
     ----------
-    source : ItemParams or pandas.DataFrame
+    source : ItemParams, ModelParams, Calibration or pandas.DataFrame
         Parameters (the tables are computed on ``theta_grid``) or an :func:`item_information` table.
     theta_grid : array-like, optional
         Used with ItemParams only.
@@ -865,7 +888,7 @@ def information_figure(
     show_items : bool
         Draw the item curves (thin) as well as the test curve (thick).
     """
-    if isinstance(source, ItemParams):
+    if not isinstance(source, pd.DataFrame):
         items = item_information(source, theta_grid)
         test_info = test_information(source, theta_grid) if test_info is None else test_info
     else:
