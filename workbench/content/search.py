@@ -1,0 +1,111 @@
+"""Text retrieval over the content library (TF-IDF with scikit-learn).
+
+One index serves the leader's library search, "explore next" and the coaching chatbot's
+grounding. Every searchable piece is a :class:`Doc`: a module (title, summary, body), a
+moment (name, description, checklist), a scenario (title, summary), a coaching tip or a
+coaching framework. Word n-grams (1-2) with sublinear term frequency, plus character
+n-grams within words for robustness to inflections and typos ("delegate" ~ "delegating").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .library import Library
+
+KINDS = ("module", "moment", "scenario", "tip", "framework")
+_TAGS = re.compile(r"[#*_`>|]+")
+
+
+@dataclass(frozen=True)
+class Doc:
+    kind: str
+    id: str  # module / moment / scenario id, or "<competency>/tip/<n>", "<competency>/framework/<n>"
+    title: str
+    text: str
+    competencies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc: Doc
+    score: float
+
+
+def library_docs(library: Library) -> list[Doc]:
+    docs = []
+    for m in library.modules.values():
+        body = _TAGS.sub(" ", m.body)
+        docs.append(Doc("module", m.id, m.title, f"{m.title}. {m.title}. {m.summary}\n{body}", m.competencies))
+    for mo in library.moments.values():
+        docs.append(Doc("moment", mo.id, mo.name, f"{mo.name}. {mo.name}. {mo.description}\n" + "\n".join(mo.checklist),
+                        mo.competencies))
+    for s in library.scenarios.values():
+        docs.append(Doc("scenario", s.id, s.title, f"{s.title}. {s.summary}", s.competencies))
+    for cid, guide in library.coaching.items():
+        name = library.competencies[cid].name if cid in library.competencies else cid
+        for i, tip in enumerate(guide.tips):
+            docs.append(Doc("tip", f"{cid}/tip/{i}", f"{name}: tip", f"{name}. {tip.text}", (cid,)))
+        for i, fw in enumerate(guide.frameworks):
+            docs.append(Doc("framework", f"{cid}/framework/{i}", fw.name,
+                            f"{fw.name}. {name}. {fw.summary}\n" + "\n".join(fw.steps), (cid,)))
+    return docs
+
+
+class LibraryIndex:
+    """A fitted TF-IDF index over the library's documents."""
+
+    def __init__(self, library: Library):
+        self.library = library
+        self.docs = library_docs(library)
+
+    @cached_property
+    def _fitted(self):
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
+        texts = [d.text for d in self.docs]
+        Xw, Xc = words.fit_transform(texts), chars.fit_transform(texts)
+        X = hstack([Xw, 0.6 * Xc]).tocsr()
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        X = X.multiply(1 / np.maximum(norms, 1e-12)[:, None]).tocsr()
+        return words, chars, X
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        kinds: tuple[str, ...] | None = None,
+        competency: str | None = None,
+        boost: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best documents for ``query`` (cosine similarity), best first.
+
+        ``kinds`` restricts the document kinds, ``competency`` keeps documents tagged with it,
+        and ``boost`` multiplies the score of documents tagged with a competency (1 + boost).
+        """
+        from scipy.sparse import hstack
+
+        query = (query or "").strip()
+        if not query:
+            return []
+        words, chars, X = self._fitted
+        q = hstack([words.transform([query]), 0.6 * chars.transform([query])]).tocsr()
+        qn = np.sqrt(q.multiply(q).sum())
+        if qn == 0:
+            return []
+        scores = np.asarray((X @ q.T).todense()).ravel() / qn
+        if boost:
+            scores = scores * np.array([1 + max((boost.get(c, 0.0) for c in d.competencies), default=0.0)
+                                        for d in self.docs])
+        keep = np.array([(kinds is None or d.kind in kinds) and (competency is None or competency in d.competencies)
+                         for d in self.docs])
+        scores = np.where(keep, scores, -np.inf)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [Hit(self.docs[i], float(scores[i])) for i in order if np.isfinite(scores[i]) and scores[i] > 0]
