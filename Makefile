@@ -10,7 +10,7 @@ run: install
 
 test: install system-deps
 	$(BIN)/workbench content check content
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup tests --nbval-lax notebooks
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval-lax notebooks
 
 test-fast: install
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -m "not slow and not e2e and not postgres"

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def sim_2000x25():
     """2,000 respondents x 25 five-point items on one dimension: the recovery benchmark."""

@@ -1,0 +1,170 @@
+"""Grounding the coach in the library: which competency a leader talks about, and what to cite.
+
+Both use the one text index of the library, :class:`workbench.content.search.LibraryIndex`.
+
+*Detection.* The leader's words are a query; the top :data:`DETECT_K` documents of every kind
+vote for their primary competency with their similarity score, optionally multiplied by a
+prior (``1 + prior[c]``) built from what we know about the leader (development areas ordered
+by need, the competencies of their current moment). When the best document scores below
+:data:`MIN_SCORE` the words say too little and no competency is detected.
+
+*Citations.* Coaching tips, coaching frameworks, modules and moment checklists are turned into
+:class:`Citation` objects that say where the advice comes from: a tip names the module it draws
+on ("From the module 'Delegation basics for first-time leaders': ..."), a framework its coaching
+guide, a moment its checklist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..content.library import Library
+from ..content.search import Hit, LibraryIndex
+from .reflection import content_words
+
+DETECT_K = 8
+MIN_SCORE = 0.06
+COACH_KINDS = ("tip", "framework", "module", "moment")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One piece of library knowledge the coach offers, and where it comes from.
+
+    ``doc_id`` is the index document (for de-duplication and logging); ``source_kind`` and
+    ``source_id`` name what is cited to the leader: a ``module``, a moment ``checklist`` or a
+    coaching ``guide`` (for tips without a module and for frameworks).
+    """
+
+    doc_id: str
+    doc_kind: str
+    source_kind: str
+    source_id: str
+    source_title: str
+    text: str
+    competency: str | None
+
+    @property
+    def sentence(self) -> str:
+        if self.source_kind == "module":
+            return f"From the module '{self.source_title}': {self.text}"
+        if self.source_kind == "checklist":
+            return f"From the checklist for '{self.source_title}': {self.text}"
+        return f"From the {self.source_title}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The competency the words point to (None when unclear), its share of the votes, all votes."""
+
+    competency: str | None
+    confidence: float
+    scores: Mapping[str, float]
+
+
+class Grounding:
+    """Competency detection and citations over one library and its index."""
+
+    def __init__(self, library: Library, index: LibraryIndex | None = None):
+        self.library = library
+        self.index = index or LibraryIndex(library)
+
+    # ---------------------------------------------------------------- detection
+    def detect(self, text: str, prior: Mapping[str, float] | None = None) -> Detection:
+        """Which competency ``text`` is about, by retrieval (see the module docstring)."""
+        hits = self.index.search(text, k=DETECT_K)
+        if not hits or hits[0].score < MIN_SCORE:
+            return Detection(None, 0.0, {})
+        votes: dict[str, float] = {}
+        for h in hits:
+            if h.doc.competencies:
+                c = h.doc.competencies[0]
+                votes[c] = votes.get(c, 0.0) + h.score
+        if prior:
+            votes = {c: v * (1.0 + max(prior.get(c, 0.0), 0.0)) for c, v in votes.items()}
+        total = sum(votes.values())
+        best = max(votes, key=lambda c: votes[c])
+        return Detection(best, votes[best] / total if total else 0.0, dict(sorted(votes.items(), key=lambda t: -t[1])))
+
+    # ---------------------------------------------------------------- citations
+    def suggest(
+        self,
+        query: str,
+        competency: str | None,
+        exclude: Iterable[str] = (),
+        kinds: tuple[str, ...] = ("tip", "framework"),
+        k: int = 1,
+    ) -> list[Citation]:
+        """The ``k`` best citations for ``query`` (within ``competency`` when given), skipping ``exclude``."""
+        skip = set(exclude)
+        hits = self.index.search(query, k=k + len(skip) + 10, kinds=kinds, competency=competency)
+        if not hits and competency is not None:  # words unrelated to the library: fall back to the guide
+            hits = [Hit(d, 0.0) for d in self.index.docs if d.kind in kinds and competency in d.competencies]
+        out = []
+        for h in hits:
+            if h.doc.id in skip:
+                continue
+            out.append(self.cite(h.doc.kind, h.doc.id, query))
+            if len(out) == k:
+                break
+        return out
+
+    def moment_checklist(self, moment_id: str, query: str = "", n: int = 3) -> Citation:
+        """The ``n`` checklist steps of a moment that best match ``query``, in checklist order.
+
+        Raises
+        ------
+        ValueError
+            When the moment is not in the library.
+        """
+        if moment_id not in self.library.moments:
+            raise ValueError(f"unknown moment {moment_id!r}; expected one of {', '.join(self.library.moments)}")
+        return self.cite("moment", moment_id, query, n=n)
+
+    def cite(self, kind: str, doc_id: str, query: str = "", n: int = 3) -> Citation:
+        """A :class:`Citation` for one index document."""
+        lib = self.library
+        if kind == "tip":
+            comp, _, i = doc_id.split("/")
+            tip = lib.coaching[comp].tips[int(i)]
+            text = " ".join(tip.text.split())
+            mods = [m for m in tip.modules if m in lib.modules]
+            if mods:
+                # the tip's module that best matches the question
+                mod = max(mods, key=lambda m: _overlap(query, lib.modules[m].title + " " + lib.modules[m].summary))
+                return Citation(doc_id, kind, "module", mod, lib.modules[mod].title, text, comp)
+            return Citation(doc_id, kind, "guide", comp, f"{self._name(comp)} coaching guide", text, comp)
+        if kind == "framework":
+            comp, _, i = doc_id.split("/")
+            fw = lib.coaching[comp].frameworks[int(i)]
+            summary = " ".join(fw.summary.split())
+            steps = "; ".join(fw.steps[:5])
+            text = f"{summary} Steps: {steps}." if steps else summary
+            return Citation(doc_id, kind, "guide", comp, f"framework '{fw.name}' ({self._name(comp)} coaching guide)",
+                            text, comp)
+        if kind == "module":
+            m = lib.modules[doc_id]
+            text = " ".join(m.summary.split()) + f" Try this week: {' '.join(m.apply_this_week.split())}"
+            return Citation(doc_id, kind, "module", m.id, m.title, text, m.primary_competency)
+        if kind == "moment":
+            mo = lib.moments[doc_id]
+            ranked = sorted(range(len(mo.checklist)), key=lambda i: (-_overlap(query, mo.checklist[i]), i))[:n]
+            steps = "; ".join(mo.checklist[i] for i in sorted(ranked))
+            return Citation(doc_id, kind, "checklist", mo.id, mo.name, steps + ".", mo.competencies[0])
+        if kind == "scenario":
+            s = lib.scenarios[doc_id]
+            return Citation(doc_id, kind, "scenario", s.id, s.title, " ".join(s.summary.split()), s.competencies[0])
+        raise ValueError(f"unknown document kind {kind!r}")
+
+    def _name(self, competency: str) -> str:
+        c = self.library.competencies.get(competency)
+        return c.name if c else competency
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:5] for w in content_words(text)}
+
+
+def _overlap(a: str, b: str) -> int:
+    return len(_stems(a) & _stems(b))

@@ -1,0 +1,88 @@
+"""Reasons a leader can read: short sentences naming the competency and why it was chosen."""
+
+from __future__ import annotations
+
+from .needs import DEVELOPMENT_THRESHOLD
+
+_ORDINAL = ("largest", "second-largest", "third-largest")
+_LEVEL_PLURAL = {"first-time": "first-time leaders", "experienced": "experienced leaders", "senior": "senior leaders"}
+_LEVEL_SINGULAR = {"first-time": "a first-time leader", "experienced": "an experienced leader",
+                   "senior": "a senior leader"}
+
+
+def mid_sentence(name: str) -> str:
+    """A competency name inside a sentence: "Building trust" -> "building trust"."""
+    if len(name) > 1 and name[1].isupper():  # keep acronyms as they are
+        return name
+    return name[:1].lower() + name[1:]
+
+
+def is_development_area(need: float) -> bool:
+    return need > DEVELOPMENT_THRESHOLD
+
+
+def need_phrase(need: float, rank: int) -> str | None:
+    """``"your largest development area"`` etc., or None when the leader meets expectations."""
+    if not is_development_area(need):
+        return None
+    if rank < len(_ORDINAL):
+        return f"your {_ORDINAL[rank]} development area"
+    return "one of your development areas"
+
+
+def priority_phrase(weight: float) -> str | None:
+    """How the organization ranks a competency, or None when it is not a stated priority."""
+    if weight >= 0.8:
+        return "a top priority for your organization"
+    if weight >= 0.5:
+        return "a priority for your organization"
+    return None
+
+
+def gap_reason(competency: str, need: float, rank: int, level: str) -> str:
+    phrase = need_phrase(need, rank)
+    if phrase is None:
+        return (f"You already meet what is expected of {_LEVEL_PLURAL[level]} in {mid_sentence(competency)}; "
+                f"this module helps you keep building it.")
+    return f"{competency} is {phrase} compared with what is expected of {_LEVEL_PLURAL[level]}."
+
+
+def priority_reason(competency: str, need: float, rank: int, level: str, weight: float,
+                    foundational: bool) -> str:
+    phrase, prio = need_phrase(need, rank), priority_phrase(weight)
+    if phrase is not None and prio is not None:
+        text = f"{competency} is {phrase} and {prio}."
+    elif phrase is not None:
+        text = f"{competency} is {phrase} for {_LEVEL_SINGULAR[level]}."
+    elif prio is not None:
+        text = f"{competency} is {prio}, and this module helps you build on a strength."
+    else:
+        text = (f"You already meet what is expected in {mid_sentence(competency)}; "
+                f"this module helps you keep building it.")
+    if foundational:
+        text += " It is written for leaders in their first leadership role."
+    return text
+
+
+def thompson_reason(competency: str, need: float, rank: int) -> str:
+    phrase = need_phrase(need, rank)
+    tail = "based on the gains leaders have made with it so far"
+    if phrase is None:
+        return f"This module on {mid_sentence(competency)} looks among the most likely to help you, {tail}."
+    return f"{competency} is {phrase}, and this module looks among the most likely to help, {tail}."
+
+
+def moment_reason(competency: str, need: float, rank: int, moment_name: str) -> str:
+    phrase = need_phrase(need, rank) or "a strength you can lean on"
+    return f"For your moment \u201c{moment_name}\u201d: it works on {mid_sentence(competency)}, {phrase}."
+
+
+def popular_reason(competency: str, completions: int) -> str:
+    if completions <= 0:
+        return f"Not yet completed by other leaders, so you can be among the first; it works on {mid_sentence(competency)}."
+    times = "time" if completions == 1 else "times"
+    return f"Popular with other leaders (completed {completions:,} {times}); it works on {mid_sentence(competency)}."
+
+
+def random_reason(competency: str) -> str:
+    return f"Picked at random so you can explore the library: it works on {mid_sentence(competency)}."
