@@ -21,6 +21,10 @@ install:
 system-deps:
 	@scripts/system-deps.sh
 
+bench: install
+	$(BIN)/python -m pip install -q -e ".[benchmarks]"
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m benchmarks.run --quick
+
 check: install
 	$(BIN)/workbench content check content
 	$(BIN)/ruff check workbench tests

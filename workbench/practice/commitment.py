@@ -58,12 +58,17 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("tomorrow", r"\btomorrow\b"),
     ("today", r"\b(today|tonight|this\s+(?:afternoon|evening|morning))\b"),
     ("next_weekday", r"\bnext\s+(" + _DAY + r")\b"),
-    ("weekday", r"\b(?:on\s+|by\s+|this\s+|before\s+|until\s+)?(" + _DAY + r")\b"),
+    # a bare weekday counts only after a preposition or at the end of a clause ("a Tuesday
+    # check-in" is not a deadline)
+    ("weekday", r"\b(?:(?:on|by|this|before|until|due|from)\s+(" + _DAY + r")\b|(" + _DAY + r")\s*(?=[.!?,;)]|$))"),
     ("end_week", r"\b(?:end\s+of\s+(?:the|this)\s+week|this\s+week|end\s+of\s+week)\b"),
     ("next_week", r"\b(?:next\s+week|end\s+of\s+next\s+week)\b"),
     ("end_month", r"\b(?:end\s+of\s+(?:the|this)\s+month|this\s+month)\b"),
     ("next_month", r"\bnext\s+month\b"),
 )
+
+
+_DEADLINE = re.compile(r"\b(by|before|until|till|due|no later than|within)\b")
 
 
 def _next_weekday(today: date, weekday: int) -> date:
@@ -94,20 +99,23 @@ def parse_due(text: str, today: date) -> DueDate | None:
     days", "today", "tomorrow", "day after tomorrow", a weekday (the next one after today),
     "next Friday" (Friday of next calendar week), "this week" / "end of the week" (the coming
     Friday), "next week" (Friday of next week), "end of the month", "next month" (its last day).
-    Dates in the past are ignored.
+    A phrase introduced by "by", "before", "until" or "due" wins over other dates in the text
+    ("talk to Sam on Monday and finish by Friday" is due Friday). Dates in the past are ignored.
     """
     low = text.lower()
-    found: list[tuple[int, DueDate]] = []
+    found: list[tuple[int, int, DueDate]] = []
     for kind, pattern in _PATTERNS:
         for m in re.finditer(pattern, low):
             d = _resolve(kind, m, today)
             if d is not None and d >= today:
-                found.append((m.start(), DueDate(d, text[m.start():m.end()].strip())))
-            break  # the first match of each kind is enough
+                before = low[max(0, m.start() - 16):m.start()] + low[m.start():m.end()]
+                marked = 0 if _DEADLINE.search(before) else 1
+                found.append((marked, m.start(), DueDate(d, text[m.start():m.end()].strip())))
     if not found:
         return None
-    # earliest mention wins; a more specific pattern listed first wins a tie at one position
-    return min(found, key=lambda t: t[0])[1]
+    # a phrase marked as a deadline ("by", "before", "until", "due") wins, then the earliest
+    # mention; at one position the more specific pattern (listed first) wins
+    return min(found, key=lambda t: (t[0], t[1]))[2]
 
 
 def _resolve(kind: str, m: re.Match[str], today: date) -> date | None:
@@ -141,7 +149,7 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> date | None:
         monday_next = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
         return monday_next + timedelta(days=WEEKDAYS.index(g[0]))
     if kind == "weekday":
-        return _next_weekday(today, WEEKDAYS.index(g[0]))
+        return _next_weekday(today, WEEKDAYS.index(g[0] or g[1]))
     if kind == "end_week":
         friday = today + timedelta(days=4 - today.weekday())
         return friday if friday >= today else friday + timedelta(weeks=1)

@@ -14,7 +14,7 @@ import re
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-MAX_WORDS = 16
+MAX_WORDS = 20
 
 _FILLERS = {
     "really", "just", "think", "guess", "maybe", "actually", "basically", "honestly", "kind", "sort",

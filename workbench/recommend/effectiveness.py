@@ -148,8 +148,11 @@ class EffectivenessModel:
                     raise ValueError(f"gain for {mid!r} must be finite, got {g!r}")
                 prec[j] += tau
                 weighted[j] += tau * y
-        return EffectivenessModel(self.module_ids, alpha, beta, weighted / prec, 1.0 / np.sqrt(prec),
-                                  self.noise_sd, self.prior_completion, self.prior_gain)
+        touched = prec != 1.0 / self.gain_sd**2
+        mean = np.where(touched, weighted / prec, self.gain_mean)
+        sd = np.where(touched, 1.0 / np.sqrt(prec), self.gain_sd)
+        return EffectivenessModel(self.module_ids, alpha, beta, mean, sd, self.noise_sd, self.prior_completion,
+                                  self.prior_gain)
 
     # ------------------------------------------------------------------- reading
     def aligned(self, module_ids: Sequence[str]) -> EffectivenessModel:

@@ -32,6 +32,8 @@ class ItemParams:
     n_categories: np.ndarray  # (J,)
     first_category: np.ndarray = field(default=None)  # (J,) the label of category index 0
     reverse: np.ndarray = field(default=None)  # (J,) bool
+    # derived tables (e.g. log probabilities on a quadrature grid), computed once per instance
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         J = len(self.item_ids)

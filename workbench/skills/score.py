@@ -40,12 +40,22 @@ class Scores:
 
 
 def log_prob_table(params: ItemParams, nodes: np.ndarray) -> np.ndarray:
-    """log P(Y_j = k | theta = node) as (J, Kmax, Q); impossible categories hold 0."""
+    """log P(Y_j = k | theta = node) as (J, Kmax, Q); impossible categories hold 0.
+
+    Cached on the (immutable) parameters per grid, so scoring one leader after another
+    does not rebuild it.
+    """
+    key = ("log_prob_table", nodes.tobytes())
+    cached = params._cache.get(key)
+    if cached is not None:
+        return cached
     J, Kmax = params.n_items, int(params.n_categories.max())
     table = np.zeros((J, Kmax, nodes.size))
     for j in range(J):
         K = params.n_categories[j]
         table[j, :K, :] = log_category_probs(nodes, params.a[j], params.thresholds(j)).T
+    table.setflags(write=False)
+    params._cache[key] = table
     return table
 
 
@@ -174,8 +184,10 @@ class SkillPosterior:
         b = np.asarray(b, dtype=float)
         if not 0 <= category <= b.size:
             raise ValueError(f"category index {category} outside 0..{b.size}")
-        self.log_post[d] += log_category_probs(self.nodes + shift, a, b)[:, category]
-        self.log_post[d] -= logsumexp(self.log_post[d])
+        row = self.log_post[d]
+        row += log_category_probs(self.nodes + shift, a, b)[:, category]
+        top = row.max()
+        row -= top + np.log(np.exp(row - top).sum())
         return self
 
     def add_item(self, params: ItemParams, item_id: str, category: int, shift: float = 0.0) -> SkillPosterior:
