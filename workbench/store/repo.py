@@ -18,6 +18,7 @@ from .models import (
     AssessmentSession,
     Cohort,
     Leader,
+    Recommendation,
     Response,
     SkillEstimate,
     utcnow,
@@ -178,3 +179,55 @@ def responses_wide(engine: Engine, organization_id: str | None = None) -> pd.Dat
     out = wide[["respondent_id", "rater"] + items].astype(object)
     out[items] = out[items].map(lambda v: "" if pd.isna(v) else str(int(v)))
     return out
+
+
+def completed_modules(engine: Engine, leader_id: str) -> set[str]:
+    q = select(ActivityEvent.object_id).where(
+        ActivityEvent.leader_id == leader_id, ActivityEvent.verb == "completed", ActivityEvent.object_type == "module"
+    )
+    with transaction(engine) as s:
+        return set(s.scalars(q))
+
+
+def minutes_since(engine: Engine, leader_id: str, since: datetime) -> float:
+    """Minutes of activity (sum of statement durations) since a time."""
+    q = select(func.coalesce(func.sum(ActivityEvent.duration_seconds), 0.0)).where(
+        ActivityEvent.leader_id == leader_id, ActivityEvent.timestamp >= since
+    )
+    with transaction(engine) as s:
+        return float(s.scalar(q)) / 60.0
+
+
+def minutes_by_competency(engine: Engine, leader_id: str) -> dict[str, float]:
+    q = (
+        select(ActivityEvent.competency, func.sum(ActivityEvent.duration_seconds))
+        .where(ActivityEvent.leader_id == leader_id, ActivityEvent.competency.is_not(None))
+        .group_by(ActivityEvent.competency)
+    )
+    with transaction(engine) as s:
+        return {c: float(v or 0) / 60.0 for c, v in s.execute(q).all()}
+
+
+def module_popularity(engine: Engine, organization_id: str | None = None) -> dict[str, int]:
+    """How many completions each module has (the popular baseline's signal)."""
+    q = (
+        select(ActivityEvent.object_id, func.count())
+        .where(ActivityEvent.verb == "completed", ActivityEvent.object_type == "module")
+        .group_by(ActivityEvent.object_id)
+    )
+    if organization_id is not None:
+        q = q.join(Leader, Leader.id == ActivityEvent.leader_id).where(Leader.organization_id == organization_id)
+    with transaction(engine) as s:
+        return {k: int(v) for k, v in s.execute(q).all()}
+
+
+def active_recommendations(engine: Engine, leader_id: str) -> pd.DataFrame:
+    q = (
+        select(Recommendation.id, Recommendation.module_id, Recommendation.strategy, Recommendation.score,
+               Recommendation.reason, Recommendation.propensity, Recommendation.status, Recommendation.served_at)
+        .where(Recommendation.leader_id == leader_id, Recommendation.status.in_(("active", "started")))
+        .order_by(Recommendation.served_at, Recommendation.rank)
+    )
+    with transaction(engine) as s:
+        rows = s.execute(q).all()
+    return pd.DataFrame(rows, columns=["id", "module_id", "strategy", "score", "reason", "propensity", "status", "served_at"])
