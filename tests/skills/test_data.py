@@ -51,6 +51,7 @@ def test_binary_and_zero_based_items(tmp_path):
         (GOOD, "item_id,dimension,reverse\nq1,a,maybe\nq2,a,\nq3,a,\n", "line 2, column reverse: 'maybe' is not true or false"),
         (GOOD, "item_id\nq1\n", "missing column 'dimension'"),
         ("respondent_id,q1,q1\nr1,1,2\n", None, "duplicate"),
+        (GOOD.replace("r2,2,3,1", "r2,-1,3,1"), None, "line 3, column q1: '-1' is negative"),
     ],
 )
 def test_malformed_inputs_name_row_and_column(tmp_path, text, items, words):

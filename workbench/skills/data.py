@@ -79,6 +79,24 @@ def _bool(value: str, where: str) -> bool:
     raise DataError(f"{where}: {value!r} is not true or false")
 
 
+def _integer_column(column: pd.Series, source: str, name: str) -> np.ndarray:
+    """Parse a column of strings into integers (MISSING for empty cells), naming the first bad cell."""
+    out = np.full(len(column), MISSING, dtype=int)
+    for i, v in enumerate(column.astype(str).str.strip()):
+        if v == "":
+            continue
+        try:
+            f = float(v)
+        except ValueError:
+            raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is not an integer") from None
+        if not np.isfinite(f) or f != int(f):
+            raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is not an integer")
+        if f < 0:
+            raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is negative; categories start at 0 or more")
+        out[i] = int(f)
+    return out
+
+
 def read_items_csv(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
@@ -196,17 +214,7 @@ def validate_responses(
     J = len(item_cols)
     values = np.full((len(raw), J), MISSING, dtype=int)
     for j, c in enumerate(item_cols):
-        col = raw[c].astype(str).str.strip()
-        for i, v in enumerate(col):
-            if v == "":
-                continue
-            try:
-                f = float(v)
-            except ValueError:
-                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer") from None
-            if not np.isfinite(f) or f != int(f):
-                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer")
-            values[i, j] = int(f)
+        values[:, j] = _integer_column(raw[c], source, c)
 
     first = np.zeros(J, dtype=int)
     n_cat = np.zeros(J, dtype=int)
@@ -318,19 +326,14 @@ def read_scoring_csv(path: str | Path, params, *, warn: bool = True) -> Response
     for c in item_cols:
         j = known[c]
         lo, K = int(params.first_category[j]), int(params.n_categories[j])
-        for i, v in enumerate(raw[c].astype(str).str.strip()):
-            if v == "":
-                continue
-            try:
-                f = float(v)
-            except ValueError:
-                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer") from None
-            if not np.isfinite(f) or f != int(f):
-                raise DataError(f"{source}: line {i + 2}, column {c}: {v!r} is not an integer")
-            if not lo <= int(f) < lo + K:
-                raise DataError(f"{source}: line {i + 2}, column {c}: {int(f)} is outside the item's categories {lo}..{lo + K - 1}")
-            idx = int(f) - lo
-            y[i, j] = K - 1 - idx if params.reverse[j] else idx
+        col = _integer_column(raw[c], source, c)
+        seen = col != MISSING
+        bad = np.flatnonzero(seen & ((col < lo) | (col >= lo + K)))
+        if bad.size:
+            i = bad[0]
+            raise DataError(f"{source}: line {i + 2}, column {c}: {col[i]} is outside the item's categories {lo}..{lo + K - 1}")
+        idx = col - lo
+        y[seen, j] = (K - 1 - idx if params.reverse[j] else idx)[seen]
     empty = (y == MISSING).all(axis=1)
     if empty.any() and warn:
         names = ", ".join(ids[empty].tolist()[:10]) + (" ..." if empty.sum() > 10 else "")
