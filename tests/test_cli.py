@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-COMMANDS = [[], ["demo"], ["serve"], ["link"], ["content"], ["content", "check"], ["xapi"], ["xapi", "export"], ["xapi", "import"]]
+COMMANDS = [[], ["demo"], ["serve"], ["link"], ["content"], ["content", "check"], ["xapi"], ["xapi", "export"],
+            ["xapi", "import"], ["calibrate"], ["score"], ["cat"], ["cat", "simulate"], ["recommend"]]
 
 
 def run(*args, **kw):

@@ -321,6 +321,46 @@ def cat_simulate(
             typer.echo(format_comparison(compare_independent(mp.items, mp.correlation, respondents, target_sd, seed, **kw)))
 
 
+# ------------------------------------------------------------- recommendations
+@app.command()
+def recommend(
+    leader: Annotated[str, typer.Option(help="Leader id.")],
+    moment: Annotated[str | None, typer.Option(help="A moment id (see content/moments.yaml): in-the-moment help first.")] = None,
+    strategy: Annotated[str | None, typer.Option(help="gap, priority (default), thompson, moment (default with --moment), popular or random.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as a JSON list.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be served without logging it.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for the stochastic strategies.")] = None,
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """Serve up to 3 short modules with reasons, log them, and print the leader's plan."""
+    with _errors():
+        from .plans import current_plan, serve
+
+        lib = _library(content)
+        engine = _engine(db)
+        name = strategy or ("moment" if moment else "priority")
+        new = serve(engine, lib, leader, strategy=name, moment=moment, seed=seed, log=not dry_run)
+        fresh = {r.module_id for r in new}
+        if dry_run:
+            items = [dict(module_id=r.module_id, title=r.title, minutes=r.minutes, competency=r.competency,
+                          reason=r.reason, strategy=r.strategy, score=round(float(r.score), 4),
+                          propensity=round(float(r.propensity), 4), status="proposed", new=True) for r in new]
+        else:
+            items = [p.to_dict() | {"score": round(p.score, 4), "propensity": round(p.propensity, 4),
+                                    "new": p.module_id in fresh} for p in current_plan(engine, lib, leader)]
+    if as_json:
+        typer.echo(json.dumps(items, indent=1))
+        return
+    if not items:
+        typer.echo(f"No module fits {leader}'s plan right now (time budget, prerequisites or nothing left).")
+        return
+    for i, it in enumerate(items, 1):
+        tag = " (new)" if it["new"] else ""
+        typer.echo(f"{i}. {it['title']} - {it['minutes']} min{tag}\n   {it['reason']}\n"
+                   f"   [{it['strategy']}, score {it['score']:.3f}, propensity {it['propensity']:.3f}]")
+
+
 # ---------------------------------------------------------------------- xapi
 @xapi_app.command("export")
 def xapi_export(

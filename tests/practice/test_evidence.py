@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -42,11 +44,12 @@ def test_every_choice_on_every_path_shrinks_the_sd(library):
     dims = library.competency_ids
     a, b = DEFAULT_CHOICE_ITEM.a, np.asarray(DEFAULT_CHOICE_ITEM.b)
     checked, worst = 0, -np.inf
+    starts = [_posterior(library, s) for s in STARTS]
     for sc in library.scenarios.values():
         for path in enumerate_paths(sc):
             choices = [next(c for c in sc.nodes[n].choices if c.id == cid) for n, cid in path]
-            for start in STARTS:
-                post = _posterior(library, start)
+            for start in starts:
+                post = copy.deepcopy(start)
                 for ch in choices:
                     for comp, level in ch.quality.items():
                         d = dims.index(comp)

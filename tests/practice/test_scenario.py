@@ -36,7 +36,7 @@ def test_every_path_of_every_scenario_reaches_an_ending(library):
             assert len(path) >= 3 and run.steps_taken == len(path)
             assert progress == sorted(progress) and progress[-1] == 1.0 and progress[0] == 0.0
             assert [(s.node_id, s.choice_id) for s in run.path] == list(path)
-            assert all(a.at < b.at for a, b in zip(run.path, run.path[1:]))
+            assert all(a.at < b.at for a, b in zip(run.path, run.path[1:], strict=False))
             d = run.debrief()
             assert d.ending_id == run.node_id and d.ending_text == sc.nodes[run.node_id].text
             assert len(d.strong) + len(d.weak) == len(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -32,10 +33,11 @@ def test_round_trip_through_json():
 
 def test_context_is_immutable():
     ctx = LeaderContext("L1", "senior", {"trust": 0.2}, {"trust": 0.3})
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         ctx.role_level = "first-time"  # type: ignore[misc]
     with pytest.raises(TypeError):
         ctx.skill_mean["trust"] = 3.0  # type: ignore[index]
+    assert hash(ctx) == hash(LeaderContext("L1", "senior", {"trust": 0.2}, {"trust": 0.3}))
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -58,6 +58,7 @@ _NO = re.compile(r"^\s*(n|no|nope|nah|not (quite|really|yet)|change( it)?|wait|a
 _CHANGE_LEAD = re.compile(r"^\s*((no|nope|nah|not quite|not really|wait|actually|edit|n)\b)?[\s,.!:-]*"
                           r"(please\s+)?(change|make|edit)?\s*(it|that)?\s*(to|into|so it says|to say)?[\s,:-]*",
                           re.IGNORECASE)
+_HEDGE = re.compile(r"\b(but|change|instead|except|however)\b", re.IGNORECASE)
 _UNSURE = re.compile(r"\b(not sure|no idea|don'?t know|dunno|no clue|can'?t think|nothing comes to mind)\b", re.IGNORECASE)
 
 
@@ -275,7 +276,7 @@ class OfflineCoach:
                 len(rf.content_words(strip_due(msg, new_date.phrase))) == 0:
             state.due = new_date.due  # only a new date: keep the step, move the date
             return self._propose(state)
-        if _YES.match(msg):
+        if _YES.match(msg) and not _HEDGE.search(msg):
             assert state.proposed is not None
             state.commitment = state.proposed
             state.stage = "done"
@@ -409,11 +410,12 @@ def decline_reply(state: CoachState, s: Screening) -> Reply:
     text = (f"That's outside what I can help with ({topic}); I'm a coach for your leadership development, so "
             "for that please ask someone qualified. If there is a leadership side to it, such as a conversation "
             "to prepare, a decision to make or someone on your team to support, I'm glad to work on that.")
-    question = state.last_question if state.stage != "goal" or state.last_question else GENERAL_QUESTIONS["goal"]
-    if state.stage == "goal" and not state.goal:
-        question = "What leadership challenge would you like to work on?"
     if state.stage == "done":
         question = None
+    elif state.stage == "goal" and not state.goal:
+        question = "What leadership challenge would you like to work on?"
+    else:
+        question = state.last_question or GENERAL_QUESTIONS["goal"]
     return Reply(text + (f"\n\n{question}" if question else ""), state.stage, "decline", question, None, (),
                  safety="off_topic")
 

@@ -13,20 +13,20 @@ touching two competencies is two observations, one on each competency's scale.
 
 Parameters (:data:`DEFAULT_CHOICE_ITEM`) and why
 ------------------------------------------------
-``a = 1.0``. Lower than the slopes of the assessment items (which sit around 1.5 to 2.5 on the
-demo calibration) on purpose: one choice is a single, forced pick among three visible options,
-partly a test of recognising the right answer rather than doing it, and the options of one
-scenario are not independent of each other. A slope of 1 gives each choice at most about 0.4
-units of Fisher information, so one nine-decision scenario moves a typical posterior SD from
-about 0.45 to about 0.4, not to zero: practice counts, but it does not override the 360
-assessment.
+``a = 1.0``. Lower than a typical assessment item (the demo organization's generating slopes
+are uniform on 0.8 to 2.2) on purpose: one choice is a single, forced pick among three visible
+options, partly a test of recognising the right answer rather than doing it, and the options of
+one scenario are not independent of each other. With these thresholds a choice carries at most
+0.31 units of Fisher information (at theta = -0.9), so one scenario of 3 to 6 decisions moves a
+posterior SD of 0.45 to about 0.41 (four strong choices from N(0, 0.45²) give mean +0.5, SD
+0.41): practice counts, but it does not override the 360 assessment.
 
 ``b = (-2.0, -0.75, 1.0)``. Placed so that a typical leader (theta = 0) picks quality 2 most
 often (probabilities 0.12, 0.20, 0.41, 0.27 for levels 0..3), which is how the scenarios are
 written: one clearly good option, one tempting half-measure and one poor option per decision,
-with the good option recognisable to most people who have had some leadership training. Poor
-choices (level 0) are rare above theta = -1 (under 10 %), and a strong choice is more likely
-than not only above theta = 1.
+with the good option recognisable to most people who have had some leadership training. A poor
+choice (level 0) has probability 0.12 for a typical leader and 0.27 at theta = -1, and a strong
+choice is more likely than not only above theta = 1.
 
 Why the uncertainty shrinks
 ---------------------------
@@ -35,7 +35,9 @@ log-concave likelihood never increases the variance (Brascamp-Lieb inequality), 
 choice always shrinks the SD; later choices are checked on every path of every shipped scenario
 from a range of starting estimates (``tests/practice/test_evidence.py``). The grid has to resolve
 the posterior for that to hold numerically: :func:`posterior_from_estimates` picks enough
-quadrature points that the spacing near each mean is below 0.8 SD.
+quadrature points that the spacing near each mean is below 0.8 SD (at most 361 points, spacing
+0.17 near 0, which resolves SDs down to about 0.2; the 61-point default grid resolves SDs above
+0.5 and drifts upward by up to 0.01 on SDs near 0.2).
 
 A choice at the top level (3) has a likelihood increasing in theta, so it always moves the
 mean up; a choice at level 0 always moves it down; levels 1 and 2 pull the estimate towards
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,7 +58,7 @@ from ..skills.score import DEFAULT_POINTS, SkillPosterior, quadrature
 if TYPE_CHECKING:  # pragma: no cover
     from .scenario import ScenarioRun
 
-MAX_POINTS = 801
+MAX_POINTS = 361  # Gauss-Hermite weights underflow past about 370 points
 GRID_RESOLUTION = 0.8  # grid spacing near a mean must be at most this many SDs
 
 
@@ -181,11 +184,19 @@ def apply_run(
     return out
 
 
+@lru_cache(maxsize=32)
+def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, logw = quadrature(n)
+    x.setflags(write=False)
+    logw.setflags(write=False)
+    return x, logw
+
+
 def grid_points_for(estimates: Mapping[str, tuple[float, float]], minimum: int = DEFAULT_POINTS) -> int:
     """Quadrature points needed so the grid spacing near each mean is at most 0.8 SD."""
     n = minimum if minimum % 2 else minimum + 1
     while n < MAX_POINTS:
-        x, _ = quadrature(n)
+        x, _ = _grid(n)
         ok = True
         for mean, sd in estimates.values():
             i = int(np.clip(np.searchsorted(x, mean), 1, x.size - 1))
@@ -222,7 +233,7 @@ def posterior_from_estimates(
         if not np.isfinite(mean) or not np.isfinite(sd) or sd <= 0:
             raise ValueError(f"estimate for {comp!r} needs a finite mean and a positive SD, got ({mean}, {sd})")
     n = n_points or grid_points_for(estimates)
-    x, logw = quadrature(n)
+    x, logw = _grid(n)
     log_post = np.tile(logw, (len(dims), 1))
     for comp, (mean, sd) in estimates.items():
         # grid weights integrate against N(0, 1); reweight them to N(mean, sd^2)

@@ -5,7 +5,8 @@ Both use the one text index of the library, :class:`workbench.content.search.Lib
 *Detection.* The leader's words are a query; the top :data:`DETECT_K` documents of every kind
 vote for their primary competency with their similarity score, optionally multiplied by a
 prior (``1 + prior[c]``) built from what we know about the leader (development areas ordered
-by need, the competencies of their current moment). When the message has no content word or
+by need, the competencies of their current moment). When the message has no content word
+outside :data:`GENERIC_WORDS` ("I want to be a better leader") or
 the best document scores below :data:`MIN_SCORE` (the best match of every question in the
 labeled evaluation set scores above 0.08; greetings and gibberish score below 0.065), the words
 say too little and no competency is detected.
@@ -28,6 +29,16 @@ from .reflection import content_words
 DETECT_K = 8
 MIN_SCORE = 0.075
 COACH_KINDS = ("tip", "framework", "module", "moment")
+
+GENERIC_WORDS = frozenset({
+    "better", "best", "good", "great", "improve", "improving", "grow", "growing", "growth", "develop", "development",
+    "leader", "leaders", "leadership", "lead", "leading", "manager", "managers", "management", "manage", "managing",
+    "boss", "job", "jobs", "work", "working", "role", "career", "skills", "skill", "team", "teams", "people",
+    "person", "problem", "problems", "issue", "issues", "hard", "difficult", "general", "generally", "something",
+    "anything", "everything", "help", "advice", "today", "lately", "day", "week", "time", "stuff", "way", "ways",
+})
+"""Words that say a leader wants to grow but not in what: a message whose content words are
+all in this list (e.g. "I just want to be a better leader") is too vague to detect a competency."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,8 @@ class Grounding:
     # ---------------------------------------------------------------- detection
     def detect(self, text: str, prior: Mapping[str, float] | None = None) -> Detection:
         """Which competency ``text`` is about, by retrieval (see the module docstring)."""
-        hits = self.index.search(text, k=DETECT_K) if content_words(text) else []
+        specific = [w for w in content_words(text) if w.lower() not in GENERIC_WORDS]
+        hits = self.index.search(text, k=DETECT_K) if specific else []
         if not hits or hits[0].score < MIN_SCORE:
             return Detection(None, 0.0, {})
         votes: dict[str, float] = {}

@@ -12,23 +12,39 @@ from __future__ import annotations
 
 import re
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 MAX_WORDS = 20
 
 _FILLERS = {
     "really", "just", "think", "guess", "maybe", "actually", "basically", "honestly", "kind", "sort",
     "like", "stuff", "thing", "things", "want", "need", "feel", "know", "lot", "bit", "pretty", "quite",
-    "yeah", "okay", "ok", "well", "um", "uh", "get", "got", "make", "trying", "try",
+    "yeah", "okay", "ok", "well", "um", "uh", "get", "got", "make", "trying", "try", "hmm", "hmmm", "mmm", "erm",
+    "idk", "nah", "yes", "yep", "sure", "fine", "thanks",
 }
-_STOP = frozenset(ENGLISH_STOP_WORDS) | _FILLERS
+# English function words (pronouns, articles, auxiliaries, prepositions, conjunctions, common
+# adverbs); a short list of our own so that importing the coach stays light
+_FUNCTION_WORDS = frozenset("""
+a about above across after again against all almost alone along already also although always am among an and
+another any anyone anything anyway anywhere are around as at back be became because become becomes been before
+behind being below beside besides between beyond both but by can cannot could did do does doing done down during
+each either else elsewhere enough even ever every everyone everything everywhere except few first for former from
+further had has have having he her here hers herself him himself his how however i if in indeed into is it its
+itself just last least less many may me meanwhile might mine more moreover most mostly much must my myself neither
+never nevertheless next no nobody none nor not nothing now nowhere of off often on once one only onto or other
+others otherwise our ours ourselves out over own per perhaps please rather same several she should since so some
+somehow someone something sometime sometimes somewhere still such than that the their theirs them themselves then
+there thereafter therefore these they this those though through throughout thus to together too toward towards
+under until up upon us very via was we were what whatever when whenever where whereas wherever whether which while
+who whoever whole whom whose why will with within without would yet you your yours yourself yourselves
+""".split())
+_STOP = _FUNCTION_WORDS | _FILLERS
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|;\s*")
 _CLAUSES = re.compile(r",\s*(?:but|because|although|though|so|however)\s+|\s+(?:but|because|although|however)\s+|:\s+|\s+-\s+")
 _LEADING = re.compile(
     r"^(?:(?:well|so|um+|uh+|yeah|yes|ok(?:ay)?|hmm+|honestly|basically|actually|to be honest|i think(?: that)?|i guess"
-    r"|i suppose|i mean|i feel like|i feel that|it'?s just that|the thing is(?: that)?|and|but|also)[,\s]+)+",
+    r"|i suppose|i mean|i feel like|i feel that|it'?s just that|the thing is(?: that)?|and|but|also|right now|currently"
+    r"|at the moment|these days|lately|at present)[,\s]+)+",
     re.IGNORECASE,
 )
 
@@ -41,6 +57,7 @@ _SWAPS: tuple[tuple[str, str], ...] = (
     (r"\bi\s*['’]\s*d\b", "you'd"),
     (r"\bi\s+was\b", "you were"),
     (r"\bmyself\b", "yourself"),
+    (r"\bourselves\b", "yourselves"),
     (r"\bmine\b", "yours"),
     (r"\bmy\b", "your"),
     (r"\bme\b", "you"),
@@ -72,10 +89,14 @@ def content_words(text: str) -> list[str]:
             if len(w) >= 3 and "'" not in w and "’" not in w and w.lower() not in _STOP]
 
 
+def sentences(text: str) -> list[str]:
+    return [p.strip() for p in _SENTENCES.split(text.strip()) if p.strip(" ,.;:!-–—\"'")]
+
+
 def clauses(text: str) -> list[str]:
     """Sentences split further at "but", "because", "although", colons and dashes."""
     out = []
-    for sentence in _SENTENCES.split(text.strip()):
+    for sentence in sentences(text):
         for part in _CLAUSES.split(sentence):
             part = part.strip(" ,.;:!-–—\"'")
             if part:
@@ -109,21 +130,27 @@ def second_person(text: str) -> str:
 
 
 def _match_case(src: str, repl: str) -> str:
-    return repl[0].upper() + repl[1:] if src[:1].isupper() and src.lower() not in ("i",) else repl
+    """Keep a capital for "My" -> "Your"; "I" is always capitalized, so its forms are not."""
+    if src[:1].isupper() and not src.lower().startswith("i"):
+        return repl[0].upper() + repl[1:]
+    return repl
 
 
 def key_phrase(text: str, max_words: int = MAX_WORDS) -> str:
-    """The most informative clause of ``text`` in the speaker's own words (first person kept).
+    """The most informative part of ``text`` in the speaker's own words (first person kept).
 
-    The clause with the most content words wins; on a tie the earlier one. Returns an empty
-    string when the text has no content words.
+    Candidates are the sentences short enough to quote whole (at most ``max_words`` words) and
+    the clauses of longer ones; the candidate with the most content words wins, the earlier
+    one on a tie. Returns an empty string when the text has no content words.
     """
-    best, best_score = "", 0.0
-    for c in clauses(text):
-        c = clean(c)
-        score = len(content_words(c))
-        if score > best_score:
-            best, best_score = c, score
+    best, best_score = "", 0
+    for sentence in sentences(text):
+        whole = clean(sentence.strip(" ,.;:!-–—\"'"))
+        parts = [whole] if len(whole.split()) <= max_words else [clean(c) for c in clauses(sentence)]
+        for c in parts:
+            score = len(content_words(c))
+            if score > best_score:
+                best, best_score = c, score
     return shorten(best, max_words) if best else ""
 
 
@@ -181,7 +208,9 @@ def action_from(text: str, max_words: int = 20) -> str:
     best = max(candidates, key=lambda c: len(content_words(c)), default="")
     best = re.sub(r"^(?:to|and|then)\s+", "", best.strip(" ,.;:!"), flags=re.IGNORECASE)
     best = shorten(best, max_words)
-    return best[:1].upper() + best[1:] if best else ""
+    if not content_words(best):
+        return ""
+    return best[:1].upper() + best[1:]
 
 
 def _lower_first(text: str) -> str:

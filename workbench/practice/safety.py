@@ -120,7 +120,8 @@ RULES: tuple[Rule, ...] = (
          r"|stock\s+(market|tips?|picks?)|pension\s+fund)\b",
          "How do I fill in my tax return?"),
     Rule("off_topic", "programming",
-         r"\b(write|fix|debug|review)\s+(me\s+)?(some\s+|a\s+|my\s+|this\s+|the\s+)?(code|script|function|program|query|macro|regex)\b",
+         r"\b(write|fix|debug)\s+(me\s+)?((some|a|an|my|this|the)\s+)?((python|javascript|typescript|java|sql|bash|vba|excel)\s+)?"
+         r"(code|script|function|program|query|macro|regex|formula)\b",
          "Can you fix this Python function for me?"),
     Rule("off_topic", "programming",
          r"\b(python|javascript|typescript|java|c\+\+|c#|sql|regex|html|css|bash|vba|excel\s+formula)\b.{0,40}"

@@ -140,6 +140,10 @@ class LeaderContext:
         if self.function is not None and not isinstance(self.function, str):
             raise ValueError(f"{who}: function must be a string or None, got {self.function!r}")
 
+    def __hash__(self) -> int:
+        return hash((self.leader_id, self.role_level, tuple(sorted(self.skill_mean.items())),
+                     tuple(sorted(self.skill_sd.items())), self.completed, self.active, self.moment))
+
     # ------------------------------------------------------------------ derived
     @property
     def remaining_minutes(self) -> float:

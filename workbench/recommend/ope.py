@@ -31,6 +31,7 @@ from scipy.stats import norm
 
 ESTIMATORS = ("ips", "snips", "dr")
 _BOOT_CHUNK = 200
+_BOOT_CELLS = 2_000_000  # resampled decisions held at once
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,14 +170,14 @@ def _check(level: float, ci: str, n_boot: int) -> None:
 
 
 def _boot_sums(columns: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Per bootstrap resample, the sum of each column over the resampled decisions."""
+    """Per bootstrap resample (decisions drawn with replacement), each column's sum."""
     n = columns[0].size
     stacked = np.stack(columns, axis=1)  # (n, k)
+    chunk = max(1, min(_BOOT_CHUNK, _BOOT_CELLS // n))
     out = []
-    for start in range(0, n_boot, _BOOT_CHUNK):
-        b = min(_BOOT_CHUNK, n_boot - start)
-        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(float)  # (b, n)
-        out.append(counts @ stacked)
+    for start in range(0, n_boot, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
+        out.append(stacked[idx].sum(axis=1))
     sums = np.concatenate(out)
     return [sums[:, j] for j in range(stacked.shape[1])]
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .needs import DEVELOPMENT_THRESHOLD
+
+_cached = lru_cache(maxsize=8192)
 
 _ORDINAL = ("largest", "second-largest", "third-largest")
 _LEVEL_PLURAL = {"first-time": "first-time leaders", "experienced": "experienced leaders", "senior": "senior leaders"}
@@ -39,6 +43,7 @@ def priority_phrase(weight: float) -> str | None:
     return None
 
 
+@_cached
 def gap_reason(competency: str, need: float, rank: int, level: str) -> str:
     phrase = need_phrase(need, rank)
     if phrase is None:
@@ -47,6 +52,7 @@ def gap_reason(competency: str, need: float, rank: int, level: str) -> str:
     return f"{competency} is {phrase} compared with what is expected of {_LEVEL_PLURAL[level]}."
 
 
+@_cached
 def priority_reason(competency: str, need: float, rank: int, level: str, weight: float,
                     foundational: bool) -> str:
     phrase, prio = need_phrase(need, rank), priority_phrase(weight)
@@ -64,6 +70,7 @@ def priority_reason(competency: str, need: float, rank: int, level: str, weight:
     return text
 
 
+@_cached
 def thompson_reason(competency: str, need: float, rank: int) -> str:
     phrase = need_phrase(need, rank)
     tail = "based on the gains leaders have made with it so far"
@@ -72,11 +79,13 @@ def thompson_reason(competency: str, need: float, rank: int) -> str:
     return f"{competency} is {phrase}, and this module looks among the most likely to help, {tail}."
 
 
+@_cached
 def moment_reason(competency: str, need: float, rank: int, moment_name: str) -> str:
     phrase = need_phrase(need, rank) or "a strength you can lean on"
     return f"For your moment \u201c{moment_name}\u201d: it works on {mid_sentence(competency)}, {phrase}."
 
 
+@_cached
 def popular_reason(competency: str, completions: int) -> str:
     if completions <= 0:
         return f"Not yet completed by other leaders, so you can be among the first; it works on {mid_sentence(competency)}."
@@ -84,5 +93,6 @@ def popular_reason(competency: str, completions: int) -> str:
     return f"Popular with other leaders (completed {completions:,} {times}); it works on {mid_sentence(competency)}."
 
 
+@_cached
 def random_reason(competency: str) -> str:
     return f"Picked at random so you can explore the library: it works on {mid_sentence(competency)}."

@@ -42,7 +42,7 @@ from . import reasons as text
 from .catalog import Catalog, ContextBatch, catalog_for
 from .context import ROLE_LEVELS, LeaderContext
 from .effectiveness import EffectivenessModel
-from .needs import urgency
+from .needs import DEVELOPMENT_THRESHOLD, urgency
 
 THOMPSON_FLOOR = 0.05
 
@@ -117,8 +117,11 @@ def priority_scores(batch: ContextBatch) -> np.ndarray:
     return (weighted @ cat.relevance.T) * batch.level_fit
 
 
-def _need_info(batch: ContextBatch, rows: np.ndarray, focus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return batch.need[rows, focus], batch.need_rank[rows, focus]
+def _need_info(batch: ContextBatch, rows: np.ndarray, focus: np.ndarray) -> tuple[list[float], list[int]]:
+    """Each pair's need and need rank, bucketed to what the reason text depends on (whether it
+    is a development area, and the rank up to 3) so the cached text functions hit often."""
+    need = np.where(batch.need[rows, focus] > DEVELOPMENT_THRESHOLD, 1.0, 0.0)
+    return need.tolist(), np.minimum(batch.need_rank[rows, focus], 3).tolist()
 
 
 class GapStrategy(Strategy):
@@ -137,8 +140,9 @@ class GapStrategy(Strategy):
     def reasons(self, batch, rows, modules, focus):
         cat = batch.catalog
         need, rank = _need_info(batch, rows, focus)
-        return [text.gap_reason(cat.competency_names[f], float(n), int(r), ROLE_LEVELS[batch.level[i]])
-                for i, f, n, r in zip(rows, focus, need, rank, strict=True)]
+        names, levels = cat.competency_names, batch.level[rows].tolist()
+        return [text.gap_reason(names[f], n, r, ROLE_LEVELS[lv])
+                for lv, f, n, r in zip(levels, focus.tolist(), need, rank, strict=True)]
 
 
 class PriorityStrategy(Strategy):
@@ -152,10 +156,11 @@ class PriorityStrategy(Strategy):
     def reasons(self, batch, rows, modules, focus):
         cat = batch.catalog
         need, rank = _need_info(batch, rows, focus)
-        return [text.priority_reason(cat.competency_names[f], float(n), int(r), ROLE_LEVELS[batch.level[i]],
-                                     float(cat.priority[f]),
-                                     bool(batch.first_time[i]) and cat.level[m] == 0)
-                for i, m, f, n, r in zip(rows, modules, focus, need, rank, strict=True)]
+        names, prio = cat.competency_names, cat.priority.tolist()
+        levels = batch.level[rows].tolist()
+        found = (batch.first_time[rows] & (cat.level[modules] == 0)).tolist()
+        return [text.priority_reason(names[f], n, r, ROLE_LEVELS[lv], prio[f], fd)
+                for lv, f, n, r, fd in zip(levels, focus.tolist(), need, rank, found, strict=True)]
 
 
 class MomentStrategy(Strategy):
@@ -176,15 +181,16 @@ class MomentStrategy(Strategy):
         cat = batch.catalog
         need, rank = _need_info(batch, rows, focus)
         inside = cat.moment_modules[batch.moment[rows], modules]
+        names, prio = cat.competency_names, cat.priority.tolist()
+        levels, moments = batch.level[rows].tolist(), batch.moment[rows].tolist()
+        found = (batch.first_time[rows] & (cat.level[modules] == 0)).tolist()
         out = []
-        for i, m, f, n, r, inm in zip(rows, modules, focus, need, rank, inside, strict=True):
+        for lv, mo, f, n, r, inm, fd in zip(levels, moments, focus.tolist(), need, rank, inside.tolist(), found,
+                                            strict=True):
             if inm:
-                out.append(text.moment_reason(cat.competency_names[f], float(n), int(r),
-                                              cat.moment_names[batch.moment[i]]))
+                out.append(text.moment_reason(names[f], n, r, cat.moment_names[mo]))
             else:
-                out.append(text.priority_reason(cat.competency_names[f], float(n), int(r),
-                                                ROLE_LEVELS[batch.level[i]], float(cat.priority[f]),
-                                                bool(batch.first_time[i]) and cat.level[m] == 0))
+                out.append(text.priority_reason(names[f], n, r, ROLE_LEVELS[lv], prio[f], fd))
         return out
 
 
@@ -225,8 +231,8 @@ class ThompsonStrategy(Strategy):
     def reasons(self, batch, rows, modules, focus):
         cat = batch.catalog
         need, rank = _need_info(batch, rows, focus)
-        return [text.thompson_reason(cat.competency_names[f], float(n), int(r))
-                for f, n, r in zip(focus, need, rank, strict=True)]
+        return [text.thompson_reason(cat.competency_names[f], n, r)
+                for f, n, r in zip(focus.tolist(), need, rank, strict=True)]
 
 
 # ----------------------------------------------------------------- baselines
@@ -256,7 +262,7 @@ class PopularStrategy(Strategy):
     def reasons(self, batch, rows, modules, focus):
         cat = batch.catalog
         return [text.popular_reason(cat.competency_names[f], int(round(self.popularity.get(cat.module_ids[m], 0))))
-                for m, f in zip(modules, focus, strict=True)]
+                for m, f in zip(modules.tolist(), focus.tolist(), strict=True)]
 
 
 class RandomStrategy(Strategy):
@@ -273,7 +279,7 @@ class RandomStrategy(Strategy):
 
     def reasons(self, batch, rows, modules, focus):
         cat = batch.catalog
-        return [text.random_reason(cat.competency_names[f]) for f in focus]
+        return [text.random_reason(cat.competency_names[f]) for f in focus.tolist()]
 
 
 STRATEGIES: dict[str, type[Strategy]] = {

@@ -1,0 +1,112 @@
+"""The safety screen: off-topic, distress and harassment route correctly; leadership talk passes."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.practice.safety import MAX_CHARS, RULES, screen, trim
+
+OFF_TOPIC = [
+    "Can you help me with my tax return this year?",
+    "Which deductible expenses can I claim on my taxes?",
+    "Write me a Python script that renames all the files in a folder.",
+    "Why does my SQL query throw a syntax error on the join?",
+    "I keep getting a stack trace when I start the app, can you debug it?",
+    "What dosage of ibuprofen can I take with my other medication?",
+    "Should I see a doctor about my back pain?",
+    "Can I sue my former employer over my bonus?",
+    "I need legal advice about my non-compete clause.",
+    "Please write a resignation letter for my colleague Tom.",
+    "Draft a cover letter and CV for my job application.",
+    "What's the weather forecast for tomorrow in Leeds?",
+    "Should I put my savings in bitcoin?",
+]
+
+DISTRESS_OR_HARASSMENT = [
+    ("I don't want to live anymore.", "crisis"),
+    ("I've been thinking about killing myself.", "crisis"),
+    ("Honestly everyone would be better off without me.", "crisis"),
+    ("A customer threatened to hurt me in the car park.", "crisis"),
+    ("I'm completely burnt out and I can't cope anymore.", "distress"),
+    ("I've been crying every night before work and it feels hopeless.", "distress"),
+    ("I'm at breaking point, I have nothing left to give.", "distress"),
+    ("I had a panic attack before my team meeting again.", "distress"),
+    ("My manager keeps making sexual comments about my appearance.", "harassment"),
+    ("One of my reports is being bullied by a senior engineer.", "harassment"),
+    ("I think Priya was passed over because she's pregnant.", "harassment"),
+    ("A director makes racist jokes in our staff meetings.", "harassment"),
+    ("After I reported the fraud I'm facing retaliation from my boss.", "harassment"),
+    ("My boss is verbally abusive in our one-on-ones.", "harassment"),
+]
+
+IN_SCOPE = [
+    "My team is in conflict.",
+    "I feel stuck coaching Sam.",
+    "Two people in my team had a shouting match this morning.",
+    "My team is burnt out after the launch; how do I help them recover?",
+    "I'm overwhelmed with work and want to delegate more.",
+    "How do I give feedback on code reviews without crushing people?",
+    "I'm dreading the performance conversation with Alex tomorrow.",
+    "My team cannot cope with the workload since the reorg.",
+    "I need to thank Sue for covering the release.",
+    "How do I stop being so prescriptive when I delegate?",
+    "What are the symptoms of burnout I should watch for in my team?",
+    "The team can't go on without clearer priorities.",
+    "What's the recipe for success with a newly merged team?",
+    "How do I tell my director I disagree with the decision?",
+    "I'm worried that Ben is disengaged and thinking of leaving.",
+    "We are moving to a new process and people are resisting the change.",
+]
+
+
+@pytest.mark.parametrize("message", OFF_TOPIC)
+def test_off_topic_requests_are_declined(message):
+    s = screen(message)
+    assert s.category == "off_topic", (message, s)
+    assert s.topics and not s.needs_support
+
+
+@pytest.mark.parametrize("message,category", DISTRESS_OR_HARASSMENT)
+def test_distress_and_harassment_route_to_human_support(message, category):
+    s = screen(message)
+    assert s.category == category, (message, s)
+    assert s.needs_support
+
+
+@pytest.mark.parametrize("message", IN_SCOPE)
+def test_leadership_talk_is_not_flagged(message):
+    s = screen(message)
+    assert s.category == "ok", (message, s)
+
+
+def test_every_documented_rule_catches_its_example():
+    assert len(RULES) >= 25
+    for rule in RULES:
+        assert rule.regex.search(rule.example), rule
+        assert screen(rule.example).category == rule.category, rule
+
+
+def test_counts_of_the_labelled_cases():
+    assert len(OFF_TOPIC) >= 8 and len(DISTRESS_OR_HARASSMENT) >= 8 and len(IN_SCOPE) >= 10
+
+
+@pytest.mark.parametrize("message", [None, "", "   ", "\n\t", "?!"])
+def test_empty_input(message):
+    assert screen(message).category == "empty"
+
+
+def test_support_wins_over_off_topic():
+    s = screen("My manager harasses me every day; should I get a lawyer?")
+    assert s.category == "harassment"
+    assert screen("I'm falling apart; also, how do I do my taxes?").category == "distress"
+
+
+def test_long_input_is_trimmed_but_still_screened_whole():
+    long = ("My team keeps missing deadlines and I am not sure how to raise it. " * 60).strip()
+    s = screen(long)
+    assert s.category == "ok" and s.trimmed and len(s.text) <= MAX_CHARS and s.original_length == len(long)
+    assert not s.text.endswith(" ") and long.startswith(s.text)
+    hidden = long + " Lately I don't want to live anymore."
+    assert screen(hidden).category == "crisis"
+    short, cut = trim("short message")
+    assert short == "short message" and not cut

@@ -1,0 +1,104 @@
+"""A leader's learning plan, at the edge between the store and the recommendation engine.
+
+Builds a :class:`~workbench.recommend.LeaderContext` from what the store knows about a
+leader (latest skill estimates, completions, this week's minutes, the active plan), serves
+recommendations through :func:`workbench.recommend.recommend`, and logs every one served
+(strategy, score, reason, propensity and the context it was chosen in) so that strategies
+can later be compared off-policy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from .content import Library
+from .recommend import LeaderContext, MomentPack, Recommendation, moment_pack, recommend
+from .recommend.strategies import STRATEGIES
+from .store import models as m
+from .store import repo
+from .store.db import transaction
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One active recommendation as a leader sees it."""
+
+    module_id: str
+    title: str
+    minutes: int
+    competency: str
+    reason: str
+    strategy: str
+    score: float
+    propensity: float
+    status: str
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def leader_context(engine: Engine, library: Library, leader_id: str, moment: str | None = None,
+                   now: datetime | None = None) -> LeaderContext:
+    """What the engine needs to know about one leader, read from the store."""
+    leader = repo.get_leader(engine, leader_id)
+    now = now or datetime.now(UTC)
+    est = repo.latest_estimates(engine, leader_id)
+    active = repo.active_recommendations(engine, leader_id)
+    return LeaderContext(
+        leader_id=leader.id,
+        role_level=leader.role_level,
+        first_time=leader.first_time,
+        skill_mean=dict(zip(est.competency, est["mean"].astype(float), strict=True)),
+        skill_sd=dict(zip(est.competency, est["sd"].astype(float), strict=True)),
+        completed=frozenset(repo.completed_modules(engine, leader_id)),
+        active=frozenset(active.module_id),
+        weekly_minutes=int(leader.weekly_minutes),
+        minutes_used_this_week=repo.minutes_since(engine, leader_id, now - timedelta(days=7)),
+        moment=moment,
+        recent_minutes=repo.minutes_by_competency(engine, leader_id),
+        function=leader.function,
+    )
+
+
+def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "priority", moment: str | None = None,
+          seed: int | None = None, log: bool = True, now: datetime | None = None) -> list[Recommendation]:
+    """Recommend for one leader and log what was served. Returns the new recommendations."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(sorted(STRATEGIES))}")
+    if moment is not None and moment not in library.moments:
+        raise ValueError(f"unknown moment {moment!r}; see the moments in content/moments.yaml")
+    if strategy == "moment" and moment is None:
+        raise ValueError("the moment strategy needs a moment (--moment ID)")
+    ctx = leader_context(engine, library, leader_id, moment=moment, now=now)
+    popularity = repo.module_popularity(engine) if strategy == "popular" else None
+    recs = recommend(ctx, library, strategy=strategy, rng=seed, popularity=popularity)
+    if log and recs:
+        served_at = now or datetime.now(UTC)
+        with transaction(engine) as s:
+            for r in recs:
+                s.add(m.Recommendation(
+                    id=uuid.uuid4().hex, leader_id=leader_id, module_id=r.module_id, strategy=r.strategy,
+                    score=float(r.score), reason=r.reason, propensity=float(r.propensity), rank=r.rank,
+                    status="active", served_at=served_at, context=ctx.to_dict(),
+                ))
+    return recs
+
+
+def current_plan(engine: Engine, library: Library, leader_id: str) -> list[PlanItem]:
+    """The leader's active and started recommendations, oldest first."""
+    rows = repo.active_recommendations(engine, leader_id)
+    out = []
+    for r in rows.itertuples():
+        mod = library.modules.get(r.module_id)
+        out.append(PlanItem(r.module_id, mod.title if mod else r.module_id, mod.minutes if mod else 0,
+                            mod.primary_competency if mod else "", r.reason, r.strategy, float(r.score),
+                            float(r.propensity), r.status))
+    return out
+
+
+def pack_for(engine: Engine, library: Library, leader_id: str, moment: str) -> MomentPack:
+    return moment_pack(leader_context(engine, library, leader_id, moment=moment), library, moment)
