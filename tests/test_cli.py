@@ -8,7 +8,8 @@ import sys
 import pytest
 
 COMMANDS = [[], ["demo"], ["serve"], ["link"], ["content"], ["content", "check"], ["xapi"], ["xapi", "export"],
-            ["xapi", "import"], ["calibrate"], ["score"], ["cat"], ["cat", "simulate"], ["recommend"]]
+            ["xapi", "import"], ["calibrate"], ["score"], ["cat"], ["cat", "simulate"], ["recommend"],
+            ["scenario"], ["scenario", "run"], ["chat"]]
 
 
 def run(*args, **kw):

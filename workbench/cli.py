@@ -23,6 +23,8 @@ content_app = typer.Typer(help="Check the authored content library.", no_args_is
 xapi_app = typer.Typer(help="Export and import activity as xAPI statements.", no_args_is_help=True)
 cat_app = typer.Typer(help="Adaptive assessment (computerized adaptive testing).", no_args_is_help=True)
 app.add_typer(cat_app, name="cat")
+scenario_app = typer.Typer(help="Branching practice scenarios.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
 app.add_typer(content_app, name="content")
 app.add_typer(xapi_app, name="xapi")
 
@@ -359,6 +361,75 @@ def recommend(
         tag = " (new)" if it["new"] else ""
         typer.echo(f"{i}. {it['title']} - {it['minutes']} min{tag}\n   {it['reason']}\n"
                    f"   [{it['strategy']}, score {it['score']:.3f}, propensity {it['propensity']:.3f}]")
+
+
+# ------------------------------------------------------------------- practice
+@scenario_app.command("run")
+def scenario_run(
+    scenario_id: Annotated[str, typer.Argument(help="Scenario id (see content/scenarios/).")],
+    leader: Annotated[str, typer.Option(help="Leader id.")],
+    choices: Annotated[str, typer.Option(help="Comma-separated choices, 1-based numbers or choice ids: 1,3,2.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print path, debrief and estimates as JSON.")] = False,
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """Play a scenario non-interactively; the choices update the leader's skill estimates."""
+    with _errors():
+        from .practice_log import play_scenario
+
+        picks: list[str | int] = [int(c) if c.strip().isdigit() else c.strip() for c in choices.split(",") if c.strip()]
+        if not picks:
+            fail("--choices needs at least one choice")
+        lib = _library(content)
+        result = play_scenario(_engine(db), lib, leader, scenario_id, picks)
+    d = result.debrief
+    est = {c: {"before": {"mean": round(ch.before_mean, 4), "sd": round(ch.before_sd, 4)},
+               "after": {"mean": round(ch.after_mean, 4), "sd": round(ch.after_sd, 4)}} for c, ch in result.estimates.items()}
+    if as_json:
+        typer.echo(json.dumps({
+            "path": [{"node": n, "choice": c} for n, c in result.path],
+            "debrief": {"ending": d.ending_id, "text": d.ending_text, "strong": [b.behavior for b in d.strong],
+                        "weak": [b.behavior for b in d.weak], "lessons": list(d.lessons),
+                        "quality": {k: round(v, 3) for k, v in d.quality.items()}},
+            "estimates": est,
+        }, indent=1))
+        return
+    typer.echo("Path: " + " -> ".join(f"{n}[{c}]" for n, c in result.path))
+    typer.echo(d.as_text())
+    typer.echo("\nYour estimates:")
+    for c, e in est.items():
+        typer.echo(f"  {c}: {e['before']['mean']:+.2f} (sd {e['before']['sd']:.2f}) -> "
+                   f"{e['after']['mean']:+.2f} (sd {e['after']['sd']:.2f})")
+
+
+@app.command()
+def chat(
+    leader: Annotated[str, typer.Option(help="Leader id.")],
+    moment: Annotated[str | None, typer.Option(help="The moment the leader is in (a moment id).")] = None,
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """A coaching conversation in the terminal: reads your lines from standard input until end of input."""
+    with _errors():
+        from .practice_log import coach_session, save_commitment, save_turns
+
+        lib = _library(content)
+        engine = _engine(db)
+        session = coach_session(engine, lib, leader, moment=moment)
+        typer.echo(f"Coach: {session.open().text}")
+        saved = None
+        try:
+            for line in sys.stdin:
+                reply = session.send(line.rstrip("\n"))
+                typer.echo(f"Coach: {reply.text}")
+                if session.commitment is not None and saved is None:
+                    saved = save_commitment(engine, leader, session.conversation_id, session.commitment)
+                if session.done:
+                    break
+        finally:
+            save_turns(engine, leader, session.conversation_id, session.turns)
+    if saved:
+        typer.echo(f"(commitment saved to your plan; conversation {session.conversation_id})", err=True)
 
 
 # ---------------------------------------------------------------------- xapi

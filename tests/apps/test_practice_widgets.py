@@ -8,7 +8,7 @@ import pytest
 
 from workbench.apps.practice_widgets import ChatPanel, ScenarioPlayer
 from workbench.content.search import LibraryIndex
-from workbench.practice import CoachSession, LeaderContext, posterior_from_estimates
+from workbench.practice import CoachSession, CoachContext, posterior_from_estimates
 
 
 def classes(widget) -> set[str]:
@@ -104,7 +104,7 @@ SCRIPT = [
 
 
 def test_chat_panel_runs_a_conversation_to_a_saved_commitment(library, index):
-    session = CoachSession(library, LeaderContext(name="Maya", development_areas=("delegating",)), index=index,
+    session = CoachSession(library, CoachContext(name="Maya", development_areas=("delegating",)), index=index,
                            clock=ticking(), today=date(2026, 11, 27))
     turns, saved = [], []
     panel = ChatPanel(session, on_turn=turns.append, on_commitment=saved.append)
@@ -129,7 +129,7 @@ def test_chat_panel_runs_a_conversation_to_a_saved_commitment(library, index):
 
 
 def test_chat_panel_no_button_and_safety(library, index):
-    session = CoachSession(library, LeaderContext(), competency="delegating", index=index, today=date(2026, 11, 27))
+    session = CoachSession(library, CoachContext(), competency="delegating", index=index, today=date(2026, 11, 27))
     panel = ChatPanel(session)
     r = panel.send("Can you write me a Python script?")
     assert r.kind == "decline" and "wb-chat-leader" in panel.messages.children[-2]._dom_classes

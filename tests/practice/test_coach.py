@@ -11,7 +11,7 @@ from workbench.practice.coach import (
     STAGES,
     CoachSession,
     CoachState,
-    LeaderContext,
+    CoachContext,
     OfflineCoach,
     Reply,
     ReplyGenerator,
@@ -20,7 +20,7 @@ from workbench.practice.safety import MAX_CHARS
 
 TODAY = date(2026, 11, 27)  # a Friday
 
-MAYA = LeaderContext(leader_id="L0001", name="Maya", development_areas=("delegating", "feedback", "trust"),
+MAYA = CoachContext(leader_id="L0001", name="Maya", development_areas=("delegating", "feedback", "trust"),
                      moment="delegating-a-big-task", role_level="first-time")
 
 SCRIPT = [
@@ -119,7 +119,7 @@ def test_no_change_it_revises_the_commitment(library, index):
 
 
 def test_competency_detected_from_words_without_context(library, index):
-    s = session(library, index, context=LeaderContext())
+    s = session(library, index, context=CoachContext())
     assert "What would you like to work on today?" in s.open().text
     r = s.send("Two people in my team had a shouting match in the meeting this morning and it is still tense.")
     assert s.state.competency == "conflict" and s.state.competency_source == "detected"
@@ -127,7 +127,7 @@ def test_competency_detected_from_words_without_context(library, index):
 
 
 def test_vague_goal_falls_back_to_the_top_development_area(library, index):
-    s = session(library, index, context=LeaderContext(development_areas=("feedback", "trust")))
+    s = session(library, index, context=CoachContext(development_areas=("feedback", "trust")))
     assert "giving feedback" in s.open().text.lower()
     r = s.send("hmm")
     assert r.stage == "goal" and "a little more" in r.text  # one gentle probe
@@ -137,14 +137,14 @@ def test_vague_goal_falls_back_to_the_top_development_area(library, index):
 
 
 def test_given_competency_is_used_and_unknown_ids_are_refused(library, index):
-    s = session(library, index, context=LeaderContext(), competency="trust")
+    s = session(library, index, context=CoachContext(), competency="trust")
     assert s.open().question in library.coaching["trust"].questions.goal
     with pytest.raises(ValueError, match="unknown competency"):
         session(library, index, competency="juggling")
     with pytest.raises(ValueError, match="unknown development areas"):
-        session(library, index, context=LeaderContext(development_areas=("juggling",)))
+        session(library, index, context=CoachContext(development_areas=("juggling",)))
     with pytest.raises(ValueError, match="unknown moment"):
-        session(library, index, context=LeaderContext(moment="moon-landing"))
+        session(library, index, context=CoachContext(moment="moon-landing"))
 
 
 def test_unsure_options_get_library_ideas(library, index):

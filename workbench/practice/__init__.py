@@ -8,7 +8,7 @@ callbacks and plain results these modules return.
 from .coach import (
     CoachSession,
     CoachState,
-    LeaderContext,
+    CoachContext,
     OfflineCoach,
     Reply,
     ReplyGenerator,
@@ -29,7 +29,7 @@ from .scenario import Debrief, Feedback, ScenarioRun, Step, enumerate_paths
 
 __all__ = [
     "DEFAULT_CHOICE_ITEM", "ChoiceItem", "Citation", "CoachSession", "CoachState", "Commitment", "Debrief",
-    "EstimateChange", "Feedback", "Grounding", "LeaderContext", "OfflineCoach", "Reply", "ReplyGenerator",
+    "EstimateChange", "Feedback", "Grounding", "CoachContext", "OfflineCoach", "Reply", "ReplyGenerator",
     "ScenarioRun", "Screening", "Step", "Turn", "apply_run", "enumerate_paths", "parse_due",
     "posterior_from_estimates", "run_evidence", "screen",
 ]

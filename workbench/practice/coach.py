@@ -64,7 +64,7 @@ _UNSURE = re.compile(r"\b(not sure|no idea|don'?t know|dunno|no clue|can'?t thin
 
 # ------------------------------------------------------------------------------ data
 @dataclass(frozen=True)
-class LeaderContext:
+class CoachContext:
     """What the coach knows about the leader.
 
     ``development_areas`` are competency ids ordered by need (most pressing first), e.g. from
@@ -94,7 +94,7 @@ class LeaderContext:
 class CoachState:
     """The conversation state the reply generator reads and updates."""
 
-    context: LeaderContext
+    context: CoachContext
     today: date
     competency: str | None = None
     competency_source: str | None = None  # given | detected | development-area
@@ -459,7 +459,7 @@ class CoachSession:
     def __init__(
         self,
         library: Library,
-        context: LeaderContext | None = None,
+        context: CoachContext | None = None,
         competency: str | None = None,
         generator: ReplyGenerator | None = None,
         index: LibraryIndex | None = None,
@@ -467,7 +467,7 @@ class CoachSession:
         today: date | None = None,
         conversation_id: str | None = None,
     ):
-        context = context or LeaderContext()
+        context = context or CoachContext()
         known = set(library.competencies)
         if competency is not None and competency not in known:
             raise ValueError(f"unknown competency {competency!r}; expected one of {', '.join(library.competencies)}")

@@ -264,3 +264,19 @@ class DiscussionPost(Base):
     body: Mapped[str] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Commitment(Base):
+    """A step a leader committed to (for example at the end of a coaching conversation)."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (CheckConstraint(_in("status", ("open", "done", "dropped")), name="status"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    competency: Mapped[str | None] = mapped_column(String(64))
+    goal: Mapped[str | None] = mapped_column(Text)
+    due: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,135 @@
+"""Practice recorded in the store: scenario runs feed the skill estimates; conversations and
+commitments are saved per leader; the terminal commands keep their contracts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from workbench.practice import enumerate_paths
+from workbench.practice_log import coach_session, conversation, play_scenario, save_commitment, save_turns
+from workbench.store import connect, transaction
+from workbench.store import models as m
+from workbench.store import repo
+
+
+@pytest.fixture
+def practice_db(demo_db, tmp_path):
+    dst = tmp_path / "practice.db"
+    shutil.copy(Path(demo_db.removeprefix("sqlite:///")), dst)
+    url = f"sqlite:///{dst}"
+    connect(url).dispose()  # migrate the copy to the newest schema
+    return url
+
+
+def _best_and_worst_paths(scenario):
+    def quality(path):  # mean quality level of the choices made, over the competencies they touch
+        levels = [v for n, ch in path for v in next(c for c in scenario.nodes[n].choices if c.id == ch).quality.values()]
+        return sum(levels) / len(levels)
+
+    paths = enumerate_paths(scenario)
+    return max(paths, key=quality), min(paths, key=quality)
+
+
+def test_a_good_run_raises_the_estimate_and_is_stored(practice_db, library):
+    eng = connect(practice_db)
+    sc = library.scenarios["team-clash"]
+    best, worst = _best_and_worst_paths(sc)
+    # a leader whose conflict estimate sits below average, so strong choices are news
+    leader = next(lid for lid in repo.leaders_frame(eng).leader_id
+                  if repo.latest_estimates(eng, lid).set_index("competency").loc["conflict", "mean"] < -0.3)
+    good = play_scenario(eng, library, leader, "team-clash", [c for _, c in best])
+    conflict = good.estimates["conflict"]
+    assert conflict.after_mean > conflict.before_mean and conflict.after_sd < conflict.before_sd
+    latest = repo.latest_estimates(eng, leader).set_index("competency")
+    assert latest.loc["conflict", "mean"] == pytest.approx(conflict.after_mean)
+    bad = play_scenario(eng, library, "L0031", "team-clash", [c for _, c in worst])
+    assert bad.estimates["conflict"].after_mean < bad.estimates["conflict"].before_mean
+    with transaction(eng) as s:
+        run = s.get(m.ScenarioRun, good.run_id)
+        assert [c.choice_id for c in run.choices] == [c for _, c in best] and run.ending == good.debrief.ending_id
+        ev = s.scalars(sa.select(m.ActivityEvent).where(m.ActivityEvent.leader_id == leader,
+                                                        m.ActivityEvent.object_id == "team-clash")).all()
+        assert any(e.verb == "completed" for e in ev)
+
+
+@pytest.mark.parametrize("choices,words", [
+    (["9"], "choice 1"), (["1"], "needs more choices"), (["1"] * 12, "ended after"),
+])
+def test_bad_choices_store_nothing(practice_db, library, choices, words):
+    eng = connect(practice_db)
+    before = len(repo.activity_frame(eng, "L0032"))
+    with pytest.raises(ValueError, match=words):
+        play_scenario(eng, library, "L0032", "team-clash", [int(c) for c in choices])
+    assert len(repo.activity_frame(eng, "L0032")) == before
+
+
+SCRIPT = [
+    "I want to stop doing all the release work myself and hand the launch checklist to Sam.",
+    "Right now I fix everything late at night because the last handover went badly and I don't trust it.",
+    "I could ask Sam to own the checklist, or split it between Sam and Ana, or agree a weekly check-in with Sam.",
+    "I'll ask Sam to own the launch checklist and agree a weekly check-in.",
+    "by next Friday",
+    "yes",
+]
+
+
+def test_conversation_and_commitment_are_saved_for_that_leader_only(practice_db, library):
+    eng = connect(practice_db)
+    session = coach_session(eng, library, "L0033", moment="delegating-a-big-task")
+    session.open()
+    for line in SCRIPT:
+        session.send(line)
+        if session.done:
+            break
+    assert session.commitment is not None and "Sam" in session.commitment.text
+    save_turns(eng, "L0033", session.conversation_id, session.turns)
+    save_commitment(eng, "L0033", session.conversation_id, session.commitment)
+    assert len(conversation(eng, "L0033", session.conversation_id)) == len(session.turns)
+    assert conversation(eng, "L0034", session.conversation_id) == []
+    with transaction(eng) as s:
+        c = s.scalars(sa.select(m.Commitment).where(m.Commitment.leader_id == "L0033")).one()
+        assert c.competency == "delegating" and c.status == "open" and c.due is not None
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True, input=stdin)
+
+
+def test_scenario_run_json_contract(practice_db, library):
+    best, _ = _best_and_worst_paths(library.scenarios["missed-deadline"])
+    out = run("scenario", "run", "missed-deadline", "--leader", "L0035", "--choices", ",".join(c for _, c in best),
+              "--json", "--db", practice_db)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert set(doc) == {"path", "debrief", "estimates"} and len(doc["path"]) == len(best)
+    for est in doc["estimates"].values():
+        assert est["after"]["sd"] < est["before"]["sd"]
+
+
+def test_chat_reads_stdin_until_end_and_saves(practice_db):
+    out = run("chat", "--leader", "L0036", "--moment", "delegating-a-big-task", "--db", practice_db,
+              stdin="\n".join(SCRIPT) + "\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("Coach:") == len(SCRIPT) + 1 and "Saved to your plan" in out.stdout
+    assert "commitment saved" in out.stderr
+
+
+@pytest.mark.parametrize("args,words", [
+    (["scenario", "run", "nope", "--leader", "L0001", "--choices", "1"], "unknown scenario 'nope'"),
+    (["scenario", "run", "team-clash", "--leader", "NOPE", "--choices", "1"], "no leader with id 'NOPE'"),
+    (["scenario", "run", "team-clash", "--leader", "L0001", "--choices", "7"], "choice 1"),
+    (["chat", "--leader", "NOPE"], "no leader with id 'NOPE'"),
+    (["chat", "--leader", "L0001", "--moment", "nope"], "unknown moment 'nope'"),
+])
+def test_cli_bad_input(practice_db, args, words):
+    out = run(*args, "--db", practice_db, stdin="")
+    assert out.returncode == 1
+    errors = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and words in errors[0], out.stderr

@@ -1,0 +1,124 @@
+"""Recording practice in the store: scenario runs that feed the skill model, and coaching
+conversations with the commitments they end in. The edge between ``workbench.practice``
+(pure) and ``workbench.store``."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import numpy as np
+from sqlalchemy import Engine
+
+from .content import Library
+from .practice import (
+    CoachContext,
+    CoachSession,
+    Commitment,
+    Debrief,
+    EstimateChange,
+    ScenarioRun,
+    Turn,
+    apply_run,
+    posterior_from_estimates,
+)
+from .recommend.needs import development_need
+from .store import models as m
+from .store import repo
+from .store.db import transaction
+from .store.xapi import make_statement, to_event
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    run_id: str
+    path: tuple[tuple[str, str], ...]  # (node id, choice id)
+    debrief: Debrief
+    estimates: dict[str, EstimateChange]
+
+
+def development_areas(engine: Engine, library: Library, leader_id: str) -> tuple[str, ...]:
+    """The leader's competencies ordered by development need (gap to their role's expectation)."""
+    leader = repo.get_leader(engine, leader_id)
+    est = repo.latest_estimates(engine, leader_id)
+    if est.empty:
+        return ()
+    exp = (library.organization.expectations.get(leader.role_level, {}) if library.organization else {})
+    need = development_need(est["mean"].to_numpy(), est["sd"].to_numpy(),
+                            np.array([exp.get(c, 0.0) for c in est.competency]))
+    order = np.argsort(-need, kind="stable")
+    return tuple(est.competency.iloc[i] for i in order if need[i] > 0)
+
+
+def play_scenario(engine: Engine, library: Library, leader_id: str, scenario_id: str,
+                  choices: list[str | int], now: datetime | None = None) -> ScenarioResult:
+    """Play a scenario with the given choices (1-based numbers or ids), store the run, its
+    activity event and the updated skill estimates; return path, debrief and estimate changes."""
+    if scenario_id not in library.scenarios:
+        raise ValueError(f"unknown scenario {scenario_id!r}; expected one of {', '.join(library.scenarios)}")
+    repo.get_leader(engine, leader_id)
+    scenario = library.scenarios[scenario_id]
+    start = now or datetime.now(UTC)
+    run = ScenarioRun(scenario, clock=lambda: start)
+    for i, c in enumerate(choices, 1):
+        if run.done:
+            raise ValueError(f"the scenario ended after {i - 1} choice(s); {len(choices)} were given")
+        try:
+            run.choose(c)
+        except ValueError as exc:
+            raise ValueError(f"choice {i} ({c!r}): {exc}") from None
+    if not run.done:
+        raise ValueError(f"the scenario needs more choices: it stopped at node {run.node_id!r} after {len(choices)}")
+    est = repo.latest_estimates(engine, leader_id)
+    dims = library.competency_ids
+    posterior = posterior_from_estimates(dims, {r.competency: (float(r.mean), float(r.sd)) for r in est.itertuples()})
+    changes = apply_run(posterior, run)
+    debrief = run.debrief()
+    run_id = uuid.uuid4().hex
+    with transaction(engine) as s:
+        s.add(m.ScenarioRun(id=run_id, leader_id=leader_id, scenario_id=scenario_id, started_at=start,
+                            finished_at=start, ending=debrief.ending_id,
+                            choices=[m.ScenarioChoice(step=i, node_id=st.node_id, choice_id=st.choice_id, chosen_at=st.at)
+                                     for i, st in enumerate(run.path)]))
+        quality = float(np.mean(list(debrief.quality.values()))) / 3 if debrief.quality else None
+        s.add(to_event(make_statement(leader_id, "completed", "scenario", scenario_id, start, title=scenario.title,
+                                      competency=scenario.competencies[0], score=quality, completion=True)))
+        for comp, ch in changes.items():
+            s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=ch.after_mean, sd=ch.after_sd,
+                                  source="all", estimated_at=start))
+    return ScenarioResult(run_id, tuple((st.node_id, st.choice_id) for st in run.path), debrief, changes)
+
+
+def coach_session(engine: Engine, library: Library, leader_id: str, moment: str | None = None, **kw) -> CoachSession:
+    """A coaching conversation that knows the leader's development areas and moment."""
+    leader = repo.get_leader(engine, leader_id)
+    ctx = CoachContext(leader_id=leader_id, name=leader.name.split()[0], moment=moment, role_level=leader.role_level,
+                       development_areas=development_areas(engine, library, leader_id))
+    return CoachSession(library, ctx, **kw)
+
+
+def save_turns(engine: Engine, leader_id: str, conversation_id: str, turns: list[Turn] | tuple[Turn, ...]) -> None:
+    with transaction(engine) as s:
+        for t in turns:
+            s.add(m.ChatTurn(leader_id=leader_id, conversation_id=conversation_id, speaker=t.speaker, text=t.text,
+                             stage=t.stage, created_at=t.at))
+
+
+def save_commitment(engine: Engine, leader_id: str, conversation_id: str, c: Commitment) -> str:
+    cid = uuid.uuid4().hex
+    due = datetime.combine(c.due, time(17, 0), tzinfo=UTC) if isinstance(c.due, date) else None
+    with transaction(engine) as s:
+        s.add(m.Commitment(id=cid, leader_id=leader_id, conversation_id=conversation_id, text=c.text,
+                           competency=c.competency, goal=c.goal, due=due))
+    return cid
+
+
+def conversation(engine: Engine, leader_id: str, conversation_id: str) -> list[tuple[str, str]]:
+    """A stored conversation's turns (speaker, text), only if it belongs to this leader."""
+    from sqlalchemy import select
+
+    with transaction(engine) as s:
+        rows = s.execute(select(m.ChatTurn.speaker, m.ChatTurn.text).where(
+            m.ChatTurn.leader_id == leader_id, m.ChatTurn.conversation_id == conversation_id).order_by(m.ChatTurn.id)).all()
+    return [tuple(r) for r in rows]
