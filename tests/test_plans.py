@@ -12,9 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from workbench.plans import current_plan, leader_context, pack_for, serve
-from workbench.store import make_engine, transaction
+from workbench.store import make_engine, repo, transaction
 from workbench.store import models as m
-from workbench.store import repo
 
 
 @pytest.fixture

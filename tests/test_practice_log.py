@@ -13,10 +13,15 @@ import pytest
 import sqlalchemy as sa
 
 from workbench.practice import enumerate_paths
-from workbench.practice_log import coach_session, conversation, play_scenario, save_commitment, save_turns
-from workbench.store import connect, transaction
+from workbench.practice_log import (
+    coach_session,
+    conversation,
+    play_scenario,
+    save_commitment,
+    save_turns,
+)
+from workbench.store import connect, repo, transaction
 from workbench.store import models as m
-from workbench.store import repo
 
 
 @pytest.fixture

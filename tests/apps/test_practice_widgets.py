@@ -8,7 +8,7 @@ import pytest
 
 from workbench.apps.practice_widgets import ChatPanel, ScenarioPlayer
 from workbench.content.search import LibraryIndex
-from workbench.practice import CoachSession, CoachContext, posterior_from_estimates
+from workbench.practice import CoachContext, CoachSession, posterior_from_estimates
 
 
 def classes(widget) -> set[str]:

@@ -9,9 +9,9 @@ import pytest
 
 from workbench.practice.coach import (
     STAGES,
+    CoachContext,
     CoachSession,
     CoachState,
-    CoachContext,
     OfflineCoach,
     Reply,
     ReplyGenerator,

@@ -6,9 +6,9 @@ callbacks and plain results these modules return.
 """
 
 from .coach import (
+    CoachContext,
     CoachSession,
     CoachState,
-    CoachContext,
     OfflineCoach,
     Reply,
     ReplyGenerator,
