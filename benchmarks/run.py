@@ -2,12 +2,12 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
 Results go to ``reports/benchmarks/<name>.json`` (``<name>-quick.json`` with ``--quick``,
-``<name>-full.json`` with ``--full``), ``<name>`` being ``calibration`` or ``scoring``.
+``<name>-full.json`` with ``--full``), ``<name>`` being a benchmark's name (``BENCHMARKS``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend")
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "workbench")
 
 
@@ -145,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
 
             result = bench_calibration.run(quick=args.quick, full=args.full, estimators=args.estimators,
                                            sizes=args.sizes, log=log)
+        elif name == "recommend":
+            from benchmarks import bench_recommend
+
+            result = bench_recommend.run(quick=args.quick, log=log)
+        elif name == "cohorts":
+            from benchmarks import bench_cohorts
+
+            result = bench_cohorts.run(quick=args.quick, log=log)
         else:
             from benchmarks import bench_scoring
 

@@ -9,7 +9,7 @@ import pytest
 
 COMMANDS = [[], ["demo"], ["serve"], ["link"], ["content"], ["content", "check"], ["xapi"], ["xapi", "export"],
             ["xapi", "import"], ["calibrate"], ["score"], ["cat"], ["cat", "simulate"], ["recommend"],
-            ["scenario"], ["scenario", "run"], ["chat"]]
+            ["scenario"], ["scenario", "run"], ["chat"], ["cohort"], ["cohort", "groups"], ["cohort", "sessions"]]
 
 
 def run(*args, **kw):

@@ -25,6 +25,8 @@ cat_app = typer.Typer(help="Adaptive assessment (computerized adaptive testing).
 app.add_typer(cat_app, name="cat")
 scenario_app = typer.Typer(help="Branching practice scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
+cohort_app = typer.Typer(help="Learning together: peer groups and classroom sessions.", no_args_is_help=True)
+app.add_typer(cohort_app, name="cohort")
 app.add_typer(content_app, name="content")
 app.add_typer(xapi_app, name="xapi")
 
@@ -430,6 +432,74 @@ def chat(
             save_turns(engine, leader, session.conversation_id, session.turns)
     if saved:
         typer.echo(f"(commitment saved to your plan; conversation {session.conversation_id})", err=True)
+
+
+# -------------------------------------------------------------------- cohorts
+@cohort_app.command("groups")
+def cohort_groups(
+    cohort: Annotated[str, typer.Option(help="Cohort id.")],
+    size: Annotated[str, typer.Option(help="Group size range, MIN-MAX.")] = "4-6",
+    seed: Annotated[int, typer.Option(help="Random seed for the search.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print groups and coverage as JSON.")] = False,
+    save: Annotated[bool, typer.Option(help="Store the groups (replacing the cohort's previous ones).")] = True,
+    db: DbOption = None,
+) -> None:
+    """Form peer groups that cover each member's development areas with someone strong in them."""
+    with _errors():
+        from .cohort_log import form_and_save
+
+        try:
+            lo, hi = (int(x) for x in size.split("-"))
+        except ValueError:
+            fail(f"--size must look like 4-6 (got {size!r})")
+        if not 2 <= lo <= hi:
+            fail(f"--size must be MIN-MAX with 2 <= MIN <= MAX (got {size!r})")
+        g = form_and_save(_engine(db), cohort, lo, hi, seed=seed, save=save)
+    doc = {"groups": [{"members": list(ids), "shared_development_areas": list(g.shared_development_areas(i))}
+                      for i, ids in enumerate(g.groups)],
+           "coverage": round(g.coverage, 4), "random_coverage": round(g.random_coverage, 4),
+           "breakdown": {k: round(v, 4) for k, v in g.breakdown.items()}}
+    if as_json:
+        typer.echo(json.dumps(doc, indent=1))
+        return
+    for i, grp in enumerate(doc["groups"], 1):
+        typer.echo(f"Group {i}: {', '.join(grp['members'])}  (shared: {', '.join(grp['shared_development_areas']) or '-'})")
+    typer.echo(f"coverage {doc['coverage']:.3f} vs random grouping {doc['random_coverage']:.3f}")
+
+
+@cohort_app.command("sessions")
+def cohort_sessions(
+    cohort: Annotated[str, typer.Option(help="Cohort id.")],
+    ics: Annotated[Path | None, typer.Option(help="Write the sessions as an iCalendar (.ics) file.")] = None,
+    start: Annotated[str | None, typer.Option(help="First possible date, YYYY-MM-DD (default: today).")] = None,
+    count: Annotated[int, typer.Option(min=1, max=52, help="How many sessions.")] = 4,
+    weekday: Annotated[int, typer.Option(min=0, max=6, help="Weekday, 0 = Monday.")] = 2,
+    at: Annotated[str, typer.Option(help="Start time HH:MM (UTC).")] = "15:00",
+    cadence: Annotated[int, typer.Option(min=1, help="Days between sessions.")] = 14,
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """Schedule classroom sessions on the cohort's shared development areas (and export .ics)."""
+    import datetime as dt
+
+    with _errors():
+        from .cohort_log import plan_sessions
+        from .cohorts import to_ics
+
+        try:
+            day = dt.date.fromisoformat(start) if start else dt.date.today()
+            hh, mm = (int(x) for x in at.split(":"))
+            when = dt.time(hh, mm)
+        except ValueError:
+            fail("--start must be YYYY-MM-DD and --at HH:MM")
+        sessions = plan_sessions(_engine(db), _library(content), cohort, day, count=count, weekday=weekday, at=when,
+                                 cadence_days=cadence)
+        if ics is not None:
+            ics.write_text(to_ics(sessions), newline="")
+    for sess in sessions:
+        typer.echo(f"{sess.starts_at:%a %d %b %Y %H:%M} UTC  {sess.title} ({sess.minutes} min)")
+    if ics is not None:
+        typer.echo(f"wrote {ics}", err=True)
 
 
 # ---------------------------------------------------------------------- xapi

@@ -31,7 +31,7 @@ def test_migrate_is_idempotent(db_url):
     connect(db_url).dispose()
     eng = connect(db_url)  # second upgrade is a no-op
     with eng.connect() as c:
-        assert c.exec_driver_sql("select version_num from alembic_version").scalar() == "0002"
+        assert c.exec_driver_sql("select version_num from alembic_version").scalar() == "0003"
 
 
 def test_failed_transaction_leaves_nothing(engine):

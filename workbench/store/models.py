@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,9 +43,30 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored in UTC and always returned timezone-aware, on every database.
+
+    SQLite keeps no time zone, so without this a value written aware comes back naive;
+    a naive value written is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -280,3 +302,15 @@ class Commitment(Base):
     due: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PeerGroupMember(Base):
+    """Membership of a peer group within a cohort (groups are formed by ``workbench cohort groups``)."""
+
+    __tablename__ = "peer_group_members"
+    __table_args__ = (UniqueConstraint("cohort_id", "leader_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    leader_id: Mapped[str] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"))
+    formed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,121 @@
+"""Cohorts in the store: groups respect reporting lines and are saved; sessions, attendance,
+peer feedback and discussion visibility; the cohort commands' contracts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.cohort_log import (
+    add_post,
+    forbidden_pairs,
+    form_and_save,
+    hide_post,
+    peer_group,
+    plan_sessions,
+    posts_for,
+    record_attendance,
+    record_peer_feedback,
+)
+from workbench.cohorts import PeerFeedback, Viewer
+from workbench.store import connect, repo, transaction
+from workbench.store import models as m
+
+
+@pytest.fixture
+def cohort_db(demo_db, tmp_path):
+    dst = tmp_path / "cohort.db"
+    shutil.copy(Path(demo_db.removeprefix("sqlite:///")), dst)
+    url = f"sqlite:///{dst}"
+    connect(url).dispose()
+    return url
+
+
+def test_groups_are_saved_and_keep_reporting_lines_apart(cohort_db):
+    eng = connect(cohort_db)
+    with transaction(eng) as s:  # put a manager and their report in the same cohort
+        s.get(m.Leader, "L0014").manager_id = "L0002"
+    g = form_and_save(eng, "C02", 4, 6, seed=1)
+    assert ("L0014", "L0002") in forbidden_pairs(eng, "C02")
+    assert g.group_of("L0014") != g.group_of("L0002")
+    assert all(4 <= len(grp) <= 6 for grp in g.groups) and g.coverage > g.random_coverage + 0.1
+    members = sorted(repo.leaders_frame(eng, "C02").leader_id)
+    assert sorted(x for grp in g.groups for x in grp) == members
+    mine = peer_group(eng, "L0014")
+    assert "L0014" in mine and set(mine) == set(g.groups[g.group_of("L0014")])
+
+
+def test_sessions_and_attendance(cohort_db, library):
+    import datetime as dt
+
+    eng = connect(cohort_db)
+    sessions = plan_sessions(eng, library, "C03", dt.date(2027, 1, 4), count=3)
+    assert len(sessions) == 3 and all(s.starts_at.weekday() == 2 for s in sessions)
+    with transaction(eng) as s:
+        assert s.get(m.ClassroomSession, sessions[0].id).title == sessions[0].title
+    record_attendance(eng, sessions[0].id, ["L0003", "L0015"])
+    ev = repo.activity_frame(eng, "L0015")
+    assert ((ev.verb == "attended") & (ev.object_id == sessions[0].id)).any()
+
+
+def test_peer_feedback_is_other_rater_evidence(cohort_db, library):
+    eng = connect(cohort_db)
+    sc = library.scenarios["team-clash"]
+    ratings = {c: {b: 3 for b in library.competencies[c].key_behaviors[:2]} for c in sc.competencies}
+    updates = record_peer_feedback(eng, library, PeerFeedback("L0016", "L0028", sc.id, ratings))
+    for comp, u in updates.items():
+        assert u.after_mean > u.before_mean and u.after_sd < u.before_sd
+        latest = repo.latest_estimates(eng, "L0028").set_index("competency")
+        assert latest.loc[comp, "mean"] == pytest.approx(u.after_mean)
+
+
+def test_discussion_visibility_and_moderation(cohort_db):
+    eng = connect(cohort_db)
+    author = Viewer("L0004", "C04")
+    pid = add_post(eng, author, "What helped me this week: asking before telling.")
+    peer, outsider, facilitator = Viewer("L0016", "C04"), Viewer("L0005", "C05"), Viewer("fac", "C04", "facilitator")
+    assert pid in {p.id for p in posts_for(eng, peer)}
+    assert pid not in {p.id for p in posts_for(eng, outsider)}
+    with pytest.raises(PermissionError):
+        posts_for(eng, Viewer("L0005", "C04"))  # not a member of C04
+    with pytest.raises(PermissionError):
+        hide_post(eng, pid, peer)
+    hide_post(eng, pid, facilitator)
+    assert pid not in {p.id for p in posts_for(eng, peer)}
+    assert pid in {p.id for p in posts_for(eng, facilitator)}
+    with pytest.raises(ValueError):
+        add_post(eng, author, "   ")
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_groups_json_and_sessions_ics(cohort_db, tmp_path):
+    out = run("cohort", "groups", "--cohort", "C05", "--size", "4-6", "--json", "--db", cohort_db)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["coverage"] > doc["random_coverage"] and all(4 <= len(g["members"]) <= 6 for g in doc["groups"])
+    ics = tmp_path / "c05.ics"
+    out = run("cohort", "sessions", "--cohort", "C05", "--ics", str(ics), "--start", "2027-02-01", "--db", cohort_db)
+    assert out.returncode == 0, out.stderr
+    raw = ics.read_bytes()
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.count(b"BEGIN:VEVENT") == 4
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+
+
+@pytest.mark.parametrize("args,words", [
+    (["groups", "--cohort", "C99"], "no cohort with id 'C99'"),
+    (["groups", "--cohort", "C01", "--size", "six"], "--size must look like 4-6"),
+    (["sessions", "--cohort", "C01", "--start", "soon"], "--start must be YYYY-MM-DD"),
+])
+def test_cli_bad_input(cohort_db, args, words):
+    out = run("cohort", *args, "--db", cohort_db)
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]

@@ -1,0 +1,170 @@
+"""Cohorts in the store: members and constraints read from it, peer groups, classroom
+sessions, peer feedback and discussion written back. The edge between ``workbench.cohorts``
+(pure) and ``workbench.store``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+
+from sqlalchemy import Engine, delete, select
+
+from .cohorts import (
+    ClassroomSession,
+    Grouping,
+    Member,
+    PeerFeedback,
+    Post,
+    Viewer,
+    apply_peer_feedback,
+    development_areas,
+    form_groups,
+    schedule_sessions,
+    visible_posts,
+)
+from .content import Library
+from .practice import posterior_from_estimates
+from .store import models as m
+from .store import repo
+from .store.db import transaction
+from .store.xapi import make_statement, to_event
+
+
+def cohort_members(engine: Engine, cohort_id: str) -> list[Member]:
+    """Each leader of the cohort with their latest skill estimates."""
+    repo.get_cohort(engine, cohort_id)
+    leaders = repo.leaders_frame(engine, cohort_id)
+    out = []
+    for r in leaders.itertuples():
+        est = repo.latest_estimates(engine, r.leader_id)
+        out.append(Member(r.leader_id, {e.competency: (float(e.mean), float(e.sd)) for e in est.itertuples()},
+                          r.role_level, r.function or ""))
+    return out
+
+
+def forbidden_pairs(engine: Engine, cohort_id: str) -> list[tuple[str, str]]:
+    """Pairs who must not share a group: a leader and their manager (reporting lines)."""
+    leaders = repo.leaders_frame(engine, cohort_id)
+    ids = set(leaders.leader_id)
+    return [(r.leader_id, r.manager_id) for r in leaders.itertuples() if r.manager_id in ids]
+
+
+def form_and_save(engine: Engine, cohort_id: str, min_size: int = 4, max_size: int = 6, seed: int = 0,
+                  save: bool = True) -> Grouping:
+    members = cohort_members(engine, cohort_id)
+    if len(members) < min_size:
+        raise ValueError(f"cohort {cohort_id} has {len(members)} leaders; a group needs at least {min_size}")
+    grouping = form_groups(members, min_size=min_size, max_size=max_size, forbidden=forbidden_pairs(engine, cohort_id),
+                           seed=seed)
+    if save:
+        now = dt.datetime.now(dt.UTC)
+        with transaction(engine) as s:
+            s.execute(delete(m.PeerGroupMember).where(m.PeerGroupMember.cohort_id == cohort_id))
+            for g, ids in enumerate(grouping.groups, 1):
+                for lid in ids:
+                    s.add(m.PeerGroupMember(cohort_id=cohort_id, group_id=f"{cohort_id}-G{g}", leader_id=lid, formed_at=now))
+    return grouping
+
+
+def peer_group(engine: Engine, leader_id: str) -> list[str]:
+    """The leader's peer group (their own id included), or [] before groups are formed."""
+    with transaction(engine) as s:
+        gid = s.scalar(select(m.PeerGroupMember.group_id).where(m.PeerGroupMember.leader_id == leader_id))
+        if gid is None:
+            return []
+        return list(s.scalars(select(m.PeerGroupMember.leader_id).where(m.PeerGroupMember.group_id == gid)
+                              .order_by(m.PeerGroupMember.leader_id)))
+
+
+def cohort_focus(engine: Engine, cohort_id: str, k: int = 4) -> list[str]:
+    """The cohort's most shared development areas, most common first."""
+    areas = development_areas(cohort_members(engine, cohort_id))
+    counts = Counter(c for v in areas.values() for c in v)
+    return [c for c, _ in counts.most_common(k)]
+
+
+def plan_sessions(engine: Engine, library: Library, cohort_id: str, start: dt.date, count: int = 4,
+                  weekday: int = 2, at: dt.time = dt.time(15, 0), cadence_days: int = 14,
+                  save: bool = True) -> tuple[ClassroomSession, ...]:
+    """Sessions on the cohort's shared development areas, stored as classroom sessions."""
+    cohort = repo.get_cohort(engine, cohort_id)
+    focus = cohort_focus(engine, cohort_id) or list(library.competency_ids[:count])
+    levels = Counter(repo.leaders_frame(engine, cohort_id).role_level)
+    level = levels.most_common(1)[0][0] if levels else "first-time"
+    sessions = schedule_sessions(library, cohort_id, focus, start=start, weekday=weekday, at=at, count=count,
+                                 cadence_days=cadence_days, level=level, location="Virtual classroom",
+                                 title=f"{cohort.name}: learning together")
+    if save:
+        with transaction(engine) as s:
+            for sess in sessions:
+                rec = sess.to_record()
+                s.merge(m.ClassroomSession(**{k: v for k, v in rec.items() if k in m.ClassroomSession.__table__.columns}))
+    return sessions
+
+
+def record_attendance(engine: Engine, session_id: str, leader_ids: list[str], at: dt.datetime | None = None) -> int:
+    """Attendance as xAPI ``attended`` statements."""
+    with transaction(engine) as s:
+        sess = s.get(m.ClassroomSession, session_id)
+        if sess is None:
+            raise repo.NotFound(f"no classroom session {session_id!r}")
+        for lid in leader_ids:
+            s.add(to_event(make_statement(lid, "attended", "classroom-session", session_id, at or sess.starts_at,
+                                          title=sess.title, duration=sess.minutes * 60.0)))
+    return len(leader_ids)
+
+
+def record_peer_feedback(engine: Engine, library: Library, feedback: PeerFeedback, at: dt.datetime | None = None):
+    """Peer ratings as other-rater evidence: the receiver's estimates move, and are stored."""
+    est = repo.latest_estimates(engine, feedback.receiver)
+    posterior = posterior_from_estimates(library.competency_ids,
+                                         {r.competency: (float(r.mean), float(r.sd)) for r in est.itertuples()})
+    updates = apply_peer_feedback(posterior, feedback)
+    when = at or dt.datetime.now(dt.UTC)
+    with transaction(engine) as s:
+        for comp, u in updates.items():
+            s.add(m.SkillEstimate(leader_id=feedback.receiver, competency=comp, mean=u.after_mean, sd=u.after_sd,
+                                  source="all", estimated_at=when))
+    return updates
+
+
+def _viewer_for(engine: Engine, viewer: Viewer) -> Viewer:
+    if viewer.role == "leader" and repo.get_leader(engine, viewer.id).cohort_id != viewer.cohort_id:
+        raise PermissionError(f"leader {viewer.id} is not a member of cohort {viewer.cohort_id}")
+    return viewer
+
+
+def add_post(engine: Engine, author: Viewer, body: str, prompt: str | None = None, parent_id: str | None = None) -> str:
+    _viewer_for(engine, author)
+    body = (body or "").strip()
+    if not body:
+        raise ValueError("a post needs some text")
+    pid = uuid.uuid4().hex
+    with transaction(engine) as s:
+        s.add(m.DiscussionPost(id=pid, cohort_id=author.cohort_id, author_id=author.id, parent_id=parent_id,
+                               prompt=prompt, body=body[:5000]))
+    return pid
+
+
+def posts_for(engine: Engine, viewer: Viewer) -> list[Post]:
+    """The discussion as this viewer may see it (cohort members and its facilitator only)."""
+    _viewer_for(engine, viewer)
+    with transaction(engine) as s:
+        rows = s.scalars(select(m.DiscussionPost).where(m.DiscussionPost.cohort_id == viewer.cohort_id)
+                         .order_by(m.DiscussionPost.created_at, m.DiscussionPost.id)).all()
+        posts = [Post(r.id, r.cohort_id, r.author_id, r.body, parent_id=r.parent_id, prompt_id=r.prompt,
+                      hidden=r.hidden, created_at=r.created_at) for r in rows]
+    return visible_posts(posts, viewer)
+
+
+def hide_post(engine: Engine, post_id: str, by: Viewer) -> None:
+    """Hide a post; only the facilitator of the post's cohort may (``PermissionError`` otherwise)."""
+    from .cohorts import hide
+
+    with transaction(engine) as s:
+        row = s.get(m.DiscussionPost, post_id)
+        if row is None:
+            raise repo.NotFound(f"no post {post_id!r}")
+        hide(Post(row.id, row.cohort_id, row.author_id, row.body, parent_id=row.parent_id), by)
+        row.hidden = True

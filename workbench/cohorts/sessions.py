@@ -1,0 +1,240 @@
+"""Virtual classroom sessions: dates, agendas from shared development areas, iCalendar export.
+
+A schedule is ``count`` sessions, the first on the first ``weekday`` on or after ``start``,
+then every ``cadence_days`` days, at ``at`` local time in the time zone ``tz``; start times are
+stored in UTC. Session k focuses on the group's k-th shared development area (cycling), and its
+agenda is:
+
+1. check-in on last session's commitments (5 minutes);
+2. one module on the focus competency at the cohort's level, at most ``max_module_minutes``
+   (30) long, the first one not yet used in this schedule (``Library.find_modules``);
+3. a discussion built on a moment for that competency (``Library.moments_for``), taking the
+   time left;
+4. a commitment for the week, from the module's ``apply_this_week`` (5 minutes).
+
+:func:`to_ics` writes RFC 5545 text by hand: ``VCALENDAR`` with one ``VEVENT`` per session
+(``UID``, ``DTSTAMP``, ``DTSTART``/``DTEND`` in UTC, ``SUMMARY``, ``DESCRIPTION``, optional
+``LOCATION``), TEXT values escaped (backslash, semicolon, comma, newline), content lines folded
+at 75 octets without splitting a UTF-8 character, CRLF line endings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..content.library import Library
+
+CHECK_IN_MINUTES = 5
+COMMIT_MINUTES = 5
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One block of a session: ``kind`` is check-in, module, discussion or commitment."""
+
+    kind: str
+    title: str
+    minutes: int
+    ref: str | None = None  # module or moment id
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ClassroomSession:
+    """One scheduled session (mirrors the store's ``classroom_sessions`` row)."""
+
+    id: str
+    cohort_id: str
+    title: str
+    starts_at: dt.datetime  # aware, UTC
+    minutes: int
+    agenda: tuple[AgendaItem, ...]
+    group_id: str | None = None
+    location: str | None = None
+    competency: str | None = None
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.starts_at + dt.timedelta(minutes=self.minutes)
+
+    def to_record(self) -> dict[str, Any]:
+        """A plain dict with the store's column names (agenda as JSON-ready data)."""
+        return {
+            "id": self.id, "cohort_id": self.cohort_id, "group_id": self.group_id, "title": self.title,
+            "starts_at": self.starts_at, "minutes": self.minutes, "location": self.location,
+            "agenda": {"competency": self.competency,
+                       "items": [{"kind": a.kind, "title": a.title, "minutes": a.minutes, "ref": a.ref, "text": a.text}
+                                 for a in self.agenda]},
+        }
+
+    def description(self) -> str:
+        lines = [f"{a.minutes} min - {a.title}" + (f": {a.text}" if a.text else "") for a in self.agenda]
+        return "\n".join(lines)
+
+
+def session_dates(start: dt.date, weekday: int, count: int, cadence_days: int = 14) -> list[dt.date]:
+    """``count`` dates: the first ``weekday`` (0 = Monday) on or after ``start``, then every ``cadence_days``."""
+    if not 0 <= weekday <= 6:
+        raise ValueError(f"weekday must be 0 (Monday) .. 6 (Sunday), got {weekday}")
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    if cadence_days < 1:
+        raise ValueError(f"cadence_days must be at least 1, got {cadence_days}")
+    first = start + dt.timedelta(days=(weekday - start.weekday()) % 7)
+    return [first + dt.timedelta(days=k * cadence_days) for k in range(count)]
+
+
+def build_agenda(
+    library: Library, competency: str, level: str, minutes: int = 60, max_module_minutes: int = 30,
+    exclude_modules: Iterable[str] = (),
+) -> tuple[AgendaItem, ...]:
+    """The agenda of one session focused on ``competency`` (see the module docstring)."""
+    if competency not in library.competencies:
+        raise ValueError(f"unknown competency {competency!r}")
+    if minutes < CHECK_IN_MINUTES + COMMIT_MINUTES + 10:
+        raise ValueError(f"a session needs at least {CHECK_IN_MINUTES + COMMIT_MINUTES + 10} minutes, got {minutes}")
+    used = set(exclude_modules)
+    budget = minutes - CHECK_IN_MINUTES - COMMIT_MINUTES - 10  # keep 10 minutes for discussion
+    cands = [m for m in library.find_modules(competency=competency, level=level, max_minutes=min(max_module_minutes, budget))]
+    cands += [m for m in library.find_modules(competency=competency, max_minutes=min(max_module_minutes, budget))
+              if m not in cands]  # other levels as a fallback
+    fresh = [m for m in cands if m.id not in used] or cands
+    items = [AgendaItem("check-in", "Check-in on last session's commitments", CHECK_IN_MINUTES)]
+    module = fresh[0] if fresh else None
+    if module is not None:
+        items.append(AgendaItem("module", module.title, module.minutes, module.id, module.summary))
+    moments = library.moments_for(competency)
+    name = library.competencies[competency].name
+    left = minutes - sum(a.minutes for a in items) - COMMIT_MINUTES
+    if moments:
+        mo = moments[0] if module is None else next((x for x in moments if x.id in module.moments), moments[0])
+        prompt = (f"Think of a recent time you faced '{mo.name}'. What did you do, what happened, "
+                  f"and what would you try next time?")
+        items.append(AgendaItem("discussion", f"Discussion: {mo.name}", left, mo.id, prompt))
+    else:
+        items.append(AgendaItem("discussion", f"Discussion: {name}", left, None,
+                                f"Where did {name.lower()} matter in your work since the last session?"))
+    commit = module.apply_this_week if module is not None else f"Pick one step to practise {name.lower()} this week."
+    items.append(AgendaItem("commitment", "Commitment for the week", COMMIT_MINUTES, module.id if module else None, commit))
+    return tuple(items)
+
+
+def schedule_sessions(
+    library: Library,
+    cohort_id: str,
+    focus: Sequence[str],
+    *,
+    start: dt.date,
+    weekday: int,
+    at: dt.time,
+    count: int,
+    cadence_days: int = 14,
+    tz: str = "UTC",
+    minutes: int = 60,
+    level: str = "first-time",
+    group_id: str | None = None,
+    location: str | None = None,
+    title: str = "Learning together",
+) -> tuple[ClassroomSession, ...]:
+    """Schedule ``count`` sessions, session k on ``focus[k % len(focus)]``.
+
+    Parameters
+    ----------
+    focus
+        Competencies in order, typically :meth:`Grouping.shared_development_areas`.
+    at, tz
+        Local start time and IANA time zone; stored as UTC (daylight saving handled by ``zoneinfo``).
+    """
+    if not focus:
+        raise ValueError("focus needs at least one competency")
+    zone = ZoneInfo(tz)
+    used: list[str] = []
+    out = []
+    prefix = f"{cohort_id}-{group_id}" if group_id else cohort_id
+    for k, day in enumerate(session_dates(start, weekday, count, cadence_days)):
+        comp = focus[k % len(focus)]
+        agenda = build_agenda(library, comp, level, minutes, exclude_modules=used)
+        used += [a.ref for a in agenda if a.kind == "module" and a.ref]
+        local = dt.datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone)
+        name = library.competencies[comp].name
+        out.append(ClassroomSession(f"{prefix}-s{k + 1:02d}", cohort_id, f"{title} {k + 1}/{count}: {name}",
+                                    local.astimezone(dt.UTC), minutes, agenda, group_id, location, comp))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- iCalendar
+def ics_escape(text: str) -> str:
+    """Escape a TEXT value (RFC 5545 3.3.11)."""
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def fold_line(line: str, limit: int = 75) -> str:
+    """Fold a content line at ``limit`` octets (continuation lines start with one space)."""
+    out, cur, size = [], [], 0
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        cap = limit if not out else limit - 1  # the leading space counts
+        if size + n > cap:
+            out.append("".join(cur))
+            cur, size = [], 0
+        cur.append(ch)
+        size += n
+    out.append("".join(cur))
+    return "\r\n ".join(out)
+
+
+def _utc(t: dt.datetime) -> str:
+    if t.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware")
+    return t.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def to_ics(sessions: Sequence[ClassroomSession], *, dtstamp: dt.datetime | None = None,
+           domain: str = "workbench.local", prodid: str = "-//Leadership Workbench//Cohorts//EN") -> str:
+    """The sessions as an iCalendar document (CRLF line endings, folded lines)."""
+    stamp = _utc(dtstamp or dt.datetime.now(dt.UTC))
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{prodid}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+    for s in sessions:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{s.id}@{domain}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_utc(s.starts_at)}",
+            f"DTEND:{_utc(s.ends_at)}",
+            f"SUMMARY:{ics_escape(s.title)}",
+            f"DESCRIPTION:{ics_escape(s.description())}",
+        ]
+        if s.location:
+            lines.append(f"LOCATION:{ics_escape(s.location)}")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "".join(fold_line(x) + "\r\n" for x in lines)
+
+
+# ---------------------------------------------------------------- attendance
+def attendance_records(session: ClassroomSession, attendees: Iterable[str],
+                       at: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """One activity-event-like dict per attendee, verb ``"attended"``.
+
+    Keys: ``leader_id``, ``verb``, ``object_type`` (``"classroom_session"``), ``object_id``,
+    ``object_name``, ``timestamp`` (aware UTC, default the session's end), ``context``
+    (cohort, group, competency, minutes). Duplicate attendees are reported once.
+    """
+    when = (at or session.ends_at).astimezone(dt.UTC)
+    seen: list[str] = []
+    for a in attendees:
+        if not a:
+            raise ValueError("attendee ids must be non-empty")
+        if a not in seen:
+            seen.append(a)
+    return [{
+        "leader_id": a, "verb": "attended", "object_type": "classroom_session", "object_id": session.id,
+        "object_name": session.title, "timestamp": when,
+        "context": {"cohort_id": session.cohort_id, "group_id": session.group_id,
+                    "competency": session.competency, "minutes": session.minutes},
+    } for a in seen]

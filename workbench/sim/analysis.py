@@ -1,0 +1,231 @@
+"""Analysis of an A/B(/n) test: Welch's t-test and a Bayesian model of the arm means.
+
+**Frequentist.** :func:`welch` estimates ``mean(b) - mean(a)`` with Welch's standard error
+and Welch-Satterthwaite degrees of freedom, a ``1 - alpha`` confidence interval and a
+two-sided p-value. :func:`power` is the matching design calculation (normal approximation).
+
+**Bayesian.** :func:`bayes_arms` models each arm's mean ``mu_a`` with the weakly informative
+prior ``mu_a ~ Normal(m0, (prior_scale * s)^2)``, where ``m0`` and ``s`` are the pooled mean
+and SD of all observations (the same prior for every arm, so it favours none), and a
+per-arm scale ``sigma_a ~ HalfNormal(2 s)``. Two implementations sit behind ``method``:
+
+* ``"conjugate"``: the normal approximation: ``sigma_a`` fixed at the arm's sample SD, so the
+  posterior of ``mu_a`` is normal with precision ``1 / (prior_scale s)^2 + n_a / s_a^2``;
+  summaries come from ``n_samples`` seeded draws. Fast; used for the many-seed checks;
+* ``"pymc"``: the full model sampled with NUTS (normal or Student-t likelihood); PyMC is
+  imported only when this method is used.
+
+From posterior draws of the means: the effect of each arm against the first (control) arm,
+the probability each arm is best and its expected loss ``E[max_j mu_j - mu_a]``.
+
+**Decision rules** (:func:`decide`): the Bayesian rule declares the arm with
+``P(best) > threshold`` (default 0.95) the winner; the frequentist rule compares the arm
+with the highest mean to the runner-up and declares it the winner when Welch's ``p < alpha``
+(default 0.05). With two identical arms the frequentist rule errs at rate ``alpha``; the
+Bayesian rule at about ``2 * (1 - threshold)`` (either arm can pass), i.e. 10% at 0.95;
+use ``threshold = 1 - alpha / 2`` (0.975) to match the frequentist error rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+METHODS = ("conjugate", "pymc")
+
+
+@dataclass(frozen=True)
+class WelchResult:
+    """``diff = mean(b) - mean(a)`` with its standard error, CI and two-sided p-value."""
+
+    diff: float
+    se: float
+    df: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class ArmPosterior:
+    """One arm's posterior summaries; ``effect_*`` are against the first arm (0 for it)."""
+
+    arm: str
+    n: int
+    sample_mean: float
+    mean: float
+    sd: float
+    effect_mean: float
+    effect_low: float
+    effect_high: float
+    prob_better: float  # P(mu_arm > mu_control)
+    prob_best: float
+    expected_loss: float
+
+
+@dataclass(frozen=True)
+class BayesResult:
+    """Posterior summaries for every arm (``arms[0]`` is the control)."""
+
+    method: str
+    arms: tuple[ArmPosterior, ...]
+
+    def best(self) -> ArmPosterior:
+        return max(self.arms, key=lambda a: a.prob_best)
+
+
+def _sample(x: np.ndarray | Sequence[float], name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float).ravel()
+    if arr.size < 2:
+        raise ValueError(f"{name} needs at least 2 observations, got {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has non-finite values")
+    return arr
+
+
+def welch(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[float], alpha: float = 0.05) -> WelchResult:
+    """Welch's unequal-variance comparison of the means of ``b`` and ``a``."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    a, b = _sample(a, "a"), _sample(b, "b")
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = float(np.sqrt(va + vb))
+    diff = float(b.mean() - a.mean())
+    if se == 0:
+        return WelchResult(diff, 0.0, float(a.size + b.size - 2), diff, diff, 1.0 if diff == 0 else 0.0)
+    df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
+    t = diff / se
+    q = stats.t.ppf(1 - alpha / 2, df)
+    return WelchResult(diff, se, df, float(diff - q * se), float(diff + q * se), float(2 * stats.t.sf(abs(t), df)))
+
+
+def power(effect: float, sd_a: float, sd_b: float, n_a: int, n_b: int, alpha: float = 0.05) -> float:
+    """Predicted power of the two-sided Welch test (normal approximation) for a true ``effect``."""
+    if n_a < 2 or n_b < 2 or sd_a < 0 or sd_b < 0:
+        raise ValueError("power needs n >= 2 per arm and SDs >= 0")
+    se = np.sqrt(sd_a**2 / n_a + sd_b**2 / n_b)
+    z = stats.norm.ppf(1 - alpha / 2)
+    return float(stats.norm.cdf(effect / se - z) + stats.norm.cdf(-effect / se - z))
+
+
+def _summaries(names: Sequence[str], data: Sequence[np.ndarray], draws: np.ndarray, method: str,
+               interval: float) -> BayesResult:
+    """Summaries from (S, A) posterior draws of the arm means."""
+    best = draws.argmax(axis=1)
+    p_best = np.bincount(best, minlength=draws.shape[1]) / draws.shape[0]
+    loss = (draws.max(axis=1, keepdims=True) - draws).mean(axis=0)
+    lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+    out = []
+    for i, (name, x) in enumerate(zip(names, data, strict=True)):
+        eff = draws[:, i] - draws[:, 0]
+        out.append(ArmPosterior(name, int(x.size), float(x.mean()), float(draws[:, i].mean()),
+                                float(draws[:, i].std(ddof=1)), float(eff.mean()), float(np.quantile(eff, lo)),
+                                float(np.quantile(eff, hi)), float((eff > 0).mean()) if i else 0.5,
+                                float(p_best[i]), float(loss[i])))
+    return BayesResult(method, tuple(out))
+
+
+def bayes_arms(
+    samples: Mapping[str, np.ndarray | Sequence[float]],
+    method: str = "conjugate",
+    *,
+    prior_scale: float = 10.0,
+    likelihood: str = "normal",
+    n_samples: int = 20_000,
+    interval: float = 0.95,
+    seed: int = 0,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+) -> BayesResult:
+    """Posterior of each arm's mean outcome, P(best), expected loss and effect vs the first arm.
+
+    Parameters
+    ----------
+    samples
+        Outcome values per arm, in order (the first arm is the control).
+    method
+        ``"conjugate"`` (normal approximation) or ``"pymc"`` (NUTS); module docstring.
+    prior_scale
+        Prior SD of an arm mean in units of the pooled SD.
+    likelihood
+        ``"normal"`` or ``"studentt"`` (pymc only; the conjugate method is normal).
+    n_samples, seed
+        Draws and seed for the conjugate summaries (and the seed of PyMC's sampler).
+    interval
+        Probability of the effect's central credible interval.
+    draws, tune, chains
+        PyMC sampler settings.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if likelihood not in ("normal", "studentt"):
+        raise ValueError(f"likelihood must be 'normal' or 'studentt', got {likelihood!r}")
+    if method == "conjugate" and likelihood != "normal":
+        raise ValueError("the conjugate method has a normal likelihood; use method='pymc' for 'studentt'")
+    if len(samples) < 2:
+        raise ValueError(f"need at least 2 arms, got {len(samples)}")
+    if not prior_scale > 0:
+        raise ValueError(f"prior_scale must be > 0, got {prior_scale!r}")
+    names = list(samples)
+    data = [_sample(samples[k], f"arm {k!r}") for k in names]
+    pooled = np.concatenate(data)
+    m0 = float(pooled.mean())
+    s = float(pooled.std(ddof=1)) or 1.0
+    s0 = prior_scale * s
+    if method == "conjugate":
+        prec = np.array([1 / s0**2 + x.size / max(x.var(ddof=1), 1e-12) for x in data])
+        mean = np.array([(m0 / s0**2 + x.size * x.mean() / max(x.var(ddof=1), 1e-12)) for x in data]) / prec
+        rng = np.random.default_rng([seed, 404])
+        post = mean[None, :] + rng.standard_normal((n_samples, len(data))) / np.sqrt(prec)[None, :]
+        return _summaries(names, data, post, method, interval)
+    post = _pymc_draws(data, m0, s0, s, likelihood, seed, draws, tune, chains)
+    return _summaries(names, data, post, method, interval)
+
+
+def _pymc_draws(data: list[np.ndarray], m0: float, s0: float, s: float, likelihood: str, seed: int,
+                draws: int, tune: int, chains: int) -> np.ndarray:
+    """(S, A) posterior draws of the arm means from the PyMC model."""
+    import logging
+
+    import pymc as pm
+
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    y = np.concatenate(data)
+    arm = np.concatenate([np.full(x.size, i) for i, x in enumerate(data)])
+    with pm.Model():
+        mu = pm.Normal("mu", mu=m0, sigma=s0, shape=len(data))
+        sigma = pm.HalfNormal("sigma", sigma=2 * s, shape=len(data))
+        if likelihood == "studentt":
+            nu = pm.Gamma("nu", alpha=2.0, beta=0.1)
+            pm.StudentT("y", nu=nu, mu=mu[arm], sigma=sigma[arm], observed=y)
+        else:
+            pm.Normal("y", mu=mu[arm], sigma=sigma[arm], observed=y)
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
+                          progressbar=False, compute_convergence_checks=False)
+    return idata.posterior["mu"].values.reshape(-1, len(data))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Winners under both rules (None when no winner is declared)."""
+
+    bayes_winner: str | None
+    frequentist_winner: str | None
+    p_value: float
+    prob_best: float
+
+
+def decide(samples: Mapping[str, np.ndarray], bayes: BayesResult, threshold: float = 0.95,
+           alpha: float = 0.05) -> Decision:
+    """Apply the decision rules of the module docstring."""
+    if not 0.5 <= threshold < 1:
+        raise ValueError(f"threshold must be in [0.5, 1), got {threshold!r}")
+    top = bayes.best()
+    order = sorted(samples, key=lambda k: float(np.mean(samples[k])), reverse=True)
+    w = welch(samples[order[1]], samples[order[0]], alpha)
+    return Decision(top.arm if top.prob_best > threshold else None,
+                    order[0] if w.p_value < alpha else None, w.p_value, top.prob_best)
