@@ -58,13 +58,18 @@ def form_and_save(engine: Engine, cohort_id: str, min_size: int = 4, max_size: i
     grouping = form_groups(members, min_size=min_size, max_size=max_size, forbidden=forbidden_pairs(engine, cohort_id),
                            seed=seed)
     if save:
-        now = dt.datetime.now(dt.UTC)
-        with transaction(engine) as s:
-            s.execute(delete(m.PeerGroupMember).where(m.PeerGroupMember.cohort_id == cohort_id))
-            for g, ids in enumerate(grouping.groups, 1):
-                for lid in ids:
-                    s.add(m.PeerGroupMember(cohort_id=cohort_id, group_id=f"{cohort_id}-G{g}", leader_id=lid, formed_at=now))
+        save_grouping(engine, cohort_id, grouping)
     return grouping
+
+
+def save_grouping(engine: Engine, cohort_id: str, grouping: Grouping) -> None:
+    """Store a cohort's peer groups, replacing its previous ones."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(engine) as s:
+        s.execute(delete(m.PeerGroupMember).where(m.PeerGroupMember.cohort_id == cohort_id))
+        for g, ids in enumerate(grouping.groups, 1):
+            for lid in ids:
+                s.add(m.PeerGroupMember(cohort_id=cohort_id, group_id=f"{cohort_id}-G{g}", leader_id=lid, formed_at=now))
 
 
 def peer_group(engine: Engine, leader_id: str) -> list[str]:
@@ -96,11 +101,45 @@ def plan_sessions(engine: Engine, library: Library, cohort_id: str, start: dt.da
                                  cadence_days=cadence_days, level=level, location="Virtual classroom",
                                  title=f"{cohort.name}: learning together")
     if save:
-        with transaction(engine) as s:
-            for sess in sessions:
-                rec = sess.to_record()
-                s.merge(m.ClassroomSession(**{k: v for k, v in rec.items() if k in m.ClassroomSession.__table__.columns}))
+        save_sessions(engine, sessions)
     return sessions
+
+
+def save_sessions(engine: Engine, sessions) -> None:
+    with transaction(engine) as s:
+        for sess in sessions:
+            rec = sess.to_record()
+            s.merge(m.ClassroomSession(**{k: v for k, v in rec.items() if k in m.ClassroomSession.__table__.columns}))
+
+
+def sessions_for(engine: Engine, cohort_id: str) -> list[ClassroomSession]:
+    """The cohort's stored classroom sessions as domain objects, soonest first."""
+    from .cohorts import AgendaItem
+
+    with transaction(engine) as s:
+        rows = s.scalars(select(m.ClassroomSession).where(m.ClassroomSession.cohort_id == cohort_id)
+                         .order_by(m.ClassroomSession.starts_at)).all()
+        return [ClassroomSession(r.id, r.cohort_id, r.title, r.starts_at, r.minutes,
+                                 tuple(AgendaItem(**a) for a in (r.agenda or {}).get("items", [])),
+                                 group_id=r.group_id, location=r.location, competency=(r.agenda or {}).get("competency"))
+                for r in rows]
+
+
+def group_view(engine: Engine, library: Library, leader_id: str) -> list[tuple[str, list[str], list[str]]]:
+    """The leader's peer group as (name, strengths, development areas) with competency names."""
+    ids = peer_group(engine, leader_id)
+    if not ids:
+        return []
+    leader = repo.get_leader(engine, leader_id)
+    members = [mb for mb in cohort_members(engine, leader.cohort_id) if mb.leader_id in ids]
+    areas = development_areas(members)
+    names = repo.leaders_frame(engine, leader.cohort_id).set_index("leader_id")["name"]
+    out = []
+    for mb in members:
+        strong = [library.competencies[c].name for c, (mu, sd) in mb.skills.items() if mu - 0.5 * sd >= 0.5]
+        out.append((names.get(mb.leader_id, mb.leader_id), strong,
+                    [library.competencies[c].name for c in areas.get(mb.leader_id, ())]))
+    return out
 
 
 def record_attendance(engine: Engine, session_id: str, leader_ids: list[str], at: dt.datetime | None = None) -> int:

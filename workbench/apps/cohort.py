@@ -42,11 +42,32 @@ def cohort_app(token: str | None = None, library: Library | None = None, db=None
         f"<td>{'' if pd.isna(r.last_activity) else f'{r.last_activity:%d %b}'}</td></tr>"
         for r in table.itertuples()
     )
-    page = w.HTML(
+    roster_html = w.HTML(
         f"{STYLE}<div class='wb-page'><h2>{html.escape(cohort.name)}</h2>"
         f"<div class='wb-muted'>Facilitator: {html.escape(cohort.facilitator or '-')} · {len(table)} leaders</div>"
         "<table class='wb-roster'><tr><th>Leader</th><th>Level</th><th>Events</th><th>Minutes</th><th>Last active</th></tr>"
         f"{body}</table></div>"
     )
+    roster_html.add_class("wb-cohort-roster")
+    page = w.VBox([roster_html, *planning(eng, library or Library.load(), cohort.id, table)])
     page.add_class("wb-cohort-app")
     return page
+
+
+def planning(eng, library: Library, cohort_id: str, table: pd.DataFrame) -> list[w.Widget]:
+    """Group formation with a preview, and the session planner; both save to the store."""
+    from ..cohort_log import (
+        cohort_focus,
+        cohort_members,
+        forbidden_pairs,
+        save_grouping,
+        save_sessions,
+    )
+    from .cohort_widgets import GroupFormationPanel, SessionPlanner
+
+    groups = GroupFormationPanel(cohort_members(eng, cohort_id), library, forbidden_pairs(eng, cohort_id),
+                                 on_save=lambda g: save_grouping(eng, cohort_id, g),
+                                 names=dict(zip(table.leader_id, table.name, strict=True)))
+    planner = SessionPlanner(library, cohort_id, cohort_focus(eng, cohort_id) or list(library.competency_ids[:4]),
+                             on_save=lambda sessions: save_sessions(eng, sessions))
+    return [w.HTML("<h3>Peer groups</h3>"), groups.widget, w.HTML("<h3>Classroom sessions</h3>"), planner.widget]

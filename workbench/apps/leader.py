@@ -104,6 +104,27 @@ def leader_app(token: str | None = None, library: Library | None = None, db=None
     activity.value += ("<table><tr><th style='text-align:left'>Competency</th><th>Minutes</th><th>Modules done</th></tr>"
                        f"{rows}</table></div>")
     activity.add_class("wb-activity")
-    page = w.VBox([header, focus, chart, activity])
+    sections = [header, focus, chart, activity]
+    if leader.cohort_id:
+        sections.append(my_cohort(eng, library, leader))
+    page = w.VBox(sections)
     page.add_class("wb-leader-app")
     return page
+
+
+def my_cohort(eng, library: Library, leader) -> w.Widget:
+    """My peer group, my cohort's upcoming sessions and its discussion (only my cohort's)."""
+    from ..cohort_log import add_post, group_view, posts_for, sessions_for
+    from ..cohorts import Viewer
+    from .cohort_widgets import MyGroupPanel
+
+    viewer = Viewer(leader.id, leader.cohort_id)
+
+    def on_post(text, prompt):
+        add_post(eng, viewer, text, prompt.id if prompt is not None else None)
+
+    panel = MyGroupPanel(group_view(eng, library, leader.id), sessions_for(eng, leader.cohort_id),
+                         posts_for(eng, viewer), viewer, on_post=on_post)
+    box = w.VBox([w.HTML("<h3>My cohort</h3>"), panel.widget])
+    box.add_class("wb-my-cohort")
+    return box

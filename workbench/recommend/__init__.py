@@ -15,6 +15,8 @@ and plain leader data (:class:`LeaderContext`); nothing here reads or writes the
 | ``explore`` | :func:`search_library`, :func:`explore_next` |
 | ``ope`` | off-policy evaluation: IPS, SNIPS, DR with intervals (import ``workbench.recommend.ope``) |
 | ``synthetic`` | a bandit with exactly known policy values, for testing OPE |
+| ``tuning`` | strategy comparison and weight tuning on simulated or real leaders (``notebooks/tune_recommender.ipynb``) |
+| ``paths`` | learning-path prototyping, recommendation previews and content-gap reports (``notebooks/author_paths.ipynb``) |
 """
 
 from .catalog import Catalog, ContextBatch, catalog_for

@@ -51,12 +51,16 @@ from leaders who have less time than they said (``capacity_noise`` in the simula
   competencies; ``overwhelmed``: share of leaders whose plan exceeds their real minutes;
   ``empty``: share of leaders who got nothing.
 
+:func:`compare_strategies` gives one row per strategy; with ``oracle=True`` it adds
+:class:`OracleStrategy`, greedy on the outcome model's own values, as the ceiling.
+
 **Tuning** (:func:`tune`): a small grid search over :class:`WeightedPriorityStrategy`'s weights
 (``priority_weight``: how much organization priorities multiply need; ``level_weight``: the
 exponent on the level fit) and the engine's exploration (``temperature``: softmax over scores,
 0 = greedy; ``epsilon``), on one population with common random numbers (the same seed at every
-grid point), returned as a tidy DataFrame. Tune on simulated leaders and check the choice on a
-second simulated population (another seed) before trusting it.
+grid point), returned as a tidy DataFrame with each point's paired benefit difference to the
+best. Tune on simulated leaders and check the choice on a second simulated population (another
+seed, the same ``outcome``) with :func:`evaluate_settings` before trusting it.
 
 Everything is deterministic given the seed. Nothing here reads the store.
 """
@@ -85,7 +89,7 @@ from .needs import DEVELOPMENT_THRESHOLD, urgency
 from .strategies import PriorityStrategy, Strategy, get_strategy
 
 __all__ = [
-    "DEFAULT_STRATEGIES", "METRICS", "OracleStrategy", "OutcomeModel", "Population", "StrategyMetrics", "WeightedPriorityStrategy",
+    "DEFAULT_STRATEGIES", "METRICS", "TUNABLE", "OracleStrategy", "OutcomeModel", "Population", "StrategyMetrics", "WeightedPriorityStrategy",
     "best_setting", "compare_strategies", "comparison_figure", "evaluate", "evaluate_settings",
     "expected_shortfall",
     "learned_effectiveness", "plan_metrics", "population_from_contexts", "simulate_population", "tune",
@@ -284,7 +288,8 @@ class Population:
         return np.array([float(self.popularity.get(m, 0)) for m in self.catalog.module_ids])
 
     def contexts(self, rows: Sequence[int] | slice | None = None) -> list[LeaderContext]:
-        """The leaders as :class:`LeaderContext` objects (all, or some rows): for :func:`recommend`."""
+        """The leaders as :class:`LeaderContext` objects (all, or some rows), for :func:`recommend`;
+        ``weekly_minutes`` is the budget left this week (nothing used yet)."""
         b, cat = self.batch, self.catalog
         idx = range(len(b)) if rows is None else range(len(b))[rows] if isinstance(rows, slice) else rows
         comps, mods = cat.competency_ids, np.asarray(cat.module_ids, dtype=object)
