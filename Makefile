@@ -10,6 +10,7 @@ run: install
 
 test: install system-deps
 	$(BIN)/workbench content check content
+	$(BIN)/ruff check workbench tests benchmarks scripts
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile tests --nbval-lax notebooks
 
 test-fast: install

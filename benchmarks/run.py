@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim")
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "workbench")
 
 
@@ -149,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_recommend
 
             result = bench_recommend.run(quick=args.quick, log=log)
+        elif name == "sim":
+            from benchmarks import bench_sim
+
+            result = bench_sim.run(quick=args.quick, log=log)
         elif name == "cohorts":
             from benchmarks import bench_cohorts
 

@@ -120,6 +120,18 @@ def demo_db(tmp_path_factory, library) -> str:
     return url
 
 
+@pytest.fixture
+def demo_copy(demo_db, tmp_path) -> str:
+    """A private, migrated copy of the session's demo database, for tests that write."""
+    from workbench.store import connect
+
+    dst = tmp_path / "demo-copy.db"
+    shutil.copy(Path(demo_db.removeprefix("sqlite:///")), dst)
+    url = f"sqlite:///{dst}"
+    connect(url).dispose()
+    return url
+
+
 @pytest.fixture(scope="session")
 def demo_engine(demo_db):
     from workbench.store import make_engine

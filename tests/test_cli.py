@@ -9,7 +9,8 @@ import pytest
 
 COMMANDS = [[], ["demo"], ["serve"], ["link"], ["content"], ["content", "check"], ["xapi"], ["xapi", "export"],
             ["xapi", "import"], ["calibrate"], ["score"], ["cat"], ["cat", "simulate"], ["recommend"],
-            ["scenario"], ["scenario", "run"], ["chat"], ["cohort"], ["cohort", "groups"], ["cohort", "sessions"]]
+            ["scenario"], ["scenario", "run"], ["chat"], ["cohort"], ["cohort", "groups"], ["cohort", "sessions"],
+            ["experiment"], ["experiment", "run"]]
 
 
 def run(*args, **kw):

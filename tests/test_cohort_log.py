@@ -4,10 +4,8 @@ peer feedback and discussion visibility; the cohort commands' contracts."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -28,12 +26,8 @@ from workbench.store import models as m
 
 
 @pytest.fixture
-def cohort_db(demo_db, tmp_path):
-    dst = tmp_path / "cohort.db"
-    shutil.copy(Path(demo_db.removeprefix("sqlite:///")), dst)
-    url = f"sqlite:///{dst}"
-    connect(url).dispose()
-    return url
+def cohort_db(demo_copy):
+    return demo_copy
 
 
 def test_groups_are_saved_and_keep_reporting_lines_apart(cohort_db):

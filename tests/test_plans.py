@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,12 +15,8 @@ from workbench.store import models as m
 
 
 @pytest.fixture
-def plan_db(demo_db, tmp_path):
-    """A private copy of the demo database (serving writes to it)."""
-    src = Path(demo_db.removeprefix("sqlite:///"))
-    dst = tmp_path / "plan.db"
-    shutil.copy(src, dst)
-    return f"sqlite:///{dst}"
+def plan_db(demo_copy):
+    return demo_copy
 
 
 def test_context_comes_from_the_leaders_own_rows(plan_db, library):

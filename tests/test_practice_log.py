@@ -4,10 +4,8 @@ commitments are saved per leader; the terminal commands keep their contracts."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -25,12 +23,8 @@ from workbench.store import models as m
 
 
 @pytest.fixture
-def practice_db(demo_db, tmp_path):
-    dst = tmp_path / "practice.db"
-    shutil.copy(Path(demo_db.removeprefix("sqlite:///")), dst)
-    url = f"sqlite:///{dst}"
-    connect(url).dispose()  # migrate the copy to the newest schema
-    return url
+def practice_db(demo_copy):
+    return demo_copy
 
 
 def _best_and_worst_paths(scenario):

@@ -27,6 +27,9 @@ scenario_app = typer.Typer(help="Branching practice scenarios.", no_args_is_help
 app.add_typer(scenario_app, name="scenario")
 cohort_app = typer.Typer(help="Learning together: peer groups and classroom sessions.", no_args_is_help=True)
 app.add_typer(cohort_app, name="cohort")
+experiment_app = typer.Typer(help="A/B experiments of recommendation strategies on simulated leaders.",
+                             no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")
 app.add_typer(content_app, name="content")
 app.add_typer(xapi_app, name="xapi")
 
@@ -500,6 +503,31 @@ def cohort_sessions(
         typer.echo(f"{sess.starts_at:%a %d %b %Y %H:%M} UTC  {sess.title} ({sess.minutes} min)")
     if ics is not None:
         typer.echo(f"wrote {ics}", err=True)
+
+
+# ---------------------------------------------------------------- experiments
+@experiment_app.command("run")
+def experiment_run(
+    config: Annotated[Path, typer.Argument(help="Experiment config (experiments/configs/*.yaml).")],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default reports/experiments/<name>).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running dask.distributed scheduler.")] = None,
+    serial: Annotated[bool, typer.Option(help="Run the grid one run after another, without Dask.")] = False,
+    method: Annotated[str, typer.Option(help="Bayesian analysis: pymc (default) or conjugate (fast).")] = "pymc",
+) -> None:
+    """Run every run of an experiment through its papermill notebook (on Dask), then write
+    results.json and report.html."""
+    import os
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    with _errors():
+        from .experiment_runner import run_config
+
+        if method not in ("pymc", "conjugate"):
+            fail(f"--method must be pymc or conjugate (got {method!r})")
+        out_dir = out or Path("reports") / "experiments" / config.stem
+        summary = run_config(config, out_dir, scheduler=scheduler, serial=serial, method=method)
+    typer.echo(f"{summary.n_runs} run(s) of '{summary.config_name}' on {summary.executor} in {summary.seconds:.0f} s: "
+               f"{summary.results_path} and {summary.report_path}")
 
 
 # ---------------------------------------------------------------------- xapi

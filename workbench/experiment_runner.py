@@ -384,7 +384,7 @@ def aggregate(records: Sequence[Mapping[str, Any]], config_path: str | None = No
         share = _share([r["decision"][key] for r in runs], names)
         top = max(names, key=lambda n: share[n])  # noqa: B023
         decision[rule] = {"share": share, "overall_winner": top if share[top] > 0.5 else None,
-                          "any_winner_rate": 1 - share["none"]}
+                          "any_winner_rate": float(np.mean([r["decision"][key] is not None for r in runs]))}
     first = runs[0]
     return {
         "config": {"name": first["config"], "path": config_path, "outcome": first["outcome"],

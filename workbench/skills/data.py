@@ -97,14 +97,19 @@ def _integer_column(column: pd.Series, source: str, name: str) -> np.ndarray:
     return out
 
 
-def read_items_csv(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV as strings ('' for empty cells), or a one-line DataError naming the file."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+
+
+def read_items_csv(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    df = _read_csv(path)
     for col in ("item_id", "dimension"):
         if col not in df.columns:
             raise DataError(f"{path}: missing column {col!r} (need item_id,dimension[,reverse])")
@@ -141,12 +146,7 @@ def read_responses_csv(
 ) -> ResponseData:
     """Read and validate a responses CSV (and optional items CSV) into :class:`ResponseData`."""
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+    raw = _read_csv(path)
     _check_header(path)
     item_table = read_items_csv(items) if isinstance(items, (str, Path)) else items
     return validate_responses(raw, item_table, source=str(path), warn=warn)
@@ -297,12 +297,7 @@ def read_scoring_csv(path: str | Path, params, *, warn: bool = True) -> Response
     calibrated items; each value must be one of its item's calibrated categories.
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+    raw = _read_csv(path)
     source = str(path)
     _check_header(path)
     cols = [str(c).strip() for c in raw.columns]
