@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive")
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "workbench")
 
 
@@ -157,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_cohorts
 
             result = bench_cohorts.run(quick=args.quick, log=log)
+        elif name == "adaptive":
+            from benchmarks import bench_adaptive
+
+            result = bench_adaptive.run(quick=args.quick, log=log)
         else:
             from benchmarks import bench_scoring
 
