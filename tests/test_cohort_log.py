@@ -44,6 +44,23 @@ def test_groups_are_saved_and_keep_reporting_lines_apart(cohort_db):
     assert "L0014" in mine and set(mine) == set(g.groups[g.group_of("L0014")])
 
 
+def test_group_view_shows_development_areas_only_for_the_leader(cohort_db, library):
+    from workbench.cohort_log import group_view
+
+    eng = connect(cohort_db)
+    form_and_save(eng, "C02", 4, 6, seed=1)
+    view = group_view(eng, library, "L0014")
+    me = repo.get_leader(eng, "L0014").name
+    assert len(view) == len(peer_group(eng, "L0014"))
+    assert all(areas == [] for name, _, areas in view if name != me)
+    from workbench.cohort_log import cohort_members
+    from workbench.cohorts import development_areas
+
+    expected = development_areas([mb for mb in cohort_members(eng, "C02") if mb.leader_id in peer_group(eng, "L0014")])
+    own = next(areas for name, _, areas in view if name == me)
+    assert own == [library.competencies[c].name for c in expected["L0014"]]
+
+
 def test_sessions_and_attendance(cohort_db, library):
     import datetime as dt
 

@@ -126,7 +126,11 @@ def sessions_for(engine: Engine, cohort_id: str) -> list[ClassroomSession]:
 
 
 def group_view(engine: Engine, library: Library, leader_id: str) -> list[tuple[str, list[str], list[str]]]:
-    """The leader's peer group as (name, strengths, development areas) with competency names."""
+    """The leader's peer group as (name, strengths, development areas) with competency names.
+
+    Peers see each other's strengths (what they can help with); development areas are shown
+    only for the leader themself, since a leader sees only their own assessment results.
+    """
     ids = peer_group(engine, leader_id)
     if not ids:
         return []
@@ -137,8 +141,9 @@ def group_view(engine: Engine, library: Library, leader_id: str) -> list[tuple[s
     out = []
     for mb in members:
         strong = [library.competencies[c].name for c, (mu, sd) in mb.skills.items() if mu - 0.5 * sd >= 0.5]
+        own = mb.leader_id == leader_id
         out.append((names.get(mb.leader_id, mb.leader_id), strong,
-                    [library.competencies[c].name for c in areas.get(mb.leader_id, ())]))
+                    [library.competencies[c].name for c in areas.get(mb.leader_id, ())] if own else []))
     return out
 
 
