@@ -5,23 +5,17 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from workbench.apps.serving import free_port, wait_for_port  # noqa: F401 - shared with the e2e tests
+
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 11, 27)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -141,11 +135,3 @@ def demo_engine(demo_db):
     eng.dispose()
 
 
-def wait_for_port(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")

@@ -29,7 +29,7 @@ def test_help(cmd):
         (["demo", "--bogus"], "No such option"),
         (["demo", "--as-of", "2026-13-01", "--db", "sqlite:///{tmp}/x.db"], "is not a date"),
         (["demo", "--seed", "many"], "Invalid value for '--seed'"),
-        (["link"], "exactly one of --leader or --facilitator"),
+        (["link"], "exactly one of --leader, --facilitator or --rater"),
         (["link", "--leader", "L9999", "--db", "sqlite:///{tmp}/x.db"], "no leader with id 'L9999'"),
         (["link", "--facilitator", "C99", "--db", "sqlite:///{tmp}/x.db"], "no cohort with id 'C99'"),
         (["xapi", "import", "{tmp}/missing.json"], "no such file"),

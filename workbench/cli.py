@@ -141,23 +141,25 @@ def _server_file() -> Path:
 def link(
     leader: Annotated[str | None, typer.Option(help="Leader id: a link to their leader app.")] = None,
     facilitator: Annotated[str | None, typer.Option(help="Cohort id: a facilitator link to the cohort app.")] = None,
+    rater: Annotated[str | None, typer.Option(help="Invitation id: a rater's link to their rater form.")] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="Server address (default: the running 'workbench serve').")] = None,
     db: DbOption = None,
 ) -> None:
-    """Print a signed link to a leader's or a facilitator's app."""
+    """Print a signed link to a leader's app, a facilitator's cohort app, or a rater's form."""
     from .identity import app_url, make_token
-    from .store.repo import get_cohort, get_leader
+    from .store.repo import get_cohort, get_invitation, get_leader
 
     with _errors():
-        if (leader is None) == (facilitator is None):
-            fail("give exactly one of --leader or --facilitator")
+        given = [(kind, v) for kind, v in (("leader", leader), ("facilitator", facilitator), ("rater", rater))
+                 if v is not None]
+        if len(given) != 1:
+            fail("give exactly one of --leader, --facilitator or --rater")
+        kind, subject = given[0]
         engine = _engine(db)
-        if leader is not None:
-            get_leader(engine, leader)
-            notebook, token = "leader.ipynb", make_token("leader", leader)
-        else:
-            get_cohort(engine, facilitator)
-            notebook, token = "cohort.ipynb", make_token("facilitator", facilitator)
+        check = {"leader": get_leader, "facilitator": get_cohort, "rater": get_invitation}[kind]
+        check(engine, subject)
+        notebook = {"leader": "leader.ipynb", "facilitator": "cohort.ipynb", "rater": "rater.ipynb"}[kind]
+        token = make_token(kind, subject)
         if base_url is None:
             sf = _server_file()
             base_url = json.loads(sf.read_text())["url"] if sf.exists() else f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -194,11 +196,9 @@ def serve(
         sf = _server_file()
         sf.parent.mkdir(parents=True, exist_ok=True)
         sf.write_text(json.dumps({"url": url, "pid": os.getpid()}))
-    cmd = [
-        sys.executable, "-m", "voila", str(APPS_DIR), "--no-browser", "--Voila.ip=127.0.0.1",
-        f"--port={port}", "--Voila.port_retries=0", "--MappingKernelManager.cull_idle_timeout=600",
-        "--MappingKernelManager.cull_interval=60", "--VoilaConfiguration.show_tracebacks=False",
-    ]
+    from .apps.serving import voila_command
+
+    cmd = voila_command(APPS_DIR, port)
     typer.echo(f"Serving the Leadership Workbench apps at {url}")
     if first is not None:
         typer.echo(f"A demo leader's page: {app_url(url, 'leader.ipynb', make_token('leader', first.id))}")

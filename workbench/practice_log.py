@@ -70,23 +70,40 @@ def play_scenario(engine: Engine, library: Library, leader_id: str, scenario_id:
             raise ValueError(f"choice {i} ({c!r}): {exc}") from None
     if not run.done:
         raise ValueError(f"the scenario needs more choices: it stopped at node {run.node_id!r} after {len(choices)}")
+    return save_run(engine, library, leader_id, run, started=start)
+
+
+def current_posterior(engine: Engine, library: Library, leader_id: str):
+    """The leader's skill posterior rebuilt from their latest estimates (a prior of N(0, 1) where none)."""
     est = repo.latest_estimates(engine, leader_id)
-    dims = library.competency_ids
-    posterior = posterior_from_estimates(dims, {r.competency: (float(r.mean), float(r.sd)) for r in est.itertuples()})
+    return posterior_from_estimates(library.competency_ids,
+                                    {r.competency: (float(r.mean), float(r.sd)) for r in est.itertuples()})
+
+
+def save_run(engine: Engine, library: Library, leader_id: str, run: ScenarioRun,
+             started: datetime | None = None) -> ScenarioResult:
+    """Store a finished run: its choices, one activity event and the updated skill estimates."""
+    if not run.done:
+        raise ValueError(f"the scenario run is not finished: it stopped at node {run.node_id!r}")
+    scenario = run.scenario
+    start = started or run.started_at
+    finished = run.path[-1].at if run.path else start
+    posterior = current_posterior(engine, library, leader_id)
     changes = apply_run(posterior, run)
     debrief = run.debrief()
     run_id = uuid.uuid4().hex
     with transaction(engine) as s:
-        s.add(m.ScenarioRun(id=run_id, leader_id=leader_id, scenario_id=scenario_id, started_at=start,
-                            finished_at=start, ending=debrief.ending_id,
+        s.add(m.ScenarioRun(id=run_id, leader_id=leader_id, scenario_id=scenario.id, started_at=start,
+                            finished_at=finished, ending=debrief.ending_id,
                             choices=[m.ScenarioChoice(step=i, node_id=st.node_id, choice_id=st.choice_id, chosen_at=st.at)
                                      for i, st in enumerate(run.path)]))
         quality = float(np.mean(list(debrief.quality.values()))) / 3 if debrief.quality else None
-        s.add(to_event(make_statement(leader_id, "completed", "scenario", scenario_id, start, title=scenario.title,
-                                      competency=scenario.competencies[0], score=quality, completion=True)))
+        s.add(to_event(make_statement(leader_id, "completed", "scenario", scenario.id, finished, title=scenario.title,
+                                      competency=scenario.competencies[0], score=quality, completion=True,
+                                      duration=max((finished - start).total_seconds(), 0.0) or None)))
         for comp, ch in changes.items():
             s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=ch.after_mean, sd=ch.after_sd,
-                                  source="all", estimated_at=start))
+                                  source="all", estimated_at=finished))
     return ScenarioResult(run_id, tuple((st.node_id, st.choice_id) for st in run.path), debrief, changes)
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from workbench.apps.cohort import cohort_app, roster
-from workbench.apps.leader import activity_summary, leader_app, profile_table
+from workbench.apps.leader import LeaderPage, activity_summary, leader_app, profile_table
 from workbench.identity import make_token
 from workbench.store import repo
 
@@ -37,12 +37,28 @@ def html_of(widget) -> str:
 
 def test_leader_sees_their_own_profile_and_activity(demo_engine, library):
     me, other = repo.get_leader(demo_engine, "L0001"), repo.get_leader(demo_engine, "L0002")
-    page = leader_app(make_token("leader", me.id), library=library, db=demo_engine)
-    text = html_of(page)
-    assert me.name in text and "wb-error" not in page._dom_classes
+    page = LeaderPage(demo_engine, library, me)
+    assert "wb-leader-app" in page.widget._dom_classes
+    assert page.tabs.selected_index == 0 and page.built == {"My profile"}  # the rest waits to be opened
+    page.open("Progress")
+    text = html_of(page.widget)
+    assert me.name in text and "Development areas" in text
     assert other.name not in text or other.name == me.name
     n_events = len(repo.activity_frame(demo_engine, me.id))
     assert f"{n_events} events" in text
+
+
+def test_every_section_builds_without_error(demo_copy, library):
+    from workbench.store import make_engine
+
+    eng = make_engine(demo_copy)
+    page = LeaderPage(eng, library, repo.get_leader(eng, "L0001"))
+    for name in page.sections:
+        box = page.open(name)
+        assert box.children, name
+        assert "wb-section-error" not in html_of(box) and not any(
+            "wb-section-error" in c._dom_classes for c in box.children), name
+    assert page.tabs.selected_index == len(page.sections) - 1
 
 
 @pytest.mark.parametrize("token", [None, "", "forged.token", lambda: make_token("facilitator", "C01"),

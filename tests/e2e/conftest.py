@@ -3,40 +3,30 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..conftest import free_port, wait_for_port
+from workbench.apps.serving import (
+    CHROMIUM_FLAGS,
+    background,
+    chromium_path,
+    free_port,
+    serve_command,
+)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM = chromium_path()
 SECRET = "e2e-secret"
 
 
 @pytest.fixture(scope="session")
 def server(demo_db, tmp_path_factory):
+    """``workbench serve`` on the demo database, with the test secret; yields its base URL."""
     home = tmp_path_factory.mktemp("home")
     port = free_port()
-    env = {**os.environ, "WORKBENCH_SECRET": SECRET, "WORKBENCH_HOME": str(home)}
-    log = open(home / "voila.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--db", demo_db],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(port, timeout=120)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+    env = {"WORKBENCH_SECRET": SECRET, "WORKBENCH_HOME": str(home)}
+    with background(serve_command(demo_db, port), port, env=env, log=home / "voila.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +38,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_FLAGS))
         yield b
         b.close()
 

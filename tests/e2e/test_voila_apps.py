@@ -19,16 +19,26 @@ def test_leader_page_shows_the_leader(server, page, demo_engine):
     header = page.locator(".wb-leader-header")
     header.wait_for(state="visible", timeout=TIMEOUT)
     assert leader.name in header.inner_text()
-    page.locator(".wb-activity").wait_for(state="visible", timeout=TIMEOUT)
     assert "Development areas" in page.locator(".wb-focus").inner_text()
+    page.locator(".lm-TabBar-tab", has_text="Progress").click()
+    page.locator(".wb-activity").wait_for(state="visible", timeout=TIMEOUT)
 
 
-@pytest.mark.parametrize("token", ["", "forged", "wrong-key"])
-def test_bad_link_shows_only_an_error(server, page, demo_engine, token):
+@pytest.mark.parametrize("token", ["", "forged", "wrong-key", "wrong-kind", "expired"])
+def test_bad_link_is_refused_before_a_kernel_starts(server, page, demo_engine, token, monkeypatch):
     if token == "wrong-key":
         token = make_token("leader", "L0005", key="another-secret")
-    page.goto(f"{server}/voila/render/leader.ipynb?token={token}", timeout=TIMEOUT)
-    page.locator(".wb-error-page").wait_for(state="visible", timeout=TIMEOUT)
+    elif token == "wrong-kind":
+        token = make_token("facilitator", "C01", key=SECRET)
+    elif token == "expired":
+        import time
+
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() - 15 * 24 * 3600)  # signed 15 days ago
+        token = make_token("leader", "L0005", key=SECRET)
+        monkeypatch.undo()
+    response = page.goto(f"{server}/voila/render/leader.ipynb?token={token}", timeout=TIMEOUT)
+    assert response.status == 403
     body = page.inner_text("body")
     assert "Cannot open this page" in body
     assert repo.get_leader(demo_engine, "L0005").name not in body

@@ -10,6 +10,7 @@ import pandas as pd
 from ..content import Library
 from ..identity import InvalidLink
 from ..store import repo
+from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .common import STYLE, engine, error_page, identify
 
 

@@ -6,14 +6,15 @@ Only the leader named by the page's signed link is ever read from the store.
 from __future__ import annotations
 
 import html
+import uuid
 
 import ipywidgets as w
 import pandas as pd
-import plotly.graph_objects as go
 
 from ..content import Library
 from ..identity import InvalidLink
 from ..store import repo
+from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .common import STYLE, engine, error_page, identify
 
 Z90 = 1.645
@@ -46,7 +47,9 @@ def activity_summary(events: pd.DataFrame, library: Library) -> pd.DataFrame:
     return out
 
 
-def profile_figure(table: pd.DataFrame) -> go.FigureWidget:
+def profile_figure(table: pd.DataFrame):
+    import plotly.graph_objects as go
+
     fig = go.FigureWidget(
         data=[go.Scatter(
             x=table["mean"], y=table["name"], mode="markers",
@@ -60,6 +63,11 @@ def profile_figure(table: pd.DataFrame) -> go.FigureWidget:
     return fig
 
 
+SECTIONS = ("My profile", "Assessment", "My plan", "Moments", "Practice", "Progress", "Explore", "My cohort")
+#: sections rebuilt every time they are opened, because other sections change what they show
+LIVE_SECTIONS = {"My profile", "Progress"}
+
+
 def leader_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
     """The whole leader page; an error page when the link is missing, tampered or expired."""
     try:
@@ -71,46 +79,148 @@ def leader_app(token: str | None = None, library: Library | None = None, db=None
         leader = repo.get_leader(eng, ident.subject)
     except repo.NotFound:
         return error_page("this link names a leader who is not in the workbench")
-    library = library or Library.load()
-    table = profile_table(repo.latest_estimates(eng, leader.id), library)
-    events = repo.activity_frame(eng, leader.id)
-    summary = activity_summary(events, library)
+    return LeaderPage(eng, library or Library.load(), leader).widget
 
-    header = w.HTML(
-        f"{STYLE}<div class='wb-page'><h2>{html.escape(leader.name)}</h2>"
-        f"<div class='wb-muted'>{html.escape(leader.role or '')} · {leader.role_level} leader · "
-        f"cohort {html.escape(leader.cohort_id or '-')}</div></div>"
-    )
-    header.add_class("wb-leader-header")
-    dev = table[table.band == "development area"]["name"].tolist() or table.head(2)["name"].tolist()
-    strong = table[table.band == "strength"]["name"].tolist() or table.tail(2)["name"].tolist()
-    focus = w.HTML(
-        "<div class='wb-card'><b>Strengths:</b> " + html.escape(", ".join(reversed(strong))) +
-        "<br><b>Development areas:</b> " + html.escape(", ".join(dev)) + "</div>"
-        if not table.empty else "<div class='wb-card'>No assessment yet.</div>"
-    )
-    focus.add_class("wb-focus")
-    chart = profile_figure(table) if not table.empty else w.HTML("")
-    rows = "".join(
-        f"<tr><td>{html.escape(r.name)}</td><td style='text-align:right'>{r.minutes:.0f}</td>"
-        f"<td style='text-align:right'>{r.completed}</td></tr>" for r in summary.itertuples()
-    )
-    last = events["timestamp"].max() if not events.empty else None
-    activity = w.HTML(
-        "<div class='wb-card'><b>My learning activity</b>"
-        f"<div class='wb-muted'>Last activity: {last:%d %b %Y} · {len(events)} events</div>" if last is not None else
-        "<div class='wb-card'><b>My learning activity</b><div class='wb-muted'>No activity yet</div>"
-    )
-    activity.value += ("<table><tr><th style='text-align:left'>Competency</th><th>Minutes</th><th>Modules done</th></tr>"
-                       f"{rows}</table></div>")
-    activity.add_class("wb-activity")
-    sections = [header, focus, chart, activity]
-    if leader.cohort_id:
-        sections.append(my_cohort(eng, library, leader))
-    page = w.VBox(sections)
-    page.add_class("wb-leader-app")
-    return page
 
+class LeaderPage:
+    """One leader's page: a header and one tab per section, each built when first opened.
+
+    Every read and write goes through ``self.leader.id``, the subject of the verified link; no
+    section takes a leader id from anywhere else. "My profile" is built at once (it is what the
+    page shows first); the other sections are built on first opening, and the sections in
+    :data:`LIVE_SECTIONS` again on every opening so they reflect what was done elsewhere.
+    """
+
+    def __init__(self, eng, library: Library, leader):
+        self.eng, self.library, self.leader = eng, library, leader
+        self.header = w.HTML(
+            f"{STYLE}<div class='wb-page'><h2>{html.escape(leader.name)}</h2>"
+            f"<div class='wb-muted'>{html.escape(leader.role or '')} · {leader.role_level} leader · "
+            f"cohort {html.escape(leader.cohort_id or '-')}</div></div>"
+        )
+        self.header.add_class("wb-leader-header")
+        names = [s for s in SECTIONS if s != "My cohort" or leader.cohort_id]
+        self.boxes = {name: w.VBox([]) for name in names}
+        for name, box in self.boxes.items():
+            box.add_class("wb-section-" + name.lower().replace(" ", "-"))
+        self.built: set[str] = set()
+        self.tabs = w.Tab(children=list(self.boxes.values()))
+        self.tabs.titles = tuple(names)
+        self.tabs.add_class("wb-leader-tabs")
+        self.tabs.observe(self._opened, names="selected_index")
+        self.open(names[0])
+        self.widget = w.VBox([self.header, self.tabs])
+        self.widget.add_class("wb-leader-app")
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return tuple(self.boxes)
+
+    def _opened(self, change) -> None:
+        if change["new"] is not None:
+            self.open(self.sections[change["new"]], select=False)
+
+    def open(self, name: str, select: bool = True) -> w.VBox:
+        """Build (or rebuild) a section and, by default, switch the tabs to it."""
+        box = self.boxes[name]
+        if name not in self.built or name in LIVE_SECTIONS:
+            try:
+                box.children = tuple(self._builders()[name]())
+            except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
+                msg = w.HTML(f"<div class='wb-error'>This section could not be shown: {html.escape(str(exc))}</div>")
+                msg.add_class("wb-section-error")
+                box.children = (msg,)
+            self.built.add(name)
+        if select:
+            self.tabs.selected_index = self.sections.index(name)
+        return box
+
+    def _builders(self):
+        return {"My profile": self.profile, "Assessment": self.assessment, "My plan": self.plan,
+                "Moments": self.moments, "Practice": self.practice, "Progress": self.progress,
+                "Explore": self.explore, "My cohort": self.cohort}
+
+    # ------------------------------------------------------------------ sections
+    def profile(self) -> list[w.Widget]:
+        table = profile_table(repo.latest_estimates(self.eng, self.leader.id), self.library)
+        if table.empty:
+            focus = w.HTML("<div class='wb-card'>No assessment yet: open <b>Assessment</b> to take yours "
+                           "(about 15 minutes; your answers are saved as you go).</div>")
+            focus.add_class("wb-focus")
+            return [focus]
+        dev = table[table.band == "development area"]["name"].tolist() or table.head(2)["name"].tolist()
+        strong = table[table.band == "strength"]["name"].tolist() or table.tail(2)["name"].tolist()
+        focus = w.HTML(
+            "<div class='wb-card'><b>Strengths:</b> " + html.escape(", ".join(reversed(strong))) +
+            "<br><b>Development areas:</b> " + html.escape(", ".join(dev)) +
+            "<div class='wb-muted'>Bars are 90% intervals: the narrower, the surer. "
+            "0 is the organization's average.</div></div>"
+        )
+        focus.add_class("wb-focus")
+        return [focus, profile_figure(table)]
+
+    def assessment(self) -> list[w.Widget]:
+        return [w.HTML("<div class='wb-card'>The assessment form is being prepared.</div>")]
+
+    def plan(self) -> list[w.Widget]:
+        return [w.HTML("<div class='wb-card'>Your plan is being prepared.</div>")]
+
+    def moments(self) -> list[w.Widget]:
+        return [w.HTML("<div class='wb-card'>Moments are being prepared.</div>")]
+
+    def progress(self) -> list[w.Widget]:
+        events = repo.activity_frame(self.eng, self.leader.id)
+        summary = activity_summary(events, self.library)
+        rows = "".join(
+            f"<tr><td>{html.escape(r.name)}</td><td style='text-align:right'>{r.minutes:.0f}</td>"
+            f"<td style='text-align:right'>{r.completed}</td></tr>" for r in summary.itertuples()
+        )
+        last = events["timestamp"].max() if not events.empty else None
+        head = (f"<div class='wb-muted'>Last activity: {last:%d %b %Y} · {len(events)} events</div>"
+                if last is not None else "<div class='wb-muted'>No activity yet</div>")
+        activity = w.HTML(
+            f"<div class='wb-card'><b>My learning activity</b>{head}"
+            "<table><tr><th style='text-align:left'>Competency</th><th>Minutes</th><th>Modules done</th></tr>"
+            f"{rows}</table></div>"
+        )
+        activity.add_class("wb-activity")
+        return [activity]
+
+    def explore(self) -> list[w.Widget]:
+        return [w.HTML("<div class='wb-card'>The library is being prepared.</div>")]
+
+    def practice(self) -> list[w.Widget]:
+        from .. import practice_log
+        from .practice_widgets import ChatPanel, ScenarioPlayer
+
+        lib, lid = self.library, self.leader.id
+        areas = practice_log.development_areas(self.eng, lib, lid)
+        scenarios = sorted(lib.scenarios.values(), key=lambda sc: (not set(sc.competencies) & set(areas[:3]), sc.title))
+        picker = w.Dropdown(options=[(sc.title, sc.id) for sc in scenarios], description="Scenario",
+                            layout=w.Layout(width="520px"))
+        picker.add_class("wb-practice-pick")
+        stage = w.VBox([])
+        names = {c: comp.name for c, comp in lib.competencies.items()}
+
+        def finish(run, _debrief, _changes):
+            practice_log.save_run(self.eng, lib, lid, run)
+
+        def show(_change=None):
+            player = ScenarioPlayer(lib.scenarios[picker.value], on_finish=finish, competency_names=names,
+                                    posterior=practice_log.current_posterior(self.eng, lib, lid))
+            stage.children = (player.widget,)
+
+        picker.observe(show, names="value")
+        show()
+        conversation = uuid.uuid4().hex
+        chat = ChatPanel(practice_log.coach_session(self.eng, lib, lid),
+                         on_turn=lambda t: practice_log.save_turns(self.eng, lid, conversation, [t]),
+                         on_commitment=lambda c: practice_log.save_commitment(self.eng, lid, conversation, c))
+        return [w.HTML("<h3>Practice a situation</h3><div class='wb-muted'>Scenarios closest to your development "
+                       "areas come first. Your choices update your profile.</div>"), picker, stage, chat.widget]
+
+    def cohort(self) -> list[w.Widget]:
+        return [my_cohort(self.eng, self.library, self.leader)]
 
 def my_cohort(eng, library: Library, leader) -> w.Widget:
     """My peer group, my cohort's upcoming sessions and its discussion (only my cohort's)."""

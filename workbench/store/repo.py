@@ -18,6 +18,7 @@ from .models import (
     AssessmentSession,
     Cohort,
     Leader,
+    Rater,
     Recommendation,
     Response,
     SkillEstimate,
@@ -45,6 +46,16 @@ def get_cohort(engine: Engine, cohort_id: str) -> Cohort:
             raise NotFound(f"no cohort with id {cohort_id!r}")
         s.expunge(cohort)
         return cohort
+
+
+def get_invitation(engine: Engine, invitation_id: str) -> Rater:
+    """A rater invitation (a row of ``raters``), detached from the session."""
+    with transaction(engine) as s:
+        inv = s.get(Rater, invitation_id)
+        if inv is None:
+            raise NotFound(f"no rater invitation with id {invitation_id!r}")
+        s.expunge(inv)
+        return inv
 
 
 def leaders_frame(engine: Engine, cohort_id: str | None = None) -> pd.DataFrame:
@@ -231,3 +242,115 @@ def active_recommendations(engine: Engine, leader_id: str) -> pd.DataFrame:
     with transaction(engine) as s:
         rows = s.execute(q).all()
     return pd.DataFrame(rows, columns=["id", "module_id", "strategy", "score", "reason", "propensity", "status", "served_at"])
+
+
+# ------------------------------------------------------------------ reads for analytics
+# Each read is one query returning a frame; ``workbench.progress`` turns them into analytics.
+
+_EVENT_COLUMNS = ["timestamp", "verb", "object_type", "object_id", "competency", "duration_seconds", "score_scaled"]
+
+
+def estimate_history(engine: Engine, leader_id: str, source: str = "all") -> pd.DataFrame:
+    """Every skill estimate of one leader from one source, oldest first:
+    ``competency, mean, sd, estimated_at``."""
+    q = (
+        select(SkillEstimate.competency, SkillEstimate.mean, SkillEstimate.sd, SkillEstimate.estimated_at)
+        .where(SkillEstimate.leader_id == leader_id, SkillEstimate.source == source)
+        .order_by(SkillEstimate.estimated_at, SkillEstimate.id)
+    )
+    with transaction(engine) as s:
+        rows = s.execute(q).all()
+    return pd.DataFrame(rows, columns=["competency", "mean", "sd", "estimated_at"])
+
+
+def activity_events(engine: Engine, cohort_id: str | None = None, organization_id: str | None = None,
+                    since: datetime | None = None) -> pd.DataFrame:
+    """Activity events of many leaders in one query, oldest first: ``leader_id`` and the columns of
+    :func:`activity_frame`. Restricted to a cohort's or an organization's leaders when given."""
+    q = select(ActivityEvent.leader_id, *(getattr(ActivityEvent, c) for c in _EVENT_COLUMNS))
+    if cohort_id is not None or organization_id is not None:
+        q = q.join(Leader, Leader.id == ActivityEvent.leader_id)
+        if cohort_id is not None:
+            q = q.where(Leader.cohort_id == cohort_id)
+        if organization_id is not None:
+            q = q.where(Leader.organization_id == organization_id)
+    if since is not None:
+        q = q.where(ActivityEvent.timestamp >= since)
+    with transaction(engine) as s:
+        rows = s.execute(q.order_by(ActivityEvent.timestamp, ActivityEvent.id)).all()
+    return pd.DataFrame(rows, columns=["leader_id", *_EVENT_COLUMNS])
+
+
+def latest_estimates_of_group(engine: Engine, cohort_id: str | None = None, organization_id: str | None = None,
+                              source: str = "all") -> pd.DataFrame:
+    """The latest estimate per leader and competency for a cohort's or an organization's leaders, in
+    one query: ``leader_id, cohort_id, role_level, competency, mean, sd, estimated_at``. Leaders
+    without estimates have no rows."""
+    latest = (
+        select(SkillEstimate.leader_id, SkillEstimate.competency, func.max(SkillEstimate.estimated_at).label("t"))
+        .where(SkillEstimate.source == source)
+        .group_by(SkillEstimate.leader_id, SkillEstimate.competency)
+        .subquery()
+    )
+    q = (
+        select(SkillEstimate.leader_id, Leader.cohort_id, Leader.role_level, SkillEstimate.competency,
+               SkillEstimate.mean, SkillEstimate.sd, SkillEstimate.estimated_at)
+        .join(latest, (SkillEstimate.leader_id == latest.c.leader_id)
+              & (SkillEstimate.competency == latest.c.competency) & (SkillEstimate.estimated_at == latest.c.t))
+        .join(Leader, Leader.id == SkillEstimate.leader_id)
+        .where(SkillEstimate.source == source)
+    )
+    if cohort_id is not None:
+        q = q.where(Leader.cohort_id == cohort_id)
+    if organization_id is not None:
+        q = q.where(Leader.organization_id == organization_id)
+    with transaction(engine) as s:
+        rows = s.execute(q.order_by(SkillEstimate.leader_id, SkillEstimate.competency, SkillEstimate.id)).all()
+    out = pd.DataFrame(rows, columns=["leader_id", "cohort_id", "role_level", "competency", "mean", "sd", "estimated_at"])
+    # two estimates stamped with the same instant: keep the one written last
+    return out.drop_duplicates(["leader_id", "competency"], keep="last").reset_index(drop=True)
+
+
+def recommendation_history(engine: Engine, leader_id: str | None = None, cohort_id: str | None = None) -> pd.DataFrame:
+    """Every recommendation (all statuses) served to one leader or to a cohort's leaders, oldest first:
+    ``id, leader_id, module_id, strategy, reason, rank, status, served_at``."""
+    if (leader_id is None) == (cohort_id is None):
+        raise ValueError("give exactly one of leader_id and cohort_id")
+    q = select(Recommendation.id, Recommendation.leader_id, Recommendation.module_id, Recommendation.strategy,
+               Recommendation.reason, Recommendation.rank, Recommendation.status, Recommendation.served_at)
+    if leader_id is not None:
+        q = q.where(Recommendation.leader_id == leader_id)
+    else:
+        q = q.join(Leader, Leader.id == Recommendation.leader_id).where(Leader.cohort_id == cohort_id)
+    with transaction(engine) as s:
+        rows = s.execute(q.order_by(Recommendation.served_at, Recommendation.rank, Recommendation.id)).all()
+    return pd.DataFrame(rows, columns=["id", "leader_id", "module_id", "strategy", "reason", "rank", "status", "served_at"])
+
+
+def activity_totals(engine: Engine, organization_id: str, since: datetime) -> pd.DataFrame:
+    """One row per leader of the organization (also those with no activity), in one query:
+    ``leader_id, cohort_id, minutes`` and ``completions`` (modules) since a time, and
+    ``last_activity`` (latest event of any time, NaT when none)."""
+    from sqlalchemy import case
+
+    recent = ActivityEvent.timestamp >= since
+    q = (
+        select(
+            Leader.id, Leader.cohort_id,
+            func.coalesce(func.sum(case((recent, ActivityEvent.duration_seconds), else_=None)), 0.0),
+            func.count(case((recent & (ActivityEvent.verb == "completed") & (ActivityEvent.object_type == "module"),
+                             ActivityEvent.id), else_=None)),
+            func.max(ActivityEvent.timestamp),
+        )
+        .outerjoin(ActivityEvent, ActivityEvent.leader_id == Leader.id)
+        .where(Leader.organization_id == organization_id)
+        .group_by(Leader.id, Leader.cohort_id)
+        .order_by(Leader.id)
+    )
+    with transaction(engine) as s:
+        rows = s.execute(q).all()
+    out = pd.DataFrame(rows, columns=["leader_id", "cohort_id", "seconds", "completions", "last_activity"])
+    out["minutes"] = out.pop("seconds").astype(float) / 60.0
+    out["completions"] = out["completions"].astype(int)
+    out["last_activity"] = pd.to_datetime(out["last_activity"], utc=True)
+    return out[["leader_id", "cohort_id", "minutes", "completions", "last_activity"]]

@@ -1,0 +1,42 @@
+"""The server-side gate: Voilà starts a kernel only for a valid signed link to the right app.
+
+``workbench serve`` installs :func:`prelaunch_hook` as Voilà's ``prelaunch_hook``. It runs in
+the server process before any kernel starts, so a missing, tampered, expired or wrong-kind
+token is answered with 403 and no notebook code (and no store read) ever runs for it. The
+notebooks check the token again themselves, so a page opened any other way is still safe.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..identity import InvalidLink, verify_token
+
+#: which signed-link kind opens which app notebook; any other notebook is refused
+APP_KINDS = {"leader.ipynb": "leader", "cohort.ipynb": "facilitator", "rater.ipynb": "rater"}
+
+
+def check_request(notebook_name: str, token: str | None) -> str:
+    """The identity subject for a request, or :class:`InvalidLink` with a reason a person can read."""
+    kind = APP_KINDS.get(notebook_name)
+    if kind is None:
+        raise InvalidLink(f"there is no app called {notebook_name!r}")
+    ident = verify_token(token)
+    if ident.kind != kind:
+        raise InvalidLink(f"this link is not for the {kind} app")
+    return ident.subject
+
+
+def prelaunch_hook(req, notebook, cwd):  # signature fixed by Voilà
+    """Voilà's prelaunch hook: refuse with 403 unless the query's token opens this notebook."""
+    from tornado.web import HTTPError
+
+    name = os.path.basename(req.request.path.split("?", 1)[0])
+    token = req.get_query_argument("token", default=None)
+    try:
+        check_request(name, token)
+    except InvalidLink as exc:
+        # Voilà's error page shows the reason phrase; keep it one plain ASCII line
+        reason = f"Cannot open this page: {exc}".encode("ascii", "replace").decode().replace("\n", " ")
+        raise HTTPError(403, "refused %s: %s", name, exc, reason=reason) from None
+    return None

@@ -1,0 +1,750 @@
+"""Assessments in the store: opening and resuming forms, saving answers, submitting and scoring.
+
+The edge between the store (:mod:`workbench.store`) and the skill model (:mod:`workbench.skills`)
+for the assessment form. The widget (:class:`workbench.apps.assessment_widgets.AssessmentForm`)
+takes what :func:`start` returns and calls back into this module:
+
+>>> state = start(engine, library, "L0001")                       # doctest: +SKIP
+>>> form = AssessmentForm.from_state(                              # doctest: +SKIP
+...     state,
+...     on_answer=lambda item_id, value: record_answer(engine, state, item_id, value),
+...     on_submit=lambda: submit(engine, library, state.session_id))
+
+Forms
+-----
+* **Adaptive** (the default for a leader's self-assessment, stored as form ``"adaptive"``): the
+  next question comes from :class:`~workbench.skills.adaptive.AdaptiveSession` on the current
+  calibration. It asks :data:`MIN_ITEMS_PER_COMPETENCY` questions about every competency first,
+  then stops when every competency's posterior SD is at most :data:`TARGET_SD`. The leader may
+  submit at any time after the minimum.
+* **Fixed** (the default for managers, peers and direct reports, stored as form ``"full"``): every
+  item of the bank, worded for the rater's role, in an order shuffled per session and interleaved
+  across competencies so that no two neighbouring questions are about the same competency.
+
+Both orders are a pure function of the answers given so far and a seed derived from the session
+id, so a form rebuilt from the saved answers continues exactly where the person left off. A
+resumed draft keeps the form it was started with.
+
+Scoring and anonymity
+---------------------
+:func:`submit` marks a session submitted (once), then :func:`rescore` recomputes the leader's
+estimates from every submitted sheet about them with the current calibration and its rater
+effects (quadrature scoring, no PyMC): source ``self`` from the latest self sheet, ``others`` and
+``all`` from the sheets of the roles in :func:`~workbench.skills.raters.visible_roles` only.
+Only a self submission puts a statement on the leader's activity stream; a rater's submission
+writes nothing that names or identifies the rater.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import Engine, func, select
+
+from .content import Library
+from .skills.adaptive import AdaptiveSession, fisher_information
+from .skills.grm import MISSING, ItemParams
+from .skills.params import ModelParams, params_from_json
+from .skills.raters import OTHER_ROLES, RATER_ROLES, visible_roles
+from .skills.score import score_sheets
+from .store import models as m
+from .store import repo
+from .store.db import transaction
+from .store.repo import NotFound
+from .store.xapi import make_statement, record
+
+TARGET_SD = 0.5
+"""Posterior SD per competency at which the adaptive form stops (on the demo calibration about 32
+of 56 questions, correlation 0.97 with full-form scores)."""
+MIN_ITEMS_PER_COMPETENCY = 2
+"""Questions per competency the adaptive form asks first; after them the leader may submit."""
+ADAPTIVE_FORM, FIXED_FORM = "adaptive", "full"
+SOURCES = ("self", "others", "all")
+
+
+class NoCalibration(LookupError):
+    """There are no item parameters to run an adaptive form or to score with."""
+
+
+# ------------------------------------------------------------------------------ plain data
+@dataclass(frozen=True)
+class Question:
+    """One item as a rater sees it: the wording for their role and the labelled options."""
+
+    item_id: str
+    competency: str
+    text: str
+    options: tuple[tuple[int, str], ...]  # (stored value, label), in scale order
+
+    @property
+    def categories(self) -> tuple[int, ...]:
+        return tuple(v for v, _ in self.options)
+
+
+@dataclass(frozen=True)
+class CalibrationInfo:
+    """A stored calibration: its id, method, time and parsed parameters."""
+
+    id: str
+    method: str
+    created_at: datetime
+    params: ModelParams = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """An assessment session without its answers."""
+
+    session_id: str
+    leader_id: str
+    rater_role: str
+    form: str
+    status: str
+    started_at: datetime
+    submitted_at: datetime | None
+    n_answers: int
+
+
+@dataclass(frozen=True)
+class AssessmentStatus:
+    """Where a leader (or one rater) stands: an open draft and/or the latest submitted sheet."""
+
+    draft: SessionSummary | None
+    submitted: SessionSummary | None
+
+    @property
+    def state(self) -> Literal["not started", "in progress", "submitted"]:
+        if self.draft is not None:
+            return "in progress"
+        return "submitted" if self.submitted is not None else "not started"
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    session_id: str
+    rater_role: str
+    already_submitted: bool  # True when the session had been submitted before this call
+    rescored: bool  # False when there was no calibration to score with
+
+
+@dataclass(frozen=True)
+class RescoreResult:
+    """What :func:`rescore` computed; ``written`` lists the sources that got new rows."""
+
+    leader_id: str
+    calibration_id: str
+    visible_roles: frozenset[str]
+    estimates: Mapping[str, Mapping[str, tuple[float, float]]]  # source -> competency -> (mean, sd)
+    written: tuple[str, ...]
+
+
+# ------------------------------------------------------------------------------ drivers
+def session_seed(session_id: str) -> int:
+    """A stable 63-bit seed from a session id (the question order of a session never changes)."""
+    return int.from_bytes(hashlib.sha256(session_id.encode()).digest()[:8], "big") >> 1
+
+
+def interleaved_order(questions: Sequence[Question], seed: int) -> tuple[str, ...]:
+    """All items, shuffled within each competency and dealt round-robin across competencies.
+
+    Competencies take turns (in a shuffled order), so neighbouring questions are about different
+    competencies whenever more than one competency has questions left.
+    """
+    rng = random.Random(seed)
+    groups: dict[str, list[str]] = {}
+    for q in questions:
+        groups.setdefault(q.competency, []).append(q.item_id)
+    piles = list(groups.values())
+    for pile in piles:
+        rng.shuffle(pile)
+    rng.shuffle(piles)
+    out: list[str] = []
+    while piles:
+        for pile in piles:
+            out.append(pile.pop())
+        piles = [p for p in piles if p]
+    return tuple(out)
+
+
+class FixedDriver:
+    """Every item in a fixed order; the next question is the first one not answered yet."""
+
+    adaptive = False
+
+    def __init__(self, order: Sequence[str]):
+        self.order = tuple(order)
+        if len(set(self.order)) != len(self.order):
+            raise ValueError("the form's order lists an item twice")
+        self.total = len(self.order)
+
+    def next_item(self, answers: Mapping[str, int]) -> str | None:
+        return next((i for i in self.order if i not in answers), None)
+
+    def remaining(self, answers: Mapping[str, int]) -> int:
+        return sum(i not in answers for i in self.order)
+
+    def submit_blocker(self, answers: Mapping[str, int]) -> str | None:
+        left = self.remaining(answers)
+        if left:
+            return f"Answer the remaining {left} question{'s' if left != 1 else ''} to submit."
+        return None
+
+
+class AdaptiveDriver:
+    """Questions chosen by :class:`~workbench.skills.adaptive.AdaptiveSession` from the answers so far.
+
+    Answers are labels (the stored values); they are converted to category indices as scored
+    (reverse keying undone) before they reach the model. The session is replayed from the answers
+    whenever they are not an extension of what it has seen (a changed answer, a resumed form), so
+    :meth:`next_item` is a pure function of the ordered answers and the seed.
+
+    Parameters
+    ----------
+    params
+        Item parameters of the pool (the calibrated items the form may ask).
+    correlation
+        Prior correlation between competencies.
+    seed
+        Seed for the session's exposure control (derive it from the session id).
+    target_sd
+        Stop when every competency's posterior SD is at most this.
+    min_items_per_competency
+        Questions about each competency asked first; submitting is possible after them.
+    randomesque
+        Choose among this many best items (exposure control).
+    """
+
+    adaptive = True
+
+    def __init__(self, params: ItemParams, correlation: np.ndarray, seed: int, target_sd: float = TARGET_SD,
+                 min_items_per_competency: int = MIN_ITEMS_PER_COMPETENCY, randomesque: int = 2):
+        self.params = params
+        self.correlation = np.asarray(correlation, dtype=float)
+        self.seed = int(seed)
+        self.target_sd = float(target_sd)
+        pool = np.bincount(params.dimension, minlength=len(params.dimensions))
+        self.minimums = tuple(int(x) for x in np.minimum(pool, int(min_items_per_competency)))
+        self.randomesque = int(randomesque)
+        self.total = params.n_items
+        self._index = {iid: j for j, iid in enumerate(params.item_ids)}
+        self._session: AdaptiveSession | None = None
+        self._fed: list[tuple[str, int]] = []
+
+    def _new_session(self) -> AdaptiveSession:
+        return AdaptiveSession(self.params, self.correlation, self.target_sd, min_items_per_dim=self.minimums,
+                               randomesque=self.randomesque, seed=self.seed)
+
+    def category_index(self, item_id: str, value: int) -> int:
+        """The category index as scored for a stored label."""
+        j = self._index[item_id]
+        k, first = int(self.params.n_categories[j]), int(self.params.first_category[j])
+        idx = int(value) - first
+        if not 0 <= idx < k:
+            raise ValueError(f"answer {value!r} for item {item_id} is outside its categories {first}..{first + k - 1}")
+        return k - 1 - idx if self.params.reverse[j] else idx
+
+    def _sync(self, answers: Mapping[str, int]) -> AdaptiveSession:
+        seq = [(i, int(v)) for i, v in answers.items() if i in self._index]
+        if self._session is None or seq[: len(self._fed)] != self._fed:
+            self._session, self._fed = self._new_session(), []
+        for item_id, value in seq[len(self._fed):]:
+            self._session.next_item()  # draw exactly as the live form did before this answer
+            self._session.answer(item_id, self.category_index(item_id, value))
+            self._fed.append((item_id, value))
+        return self._session
+
+    def counts(self, answers: Mapping[str, int]) -> np.ndarray:
+        """Answered items per competency."""
+        self._sync(answers)
+        dims = [int(self.params.dimension[self._index[i]]) for i, _ in self._fed]
+        return np.bincount(np.asarray(dims, dtype=int), minlength=len(self.params.dimensions))
+
+    def next_item(self, answers: Mapping[str, int]) -> str | None:
+        return self._sync(answers).next_item()
+
+    def remaining(self, answers: Mapping[str, int]) -> int:
+        """A rough count of the questions still to come (0 once the form has stopped).
+
+        Per competency: the minimum still owed, or the best remaining items whose Fisher information
+        closes the gap to the target precision (ignoring what correlated competencies contribute,
+        so it errs on the long side), capped by the items left.
+        """
+        session = self._sync(answers)
+        if session.next_item() is None:
+            return 0
+        counts = self.counts(answers)
+        taken = np.zeros(self.total, dtype=bool)
+        taken[[self._index[i] for i, _ in self._fed]] = True
+        info = fisher_information(self.params, session.mean[None, :])[0]
+        sd = session.sd
+        total = 0
+        for d in range(len(self.params.dimensions)):
+            left = np.sort(info[(self.params.dimension == d) & ~taken])[::-1]
+            owed = max(0, self.minimums[d] - int(counts[d]))
+            needed = 0
+            if sd[d] > self.target_sd and left.size:
+                gap = 1.0 / self.target_sd**2 - 1.0 / sd[d] ** 2
+                needed = int(np.searchsorted(np.cumsum(left), gap) + 1)
+            total += min(left.size, max(owed, needed))
+        return max(1, min(total, session.design.max_items - session.n_items))
+
+    def submit_blocker(self, answers: Mapping[str, int]) -> str | None:
+        owed = int(np.maximum(np.asarray(self.minimums) - self.counts(answers), 0).sum())
+        if owed:
+            return f"Answer {owed} more question{'s' if owed != 1 else ''} before you can submit."
+        return None
+
+
+# ------------------------------------------------------------------------------ form state
+@dataclass(frozen=True)
+class FormState:
+    """Everything the assessment form needs for one session (no results, nothing about other raters).
+
+    ``questions`` are all the items the form may ask, in bank order; ``answers`` the saved answers
+    (item id -> stored value) in the order they were given. :meth:`driver` builds a fresh question
+    driver; the widget replays ``answers`` into it.
+    """
+
+    session_id: str
+    leader_id: str
+    rater_role: str
+    form: str  # "adaptive" or "full"
+    status: Literal["draft", "submitted"]
+    questions: tuple[Question, ...]
+    answers: Mapping[str, int]
+    calibration_id: str | None
+    started_at: datetime
+    submitted_at: datetime | None
+    target_sd: float = TARGET_SD
+    min_items_per_competency: int = MIN_ITEMS_PER_COMPETENCY
+    model: ModelParams | None = field(default=None, repr=False)  # the adaptive pool's parameters
+
+    @property
+    def adaptive(self) -> bool:
+        return self.form == ADAPTIVE_FORM
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == "submitted"
+
+    @property
+    def seed(self) -> int:
+        return session_seed(self.session_id)
+
+    def question(self, item_id: str) -> Question:
+        for q in self.questions:
+            if q.item_id == item_id:
+                return q
+        raise ValueError(f"item {item_id!r} is not on this form")
+
+    def driver(self) -> AdaptiveDriver | FixedDriver:
+        """A fresh driver for this form (adaptive on the calibration, or the fixed interleaved order)."""
+        if self.adaptive:
+            if self.model is None:
+                raise NoCalibration("an adaptive form needs item parameters")
+            return AdaptiveDriver(self.model.items, self.model.correlation, self.seed, self.target_sd,
+                                  self.min_items_per_competency)
+        return FixedDriver(interleaved_order(self.questions, self.seed))
+
+
+# ------------------------------------------------------------------------------ calibrations
+def latest_calibration(engine: Engine, organization_id: str | None) -> CalibrationInfo:
+    """The calibration to use for an organization.
+
+    Preference: a fitted calibration (any method but ``"generating"``, the demo's true values) over
+    a generating one; among those the organization's own over shared ones (no organization); then
+    the newest.
+
+    Raises
+    ------
+    NoCalibration
+        When neither the organization nor the shared pool has any calibration.
+    """
+    q = select(m.Calibration.id, m.Calibration.method, m.Calibration.created_at, m.Calibration.organization_id)
+    q = q.where((m.Calibration.organization_id == organization_id) | m.Calibration.organization_id.is_(None))
+    with transaction(engine) as s:
+        rows = s.execute(q).all()
+        if not rows:
+            where = f"organization {organization_id!r}" if organization_id else "the store"
+            raise NoCalibration(f"there is no calibration for {where}: run `workbench calibrate` "
+                                "(or `workbench demo`) first")
+        best = max(rows, key=lambda r: (r.method != "generating", r.organization_id is not None, r.created_at, r.id))
+        doc = s.scalar(select(m.Calibration.params).where(m.Calibration.id == best.id))
+    return CalibrationInfo(best.id, best.method, best.created_at, params_from_json(doc, f"calibration {best.id}"))
+
+
+def current_calibration(engine: Engine, organization_id: str | None) -> ModelParams:
+    """The parameters of :func:`latest_calibration` (raises :class:`NoCalibration` when there is none)."""
+    return latest_calibration(engine, organization_id).params
+
+
+def _pool(library: Library, params: ModelParams) -> tuple[list[str], ModelParams]:
+    """Library items the calibration knows with the same categories: the adaptive form's pool."""
+    ip = params.items
+    keep = []
+    for j, iid in enumerate(ip.item_ids):
+        item = library.items.get(iid)
+        if item is None:
+            continue
+        cats = tuple(range(int(ip.first_category[j]), int(ip.first_category[j] + ip.n_categories[j])))
+        if cats == item.categories and bool(ip.reverse[j]) == item.reverse:
+            keep.append(j)
+    sub = ip.subset(keep)
+    return list(sub.item_ids), ModelParams(sub, params.correlation, params.rater_effects, params.diagnostics,
+                                           params.reliability)
+
+
+def _questions(library: Library, role: str, item_ids: Iterable[str] | None = None) -> tuple[Question, ...]:
+    wanted = None if item_ids is None else set(item_ids)
+    return tuple(
+        Question(item.id, item.competency, " ".join(item.wording.for_role(role).split()),
+                 tuple(item.labels.items()))
+        for item in library.items.values() if wanted is None or item.id in wanted
+    )
+
+
+# ------------------------------------------------------------------------------ sessions
+def _summary(s, sess: m.AssessmentSession) -> SessionSummary:
+    n = s.scalar(select(func.count()).select_from(m.Response).where(m.Response.session_id == sess.id))
+    return SessionSummary(sess.id, sess.leader_id, sess.rater_role, sess.form, sess.status, sess.started_at,
+                          sess.submitted_at, int(n or 0))
+
+
+def _sessions_query(leader_id: str, rater_role: str, rater_id: str | None, any_self_rater: bool):
+    q = select(m.AssessmentSession).where(m.AssessmentSession.leader_id == leader_id,
+                                          m.AssessmentSession.rater_role == rater_role)
+    if not any_self_rater:
+        q = q.where(m.AssessmentSession.rater_id.is_(None) if rater_id is None
+                    else m.AssessmentSession.rater_id == rater_id)
+    return q
+
+
+def assessment_status(engine: Engine, leader_id: str, rater_role: str = "self",
+                      rater_id: str | None = None) -> AssessmentStatus:
+    """The open draft and the latest submitted session of a leader's self-assessment (or of one rater).
+
+    For ``self`` without ``rater_id`` every self session of the leader counts, whoever opened it.
+    The page shows the form for a draft, a "done / retake" panel for a submission.
+    """
+    q = _sessions_query(leader_id, rater_role, rater_id, rater_role == "self" and rater_id is None)
+    with transaction(engine) as s:
+        draft = s.scalars(q.where(m.AssessmentSession.status == "draft")
+                          .order_by(m.AssessmentSession.started_at.desc(), m.AssessmentSession.id)).first()
+        sub = s.scalars(q.where(m.AssessmentSession.status == "submitted")
+                        .order_by(m.AssessmentSession.submitted_at.desc(), m.AssessmentSession.id)).first()
+        return AssessmentStatus(_summary(s, draft) if draft else None, _summary(s, sub) if sub else None)
+
+
+def latest_submission(engine: Engine, leader_id: str, rater_role: str = "self") -> SessionSummary | None:
+    """The leader's latest submitted self-assessment (or of a role), or None."""
+    return assessment_status(engine, leader_id, rater_role).submitted
+
+
+def _ordered_answers(s, session_id: str) -> dict[str, int]:
+    rows = s.execute(select(m.Response.item_id, m.Response.value).where(m.Response.session_id == session_id)
+                     .order_by(m.Response.answered_at, m.Response.id)).all()
+    return {item_id: int(value) for item_id, value in rows}
+
+
+def start(engine: Engine, library: Library, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
+          adaptive: bool | None = None, now: datetime | None = None) -> FormState:
+    """Open or resume a form about ``leader_id`` and return what the widget needs.
+
+    Parameters
+    ----------
+    engine, library
+        The store and the content library (items, wordings, scales).
+    leader_id
+        The leader being assessed.
+    rater_role
+        ``self``, ``manager``, ``peer`` or ``direct_report``; questions are worded for it.
+    rater_id
+        The rater (invitation) row. Required for other raters, so that two peers never share a
+        draft; optional for ``self`` (then any self draft of the leader is resumed).
+    adaptive
+        Adaptive (True) or fixed (False) for a *new* session; default adaptive for ``self`` when a
+        calibration exists, fixed otherwise. A resumed draft keeps the form it was started with.
+    now
+        The start time of a new session.
+
+    Returns
+    -------
+    FormState
+        A draft, resumed or new. For another rater whose sheet is already submitted (and who has no
+        draft), the submitted session, so their link shows "thank you" and never a second form.
+        For ``self`` a submitted sheet is never reopened: a new draft is a retake (check
+        :func:`assessment_status` first to offer one).
+
+    Raises
+    ------
+    NotFound
+        Unknown leader or rater.
+    ValueError
+        Unknown role, a rater of another leader or role, or another rater without ``rater_id``.
+    NoCalibration
+        An adaptive form was asked for (or is being resumed) and there are no item parameters.
+    """
+    if rater_role not in RATER_ROLES:
+        raise ValueError(f"unknown rater role {rater_role!r}; expected one of {', '.join(RATER_ROLES)}")
+    if rater_role != "self" and rater_id is None:
+        raise ValueError(f"a {rater_role.replace('_', ' ')} form needs the rater's invitation id")
+    with transaction(engine) as s:
+        leader = s.get(m.Leader, leader_id)
+        if leader is None:
+            raise NotFound(f"no leader with id {leader_id!r}")
+        org = leader.organization_id
+        if rater_id is not None:
+            rater = s.get(m.Rater, rater_id)
+            if rater is None:
+                raise NotFound(f"no rater with id {rater_id!r}")
+            if rater.leader_id != leader_id or rater.role != rater_role:
+                raise ValueError(f"rater {rater_id} is not a {rater_role} rater of leader {leader_id}")
+        q = _sessions_query(leader_id, rater_role, rater_id, rater_role == "self" and rater_id is None)
+        existing = s.scalars(q.where(m.AssessmentSession.status == "draft")
+                             .order_by(m.AssessmentSession.started_at.desc(), m.AssessmentSession.id)).first()
+        if existing is None and rater_role != "self":
+            existing = s.scalars(q.where(m.AssessmentSession.status == "submitted")
+                                 .order_by(m.AssessmentSession.submitted_at.desc())).first()
+        session_id = existing.id if existing is not None else None
+        draft_rater = existing.rater_id if existing is not None else rater_id
+
+    calibration: CalibrationInfo | None = None
+    if session_id is None:
+        want_adaptive = adaptive
+        if want_adaptive is None:
+            want_adaptive = rater_role == "self"
+            if want_adaptive:
+                try:
+                    calibration = latest_calibration(engine, org)
+                except NoCalibration:
+                    want_adaptive = False
+        if want_adaptive and calibration is None:
+            calibration = latest_calibration(engine, org)
+        form = ADAPTIVE_FORM if want_adaptive else FIXED_FORM
+        session_id = repo.open_session(engine, leader_id, rater_role, draft_rater, form=form)
+        if now is not None:
+            with transaction(engine) as s:
+                sess = s.get(m.AssessmentSession, session_id)
+                if sess.status == "draft" and not s.scalar(select(m.Response.id).where(
+                        m.Response.session_id == session_id).limit(1)):
+                    sess.started_at = now
+    return _state(engine, library, session_id, org, calibration)
+
+
+def _state(engine: Engine, library: Library, session_id: str, organization_id: str | None,
+           calibration: CalibrationInfo | None = None) -> FormState:
+    with transaction(engine) as s:
+        sess = s.get(m.AssessmentSession, session_id)
+        if sess is None:
+            raise NotFound(f"no assessment session {session_id!r}")
+        answers = _ordered_answers(s, session_id)
+        info = (sess.leader_id, sess.rater_role, sess.form, sess.status, sess.started_at, sess.submitted_at)
+    leader_id, role, form, status, started_at, submitted_at = info
+    model, cal_id = None, None
+    if form == ADAPTIVE_FORM:
+        calibration = calibration or latest_calibration(engine, organization_id)
+        pool_ids, model = _pool(library, calibration.params)
+        questions = _questions(library, role, pool_ids)
+        cal_id = calibration.id
+    else:
+        questions = _questions(library, role)
+    return FormState(session_id, leader_id, role, form, status, questions, answers, cal_id, started_at,
+                     submitted_at, model=model)
+
+
+def open_state(engine: Engine, library: Library, session_id: str) -> FormState:
+    """The form state of an existing session, draft or submitted (e.g. to show a submitted one as done)."""
+    with transaction(engine) as s:
+        sess = s.get(m.AssessmentSession, session_id)
+        if sess is None:
+            raise NotFound(f"no assessment session {session_id!r}")
+        org = s.scalar(select(m.Leader.organization_id).where(m.Leader.id == sess.leader_id))
+    return _state(engine, library, session_id, org)
+
+
+# ------------------------------------------------------------------------------ answers
+def _categories(engine: Engine, session_id: str, item_id: str, library: Library | None) -> tuple[int, ...]:
+    if library is not None:
+        item = library.items.get(item_id)
+        if item is None:
+            raise ValueError(f"unknown item {item_id!r}")
+        return item.categories
+    with transaction(engine) as s:
+        org = s.scalar(select(m.Leader.organization_id).join(
+            m.AssessmentSession, m.AssessmentSession.leader_id == m.Leader.id).where(m.AssessmentSession.id == session_id))
+    if org is None:
+        raise NotFound(f"no assessment session {session_id!r}")
+    ip = current_calibration(engine, org).items
+    if item_id not in ip.item_ids:
+        raise ValueError(f"unknown item {item_id!r}")
+    j = ip.item_ids.index(item_id)
+    return tuple(range(int(ip.first_category[j]), int(ip.first_category[j] + ip.n_categories[j])))
+
+
+def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id: str, value: int,
+                  now: datetime | None = None, *, library: Library | None = None) -> None:
+    """Save (or change) one answer of a draft, in its own transaction.
+
+    The value must be one of the item's categories (the stored label, e.g. 1..5). With a
+    :class:`FormState` the item must be on that form; with a bare session id the categories come
+    from ``library`` when given, else from the current calibration.
+
+    Raises
+    ------
+    ValueError
+        An unknown item, a value outside its categories (nothing is stored), or a submitted session.
+    NotFound
+        Unknown session.
+    """
+    if isinstance(state_or_session_id, FormState):
+        session_id = state_or_session_id.session_id
+        categories = state_or_session_id.question(item_id).categories
+    else:
+        session_id = state_or_session_id
+        categories = _categories(engine, session_id, item_id, library)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)
+    repo.save_response(engine, session_id, item_id, value, categories, at=now)
+
+
+# ------------------------------------------------------------------------------ submit and score
+def submit(engine: Engine, library: Library, session_id: str, now: datetime | None = None) -> SubmitResult:
+    """Submit a session (idempotent), rescore its leader, and log a self-assessment on their stream.
+
+    The status change and, for a self-assessment, the xAPI statement ("completed" an "assessment")
+    commit together. A rater's submission logs nothing on the leader's stream. Rescoring follows in
+    its own transaction; without any calibration the submission stands and ``rescored`` is False.
+    Submitting again does nothing (no second statement, no new estimates).
+
+    Raises
+    ------
+    NotFound
+        Unknown session.
+    ValueError
+        The session has no answers.
+    """
+    now = now or datetime.now(UTC)
+    with transaction(engine) as s:
+        sess = s.get(m.AssessmentSession, session_id, with_for_update=True)
+        if sess is None:
+            raise NotFound(f"no assessment session {session_id!r}")
+        role, leader_id = sess.rater_role, sess.leader_id
+        if sess.status == "submitted":
+            return SubmitResult(session_id, role, already_submitted=True, rescored=False)
+        n = len(_ordered_answers(s, session_id))
+        if n == 0:
+            raise ValueError("answer at least one question before submitting")
+        sess.status, sess.submitted_at = "submitted", now
+        if role == "self":
+            record(s, make_statement(
+                leader_id, "completed", "assessment", session_id, now, title="Self-assessment", completion=True,
+                extensions={"urn:workbench:form": sess.form, "urn:workbench:items-answered": n}))
+    try:
+        rescore(engine, library, leader_id, now=now)
+    except NoCalibration:
+        return SubmitResult(session_id, role, already_submitted=False, rescored=False)
+    return SubmitResult(session_id, role, already_submitted=False, rescored=True)
+
+
+def _sheets(engine: Engine, leader_id: str) -> tuple[list[tuple[str, str, datetime]], dict[str, dict[str, int]]]:
+    """Submitted sessions about a leader (id, role, submitted_at) and their answers."""
+    with transaction(engine) as s:
+        sessions = s.execute(
+            select(m.AssessmentSession.id, m.AssessmentSession.rater_role, m.AssessmentSession.submitted_at)
+            .where(m.AssessmentSession.leader_id == leader_id, m.AssessmentSession.status == "submitted")
+            .order_by(m.AssessmentSession.submitted_at, m.AssessmentSession.id)).all()
+        rows = s.execute(
+            select(m.Response.session_id, m.Response.item_id, m.Response.value)
+            .join(m.AssessmentSession, m.Response.session_id == m.AssessmentSession.id)
+            .where(m.AssessmentSession.leader_id == leader_id, m.AssessmentSession.status == "submitted")).all()
+    answers: dict[str, dict[str, int]] = {}
+    for sid, item_id, value in rows:
+        answers.setdefault(sid, {})[item_id] = int(value)
+    return [tuple(r) for r in sessions], answers
+
+
+def _scored_matrix(sheets: Sequence[Mapping[str, int]], ip: ItemParams) -> np.ndarray:
+    """Stored labels -> category indices as scored (reverse keying applied); uncalibrated items dropped."""
+    y = np.full((len(sheets), ip.n_items), MISSING, dtype=int)
+    index = {iid: j for j, iid in enumerate(ip.item_ids)}
+    for r, sheet in enumerate(sheets):
+        for item_id, value in sheet.items():
+            j = index.get(item_id)
+            if j is None:
+                continue
+            k, idx = int(ip.n_categories[j]), int(value) - int(ip.first_category[j])
+            if 0 <= idx < k:
+                y[r, j] = k - 1 - idx if ip.reverse[j] else idx
+    return y
+
+
+def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | None = None) -> RescoreResult:
+    """Recompute a leader's estimates from every submitted sheet about them and store the new ones.
+
+    Sources: ``self`` from the latest self sheet (a retake replaces the earlier view); ``others``
+    from the sheets of the roles in :func:`~workbench.skills.raters.visible_roles` (a manager once
+    submitted, peers and direct reports only from 3 of a role); ``all`` from the latest self sheet
+    plus those visible sheets. No ``others`` rows without a visible role, so hidden raters' answers
+    change nothing the leader can see. Each sheet is read through its rater type's effect from the
+    calibration. Rows are written only for sources whose values differ from the latest stored ones
+    (same calibration), so rescoring twice writes nothing new.
+
+    Raises
+    ------
+    NotFound
+        Unknown leader.
+    NoCalibration
+        No calibration to score with.
+    """
+    leader = repo.get_leader(engine, leader_id)
+    cal = latest_calibration(engine, leader.organization_id)
+    ip = cal.params.items
+    sessions, answers = _sheets(engine, leader_id)
+    latest_self = [sid for sid, role, _ in sessions if role == "self"][-1:]
+    counts = Counter(role for _, role, _ in sessions if role in OTHER_ROLES)
+    visible = visible_roles(counts)
+    others = [sid for sid, role, _ in sessions if role in visible]
+    roles = {sid: role for sid, role, _ in sessions}
+    by_source = {"self": latest_self, "others": others, "all": latest_self + others}
+    competencies = [d for d in ip.dimensions if d in library.competencies]
+    estimates: dict[str, dict[str, tuple[float, float]]] = {}
+    for source, sids in by_source.items():
+        if not sids:
+            continue
+        y = _scored_matrix([answers.get(sid, {}) for sid in sids], ip)
+        sc = score_sheets(y, np.zeros(len(sids), dtype=int), 1, ip, np.array([roles[sid] for sid in sids]),
+                          cal.params.rater_effects)
+        estimates[source] = {d: (float(sc.mean[0, k]), float(sc.sd[0, k]))
+                             for k, d in enumerate(ip.dimensions) if d in competencies}
+    written = []
+    at = now or datetime.now(UTC)
+    with transaction(engine) as s:
+        for source, values in estimates.items():
+            if _unchanged(s, leader_id, source, cal.id, values):
+                continue
+            written.append(source)
+            for comp, (mean, sd) in values.items():
+                s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=mean, sd=sd, source=source,
+                                      calibration_id=cal.id, estimated_at=at))
+    return RescoreResult(leader_id, cal.id, visible, estimates, tuple(written))
+
+
+def _unchanged(s, leader_id: str, source: str, calibration_id: str, values: Mapping[str, tuple[float, float]]) -> bool:
+    rows = s.execute(select(m.SkillEstimate.competency, m.SkillEstimate.mean, m.SkillEstimate.sd,
+                            m.SkillEstimate.calibration_id)
+                     .where(m.SkillEstimate.leader_id == leader_id, m.SkillEstimate.source == source)
+                     .order_by(m.SkillEstimate.estimated_at, m.SkillEstimate.id)).all()
+    latest = {comp: (mean, sd, cid) for comp, mean, sd, cid in rows}  # the last row per competency wins
+    for comp, (mean, sd) in values.items():
+        old = latest.get(comp)
+        if old is None or old[2] != calibration_id or abs(old[0] - mean) > 1e-5 or abs(old[1] - sd) > 1e-5:
+            return False
+    return True
