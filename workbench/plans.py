@@ -10,7 +10,7 @@ can later be compared off-policy.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -65,8 +65,13 @@ def leader_context(engine: Engine, library: Library, leader_id: str, moment: str
 
 
 def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "priority", moment: str | None = None,
-          seed: int | None = None, log: bool = True, now: datetime | None = None) -> list[Recommendation]:
-    """Recommend for one leader and log what was served. Returns the new recommendations."""
+          seed: int | None = None, log: bool = True, now: datetime | None = None,
+          declined: frozenset[str] = frozenset()) -> list[Recommendation]:
+    """Recommend for one leader and log what was served (with the context the engine saw).
+
+    ``declined``: modules the leader recently turned down; they are not served again.
+    Returns the new recommendations.
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(sorted(STRATEGIES))}")
     if moment is not None and moment not in library.moments:
@@ -74,6 +79,8 @@ def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "pri
     if strategy == "moment" and moment is None:
         raise ValueError("the moment strategy needs a moment (--moment ID)")
     ctx = leader_context(engine, library, leader_id, moment=moment, now=now)
+    if declined:
+        ctx = replace(ctx, declined=frozenset(declined))
     popularity = repo.module_popularity(engine) if strategy == "popular" else None
     recs = recommend(ctx, library, strategy=strategy, rng=seed, popularity=popularity)
     if log and recs:

@@ -107,6 +107,17 @@ def test_completed_and_active_modules_are_not_recommended(library, make_context)
         assert first not in [r.module_id for r in recs]
 
 
+def test_declined_modules_are_skipped_without_taking_a_place(library, make_context):
+    base = recommend(make_context(gaps={"delegating": 1.0}), library, "gap")
+    first = base[0].module_id
+    recs = recommend(make_context(gaps={"delegating": 1.0}, declined={first}), library, "gap")
+    assert first not in [r.module_id for r in recs] and len(recs) == len(base) == 3
+    # in a batch with other leaders, the declined set stays with its own leader
+    batch = recommend_batch([make_context(gaps={"delegating": 1.0}, declined={first}),
+                             make_context(gaps={"delegating": 1.0})], library, "gap")
+    assert batch[0] == recs and batch[1] == base
+
+
 def test_at_most_three_active(library, make_context):
     assert len(recommend(make_context(), library, k=10)) == 3
     assert len(recommend(make_context(active={"feedback-sbi", "clear-messages"}), library)) == 1

@@ -15,6 +15,7 @@ from ..content import Library
 from ..identity import InvalidLink
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
+from .assessment_widgets import AssessmentForm
 from .common import STYLE, engine, error_page, identify
 
 Z90 = 1.645
@@ -160,7 +161,36 @@ class LeaderPage:
         return [focus, profile_figure(table)]
 
     def assessment(self) -> list[w.Widget]:
-        return [w.HTML("<div class='wb-card'>The assessment form is being prepared.</div>")]
+        from .. import assessment_log as al
+
+        status = al.assessment_status(self.eng, self.leader.id)
+        stage = w.VBox([])
+        stage.add_class("wb-assessment-stage")
+
+        def show_form(_button=None) -> None:
+            state = al.start(self.eng, self.library, self.leader.id)
+            form = AssessmentForm.from_state(
+                state,
+                on_answer=lambda item, value: al.record_answer(self.eng, state, item, value, library=self.library),
+                on_submit=lambda: al.submit(self.eng, self.library, state.session_id),
+                intro="Answer for how you usually act at work. Each answer is saved as soon as you give it: "
+                      "you can close the page and carry on later.",
+            )
+            stage.children = (form.widget,)
+
+        if status.state == "submitted":
+            when = status.submitted.submitted_at
+            done = w.HTML(f"<div class='wb-card'>You completed your self-assessment on {when:%d %b %Y}. "
+                          "Your profile shows the result. You can take it again at any time; your profile "
+                          "then uses your newest answers.</div>")
+            done.add_class("wb-assessment-summary")
+            again = w.Button(description="Take it again")
+            again.add_class("wb-assessment-retake")
+            again.on_click(show_form)
+            stage.children = (done, again)
+        else:
+            show_form()
+        return [stage]
 
     def plan(self) -> list[w.Widget]:
         return [w.HTML("<div class='wb-card'>Your plan is being prepared.</div>")]

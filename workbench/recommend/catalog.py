@@ -196,6 +196,7 @@ class ContextBatch:
     format_preference: np.ndarray  # (N,) int index into FORMATS, -1 for none
     moment: np.ndarray  # (N,) int moment index, -1 for none
     recent: np.ndarray  # (N, C) recent minutes
+    declined: np.ndarray | None = None  # (N, M) bool: turned down recently, never served; None = nothing
 
     def __len__(self) -> int:
         return len(self.leader_ids)
@@ -212,6 +213,7 @@ class ContextBatch:
         recent = np.zeros((N, C))
         completed = np.zeros((N, M), dtype=bool)
         active = np.zeros((N, M), dtype=bool)
+        declined = np.zeros((N, M), dtype=bool)
         active_count = np.zeros(N, dtype=np.int64)
         level = np.zeros(N, dtype=np.int64)
         first_time = np.zeros(N, dtype=bool)
@@ -249,6 +251,10 @@ class ContextBatch:
                 j = midx.get(mid)
                 if j is not None:
                     active[n, j] = True
+            for mid in ctx.declined:
+                j = midx.get(mid)
+                if j is not None:
+                    declined[n, j] = True
             active_count[n] = len(ctx.active)
             level[n] = level_of[ctx.role_level]
             first_time[n] = bool(ctx.first_time)
@@ -262,14 +268,14 @@ class ContextBatch:
                                      f"known moments: {', '.join(cat.moment_ids)}")
                 moment[n] = j
         return cls(cat, tuple(c.leader_id for c in contexts), mean, sd, level, first_time, completed, active,
-                   active_count, remaining, fmt, moment, recent)
+                   active_count, remaining, fmt, moment, recent, declined if declined.any() else None)
 
     def take(self, rows: slice | np.ndarray) -> ContextBatch:
         """The sub-batch of some rows (a slice or an index array)."""
         ids = np.asarray(self.leader_ids, dtype=object)[rows]
         return ContextBatch(self.catalog, tuple(ids), *(getattr(self, f)[rows] for f in (
             "mean", "sd", "level", "first_time", "completed", "active", "active_count", "remaining",
-            "format_preference", "moment", "recent")))
+            "format_preference", "moment", "recent")), None if self.declined is None else self.declined[rows])
 
     # ------------------------------------------------------------ derived arrays
     @cached_property

@@ -88,6 +88,10 @@ class LeaderContext:
         Recent learning minutes per competency (optional; used by exploration).
     function
         The leader's function or department (optional; carried for logging).
+    declined
+        Module ids the leader recently turned down ("not now"). They are never recommended
+        while declined, and unlike ``active`` they do not count towards the open limit or the
+        spread across competencies.
     """
 
     leader_id: str
@@ -103,6 +107,7 @@ class LeaderContext:
     moment: str | None = None
     recent_minutes: Mapping[str, float] = field(default_factory=dict)
     function: str | None = None
+    declined: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -126,6 +131,7 @@ class LeaderContext:
         completed = _ids(self.completed, f"{who}: completed")
         put(self, "completed", completed)
         put(self, "active", _ids(self.active, f"{who}: active") - completed)
+        put(self, "declined", _ids(self.declined, f"{who}: declined") - completed - self.active)
         for name in ("weekly_minutes", "minutes_used_this_week"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
@@ -167,6 +173,7 @@ class LeaderContext:
             "moment": self.moment,
             "recent_minutes": dict(self.recent_minutes),
             "function": self.function,
+            "declined": sorted(self.declined),
         }
 
     @classmethod
@@ -177,7 +184,7 @@ class LeaderContext:
         if extra:
             raise ValueError(f"unknown LeaderContext fields {extra}; expected some of {sorted(known)}")
         kwargs = dict(data)
-        for key in ("completed", "active"):
+        for key in ("completed", "active", "declined"):
             if key in kwargs and not isinstance(kwargs[key], str):
                 kwargs[key] = frozenset(kwargs[key])
         return cls(**kwargs)

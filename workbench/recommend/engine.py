@@ -4,7 +4,8 @@
 at once (numpy over leaders x modules). Slots are filled one after another; at each slot the
 *feasible* modules are those that
 
-* are not completed, not already active or started, and not chosen in an earlier slot;
+* are not completed, not already active or started, not recently declined, and not chosen
+  in an earlier slot;
 * have every prerequisite completed;
 * take at most ``max_minutes`` (30) and fit in what is left of this week's budget
   (``weekly_minutes - minutes_used_this_week`` minus the minutes of earlier slots);
@@ -144,6 +145,8 @@ class _SlotState:
         self.cat = cat
         self.base = (~batch.completed & ~batch.active & batch.prerequisites_met
                      & (cat.minutes <= max_minutes)[None, :])
+        if batch.declined is not None:
+            self.base &= ~batch.declined
         self.used = batch.active_primary.copy()
         self.remaining = batch.remaining.copy()
         self.chosen = np.zeros(batch.completed.shape, dtype=bool)

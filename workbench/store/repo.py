@@ -327,10 +327,10 @@ def recommendation_history(engine: Engine, leader_id: str | None = None, cohort_
     return pd.DataFrame(rows, columns=["id", "leader_id", "module_id", "strategy", "reason", "rank", "status", "served_at"])
 
 
-def activity_totals(engine: Engine, organization_id: str, since: datetime) -> pd.DataFrame:
+def activity_totals(engine: Engine, organization_id: str, since: datetime, until: datetime | None = None) -> pd.DataFrame:
     """One row per leader of the organization (also those with no activity), in one query:
     ``leader_id, cohort_id, minutes`` and ``completions`` (modules) since a time, and
-    ``last_activity`` (latest event of any time, NaT when none)."""
+    ``last_activity`` (latest event of any kind, NaT when none); events after ``until`` are left out."""
     from sqlalchemy import case
 
     recent = ActivityEvent.timestamp >= since
@@ -342,7 +342,8 @@ def activity_totals(engine: Engine, organization_id: str, since: datetime) -> pd
                              ActivityEvent.id), else_=None)),
             func.max(ActivityEvent.timestamp),
         )
-        .outerjoin(ActivityEvent, ActivityEvent.leader_id == Leader.id)
+        .outerjoin(ActivityEvent, (ActivityEvent.leader_id == Leader.id)
+                   & (ActivityEvent.timestamp <= until if until is not None else True))
         .where(Leader.organization_id == organization_id)
         .group_by(Leader.id, Leader.cohort_id)
         .order_by(Leader.id)
