@@ -53,7 +53,7 @@ from .content import Library
 from .skills.adaptive import AdaptiveSession, fisher_information
 from .skills.grm import MISSING, ItemParams
 from .skills.params import ModelParams, params_from_json
-from .skills.raters import OTHER_ROLES, RATER_ROLES, visible_roles
+from .skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
 from .skills.score import score_sheets
 from .store import models as m
 from .store import repo
@@ -612,7 +612,20 @@ def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id:
         categories = _categories(engine, session_id, item_id, library)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = int(value)
+    _check_invitation(engine, session_id, now)
     repo.save_response(engine, session_id, item_id, value, categories, at=now)
+
+
+def _check_invitation(engine: Engine, session_id: str, now: datetime | None) -> None:
+    """A rater's answers count only while their invitation is open (a page left open after the
+    invitation was withdrawn or expired must not save): raises ``InvitationClosed`` otherwise."""
+    from .invitations import open_for_rater
+
+    with transaction(engine) as s:
+        row = s.execute(select(m.AssessmentSession.rater_role, m.AssessmentSession.rater_id, m.AssessmentSession.status)
+                        .where(m.AssessmentSession.id == session_id)).first()
+    if row is not None and row.rater_role != "self" and row.rater_id is not None and row.status == "draft":
+        open_for_rater(engine, row.rater_id, now)
 
 
 # ------------------------------------------------------------------------------ submit and score
@@ -630,8 +643,11 @@ def submit(engine: Engine, library: Library, session_id: str, now: datetime | No
         Unknown session.
     ValueError
         The session has no answers.
+    InvitationClosed
+        A rater's invitation was withdrawn or has expired.
     """
     now = now or datetime.now(UTC)
+    _check_invitation(engine, session_id, now)
     with transaction(engine) as s:
         sess = s.get(m.AssessmentSession, session_id, with_for_update=True)
         if sess is None:
@@ -691,7 +707,8 @@ def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | No
 
     Sources: ``self`` from the latest self sheet (a retake replaces the earlier view); ``others``
     from the sheets of the roles in :func:`~workbench.skills.raters.visible_roles` (a manager once
-    submitted, peers and direct reports only from 3 of a role); ``all`` from the latest self sheet
+    submitted, peers and direct reports only from 3 of a role, and then in blocks of 3 in submission
+    order: :func:`~workbench.skills.raters.included_sheets`); ``all`` from the latest self sheet
     plus those visible sheets. No ``others`` rows without a visible role, so hidden raters' answers
     change nothing the leader can see. Each sheet is read through its rater type's effect from the
     calibration. Rows are written only for sources whose values differ from the latest stored ones
@@ -711,7 +728,7 @@ def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | No
     latest_self = [sid for sid, role, _ in sessions if role == "self"][-1:]
     counts = Counter(role for _, role, _ in sessions if role in OTHER_ROLES)
     visible = visible_roles(counts)
-    others = [sid for sid, role, _ in sessions if role in visible]
+    others = included_sheets([(sid, role) for sid, role, _ in sessions])
     roles = {sid: role for sid, role, _ in sessions}
     by_source = {"self": latest_self, "others": others, "all": latest_self + others}
     competencies = [d for d in ip.dimensions if d in library.competencies]

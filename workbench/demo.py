@@ -6,6 +6,16 @@ competencies), self and other-rater responses drawn from a graded response model
 skill estimates scored from those responses, and several weeks of learning activity.
 The same seed and ``as_of`` date always give the same rows, so running it twice leaves
 the database unchanged.
+
+Other raters' rows are invitations (``workbench.invitations``). The first round, sent by each
+cohort's facilitator when the programme started, was answered by everyone; a later round,
+where leaders ask more peers and direct reports so that their views can be shown (the
+anonymity rule needs three of a role), is left in every state an invitation can be in:
+invited, started (a draft), reminded, expired and revoked. Those draws come from their own
+random stream, so the answer sheets, the calibration and the activity stay as they were.
+The stored "others" and "all" estimates follow the anonymity rule: only the roles
+``visible_roles`` allows for a leader enter them, and a leader with no visible role has no
+"others" estimate at all.
 """
 
 from __future__ import annotations
@@ -22,6 +32,12 @@ from .content import Library
 from .skills.data import ResponseData
 from .skills.grm import ItemParams, random_item_params, simulate_responses
 from .skills.params import params_to_json
+from .skills.raters import (
+    ANONYMOUS_ROLES,
+    MIN_ANONYMOUS_RATERS,
+    OTHER_ROLES,
+    included_sheets,
+)
 from .skills.score import score_sheets
 from .skills.simulate import item_spec
 from .store import models as m
@@ -43,6 +59,10 @@ LAST = ("Abara Berg Costa Dubois Eze Fischer Garcia Haddad Ito Jensen Kowalski L
         "Patel Quist Rossi Silva Tanaka Ueda Varga Weber Xu Yilmaz Zielinski").split()
 FUNCTIONS = ("Operations", "Logistics", "Stores", "Finance", "Technology", "Member Services", "People")
 FACILITATORS = ("Maren Holt", "Tobias Reyes", "Ifeoma Clarke", "Lukas Brandt")
+INVITATION_DAYS = 21
+# the later round of invitations: what became of each (probabilities), see _follow_up_invitations
+FOLLOW_UP_STATES = ("invited", "started", "reminded", "expired", "revoked")
+FOLLOW_UP_P = (0.3, 0.25, 0.2, 0.15, 0.1)
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,9 @@ class DemoSummary:
     responses: int
     events: int
     scenario_runs: int
+    follow_up_invitations: tuple[tuple[str, int], ...] = ()  # (what became of it, count) for the later round
+    peers_hidden_leader: str | None = None  # 2 peers submitted, a 3rd invited: peers not yet shown
+    peers_visible_leader: str | None = None  # at least 3 peers submitted: peers shown
 
 
 def _uid(*parts: object) -> str:
@@ -136,7 +159,8 @@ def build_demo(
 
     say("Simulating self and other-rater responses")
     params = demo_item_params(library, seed)
-    raters, sessions, responses, rows_for_scoring = [], [], [], []
+    by_id = {r["id"]: r for r in leaders}
+    raters, sessions, responses, rows_for_scoring, scoring_keys = [], [], [], [], []
     assessed_at = t0 + timedelta(days=2)
     for i, lid in enumerate(leader_ids):
         others = [("manager", 1 if leaders[i]["manager_id"] else 0), ("peer", int(rng.integers(2, 5))),
@@ -152,9 +176,13 @@ def build_demo(
                 y[int(rng.integers(10, params.n_items)) :] = -1  # stopped part-way: a draft to resume
             labels = _labels(y[None, :], params)[0]
             when = assessed_at + timedelta(hours=int(rng.integers(0, 96)))
-            raters.append(dict(id=rid, leader_id=lid, role=role,
-                               name=None if role == "self" else f"{role.replace('_', ' ').title()} {k + 1}",
-                               email=None, invited_at=t0, expires_at=t0 + timedelta(days=21)))
+            mgr = by_id[leaders[i]["manager_id"]] if role == "manager" else None  # named: there is one
+            name = mgr["name"] if mgr else None if role == "self" else f"{role.replace('_', ' ').title()} {k + 1}"
+            raters.append(dict(id=rid, leader_id=lid, role=role, name=name,
+                               email=mgr["email"] if mgr else None, invited_at=t0,
+                               expires_at=t0 + timedelta(days=INVITATION_DAYS),
+                               invited_by=None if role == "self" else f"facilitator:{leaders[i]['cohort_id']}",
+                               reminded_at=None, reminder_count=0, revoked_at=None))
             sid = _uid(seed, "session", rid)
             sessions.append(dict(id=sid, leader_id=lid, rater_id=rid, rater_role=role, form="full",
                                  status="draft" if draft else "submitted", started_at=when,
@@ -164,6 +192,20 @@ def build_demo(
                                       answered_at=when + timedelta(seconds=int(10 * j))))
             if not draft:
                 rows_for_scoring.append((i, role, y))
+                scoring_keys.append((when + timedelta(minutes=12), sid))
+
+    submitted = [dict.fromkeys(OTHER_ROLES, 0) for _ in range(n)]
+    for i, role, _ in rows_for_scoring:
+        if role != "self":
+            submitted[i][role] += 1
+    peers = [c["peer"] for c in submitted]
+    showcase = {"peers_hidden": next((leader_ids[i] for i in range(n) if peers[i] == MIN_ANONYMOUS_RATERS - 1), None),
+                "peers_visible": next((leader_ids[i] for i in range(n) if peers[i] >= MIN_ANONYMOUS_RATERS), None)}
+    say("Sending the later round of rater invitations")
+    follow = _follow_up_invitations(seed, t0, t_end, leader_ids, submitted, theta, params, showcase["peers_hidden"])
+    raters += follow.raters
+    sessions += follow.sessions
+    responses += follow.responses
 
     say("Calibrating the item bank (Laplace approximation at the posterior mode)")
     from .skills.calibrate import calibrate  # PyMC: imported only when a model is fitted
@@ -179,11 +221,16 @@ def build_demo(
 
     say("Scoring skill profiles")
     # each source pools the chosen raters' sheets, each read through its rater type's shift,
-    # so every estimate is on the others' common scale (self-inflation removed)
+    # so every estimate is on the others' common scale (self-inflation removed); "others" and
+    # "all" take only the roles the anonymity rule lets the leader see
+    order = sorted(range(len(rows_for_scoring)), key=lambda r: scoring_keys[r])  # submission order, as rescore
+    per_leader: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    for r in order:
+        per_leader[owner[r]].append((str(r), str(roles[r])))
+    included = {int(r) for sheets_i in per_leader for r in included_sheets(sheets_i)}
+    shown = np.array([r in included for r in range(len(rows_for_scoring))])
     estimates = []
-    for source, keep in (("self", ("self",)), ("others", ("manager", "peer", "direct_report")),
-                         ("all", ("self", "manager", "peer", "direct_report"))):
-        mask = np.isin(roles, keep)
+    for source, mask in (("self", roles == "self"), ("others", shown), ("all", (roles == "self") | shown)):
         sc = score_sheets(sheets[mask], owner[mask], n, fitted, roles[mask], effects)
         for i in np.unique(owner[mask]):
             for d, comp in enumerate(dims):
@@ -280,7 +327,7 @@ def build_demo(
         s.execute(delete(m.Organization).where(m.Organization.id == DEMO_ORG))
         s.flush()
         s.add(m.Organization(id=DEMO_ORG, name=org.name if org else "Demo organization", created_at=t0 - timedelta(days=30),
-                             settings={"seed": seed, "as_of": as_of.isoformat(), "weeks": WEEKS}))
+                             settings={"seed": seed, "as_of": as_of.isoformat(), "weeks": WEEKS, "showcase": showcase}))
         s.flush()
         s.execute(insert(m.Cohort), [dict(id=cid, organization_id=DEMO_ORG, name=f"Cohort {k + 1:02d}",
                                            facilitator=FACILITATORS[k % len(FACILITATORS)], starts_on=t0)
@@ -314,7 +361,104 @@ def build_demo(
         s.execute(insert(m.ClassroomSession), classrooms)
         s.execute(insert(m.DiscussionPost), posts)
     say("Done")
-    return DemoSummary(DEMO_ORG, n, COHORTS, len(sessions), len(responses), len(events), len(runs))
+    return DemoSummary(DEMO_ORG, n, COHORTS, len(sessions), len(responses), len(events), len(runs),
+                       follow_up_invitations=follow.states, peers_hidden_leader=showcase["peers_hidden"],
+                       peers_visible_leader=showcase["peers_visible"])
+
+
+@dataclass(frozen=True)
+class _FollowUp:
+    raters: list[dict]
+    sessions: list[dict]
+    responses: list[dict]
+    states: tuple[tuple[str, int], ...]
+
+
+def _follow_up_invitations(seed: int, t0: datetime, t_end: datetime, leader_ids: list[str],
+                           submitted: list[dict[str, int]], theta: np.ndarray, params: ItemParams,
+                           peers_hidden: str | None) -> _FollowUp:
+    """The later round of invitations, left in every state, from a random stream of its own.
+
+    A leader with fewer than three submitted peers (or direct reports, if they have any) asks
+    more of them with probability 0.6, enough to reach three; one with three or more asks one
+    more peer with probability 0.1. What became of each invitation is drawn from
+    :data:`FOLLOW_UP_STATES`; the first five cycle through all of them, so every state is
+    present whatever the seed, and ``peers_hidden``'s one extra peer is left ``invited`` (not
+    started) for the end-to-end test to answer.
+    """
+    rng = np.random.default_rng([seed, 3])
+    D = theta.shape[1]
+    raters, sessions, responses, states = [], [], [], []
+    cycled = 0
+    day = timedelta(days=1)
+
+    def hours() -> timedelta:
+        return timedelta(hours=int(rng.integers(0, 9)))
+
+    for i, lid in enumerate(leader_ids):
+        for role in ANONYMOUS_ROLES:
+            have = submitted[i][role]
+            if lid == peers_hidden and role == "peer":
+                extra = 1
+            elif have >= MIN_ANONYMOUS_RATERS:
+                extra = int(role == "peer" and rng.random() < 0.1)
+            elif have == 0 and role == "direct_report":
+                extra = 0  # no team to ask
+            else:
+                extra = (MIN_ANONYMOUS_RATERS - have) * int(rng.random() < 0.6)
+            for k in range(have, have + extra):
+                if lid == peers_hidden and role == "peer":
+                    state = "invited"
+                elif cycled < len(FOLLOW_UP_STATES):
+                    state, cycled = FOLLOW_UP_STATES[cycled], cycled + 1
+                else:
+                    state = str(rng.choice(FOLLOW_UP_STATES, p=FOLLOW_UP_P))
+                states.append(state)
+                rid = f"{lid}-{role}-{k}"
+                if state == "expired":  # asked soon after the start, never finished
+                    invited = t0 + int(rng.integers(1, 10)) * day + hours()
+                else:
+                    invited = t_end - int(rng.integers(1, 16)) * day - hours()
+                reminded, count, revoked = None, 0, None
+                if state == "reminded":  # once or twice, three days apart, the last a day or more ago
+                    count = int(rng.integers(1, 3))
+                    invited = min(invited, t_end - (4 + 3 * count) * day)
+                    reminded = invited + (3 + 3 * count) * day
+                elif state == "revoked":
+                    revoked = invited + int(rng.integers(1, 4)) * day
+                    revoked = min(revoked, t_end - timedelta(hours=1))
+                label = f"{role.replace('_', ' ').title()} {k + 1}"
+                raters.append(dict(id=rid, leader_id=lid, role=role, name=label,
+                                   email=f"{role}.{k + 1}.{lid}@northwind.example".replace("_", "-").lower(),
+                                   invited_at=invited, expires_at=invited + INVITATION_DAYS * day, invited_by=lid,
+                                   reminded_at=reminded, reminder_count=count, revoked_at=revoked))
+                draft = state == "started" or (state in ("reminded", "expired") and rng.random() < 0.4)
+                if not draft:
+                    continue
+                latest = min(reminded or invited, t_end) + int(rng.integers(0, 3)) * day + hours()
+                started = min(latest, t_end - timedelta(hours=1))
+                view = theta[i] + rng.normal(0.0, RATER_NOISE, size=D)
+                y = simulate_responses(view[None, :], params, rng)[0]
+                labels = _labels(y[None, :], params)[0]
+                sid = _uid(seed, "session", rid)
+                sessions.append(dict(id=sid, leader_id=lid, rater_id=rid, rater_role=role, form="full",
+                                     status="draft", started_at=started, submitted_at=None))
+                order = rng.permutation(params.n_items)[: int(rng.integers(3, params.n_items - 5))]
+                for step, j in enumerate(order):  # stopped part-way: a draft to resume
+                    responses.append(dict(session_id=sid, item_id=params.item_ids[j], value=int(labels[j]),
+                                          answered_at=started + timedelta(seconds=20 * (step + 1))))
+    counts = tuple((st, states.count(st)) for st in FOLLOW_UP_STATES)
+    return _FollowUp(raters, sessions, responses, counts)
+
+
+def demo_showcase(engine: Engine) -> dict[str, str | None]:
+    """The demo leaders chosen to show the anonymity rule (stored with the organization):
+    ``peers_hidden`` (two peers answered, a third is invited) and ``peers_visible`` (three or more)."""
+    with transaction(engine) as s:
+        org = s.get(m.Organization, DEMO_ORG)
+        if org is None:
+            raise LookupError("there is no demo organization in this store: run 'workbench demo'")
+        return dict((org.settings or {}).get("showcase", {}))
 
 
 

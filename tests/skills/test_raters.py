@@ -1,6 +1,6 @@
 import pytest
 
-from workbench.skills.raters import MIN_ANONYMOUS_RATERS, visible_roles
+from workbench.skills.raters import MIN_ANONYMOUS_RATERS, included_sheets, visible_roles
 
 
 def test_manager_is_visible_alone_peers_need_three():
@@ -16,3 +16,15 @@ def test_threshold_is_a_parameter_and_checked():
         visible_roles({"peer": 2}, min_anonymous=0)
     with pytest.raises(ValueError, match="unknown rater roles"):
         visible_roles({"boss": 1})
+
+
+def test_anonymous_roles_enter_in_blocks_of_three_in_submission_order():
+    sheets = [("s", "self"), ("m", "manager"), ("p1", "peer"), ("p2", "peer"), ("d1", "direct_report")]
+    assert included_sheets(sheets) == ["m"]
+    sheets += [("p3", "peer")]
+    assert included_sheets(sheets) == ["m", "p1", "p2", "p3"]
+    # a fourth and fifth peer change nothing the leader sees; the sixth brings all three in at once
+    sheets += [("p4", "peer"), ("p5", "peer")]
+    assert included_sheets(sheets) == ["m", "p1", "p2", "p3"]
+    assert included_sheets(sheets + [("p6", "peer")]) == ["m", "p1", "p2", "p3", "p4", "p5", "p6"]
+    assert included_sheets(sheets, min_anonymous=2) == ["m", "p1", "p2", "p3", "p4"]

@@ -2,13 +2,18 @@
 
 A manager's ratings can be shown by name (there is only one manager), but peers and direct
 reports are shown only pooled, and only once at least :data:`MIN_ANONYMOUS_RATERS` of that
-role have submitted. Estimates a leader can see are computed from the visible roles only,
-so that nothing shown changes because of one identifiable rater's answers.
+role have submitted. Estimates a leader can see are computed from the visible roles only.
+
+Visibility alone is not enough: once three peers are in, a fourth peer's sheet would move the
+others' view on its own, and a leader comparing the view before and after could read that one
+person's answers. :func:`included_sheets` therefore takes a role's sheets in blocks of
+:data:`MIN_ANONYMOUS_RATERS`, in submission order (3, then 6, ...): every change the leader can
+see pools at least three new people of that role.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 RATER_ROLES = ("self", "manager", "peer", "direct_report")
 OTHER_ROLES = ("manager", "peer", "direct_report")
@@ -44,3 +49,35 @@ def visible_roles(submitted: Mapping[str, int], min_anonymous: int = MIN_ANONYMO
         if submitted.get(role, 0) >= min_anonymous:
             out.add(role)
     return frozenset(out)
+
+
+def included_sheets(sheets: Sequence[tuple[str, str]], min_anonymous: int = MIN_ANONYMOUS_RATERS) -> list[str]:
+    """The other-rater sheets that may enter what the leader sees, in the order given.
+
+    Parameters
+    ----------
+    sheets
+        ``(sheet_id, role)`` of the submitted sheets about one leader, oldest submission first
+        (``self`` sheets are ignored).
+    min_anonymous
+        Block size for peers and direct reports (see the module docstring).
+
+    Returns
+    -------
+    list of str
+        Every manager sheet, and for peers and for direct reports the first
+        ``min_anonymous * (n // min_anonymous)`` of their ``n`` sheets.
+    """
+    counts: dict[str, int] = {}
+    for _, role in sheets:
+        if role != "self":
+            counts[role] = counts.get(role, 0) + 1
+    visible = visible_roles(counts, min_anonymous)
+    quota = {role: (n if role == "manager" else min_anonymous * (n // min_anonymous)) for role, n in counts.items()}
+    taken: dict[str, int] = {}
+    out = []
+    for sheet_id, role in sheets:
+        if role in visible and taken.get(role, 0) < quota[role]:
+            taken[role] = taken.get(role, 0) + 1
+            out.append(sheet_id)
+    return out

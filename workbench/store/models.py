@@ -117,7 +117,13 @@ class Leader(Base):
 
 
 class Rater(Base):
-    """Someone asked to rate a leader: the leader themself, or a manager, peer or report."""
+    """Someone asked to rate a leader: the leader themself, or a manager, peer or report.
+
+    A row for another rater is their invitation (``workbench.invitations``): its id is the
+    subject of the rater's signed link. ``invited_by`` is the leader's id or
+    ``facilitator:<cohort id>``; a reminder sets ``reminded_at`` and counts up
+    ``reminder_count``; ``revoked_at`` closes an invitation before it was answered.
+    """
 
     __tablename__ = "raters"
     __table_args__ = (CheckConstraint(_in("role", RATER_ROLES), name="role"),)
@@ -128,6 +134,10 @@ class Rater(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+    invited_by: Mapped[str | None] = mapped_column(String(100))
+    reminded_at: Mapped[datetime | None]
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revoked_at: Mapped[datetime | None]
 
 
 class AssessmentSession(Base):
