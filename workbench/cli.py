@@ -159,7 +159,12 @@ def link(
         check = {"leader": get_leader, "facilitator": get_cohort, "rater": get_invitation}[kind]
         check(engine, subject)
         notebook = {"leader": "leader.ipynb", "facilitator": "cohort.ipynb", "rater": "rater.ipynb"}[kind]
-        token = make_token(kind, subject)
+        if kind == "rater":
+            from .invitations import rater_token
+
+            token = rater_token(engine, subject)  # refuses an expired, withdrawn or submitted invitation
+        else:
+            token = make_token(kind, subject)
         if base_url is None:
             sf = _server_file()
             base_url = json.loads(sf.read_text())["url"] if sf.exists() else f"http://127.0.0.1:{DEFAULT_PORT}"

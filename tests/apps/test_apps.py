@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from workbench.apps.cohort import cohort_app, roster
-from workbench.apps.leader import LeaderPage, activity_summary, leader_app, profile_table
+from workbench.apps.cohort import SECTIONS, CohortPage, cohort_app
+from workbench.apps.leader import LeaderPage, leader_app, profile_table
 from workbench.identity import make_token
 from workbench.store import repo
 
@@ -44,8 +44,11 @@ def test_leader_sees_their_own_profile_and_activity(demo_engine, library):
     text = html_of(page.widget)
     assert me.name in text and "Development areas" in text
     assert other.name not in text or other.name == me.name
-    n_events = len(repo.activity_frame(demo_engine, me.id))
-    assert f"{n_events} events" in text
+    from workbench.progress import personal_progress
+
+    p = personal_progress(demo_engine, library, me.id)
+    assert f"{p.modules.started} started, <b>{p.modules.completed} completed</b>" in text
+    assert f"{p.time.minutes_total:.0f} minutes" in text
 
 
 def test_every_section_builds_without_error(demo_copy, library):
@@ -73,13 +76,19 @@ def test_leader_app_refuses_bad_links(demo_engine, library, token):
 
 
 def test_cohort_app(demo_engine, library):
-    page = cohort_app(make_token("facilitator", "C01"), library=library, db=demo_engine)
-    text = html_of(page)
+    page = CohortPage(demo_engine, library, repo.get_cohort(demo_engine, "C01"))
+    assert page.built == {"Overview"}
+    for name in SECTIONS:
+        box = page.open(name)
+        assert box.children and not any("wb-section-error" in c._dom_classes for c in box.children), name
+    text = html_of(page.widget)
     members = repo.leaders_frame(demo_engine, "C01")
     assert all(name in text for name in members.name)
     outsiders = repo.leaders_frame(demo_engine, "C02")
-    assert not any(f"<td>{name}</td>" in text for name in set(outsiders.name) - set(members.name))
+    roster = html_of(page.boxes["Roster and skills"])  # (invited raters may be leaders of other cohorts)
+    assert not any(f"<td>{name}</td>" in roster for name in set(outsiders.name) - set(members.name))
     assert "coverage" in text.lower()  # the group formation preview is on the page
+    assert "Needs attention" in text and "Rater invitations" in text
     assert "wb-error-page" in cohort_app(make_token("leader", "L0001"), library=library, db=demo_engine)._dom_classes
 
 
@@ -91,22 +100,6 @@ def test_profile_table_bands(library):
     assert list(t.competency) == ["coaching", "change", "trust"]
     assert list(t.band) == ["development area", "in range", "strength"]
     assert (t.low < t["mean"]).all() and (t.high > t["mean"]).all()
-
-
-def test_activity_summary_counts_minutes(library):
-    import pandas as pd
-
-    ev = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"]), "verb": ["completed", "progressed"],
-                       "object_type": ["module", "module"], "object_id": ["a", "b"], "competency": ["trust", "trust"],
-                       "duration_seconds": [600.0, 300.0], "score_scaled": [None, None]})
-    s = activity_summary(ev, library).set_index("competency")
-    assert s.loc["trust", "minutes"] == 15 and s.loc["trust", "completed"] == 1
-    assert s.loc["coaching", "minutes"] == 0
-
-
-def test_roster_is_one_cohort(demo_engine):
-    r = roster(demo_engine, "C03")
-    assert set(r.cohort_id) == {"C03"} and len(r) == len(repo.leaders_frame(demo_engine, "C03"))
 
 
 def test_leader_notebook_runs_under_papermill(demo_db, tmp_path):

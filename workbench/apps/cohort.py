@@ -1,4 +1,4 @@
-"""The cohort app for facilitators: the roster with each leader's activity and profile."""
+"""The cohort app for facilitators: analytics, roster with attention flags, rater invitations, groups and sessions."""
 
 from __future__ import annotations
 
@@ -13,20 +13,11 @@ from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .common import STYLE, engine, error_page, identify
 
-
-def roster(db, cohort_id: str) -> pd.DataFrame:
-    """One row per leader in the cohort: level, events, minutes, last activity."""
-    leaders = repo.leaders_frame(db, cohort_id)
-    rows = []
-    for lid in leaders.leader_id:
-        ev = repo.activity_frame(db, lid)
-        rows.append({"leader_id": lid, "events": len(ev),
-                     "minutes": float(ev["duration_seconds"].fillna(0).sum() / 60) if len(ev) else 0.0,
-                     "last_activity": ev["timestamp"].max() if len(ev) else pd.NaT})
-    return leaders.merge(pd.DataFrame(rows, columns=["leader_id", "events", "minutes", "last_activity"]), on="leader_id")
+SECTIONS = ("Overview", "Roster and skills", "Rater invitations", "Groups and sessions")
 
 
 def cohort_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
+    """The facilitator's page for the cohort named by the signed link; an error page otherwise."""
     try:
         ident = identify(token, "facilitator")
     except InvalidLink as exc:
@@ -36,26 +27,97 @@ def cohort_app(token: str | None = None, library: Library | None = None, db=None
         cohort = repo.get_cohort(eng, ident.subject)
     except repo.NotFound:
         return error_page("this link names a cohort that is not in the workbench")
-    table = roster(eng, cohort.id)
-    body = "".join(
-        f"<tr><td>{html.escape(r.name)}</td><td>{r.role_level}</td><td style='text-align:right'>{r.events}</td>"
-        f"<td style='text-align:right'>{r.minutes:.0f}</td>"
-        f"<td>{'' if pd.isna(r.last_activity) else f'{r.last_activity:%d %b}'}</td></tr>"
-        for r in table.itertuples()
-    )
-    roster_html = w.HTML(
-        f"{STYLE}<div class='wb-page'><h2>{html.escape(cohort.name)}</h2>"
-        f"<div class='wb-muted'>Facilitator: {html.escape(cohort.facilitator or '-')} · {len(table)} leaders</div>"
-        "<table class='wb-roster'><tr><th>Leader</th><th>Level</th><th>Events</th><th>Minutes</th><th>Last active</th></tr>"
-        f"{body}</table></div>"
-    )
-    roster_html.add_class("wb-cohort-roster")
-    page = w.VBox([roster_html, *planning(eng, library or Library.load(), cohort.id, table)])
-    page.add_class("wb-cohort-app")
-    return page
+    return CohortPage(eng, library or Library.load(), cohort).widget
 
 
-def planning(eng, library: Library, cohort_id: str, table: pd.DataFrame) -> list[w.Widget]:
+class CohortPage:
+    """One cohort's page for its facilitator: overview, roster and skills, rater invitations,
+    groups and sessions. Only this cohort's leaders are read individually; organization figures
+    are aggregates over groups of at least 5 leaders (:mod:`workbench.analytics.privacy`)."""
+
+    def __init__(self, eng, library: Library, cohort):
+        from ..progress import cohort_overview
+
+        self.eng, self.library, self.cohort = eng, library, cohort
+        self.overview = cohort_overview(eng, library, cohort.id)
+        self.names = dict(zip(self.overview.roster.leader_id, self.overview.roster.name, strict=True))
+        header = w.HTML(
+            f"{STYLE}<div class='wb-page'><h2>{html.escape(cohort.name)}</h2>"
+            f"<div class='wb-muted'>Facilitator: {html.escape(cohort.facilitator or '-')} · "
+            f"{self.overview.members} leaders</div></div>"
+        )
+        header.add_class("wb-cohort-header")
+        self.boxes = {name: w.VBox([]) for name in SECTIONS}
+        self.built: set[str] = set()
+        self.tabs = w.Tab(children=list(self.boxes.values()))
+        self.tabs.titles = SECTIONS
+        self.tabs.add_class("wb-cohort-tabs")
+        self.tabs.observe(lambda ch: ch["new"] is not None and self.open(SECTIONS[ch["new"]], select=False),
+                          names="selected_index")
+        self.open(SECTIONS[0])
+        self.widget = w.VBox([header, self.tabs])
+        self.widget.add_class("wb-cohort-app")
+
+    def open(self, name: str, select: bool = True) -> w.VBox:
+        box = self.boxes[name]
+        if name not in self.built:
+            build = {"Overview": self.summary, "Roster and skills": self.roster, "Rater invitations": self.invitations,
+                     "Groups and sessions": self.planning}[name]
+            try:
+                box.children = tuple(build())
+            except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
+                msg = w.HTML(f"<div class='wb-error'>This section could not be shown: {html.escape(str(exc))}</div>")
+                msg.add_class("wb-section-error")
+                box.children = (msg,)
+            self.built.add(name)
+        if select:
+            self.tabs.selected_index = SECTIONS.index(name)
+        return box
+
+    def summary(self) -> list[w.Widget]:
+        from ..analytics import figures
+
+        o = self.overview
+        att = o.attention
+        if att.empty:
+            body = "Nobody needs attention right now."
+        else:
+            body = "<ul>" + "".join(f"<li><b>{html.escape(str(r.name))}</b>: {html.escape(str(r.reason))}</li>"
+                                    for r in att.itertuples()) + "</ul>"
+        attention = w.HTML(f"<div class='wb-card'><b>Needs attention ({att.leader_id.nunique() if len(att) else 0} "
+                           f"leaders)</b>{body}</div>")
+        attention.add_class("wb-attention")
+        return [attention, figures.engagement_figure(o), figures.comparison_figure(o)]
+
+    def roster(self) -> list[w.Widget]:
+        from ..analytics import figures
+
+        t = self.overview.roster
+        body = "".join(
+            f"<tr><td>{html.escape(r.name)}</td><td>{r.role_level}</td>"
+            f"<td style='text-align:right'>{r.minutes_recent:.0f}</td><td style='text-align:right'>{r.modules_completed}</td>"
+            f"<td>{'' if pd.isna(r.last_activity) else f'{r.last_activity:%d %b}'}</td>"
+            f"<td style='text-align:right'>{'-' if pd.isna(r.development_areas) else int(r.development_areas)}</td>"
+            f"<td>{html.escape(r.flags or '')}</td></tr>"
+            for r in t.itertuples()
+        )
+        table = w.HTML(
+            "<div class='wb-card'><table class='wb-roster'><tr><th>Leader</th><th>Level</th><th>Minutes (28 days)</th>"
+            f"<th>Modules done</th><th>Last active</th><th>Development areas</th><th>Flags</th></tr>{body}</table></div>"
+        )
+        table.add_class("wb-cohort-roster")
+        return [table, figures.distribution_figure(self.overview), figures.heatmap_figure(self.overview)]
+
+    def invitations(self) -> list[w.Widget]:
+        from .feedback import invitations_section
+
+        return invitations_section(self.eng, self.cohort.id, self.names)
+
+    def planning(self) -> list[w.Widget]:
+        return planning(self.eng, self.library, self.cohort.id, self.names)
+
+
+def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> list[w.Widget]:
     """Group formation with a preview, and the session planner; both save to the store."""
     from ..cohort_log import (
         cohort_focus,
@@ -68,7 +130,7 @@ def planning(eng, library: Library, cohort_id: str, table: pd.DataFrame) -> list
 
     groups = GroupFormationPanel(cohort_members(eng, cohort_id), library, forbidden_pairs(eng, cohort_id),
                                  on_save=lambda g: save_grouping(eng, cohort_id, g),
-                                 names=dict(zip(table.leader_id, table.name, strict=True)))
+                                 names=names)
     planner = SessionPlanner(library, cohort_id, cohort_focus(eng, cohort_id) or list(library.competency_ids[:4]),
                              on_save=lambda sessions: save_sessions(eng, sessions))
     return [w.HTML("<h3>Peer groups</h3>"), groups.widget, w.HTML("<h3>Classroom sessions</h3>"), planner.widget]

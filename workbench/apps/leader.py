@@ -34,20 +34,6 @@ def profile_table(estimates: pd.DataFrame, library: Library) -> pd.DataFrame:
     return df.sort_values("mean")[["competency", "name", "mean", "sd", "low", "high", "band"]].reset_index(drop=True)
 
 
-def activity_summary(events: pd.DataFrame, library: Library) -> pd.DataFrame:
-    """Minutes and completed modules per competency."""
-    names = {c: comp.name for c, comp in library.competencies.items()}
-    base = pd.DataFrame({"competency": list(names), "name": list(names.values())})
-    if events.empty:
-        return base.assign(minutes=0.0, completed=0)
-    timed = events.dropna(subset=["competency"])
-    minutes = timed.groupby("competency")["duration_seconds"].sum().div(60)
-    done = timed[(timed.verb == "completed") & (timed.object_type == "module")].groupby("competency").size()
-    out = base.assign(minutes=base.competency.map(minutes).fillna(0.0).round(1),
-                      completed=base.competency.map(done).fillna(0).astype(int))
-    return out
-
-
 def profile_figure(table: pd.DataFrame):
     import plotly.graph_objects as go
 
@@ -148,7 +134,9 @@ class LeaderPage:
             focus = w.HTML("<div class='wb-card'>No assessment yet: open <b>Assessment</b> to take yours "
                            "(about 15 minutes; your answers are saved as you go).</div>")
             focus.add_class("wb-focus")
-            return [focus]
+            from .feedback import invite_section
+
+            return [focus, *invite_section(self.eng, self.leader.id)]
         dev = table[table.band == "development area"]["name"].tolist() or table.head(2)["name"].tolist()
         strong = table[table.band == "strength"]["name"].tolist() or table.tail(2)["name"].tolist()
         focus = w.HTML(
@@ -158,7 +146,10 @@ class LeaderPage:
             "0 is the organization's average.</div></div>"
         )
         focus.add_class("wb-focus")
-        return [focus, profile_figure(table)]
+        from .feedback import invite_section, others_section
+
+        return [focus, profile_figure(table), *others_section(self.eng, self.library, self.leader.id),
+                *invite_section(self.eng, self.leader.id)]
 
     def assessment(self) -> list[w.Widget]:
         from .. import assessment_log as al
@@ -193,31 +184,95 @@ class LeaderPage:
         return [stage]
 
     def plan(self) -> list[w.Widget]:
-        return [w.HTML("<div class='wb-card'>Your plan is being prepared.</div>")]
+        from .. import learning_log as ll
+        from ..plans import current_plan
+        from .learning_widgets import PlanPanel
+
+        eng, lib, lid = self.eng, self.library, self.leader.id
+        if not current_plan(eng, lib, lid):  # a first visit: start with a plan rather than an empty page
+            ll.refresh_plan(eng, lib, lid)
+
+        def after(action):
+            def run(*args):
+                action(*args)
+                return current_plan(eng, lib, lid), ll.week_budget(eng, lid)
+            return run
+
+        panel = PlanPanel(
+            current_plan(eng, lib, lid), lib, ll.week_budget(eng, lid),
+            on_start=after(lambda mid: ll.start_module(eng, lib, lid, mid)),
+            on_log_time=after(lambda mid, minutes: ll.log_time(eng, lib, lid, mid, minutes)),
+            on_complete=after(lambda mid: ll.complete_module(eng, lib, lid, mid)),
+            on_dismiss=after(lambda mid: ll.dismiss(eng, lid, mid)),
+            on_refresh=after(lambda: ll.refresh_plan(eng, lib, lid)),
+            on_open=self.read,
+        )
+        intro = w.HTML("<h3>My plan</h3><div class='wb-muted'>A few short modules chosen for where you are now, "
+                       "each with the reason it was chosen. Log the time you spend; it shows in Progress.</div>")
+        return [intro, panel.widget]
 
     def moments(self) -> list[w.Widget]:
-        return [w.HTML("<div class='wb-card'>Moments are being prepared.</div>")]
+        from ..plans import pack_for
+        from .learning_widgets import MomentsPanel
+
+        panel = MomentsPanel(self.library, on_pick=lambda mid: pack_for(self.eng, self.library, self.leader.id, mid),
+                             on_open=self.read, on_practice=self.practise)
+        intro = w.HTML("<h3>Moments</h3><div class='wb-muted'>Facing something now? Pick the moment for a short "
+                       "checklist, one module and one scenario to practise it.</div>")
+        return [intro, panel.widget]
+
+    def read(self, module_id: str) -> None:
+        """Open a module in Explore's reader (from the plan or a moment pack)."""
+        self.open("Explore")
+        self.explorer.open(module_id)
+
+    def practise(self, scenario_id: str) -> None:
+        """Switch to Practice with this scenario."""
+        self.open("Practice")
+        self.scenario_picker.value = scenario_id
 
     def progress(self) -> list[w.Widget]:
-        events = repo.activity_frame(self.eng, self.leader.id)
-        summary = activity_summary(events, self.library)
-        rows = "".join(
-            f"<tr><td>{html.escape(r.name)}</td><td style='text-align:right'>{r.minutes:.0f}</td>"
-            f"<td style='text-align:right'>{r.completed}</td></tr>" for r in summary.itertuples()
+        from ..analytics import figures
+        from ..progress import personal_progress
+
+        p = personal_progress(self.eng, self.library, self.leader.id)
+        t, mods, st = p.time, p.modules, p.streak
+        last = (f"{st.last_activity:%d %b %Y} ({st.days_since_last_activity} days ago)"
+                if st.last_activity is not None else "none yet")
+        rate = "" if mods.started == 0 else f" ({mods.completion_rate:.0%} of those started)"
+        low = p.under_invested[p.under_invested["under_invested"]] if not p.under_invested.empty else p.under_invested
+        gaps = ("<br>".join(f"<b>{html.escape(r.name)}</b>: {html.escape(r.reason)}" for r in low.itertuples())
+                if len(low) else "None: your time goes where your development areas are.")
+        summary = w.HTML(
+            "<div class='wb-card'><b>My learning activity</b>"
+            f"<div>Last 7 days: <b>{t.minutes_last_7_days:.0f}</b> of your {t.weekly_budget} weekly minutes · "
+            f"last {p.days} days: {t.minutes_recent:.0f} minutes · all time: {t.minutes_total:.0f} minutes</div>"
+            f"<div>Modules: {mods.started} started, <b>{mods.completed} completed</b>{rate}</div>"
+            f"<div>Active weeks in a row: <b>{st.current_weeks}</b> (longest {st.longest_weeks}) · "
+            f"last activity: {last}</div></div>"
+            f"<div class='wb-card wb-progress-gaps'><b>Where you have spent too little time</b><div>{gaps}</div></div>"
         )
-        last = events["timestamp"].max() if not events.empty else None
-        head = (f"<div class='wb-muted'>Last activity: {last:%d %b %Y} · {len(events)} events</div>"
-                if last is not None else "<div class='wb-muted'>No activity yet</div>")
-        activity = w.HTML(
-            f"<div class='wb-card'><b>My learning activity</b>{head}"
-            "<table><tr><th style='text-align:left'>Competency</th><th>Minutes</th><th>Modules done</th></tr>"
-            f"{rows}</table></div>"
-        )
-        activity.add_class("wb-activity")
-        return [activity]
+        summary.add_class("wb-activity")
+        out = [summary, figures.time_figure(p), figures.investment_figure(p), figures.trajectory_figure(p)]
+        if not p.checks.empty:
+            out.append(figures.checks_figure(p))
+        return out
 
     def explore(self) -> list[w.Widget]:
-        return [w.HTML("<div class='wb-card'>The library is being prepared.</div>")]
+        from .. import learning_log as ll
+        from ..plans import leader_context
+        from ..recommend import explore_next
+        from .learning_widgets import ExplorePanel
+
+        eng, lib, lid = self.eng, self.library, self.leader.id
+        self.explorer = ExplorePanel(
+            lib, explore_next(leader_context(eng, lib, lid), lib),
+            on_open=lambda mid: ll.start_module(eng, lib, lid, mid),
+            on_check=lambda mid, answers: ll.record_check(eng, lib, lid, mid, answers),
+        )
+        intro = w.HTML("<h3>Explore the library</h3><div class='wb-muted'>Search by what you face, or start "
+                       "from the suggestions drawn from what you have done so far.</div>")
+        return [intro, self.explorer.widget]
 
     def practice(self) -> list[w.Widget]:
         from .. import practice_log
@@ -229,6 +284,7 @@ class LeaderPage:
         picker = w.Dropdown(options=[(sc.title, sc.id) for sc in scenarios], description="Scenario",
                             layout=w.Layout(width="520px"))
         picker.add_class("wb-practice-pick")
+        self.scenario_picker = picker
         stage = w.VBox([])
         names = {c: comp.name for c, comp in lib.competencies.items()}
 

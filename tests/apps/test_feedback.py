@@ -1,0 +1,95 @@
+"""Multi-rater feedback on the pages: the leader sees counts and pooled views, never a rater."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench import invitations as inv
+from workbench.apps.feedback import InvitePanel, invitations_section, others_section, status_lines
+from workbench.apps.rater import rater_app
+from workbench.identity import make_token
+from workbench.store import connect, repo
+
+from .test_apps import KEY, html_of
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_SECRET", KEY)
+
+
+def rater_names(eng, leader_id):
+    return [r.name for r in inv.invitations_for(eng, leader_id) if r.role != "manager" and r.name]
+
+
+def test_hidden_peers_are_counted_never_named(demo_engine, library):
+    # L0001: two peers submitted (below the threshold), a third invited
+    text = html_of(others_section(demo_engine, library, "L0001")[0])
+    summary = inv.leader_summary(demo_engine, "L0001")
+    assert not summary.role("peer").visible
+    assert f"Their pooled view appears once {summary.role('peer').needed} more answer" in text
+    assert not any(name in text for name in rater_names(demo_engine, "L0001"))
+    for r in inv.invitations_for(demo_engine, "L0001"):
+        assert r.id not in text and (r.email or "@@") not in text
+
+
+def test_visible_view_shows_self_and_others_side_by_side(demo_engine, library):
+    box = others_section(demo_engine, library, "L0002")[0]  # four peers submitted
+    text = html_of(box)
+    assert "your view pools 3" in text  # the fourth waits for two more (blocks of three)
+    assert "Biggest differences" in text
+    fig = next(c for c in box.children if c.__class__.__name__ == "FigureWidget")
+    assert [t.name for t in fig.data] == ["You", "Others"]
+    assert len(fig.data[0].x) == len(library.competencies)
+    assert not any(name in text for name in rater_names(demo_engine, "L0002"))
+
+
+def test_status_lines_read_like_sentences(demo_engine):
+    lines = status_lines(inv.leader_summary(demo_engine, "L0002"))
+    assert len(lines) == 3 and all(line.endswith(".") or line.endswith("arrive (answers are added three at a time).")
+                                   for line in lines)
+
+
+def test_invite_panel_creates_and_refuses(demo_copy):
+    eng = connect(demo_copy)
+    made = []
+
+    def on_invite(role, name, email):
+        i = inv.invite(eng, "L0004", role, name=name or None, email=email or None, invited_by="L0004")
+        made.append(i)
+        return f"http://x/voila/render/rater.ipynb?token={i.id}"
+
+    panel = InvitePanel(on_invite)
+    link = panel.send("peer", "Dana Peer", "dana@example.org")
+    assert link and "Dana Peer" in panel.link.value and panel.errors == []
+    assert panel.send("peer", "Dana Again", "dana@example.org") is None  # same email twice: refused
+    assert panel.errors and "wb-error" in panel.error.value and len(made) == 1
+    assert panel.send("peer", "Bad", "not-an-email") is None and len(made) == 1
+
+
+def test_facilitator_sees_invitations_and_reminders(demo_engine):
+    names = dict(zip(repo.leaders_frame(demo_engine, "C01").leader_id, repo.leaders_frame(demo_engine, "C01").name,
+                     strict=True))
+    text = html_of(invitations_section(demo_engine, "C01", names)[0])
+    rows = inv.cohort_invitations(demo_engine, "C01")
+    assert f"submitted: {sum(r.status == 'submitted' for r in rows)}" in text
+    assert "reminders due" in text or "No reminders due" in text
+
+
+def test_rater_form_opens_for_an_open_invitation_only(demo_copy, library):
+    eng = connect(demo_copy)
+    i = inv.invite(eng, "L0005", "direct_report", name="Rae Report", email="rae@example.org")
+    leader = repo.get_leader(eng, "L0005")
+    page = rater_app(make_token("rater", i.id, key=KEY), library=library, db=eng)
+    text = html_of(page)
+    assert "wb-rater-app" in page._dom_classes and leader.name in text
+    assert "only the combined view" in text
+    # nothing of the leader's results is on the rater's page
+    assert "Strengths" not in text and "Development areas" not in text
+    question = page.children[1]
+    assert "wb-assessment" in question._dom_classes
+    inv.revoke(eng, i.id)
+    closed = rater_app(make_token("rater", i.id, key=KEY), library=library, db=eng)
+    assert "wb-error-page" in closed._dom_classes and leader.name not in closed.value
+    wrong = rater_app(make_token("leader", "L0005", key=KEY), library=library, db=eng)
+    assert "wb-error-page" in wrong._dom_classes

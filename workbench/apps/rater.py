@@ -1,0 +1,64 @@
+"""The rater form: a manager, peer or direct report answers about one leader, through a signed link.
+
+The page shows who the form is about and the questions worded for the rater's role, saves each
+answer as it is given, and closes once submitted. It shows nothing of the leader's results.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from ..content import Library
+from ..identity import InvalidLink
+from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
+from .assessment_widgets import AssessmentForm
+from .common import STYLE, engine, error_page, identify
+
+ROLE_NAMES = {"manager": "manager", "peer": "peer", "direct_report": "team member"}
+
+
+def privacy_note(role: str, leader_name: str) -> str:
+    """What happens to this rater's answers, in plain words."""
+    first = leader_name.split()[0]
+    if role == "manager":
+        return (f"As {first}'s manager, your answers are shown to {first} as their manager's view, "
+                "next to their own view and the pooled view of others.")
+    return (f"Your answers are pooled with those of the other {ROLE_NAMES[role]}s who rate {first}. "
+            f"{first} sees only the combined view, and only once at least three people in your role "
+            "have answered, so no answer can be traced to you.")
+
+
+def rater_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
+    """The rater's page; an error page for a bad link or a closed (expired, withdrawn, submitted) invitation."""
+    from .. import assessment_log as al
+    from ..invitations import open_for_rater
+
+    try:
+        ident = identify(token, "rater")
+        eng = db or engine()
+        assignment = open_for_rater(eng, ident.subject)
+    except InvalidLink as exc:
+        return error_page(str(exc))
+    library = library or Library.load()
+    state = al.start(eng, library, assignment.leader_id, rater_role=assignment.role,
+                     rater_id=assignment.invitation_id)
+    header = w.HTML(
+        f"{STYLE}<div class='wb-page'><h2>Feedback for {html.escape(assignment.leader_name)}</h2>"
+        f"<div class='wb-muted'>You were asked as their {ROLE_NAMES[assignment.role]}"
+        + (f" · open until {assignment.expires_at:%d %b %Y}" if assignment.expires_at else "") + "</div>"
+        f"<div class='wb-card'>{html.escape(privacy_note(assignment.role, assignment.leader_name))} "
+        "Each answer is saved as soon as you give it: you can close this page and come back "
+        "with the same link.</div></div>"
+    )
+    header.add_class("wb-rater-header")
+    form = AssessmentForm.from_state(
+        state,
+        on_answer=lambda item, value: al.record_answer(eng, state, item, value, library=library),
+        on_submit=lambda: al.submit(eng, library, state.session_id),
+        done_message="Thank you: your answers are in. This form is now closed.",
+    )
+    page = w.VBox([header, form.widget])
+    page.add_class("wb-rater-app")
+    return page
