@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -10,7 +11,8 @@ import pytest
 COMMANDS = [[], ["demo"], ["serve"], ["link"], ["content"], ["content", "check"], ["xapi"], ["xapi", "export"],
             ["xapi", "import"], ["calibrate"], ["score"], ["cat"], ["cat", "simulate"], ["recommend"],
             ["scenario"], ["scenario", "run"], ["chat"], ["cohort"], ["cohort", "groups"], ["cohort", "sessions"],
-            ["experiment"], ["experiment", "run"]]
+            ["experiment"], ["experiment", "run"], ["invitations"], ["invitations", "add"], ["invitations", "list"],
+            ["invitations", "remind"], ["invitations", "revoke"], ["invitations", "extend"]]
 
 
 def run(*args, **kw):
@@ -36,6 +38,9 @@ def test_help(cmd):
         (["xapi", "import", "{tmp}/bad.json"], "not valid JSON"),
         (["content", "check", "{tmp}/nowhere"], "does not exist"),
         (["nonsense"], "No such command"),
+        (["invitations", "add", "L0001", "--role", "boss", "--db", "sqlite:///{tmp}/x.db"], "error"),
+        (["invitations", "list", "--db", "sqlite:///{tmp}/x.db"], "exactly one of --leader or --cohort"),
+        (["link", "--rater", "nope", "--db", "sqlite:///{tmp}/x.db"], "no rater invitation with id 'nope'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(args, words, tmp_path):
@@ -59,3 +64,33 @@ def test_link_signs_a_url_for_a_demo_leader(demo_db, tmp_path):
 
     ident = verify_token(url.split("token=")[1], key="s3cret")
     assert (ident.kind, ident.subject) == ("leader", "L0001")
+
+
+def test_invitations_round_trip_in_process(demo_copy, tmp_path, monkeypatch):
+    """add -> link --rater -> list -> remind -> revoke, through typer in this process."""
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.identity import verify_token
+
+    monkeypatch.setenv("WORKBENCH_SECRET", "s3cret")
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    cli = CliRunner()
+    base = ["--db", demo_copy]
+    out = cli.invoke(app, ["invitations", "add", "L0007", "--role", "peer", "--name", "Kim Peer", "--email",
+                           "kim@example.org", "--base-url", "http://h:1", *base])
+    assert out.exit_code == 0, out.output
+    inv_id = out.output.split()[1]
+    link = out.output.strip().splitlines()[-1]
+    assert link.startswith("http://h:1/voila/render/rater.ipynb?token=")
+    assert verify_token(link.split("token=")[1], key="s3cret").subject == inv_id
+    out = cli.invoke(app, ["link", "--rater", inv_id, "--base-url", "http://h:1", *base])
+    assert out.exit_code == 0 and "rater.ipynb" in out.output
+    out = cli.invoke(app, ["invitations", "list", "--leader", "L0007", "--json", *base])
+    rows = json.loads(out.output)
+    assert [r["status"] for r in rows if r["id"] == inv_id] == ["invited"]
+    out = cli.invoke(app, ["invitations", "remind", "--leader", "L0007", "--after-days", "0", "--mark", *base])
+    assert out.exit_code == 0 and inv_id in out.output
+    assert cli.invoke(app, ["invitations", "revoke", inv_id, *base]).exit_code == 0
+    out = cli.invoke(app, ["link", "--rater", inv_id, *base])
+    assert out.exit_code == 1 and "withdrawn" in str(out.exception)  # main() prints it as one error: line

@@ -30,6 +30,9 @@ app.add_typer(cohort_app, name="cohort")
 experiment_app = typer.Typer(help="A/B experiments of recommendation strategies on simulated leaders.",
                              no_args_is_help=True)
 app.add_typer(experiment_app, name="experiment")
+invitations_app = typer.Typer(help="Multi-rater (360) feedback: invite raters, follow up, remind.",
+                              no_args_is_help=True)
+app.add_typer(invitations_app, name="invitations")
 app.add_typer(content_app, name="content")
 app.add_typer(xapi_app, name="xapi")
 
@@ -165,9 +168,7 @@ def link(
             token = rater_token(engine, subject)  # refuses an expired, withdrawn or submitted invitation
         else:
             token = make_token(kind, subject)
-        if base_url is None:
-            sf = _server_file()
-            base_url = json.loads(sf.read_text())["url"] if sf.exists() else f"http://127.0.0.1:{DEFAULT_PORT}"
+        base_url = _base_url(base_url)
     typer.echo(app_url(base_url, notebook, token))
 
 
@@ -214,6 +215,115 @@ def serve(
         raise typer.Exit(subprocess.call(cmd, env=env, cwd=str(APPS_DIR)))
     finally:
         sf.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------ invitations
+def _base_url(base_url: str | None) -> str:
+    if base_url is not None:
+        return base_url
+    sf = _server_file()
+    return json.loads(sf.read_text())["url"] if sf.exists() else f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+BaseUrlOption = Annotated[str | None, typer.Option("--base-url", help="Server address for links (default: the running 'workbench serve').")]
+
+
+@invitations_app.command("add")
+def invitations_add(
+    leader: Annotated[str, typer.Argument(help="The leader to be rated.")],
+    role: Annotated[str, typer.Option(help="manager, peer or direct_report.")],
+    name: Annotated[str | None, typer.Option(help="The rater's name.")] = None,
+    email: Annotated[str | None, typer.Option(help="The rater's email.")] = None,
+    days: Annotated[int, typer.Option(help="Days the invitation stays open.")] = 21,
+    by: Annotated[str | None, typer.Option("--by", help="Who invites: the leader's id or facilitator:COHORT.")] = None,
+    base_url: BaseUrlOption = None,
+    db: DbOption = None,
+) -> None:
+    """Invite a rater for a leader and print the invitation id and the rater's signed link."""
+    from .identity import app_url
+    from .invitations import invite, rater_token
+
+    with _errors():
+        engine = _engine(db)
+        inv = invite(engine, leader, role, name=name, email=email, invited_by=by, days=days)
+        link = app_url(_base_url(base_url), "rater.ipynb", rater_token(engine, inv.id))
+    typer.echo(f"invitation {inv.id} ({role} of {leader}, open until {inv.expires_at:%Y-%m-%d})")
+    typer.echo(link)
+
+
+@invitations_app.command("list")
+def invitations_list(
+    leader: Annotated[str | None, typer.Option(help="One leader's invitations.")] = None,
+    cohort: Annotated[str | None, typer.Option(help="All invitations of a cohort's leaders.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Invitations with their state (invited, started, submitted, expired, revoked): the facilitator's view."""
+    from .invitations import cohort_invitations, invitations_for, to_frame
+
+    with _errors():
+        if (leader is None) == (cohort is None):
+            fail("give exactly one of --leader or --cohort")
+        engine = _engine(db)
+        rows = invitations_for(engine, leader) if leader else cohort_invitations(engine, cohort)
+        frame = to_frame(rows)
+    if as_json:
+        typer.echo(frame.to_json(orient="records", date_format="iso", indent=1))
+        return
+    cols = [c for c in ("id", "leader_id", "role", "name", "status", "expires_at", "reminder_count") if c in frame]
+    typer.echo(frame[cols].to_string(index=False) if len(frame) else "no invitations")
+
+
+@invitations_app.command("remind")
+def invitations_remind(
+    leader: Annotated[str | None, typer.Option(help="One leader's invitations.")] = None,
+    cohort: Annotated[str | None, typer.Option(help="A cohort's invitations.")] = None,
+    after_days: Annotated[int, typer.Option(help="Remind when no answer after this many days.")] = 3,
+    mark: Annotated[bool, typer.Option(help="Record that the reminders were sent.")] = False,
+    base_url: BaseUrlOption = None,
+    db: DbOption = None,
+) -> None:
+    """List the reminders due, each with a fresh signed link; --mark records them as sent."""
+    from .identity import app_url
+    from .invitations import due_reminders, mark_reminded, rater_token
+
+    with _errors():
+        if (leader is None) == (cohort is None):
+            fail("give exactly one of --leader or --cohort")
+        engine = _engine(db)
+        due = due_reminders(engine, cohort_id=cohort, leader_id=leader, after_days=after_days)
+        url = _base_url(base_url)
+        lines = [f"{r.id}\t{r.role}\t{r.name or '-'}\t{r.email or '-'}\t{r.status}\t"
+                 f"{app_url(url, 'rater.ipynb', rater_token(engine, r.id))}" for r in due]
+        if mark and due:
+            mark_reminded(engine, [r.id for r in due])
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(due)} reminder(s) due" + (", marked as sent" if mark and due else ""), err=True)
+
+
+@invitations_app.command("revoke")
+def invitations_revoke(invitation: Annotated[str, typer.Argument(help="Invitation id.")], db: DbOption = None) -> None:
+    """Withdraw an invitation: its link stops working and its answers are not used."""
+    from .invitations import revoke
+
+    with _errors():
+        st = revoke(_engine(db), invitation)
+    typer.echo(f"invitation {st.id}: {st.status}")
+
+
+@invitations_app.command("extend")
+def invitations_extend(
+    invitation: Annotated[str, typer.Argument(help="Invitation id.")],
+    days: Annotated[int, typer.Option(help="Days to add.")] = 7,
+    db: DbOption = None,
+) -> None:
+    """Keep an invitation open longer."""
+    from .invitations import extend
+
+    with _errors():
+        st = extend(_engine(db), invitation, days)
+    typer.echo(f"invitation {st.id}: {st.status}, open until {st.expires_at:%Y-%m-%d}")
 
 
 # ------------------------------------------------------------ skill model
