@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,40 @@ CHROMIUM = chromium_path()
 SECRET = "e2e-secret"
 
 
+SHOTS = Path(os.environ.get("WB_SCREENSHOTS", Path(__file__).resolve().parents[2] / "reports" / "_build" / "screenshots"))
+
+
 @pytest.fixture(scope="session")
-def server(demo_db, tmp_path_factory):
-    """``workbench serve`` on the demo database, with the test secret; yields its base URL."""
+def e2e_db(demo_db, tmp_path_factory) -> str:
+    """A private copy of the demo for the browser tests, which write to it (the shared demo stays read-only)."""
+    dst = tmp_path_factory.mktemp("e2e") / "e2e.db"
+    shutil.copy(Path(demo_db.removeprefix("sqlite:///")), dst)
+    return f"sqlite:///{dst}"
+
+
+@pytest.fixture(scope="session")
+def e2e_engine(e2e_db):
+    from workbench.store import connect
+
+    eng = connect(e2e_db)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(e2e_db, e2e_engine, tmp_path_factory):
+    """``workbench serve`` on the e2e database, with the test secret; yields its base URL."""
     home = tmp_path_factory.mktemp("home")
     port = free_port()
     env = {"WORKBENCH_SECRET": SECRET, "WORKBENCH_HOME": str(home)}
-    with background(serve_command(demo_db, port), port, env=env, log=home / "voila.log") as url:
+    with background(serve_command(e2e_db, port), port, env=env, log=home / "voila.log") as url:
         yield url
+
+
+def shot(page, name: str) -> None:
+    """Keep a screenshot of the page as it is now (``reports/_build/screenshots/NAME.png``)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +75,8 @@ def page(browser, request):
     ctx = browser.new_context(viewport={"width": 1200, "height": 900})
     pg = ctx.new_page()
     yield pg
-    shots = Path(os.environ.get("WB_SCREENSHOTS", Path(__file__).resolve().parents[2] / "reports" / "_build" / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
     try:
-        pg.screenshot(path=str(shots / f"{request.node.name}.png"), full_page=True)
+        shot(pg, request.node.name)
     finally:
         pg.close()  # closing the page lets Voilà shut its kernel down
         ctx.close()

@@ -46,7 +46,11 @@ def test_bad_link_is_refused_before_a_kernel_starts(server, page, demo_engine, t
 
 def test_cohort_page(server, page, demo_engine):
     page.goto(app_url(server, "cohort.ipynb", make_token("facilitator", "C02", key=SECRET)), timeout=TIMEOUT)
-    page.locator(".wb-cohort-app").wait_for(state="visible", timeout=TIMEOUT)
+    page.locator(".wb-attention").wait_for(state="visible", timeout=TIMEOUT)
+    page.locator(".wb-cohort-tabs .lm-TabBar-tab", has_text="Roster and skills").click()
+    page.locator(".wb-cohort-roster").wait_for(state="visible", timeout=TIMEOUT)
     names = repo.leaders_frame(demo_engine, "C02").name
-    text = page.inner_text(".wb-cohort-app")
+    text = page.inner_text(".wb-cohort-roster")
     assert all(n in text for n in names)
+    others = set(repo.leaders_frame(demo_engine, "C03").name) - set(names)
+    assert not any(n in text for n in others)

@@ -137,13 +137,18 @@ class LeaderPage:
             from .feedback import invite_section
 
             return [focus, *invite_section(self.eng, self.leader.id)]
-        dev = table[table.band == "development area"]["name"].tolist() or table.head(2)["name"].tolist()
-        strong = table[table.band == "strength"]["name"].tolist() or table.tail(2)["name"].tolist()
+        dev = table[table.band == "development area"]["name"].tolist()
+        strong = table[table.band == "strength"]["name"].tolist()
+        lowest, highest = table.head(2)["name"].tolist(), table.tail(2)["name"].tolist()
+        dev_text = (", ".join(dev) if dev else
+                    f"none clearly below the organization's average; your lowest are {', '.join(lowest)}")
+        strong_text = (", ".join(reversed(strong)) if strong else
+                       f"none clearly above the organization's average; your highest are {', '.join(reversed(highest))}")
         focus = w.HTML(
-            "<div class='wb-card'><b>Strengths:</b> " + html.escape(", ".join(reversed(strong))) +
-            "<br><b>Development areas:</b> " + html.escape(", ".join(dev)) +
-            "<div class='wb-muted'>Bars are 90% intervals: the narrower, the surer. "
-            "0 is the organization's average.</div></div>"
+            "<div class='wb-card'><b>Strengths:</b> " + html.escape(strong_text) +
+            "<br><b>Development areas:</b> " + html.escape(dev_text) +
+            "<div class='wb-muted'>A strength or development area is one whose whole 90% interval lies above or "
+            "below 0, the organization's average. The narrower a bar, the surer the estimate.</div></div>"
         )
         focus.add_class("wb-focus")
         from .feedback import invite_section, others_section
@@ -241,7 +246,7 @@ class LeaderPage:
                 if st.last_activity is not None else "none yet")
         rate = "" if mods.started == 0 else f" ({mods.completion_rate:.0%} of those started)"
         low = p.under_invested[p.under_invested["under_invested"]] if not p.under_invested.empty else p.under_invested
-        gaps = ("<br>".join(f"<b>{html.escape(r.name)}</b>: {html.escape(r.reason)}" for r in low.itertuples())
+        gaps = ("<br>".join(html.escape(r.reason) for r in low.itertuples())
                 if len(low) else "None: your time goes where your development areas are.")
         summary = w.HTML(
             "<div class='wb-card'><b>My learning activity</b>"
