@@ -1,11 +1,42 @@
 """A dashboard page load must not import PyMC/PyTensor (seconds of import and compile)."""
 
+import os
 import subprocess
 import sys
 
+HEAVY = ("pymc", "pytensor")
+
 
 def test_app_modules_do_not_import_pymc():
-    code = ("import sys, workbench.apps.leader, workbench.apps.cohort, workbench.cohort_log, workbench.plans; "
-            "print(sorted(m for m in ('pymc', 'pytensor') if m in sys.modules))")
+    code = ("import sys, workbench.apps.leader, workbench.apps.cohort, workbench.apps.rater, workbench.cohort_log, "
+            "workbench.plans, workbench.progress, workbench.analytics.figures; "
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_opening_every_section_of_every_app_imports_no_pymc(demo_copy):
+    """Build each page and open every tab, as a leader and a facilitator clicking through would."""
+    code = f"""
+import sys
+from workbench.apps.leader import LeaderPage
+from workbench.apps.cohort import CohortPage, SECTIONS
+from workbench.apps.rater import rater_app
+from workbench.content import Library
+from workbench.identity import make_token
+from workbench.invitations import invite
+from workbench.store import make_engine, repo
+eng, lib = make_engine({demo_copy!r}), Library.load()
+page = LeaderPage(eng, lib, repo.get_leader(eng, "L0002"))
+for name in page.sections:
+    page.open(name)
+cohort = CohortPage(eng, lib, repo.get_cohort(eng, "C02"))
+for name in SECTIONS:
+    cohort.open(name)
+rater_app(make_token("rater", invite(eng, "L0002", "peer", email="x@example.org").id), lib, eng)
+print(sorted(m for m in {HEAVY!r} if m in sys.modules))
+"""
+    env = {**os.environ, "WORKBENCH_SECRET": "imports"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

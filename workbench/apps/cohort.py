@@ -95,15 +95,16 @@ class CohortPage:
         t = self.overview.roster
         body = "".join(
             f"<tr><td>{html.escape(r.name)}</td><td>{r.role_level}</td>"
-            f"<td style='text-align:right'>{r.minutes_recent:.0f}</td><td style='text-align:right'>{r.modules_completed}</td>"
+            f"<td class='wb-num'>{r.minutes_recent:.0f}</td><td class='wb-num'>{r.modules_completed}</td>"
             f"<td>{'' if pd.isna(r.last_activity) else f'{r.last_activity:%d %b}'}</td>"
-            f"<td style='text-align:right'>{'-' if pd.isna(r.development_areas) else int(r.development_areas)}</td>"
+            f"<td class='wb-num'>{'-' if pd.isna(r.development_areas) else int(r.development_areas)}</td>"
             f"<td>{html.escape(r.flags or '')}</td></tr>"
             for r in t.itertuples()
         )
         table = w.HTML(
-            "<div class='wb-card'><table class='wb-roster'><tr><th>Leader</th><th>Level</th><th>Minutes (28 days)</th>"
-            f"<th>Modules done</th><th>Last active</th><th>Development areas</th><th>Flags</th></tr>{body}</table></div>"
+            "<div class='wb-card'><table class='wb-roster'><tr><th>Leader</th><th>Level</th><th class='wb-num'>Minutes "
+            "(28 days)</th><th class='wb-num'>Modules done</th><th>Last active</th><th class='wb-num'>Development "
+            f"areas</th><th>Flags</th></tr>{body}</table></div>"
         )
         table.add_class("wb-cohort-roster")
         return [table, figures.distribution_figure(self.overview), figures.heatmap_figure(self.overview)]
