@@ -11,7 +11,7 @@ from ..content import Library
 from ..identity import InvalidLink
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
-from .common import STYLE, engine, error_page, identify
+from .common import STYLE, LazyTabs, engine, error_page, identify
 
 SECTIONS = ("Overview", "Roster and skills", "Rater invitations", "Groups and sessions")
 
@@ -47,32 +47,19 @@ class CohortPage:
             f"{self.overview.members} leaders</div></div>"
         )
         header.add_class("wb-cohort-header")
-        self.boxes = {name: w.VBox([]) for name in SECTIONS}
-        self.built: set[str] = set()
-        self.tabs = w.Tab(children=list(self.boxes.values()))
-        self.tabs.titles = SECTIONS
-        self.tabs.add_class("wb-cohort-tabs")
-        self.tabs.observe(lambda ch: ch["new"] is not None and self.open(SECTIONS[ch["new"]], select=False),
-                          names="selected_index")
-        self.open(SECTIONS[0])
+        self.pages = LazyTabs({"Overview": self.summary, "Roster and skills": self.roster,
+                               "Rater invitations": self.invitations, "Groups and sessions": self.planning},
+                              css_class="wb-cohort-tabs")
+        self.tabs, self.boxes = self.pages.tabs, self.pages.boxes
         self.widget = w.VBox([header, self.tabs])
         self.widget.add_class("wb-cohort-app")
 
+    @property
+    def built(self) -> set[str]:
+        return self.pages.built
+
     def open(self, name: str, select: bool = True) -> w.VBox:
-        box = self.boxes[name]
-        if name not in self.built:
-            build = {"Overview": self.summary, "Roster and skills": self.roster, "Rater invitations": self.invitations,
-                     "Groups and sessions": self.planning}[name]
-            try:
-                box.children = tuple(build())
-            except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
-                msg = w.HTML(f"<div class='wb-error'>This section could not be shown: {html.escape(str(exc))}</div>")
-                msg.add_class("wb-section-error")
-                box.children = (msg,)
-            self.built.add(name)
-        if select:
-            self.tabs.selected_index = SECTIONS.index(name)
-        return box
+        return self.pages.open(name, select)
 
     def summary(self) -> list[w.Widget]:
         from ..analytics import figures

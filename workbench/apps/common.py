@@ -56,3 +56,48 @@ def engine():
     from ..store.db import make_engine
 
     return make_engine()
+
+
+class LazyTabs:
+    """Tabs whose sections are built when first opened (and the ``live`` ones on every opening).
+
+    ``builders`` maps a section title to a function returning its widgets. A builder that raises
+    shows its error in its own tab (class ``wb-section-error``); the rest of the page goes on.
+    Each section's box has the class ``wb-section-<title in lower case, dashes for spaces>``.
+    """
+
+    def __init__(self, builders: dict, live: frozenset[str] | set[str] = frozenset(), css_class: str = ""):
+        self.builders, self.live = dict(builders), frozenset(live)
+        self.boxes = {name: w.VBox([]) for name in self.builders}
+        for name, box in self.boxes.items():
+            box.add_class("wb-section-" + name.lower().replace(" ", "-"))
+        self.built: set[str] = set()
+        self.tabs = w.Tab(children=list(self.boxes.values()))
+        self.tabs.titles = tuple(self.boxes)
+        if css_class:
+            self.tabs.add_class(css_class)
+        self.tabs.observe(self._opened, names="selected_index")
+        self.open(next(iter(self.boxes)))
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return tuple(self.boxes)
+
+    def _opened(self, change) -> None:
+        if change["new"] is not None:
+            self.open(self.sections[change["new"]], select=False)
+
+    def open(self, name: str, select: bool = True) -> w.VBox:
+        """Build (or rebuild) a section and, by default, switch the tabs to it."""
+        box = self.boxes[name]
+        if name not in self.built or name in self.live:
+            try:
+                box.children = tuple(self.builders[name]())
+            except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
+                msg = w.HTML(f"<div class='wb-error'>This section could not be shown: {html.escape(str(exc))}</div>")
+                msg.add_class("wb-section-error")
+                box.children = (msg,)
+            self.built.add(name)
+        if select:
+            self.tabs.selected_index = self.sections.index(name)
+        return box

@@ -16,7 +16,7 @@ from ..identity import InvalidLink
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
-from .common import STYLE, engine, error_page, identify
+from .common import STYLE, LazyTabs, engine, error_page, identify
 
 Z90 = 1.645
 
@@ -86,46 +86,25 @@ class LeaderPage:
             f"cohort {html.escape(leader.cohort_id or '-')}</div></div>"
         )
         self.header.add_class("wb-leader-header")
-        names = [s for s in SECTIONS if s != "My cohort" or leader.cohort_id]
-        self.boxes = {name: w.VBox([]) for name in names}
-        for name, box in self.boxes.items():
-            box.add_class("wb-section-" + name.lower().replace(" ", "-"))
-        self.built: set[str] = set()
-        self.tabs = w.Tab(children=list(self.boxes.values()))
-        self.tabs.titles = tuple(names)
-        self.tabs.add_class("wb-leader-tabs")
-        self.tabs.observe(self._opened, names="selected_index")
-        self.open(names[0])
+        builders = {"My profile": self.profile, "Assessment": self.assessment, "My plan": self.plan,
+                    "Moments": self.moments, "Practice": self.practice, "Progress": self.progress,
+                    "Explore": self.explore, "My cohort": self.cohort}
+        self.pages = LazyTabs({name: builders[name] for name in SECTIONS if name != "My cohort" or leader.cohort_id},
+                              live=LIVE_SECTIONS, css_class="wb-leader-tabs")
+        self.tabs, self.boxes = self.pages.tabs, self.pages.boxes
         self.widget = w.VBox([self.header, self.tabs])
         self.widget.add_class("wb-leader-app")
 
     @property
     def sections(self) -> tuple[str, ...]:
-        return tuple(self.boxes)
+        return self.pages.sections
 
-    def _opened(self, change) -> None:
-        if change["new"] is not None:
-            self.open(self.sections[change["new"]], select=False)
+    @property
+    def built(self) -> set[str]:
+        return self.pages.built
 
     def open(self, name: str, select: bool = True) -> w.VBox:
-        """Build (or rebuild) a section and, by default, switch the tabs to it."""
-        box = self.boxes[name]
-        if name not in self.built or name in LIVE_SECTIONS:
-            try:
-                box.children = tuple(self._builders()[name]())
-            except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
-                msg = w.HTML(f"<div class='wb-error'>This section could not be shown: {html.escape(str(exc))}</div>")
-                msg.add_class("wb-section-error")
-                box.children = (msg,)
-            self.built.add(name)
-        if select:
-            self.tabs.selected_index = self.sections.index(name)
-        return box
-
-    def _builders(self):
-        return {"My profile": self.profile, "Assessment": self.assessment, "My plan": self.plan,
-                "Moments": self.moments, "Practice": self.practice, "Progress": self.progress,
-                "Explore": self.explore, "My cohort": self.cohort}
+        return self.pages.open(name, select)
 
     # ------------------------------------------------------------------ sections
     def profile(self) -> list[w.Widget]:
