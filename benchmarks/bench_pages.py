@@ -6,7 +6,7 @@ fresh browser context and timed from navigation to its first content becoming vi
 
 * reference: the reference notebook's widget (Voilà's own floor: start a kernel, run, render);
 * leader: the header (``.wb-leader-header``), then the profile chart (``.js-plotly-plot``);
-* facilitator: the cohort app (``.wb-cohort-app``);
+* facilitator: the header (``.wb-cohort-header``), the attention list, the first chart;
 * refused link: the 403 page (no kernel starts).
 
 The ratio column divides each median by the reference median of the same run. Also timed, in a
@@ -102,7 +102,8 @@ def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] =
                 ("leader", app_url(app, "leader.ipynb", make_token("leader", LEADER, key=SECRET)),
                  [(".wb-leader-header", "header"), (".wb-focus", "strengths"), (".js-plotly-plot", "profile chart")]),
                 ("facilitator", app_url(app, "cohort.ipynb", make_token("facilitator", COHORT, key=SECRET)),
-                 [(".wb-cohort-app", "cohort app")]),
+                 [(".wb-cohort-header", "header"), (".wb-attention", "attention list"),
+                  (".js-plotly-plot", "engagement chart")]),
                 ("refused link", f"{app}/voila/render/leader.ipynb?token=forged", [("h1", "403 page")]),
             ]
             times: dict[tuple[str, str], list[float]] = {}

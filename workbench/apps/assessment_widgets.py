@@ -304,11 +304,11 @@ class AssessmentForm:
             text = f"{n} of {self.driver.total}"
         self.progress.value = f"<div class='wb-muted'>{text}</div>"
         item_id = self.current_item
-        for b in self.options.children:
-            b.close()
         if item_id is None:
             self.question.value = ("<div class='wb-card'><p><b>That is every question for now.</b></p>"
                                    "<div class='wb-muted'>Go back to change your last answer, or submit.</div></div>")
+            for b in self.options.children:
+                b.close()
             self.options.children = ()
         else:
             q = self.questions[item_id]
@@ -316,22 +316,37 @@ class AssessmentForm:
             note = "<div class='wb-muted'>Your earlier answer is highlighted; choose again to keep or change it.</div>"
             self.question.value = (f"<div class='wb-card'><p>{html.escape(q.text)}</p>"
                                    f"{note if reviewing else ''}</div>")
-            self.options.children = tuple(self._option(item_id, v, label) for v, label in q.options)
+            self._show_options(item_id, q.options)
         self.back_button.disabled = not self.can_go_back
         blocker = self.driver.submit_blocker(self._answers) if self._answers else "Answer at least one question first."
         self.submit_button.disabled = blocker is not None
         self.hint.value = html.escape(blocker or ("You can submit now, or keep answering to sharpen the picture."
                                                   if item_id is not None else "Ready to submit."))
 
-    def _option(self, item_id: str, value: int, label: str) -> w.Button:
-        chosen = self._answers.get(item_id) == value
-        b = w.Button(description=label, tooltip=label, button_style="info" if chosen else "",
-                     layout=w.Layout(width="auto", min_width="120px"))
+    def _show_options(self, item_id: str, options) -> None:
+        """One button per option. Buttons are kept and relabelled from question to question
+        (a new set only when the number of options changes), so the page does not flicker and a
+        click never lands on a button that is being replaced."""
+        buttons = list(self.options.children)
+        if len(buttons) != len(options):
+            for b in buttons:
+                b.close()
+            buttons = [self._new_option() for _ in options]
+        for b, (value, label) in zip(buttons, options, strict=True):
+            chosen = self._answers.get(item_id) == value
+            for cls in [c for c in b._dom_classes if c.startswith("wb-assessment-option-") or c == "wb-assessment-chosen"]:
+                b.remove_class(cls)
+            b.value_ = value
+            b.description, b.tooltip, b.button_style = label, label, "info" if chosen else ""
+            b.add_class(f"wb-assessment-option-{value}")
+            if chosen:
+                b.add_class("wb-assessment-chosen")
+        self.options.children = tuple(buttons)
+
+    def _new_option(self) -> w.Button:
+        b = w.Button(layout=w.Layout(width="auto", min_width="120px"))
         b.add_class("wb-assessment-option")
-        b.add_class(f"wb-assessment-option-{value}")
-        if chosen:
-            b.add_class("wb-assessment-chosen")
-        b.on_click(lambda _b, v=value: self._click(v))
+        b.on_click(lambda btn: self._click(btn.value_))
         return b
 
     def _click(self, value: int) -> None:

@@ -18,16 +18,33 @@ SECTIONS = ("Overview", "Roster and skills", "Rater invitations", "Groups and se
 
 def cohort_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
     """The facilitator's page for the cohort named by the signed link; an error page otherwise."""
+    first, rest = cohort_parts(token, library, db)
+    return first if "wb-error-page" in first._dom_classes else w.VBox([first, rest()])
+
+
+def cohort_parts(token: str | None = None, library: Library | None = None, db=None):
+    """``(header, build_rest)``, as :func:`workbench.apps.leader.leader_parts`: the notebook shows
+    the header while the analytics and the tabs are built."""
     try:
         ident = identify(token, "facilitator")
     except InvalidLink as exc:
-        return error_page(str(exc))
+        return error_page(str(exc)), lambda: w.HTML("")
     eng = db or engine()
     try:
         cohort = repo.get_cohort(eng, ident.subject)
     except repo.NotFound:
-        return error_page("this link names a cohort that is not in the workbench")
-    return CohortPage(eng, library or Library.load(), cohort).widget
+        return error_page("this link names a cohort that is not in the workbench"), lambda: w.HTML("")
+    header = cohort_header(cohort, len(repo.leaders_frame(eng, cohort.id)))
+    return header, lambda: CohortPage(eng, library or Library.load(), cohort, header=header).tabs
+
+
+def cohort_header(cohort, members: int) -> w.HTML:
+    header = w.HTML(
+        f"{STYLE}<div class='wb-page'><h2>{html.escape(cohort.name)}</h2>"
+        f"<div class='wb-muted'>Facilitator: {html.escape(cohort.facilitator or '-')} · {members} leaders</div></div>"
+    )
+    header.add_class("wb-cohort-header")
+    return header
 
 
 class CohortPage:
@@ -35,18 +52,13 @@ class CohortPage:
     groups and sessions. Only this cohort's leaders are read individually; organization figures
     are aggregates over groups of at least 5 leaders (:mod:`workbench.analytics.privacy`)."""
 
-    def __init__(self, eng, library: Library, cohort):
+    def __init__(self, eng, library: Library, cohort, header: w.Widget | None = None):
         from ..progress import cohort_overview
 
         self.eng, self.library, self.cohort = eng, library, cohort
         self.overview = cohort_overview(eng, library, cohort.id)
         self.names = dict(zip(self.overview.roster.leader_id, self.overview.roster.name, strict=True))
-        header = w.HTML(
-            f"{STYLE}<div class='wb-page'><h2>{html.escape(cohort.name)}</h2>"
-            f"<div class='wb-muted'>Facilitator: {html.escape(cohort.facilitator or '-')} · "
-            f"{self.overview.members} leaders</div></div>"
-        )
-        header.add_class("wb-cohort-header")
+        header = header or cohort_header(cohort, self.overview.members)
         self.pages = LazyTabs({"Overview": self.summary, "Roster and skills": self.roster,
                                "Rater invitations": self.invitations, "Groups and sessions": self.planning},
                               css_class="wb-cohort-tabs")

@@ -57,16 +57,35 @@ LIVE_SECTIONS = {"My profile", "Progress"}
 
 def leader_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
     """The whole leader page; an error page when the link is missing, tampered or expired."""
+    first, rest = leader_parts(token, library, db)
+    return first if "wb-error-page" in first._dom_classes else w.VBox([first, rest()])
+
+
+def leader_parts(token: str | None = None, library: Library | None = None, db=None):
+    """The page in two steps, ``(header, build_rest)``: the app notebook shows the header in one
+    cell and calls ``build_rest()`` in the next, so the leader sees their page start while the
+    rest is built. For a bad link the first part is the error page and the rest is empty."""
     try:
         ident = identify(token, "leader")
     except InvalidLink as exc:
-        return error_page(str(exc))
+        return error_page(str(exc)), lambda: w.HTML("")
     eng = db or engine()
     try:
         leader = repo.get_leader(eng, ident.subject)
     except repo.NotFound:
-        return error_page("this link names a leader who is not in the workbench")
-    return LeaderPage(eng, library or Library.load(), leader).widget
+        return error_page("this link names a leader who is not in the workbench"), lambda: w.HTML("")
+    header = leader_header(leader)
+    return header, lambda: LeaderPage(eng, library or Library.load(), leader, header=header).tabs
+
+
+def leader_header(leader) -> w.HTML:
+    header = w.HTML(
+        f"{STYLE}<div class='wb-page'><h2>{html.escape(leader.name)}</h2>"
+        f"<div class='wb-muted'>{html.escape(leader.role or '')} · {leader.role_level} leader · "
+        f"cohort {html.escape(leader.cohort_id or '-')}</div></div>"
+    )
+    header.add_class("wb-leader-header")
+    return header
 
 
 class LeaderPage:
@@ -78,14 +97,9 @@ class LeaderPage:
     :data:`LIVE_SECTIONS` again on every opening so they reflect what was done elsewhere.
     """
 
-    def __init__(self, eng, library: Library, leader):
+    def __init__(self, eng, library: Library, leader, header: w.Widget | None = None):
         self.eng, self.library, self.leader = eng, library, leader
-        self.header = w.HTML(
-            f"{STYLE}<div class='wb-page'><h2>{html.escape(leader.name)}</h2>"
-            f"<div class='wb-muted'>{html.escape(leader.role or '')} · {leader.role_level} leader · "
-            f"cohort {html.escape(leader.cohort_id or '-')}</div></div>"
-        )
-        self.header.add_class("wb-leader-header")
+        self.header = header or leader_header(leader)
         builders = {"My profile": self.profile, "Assessment": self.assessment, "My plan": self.plan,
                     "Moments": self.moments, "Practice": self.practice, "Progress": self.progress,
                     "Explore": self.explore, "My cohort": self.cohort}

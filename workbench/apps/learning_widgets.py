@@ -303,8 +303,10 @@ class _PlanCard:
         self.start_button = w.Button(description="Continue" if started else "Start",
                                      button_style="" if started else "primary", icon="play")
         self.start_button.add_class("wb-plan-start")
+        # continuous_update: every keystroke reaches the kernel before a later button click does
         self.minutes = w.BoundedIntText(value=max(1, min(item.minutes or 10, MAX_LOG_MINUTES)), min=1,
                                         max=MAX_LOG_MINUTES, description="Minutes", layout=w.Layout(width="150px"),
+                                        continuous_update=True,
                                         style={"description_width": "58px"})
         self.minutes.add_class("wb-plan-minutes")
         self.log_button = w.Button(description="Log time", icon="clock-o")

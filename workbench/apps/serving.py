@@ -36,13 +36,16 @@ def voila_command(notebook_dir: str | Path, port: int, gate: bool = True) -> lis
     """The Voilà command line for ``notebook_dir`` on 127.0.0.1:``port``.
 
     Idle kernels are culled after 10 minutes, tracebacks are never shown to visitors, a busy
-    port is an error (not a silent move to the next one) and, with ``gate``, the signed-link
-    gate (:mod:`workbench.apps.gate`) refuses a page before its kernel starts.
+    port is an error (not a silent move to the next one), cells render as they finish
+    (progressive rendering) and, with ``gate``, the signed-link gate (:mod:`workbench.apps.gate`)
+    refuses a page before its kernel starts.
     """
     cmd = [
         sys.executable, "-m", "voila", str(notebook_dir), "--no-browser", "--Voila.ip=127.0.0.1",
         f"--port={port}", "--Voila.port_retries=0", "--MappingKernelManager.cull_idle_timeout=600",
         "--MappingKernelManager.cull_interval=60", "--VoilaConfiguration.show_tracebacks=False",
+        # cells render as they finish: the leader app's header shows while its tabs are built
+        "--VoilaConfiguration.progressive_rendering=True",
     ]
     if gate:
         cmd.append(f"--Voila.config_file_paths={VOILA_CONFIG}")
