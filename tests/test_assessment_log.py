@@ -340,3 +340,33 @@ def test_the_edges_do_not_import_pymc():
             "print(sorted(m for m in ('pymc', 'pytensor') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_practice_evidence_survives_a_new_assessment(engine, library):
+    """A scenario played between two submissions still counts in the leader's ``all`` estimates."""
+    from workbench.practice_log import play_scenario
+
+    make_org(engine, library)
+    own = al.start(engine, library, "A1")
+    fill(engine, own, lambda i: high(library.items[i]))
+    al.submit(engine, library, own.session_id, now=T0)
+    scenario = next(iter(library.scenarios.values()))
+    node, path = scenario.start, []
+    while not scenario.nodes[node].ending:
+        choice = scenario.nodes[node].choices[0]
+        path.append(choice.id)
+        node = choice.next
+    touched = set(play_scenario(engine, library, "A1", scenario.id, path, now=T0 + timedelta(hours=1)).estimates)
+    mgr = al.start(engine, library, "A1", "manager", "A1-mgr")
+    fill(engine, mgr, lambda i: low(library.items[i]))
+    al.submit(engine, library, mgr.session_id, now=T0 + timedelta(hours=2))
+    with_run = estimates(engine)["all"]
+    with transaction(engine) as s:
+        s.execute(sa.delete(m.ScenarioRun).where(m.ScenarioRun.leader_id == "A1"))
+    al.rescore(engine, library, "A1", now=T0 + timedelta(hours=3))
+    sheets_only = estimates(engine)["all"]
+    for comp in library.competency_ids:
+        if comp in touched:
+            assert with_run.loc[comp, "sd"] < sheets_only.loc[comp, "sd"], comp
+        else:
+            assert with_run.loc[comp, "mean"] == pytest.approx(sheets_only.loc[comp, "mean"], abs=0.02), comp

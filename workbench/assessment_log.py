@@ -711,8 +711,10 @@ def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | No
     order: :func:`~workbench.skills.raters.included_sheets`); ``all`` from the latest self sheet
     plus those visible sheets. No ``others`` rows without a visible role, so hidden raters' answers
     change nothing the leader can see. Each sheet is read through its rater type's effect from the
-    calibration. Rows are written only for sources whose values differ from the latest stored ones
-    (same calibration), so rescoring twice writes nothing new.
+    calibration. ``all`` then takes in the evidence of every stored scenario run (replayed from
+    its choices), so practice still counts after a new assessment. Rows are written only for
+    sources whose values differ from the latest stored ones (same calibration), so rescoring
+    twice writes nothing new.
 
     Raises
     ------
@@ -741,6 +743,8 @@ def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | No
                           cal.params.rater_effects)
         estimates[source] = {d: (float(sc.mean[0, k]), float(sc.sd[0, k]))
                              for k, d in enumerate(ip.dimensions) if d in competencies}
+    if "all" in estimates:
+        estimates["all"] = _with_practice(engine, library, leader_id, estimates["all"])
     written = []
     at = now or datetime.now(UTC)
     with transaction(engine) as s:
@@ -752,6 +756,50 @@ def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | No
                 s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=mean, sd=sd, source=source,
                                       calibration_id=cal.id, estimated_at=at))
     return RescoreResult(leader_id, cal.id, visible, estimates, tuple(written))
+
+
+def _stored_runs(engine: Engine, library: Library, leader_id: str) -> list:
+    """The leader's finished scenario runs, rebuilt from their stored choices, oldest first.
+    A run whose scenario or choices no longer exist in the library is skipped."""
+    from .practice.scenario import ScenarioRun
+
+    with transaction(engine) as s:
+        rows = s.execute(select(m.ScenarioRun.id, m.ScenarioRun.scenario_id, m.ScenarioRun.started_at,
+                                m.ScenarioChoice.choice_id, m.ScenarioChoice.chosen_at)
+                         .join(m.ScenarioChoice, m.ScenarioChoice.run_id == m.ScenarioRun.id)
+                         .where(m.ScenarioRun.leader_id == leader_id, m.ScenarioRun.finished_at.is_not(None))
+                         .order_by(m.ScenarioRun.started_at, m.ScenarioRun.id, m.ScenarioChoice.step)).all()
+    runs, by_run = [], {}
+    for run_id, scenario_id, started, choice_id, at in rows:
+        by_run.setdefault((run_id, scenario_id, started), []).append((choice_id, at))
+    for (_, scenario_id, started), choices in by_run.items():
+        scenario = library.scenarios.get(scenario_id)
+        if scenario is None:
+            continue
+        run = ScenarioRun(scenario, clock=lambda started=started: started)
+        try:
+            for choice_id, at in choices:
+                run.choose(choice_id, at=at)
+        except ValueError:
+            continue  # the scenario was edited since: this run no longer replays
+        if run.done:
+            runs.append(run)
+    return runs
+
+
+def _with_practice(engine: Engine, library: Library, leader_id: str,
+                   values: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """The ``all`` estimates from the answer sheets, updated with every stored scenario run, so a
+    new assessment does not wipe out the evidence from practice (see docs/practice.md)."""
+    runs = _stored_runs(engine, library, leader_id)
+    if not runs:
+        return dict(values)
+    from .practice.evidence import apply_run, posterior_from_estimates
+
+    posterior = posterior_from_estimates(tuple(values), dict(values))
+    for run in runs:
+        apply_run(posterior, run)
+    return {d: (float(posterior.mean[k]), float(posterior.sd[k])) for k, d in enumerate(posterior.dimensions)}
 
 
 def _unchanged(s, leader_id: str, source: str, calibration_id: str, values: Mapping[str, tuple[float, float]]) -> bool:
