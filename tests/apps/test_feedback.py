@@ -93,3 +93,21 @@ def test_rater_form_opens_for_an_open_invitation_only(demo_copy, library):
     assert "wb-error-page" in closed._dom_classes and leader.name not in closed.value
     wrong = rater_app(make_token("leader", "L0005", key=KEY), library=library, db=eng)
     assert "wb-error-page" in wrong._dom_classes
+
+
+def test_facilitator_can_invite_for_a_cohort_member(demo_copy):
+    eng = connect(demo_copy)
+    members = repo.leaders_frame(eng, "C02")
+    names = dict(zip(members.leader_id, members.name, strict=True))
+    box = invitations_section(eng, "C02", names)[0]
+    who = next(c for c in box.children if "wb-invite-leader" in c._dom_classes)
+    assert set(v for _, v in who.options) == set(names)  # only this cohort's leaders
+    who.value = members.leader_id.iloc[3]
+    panel = next(c for c in box.children if "wb-invite" in c._dom_classes)
+    send = next(c for c in panel.children[2].children if "wb-invite-send" in c._dom_classes)
+    name_box = next(c for c in panel.children[1].children if "wb-invite-name" in c._dom_classes)
+    name_box.value = "Quinn Report"
+    panel.children[1].children[0].value = "direct_report"
+    send.click()
+    made = [r for r in inv.invitations_for(eng, members.leader_id.iloc[3]) if r.name == "Quinn Report"]
+    assert len(made) == 1 and made[0].invited_by == "facilitator:C02" and made[0].role == "direct_report"

@@ -204,7 +204,7 @@ def invite_section(eng, leader_id: str) -> list[w.Widget]:
 def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Widget]:
     """Every invitation of the cohort's leaders with its state, and the reminders that are due."""
     from ..identity import app_url
-    from ..invitations import cohort_invitations, due_reminders, mark_reminded, rater_token
+    from ..invitations import cohort_invitations, due_reminders, invite, mark_reminded, rater_token
 
     rows = cohort_invitations(eng, cohort_id)
     counts = pd.Series([r.status for r in rows]).value_counts() if rows else pd.Series(dtype=int)
@@ -243,6 +243,16 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
 
     mark.on_click(on_mark)
     render(due)
-    box = w.VBox([table, reminders, mark])
+    who = w.Dropdown(options=[(n, lid) for lid, n in sorted(names.items(), key=lambda kv: kv[1])],
+                     description="For")
+    who.add_class("wb-invite-leader")
+
+    def on_invite(role: str, name: str, email: str) -> str:
+        inv = invite(eng, who.value, role, name=name or None, email=email or None,
+                     invited_by=f"facilitator:{cohort_id}")
+        return app_url(page_base_url(), "rater.ipynb", rater_token(eng, inv.id))
+
+    panel = InvitePanel(on_invite)
+    box = w.VBox([table, reminders, mark, who, panel.widget])
     box.add_class("wb-invitations")
     return [box]
