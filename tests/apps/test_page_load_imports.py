@@ -1,4 +1,4 @@
-"""A dashboard page load must not import PyMC/PyTensor (seconds of import and compile)."""
+"""A dashboard page load must not import PyMC/PyTensor (seconds of import and compile), nor scipy.stats."""
 
 import os
 import subprocess
@@ -37,6 +37,24 @@ rater_app(make_token("rater", invite(eng, "L0002", "peer", email="x@example.org"
 print(sorted(m for m in {HEAVY!r} if m in sys.modules))
 """
     env = {**os.environ, "WORKBENCH_SECRET": "imports"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_first_content_of_each_page_imports_no_scipy_stats(demo_copy):
+    """What a page shows first (its header and first tab) avoids scipy.stats and scikit-learn too:
+    each is about a second of imports (the library search in Explore and Practice may use them)."""
+    code = """
+import sys
+from workbench.apps.leader import leader_parts
+from workbench.apps.cohort import cohort_parts
+from workbench.identity import make_token
+for parts in (leader_parts(make_token("leader", "L0002")), cohort_parts(make_token("facilitator", "C02"))):
+    parts[1]()
+print(sorted(m for m in ("pymc", "pytensor", "scipy.stats", "sklearn") if m in sys.modules))
+"""
+    env = {**os.environ, "WORKBENCH_SECRET": "imports", "WORKBENCH_DB": demo_copy}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
