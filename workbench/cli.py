@@ -225,6 +225,11 @@ def _base_url(base_url: str | None) -> str:
     return json.loads(sf.read_text())["url"] if sf.exists() else f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
+def _one_of(leader: str | None, cohort: str | None) -> None:
+    if (leader is None) == (cohort is None):
+        fail("give exactly one of --leader or --cohort")
+
+
 BaseUrlOption = Annotated[str | None, typer.Option("--base-url", help="Server address for links (default: the running 'workbench serve').")]
 
 
@@ -262,8 +267,7 @@ def invitations_list(
     from .invitations import cohort_invitations, invitations_for, to_frame
 
     with _errors():
-        if (leader is None) == (cohort is None):
-            fail("give exactly one of --leader or --cohort")
+        _one_of(leader, cohort)
         engine = _engine(db)
         rows = invitations_for(engine, leader) if leader else cohort_invitations(engine, cohort)
         frame = to_frame(rows)
@@ -288,8 +292,7 @@ def invitations_remind(
     from .invitations import due_reminders, mark_reminded, rater_token
 
     with _errors():
-        if (leader is None) == (cohort is None):
-            fail("give exactly one of --leader or --cohort")
+        _one_of(leader, cohort)
         engine = _engine(db)
         due = due_reminders(engine, cohort_id=cohort, leader_id=leader, after_days=after_days)
         url = _base_url(base_url)

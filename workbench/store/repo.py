@@ -30,32 +30,27 @@ class NotFound(LookupError):
     pass
 
 
-def get_leader(engine: Engine, leader_id: str) -> Leader:
+def _get(engine: Engine, model, key: str, what: str):
+    """One row by primary key, detached from the session; :class:`NotFound` naming it otherwise."""
     with transaction(engine) as s:
-        leader = s.get(Leader, leader_id)
-        if leader is None:
-            raise NotFound(f"no leader with id {leader_id!r}")
-        s.expunge(leader)
-        return leader
+        row = s.get(model, key)
+        if row is None:
+            raise NotFound(f"no {what} with id {key!r}")
+        s.expunge(row)
+        return row
+
+
+def get_leader(engine: Engine, leader_id: str) -> Leader:
+    return _get(engine, Leader, leader_id, "leader")
 
 
 def get_cohort(engine: Engine, cohort_id: str) -> Cohort:
-    with transaction(engine) as s:
-        cohort = s.get(Cohort, cohort_id)
-        if cohort is None:
-            raise NotFound(f"no cohort with id {cohort_id!r}")
-        s.expunge(cohort)
-        return cohort
+    return _get(engine, Cohort, cohort_id, "cohort")
 
 
 def get_invitation(engine: Engine, invitation_id: str) -> Rater:
-    """A rater invitation (a row of ``raters``), detached from the session."""
-    with transaction(engine) as s:
-        inv = s.get(Rater, invitation_id)
-        if inv is None:
-            raise NotFound(f"no rater invitation with id {invitation_id!r}")
-        s.expunge(inv)
-        return inv
+    """A rater invitation (a row of ``raters``)."""
+    return _get(engine, Rater, invitation_id, "rater invitation")
 
 
 def leaders_frame(engine: Engine, cohort_id: str | None = None) -> pd.DataFrame:
