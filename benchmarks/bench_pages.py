@@ -4,7 +4,8 @@ A real ``workbench serve`` runs on a demo database; a second Voilà server (same
 serves a reference notebook that only displays one ``ipywidgets.HTML``. Each page is opened in a
 fresh browser context and timed from navigation to its first content becoming visible:
 
-* reference: the reference notebook's widget (Voilà's own floor: start a kernel, run, render);
+* reference: the reference notebook's widget (Voilà's own floor: start a kernel, run, render),
+  and a second reference with one small plotly ``FigureWidget`` (what any chart adds);
 * leader: the header (``.wb-leader-header``), then the profile chart (``.js-plotly-plot``);
 * facilitator: the header (``.wb-cohort-header``), the attention list, the first chart;
 * refused link: the 403 page (no kernel starts).
@@ -46,12 +47,15 @@ COLUMNS = [
     Column("ratio", "x reference", "{:.2f}"),
 ]
 
-REFERENCE_NB = {
-    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-               "source": "import ipywidgets as w\nbox = w.HTML('<h2>reference</h2>')\nbox.add_class('wb-ref')\nbox"}],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    "nbformat": 4, "nbformat_minor": 5,
-}
+def _notebook(source: str) -> dict:
+    return {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+REFERENCE_NB = _notebook("import ipywidgets as w\nbox = w.HTML('<h2>reference</h2>')\nbox.add_class('wb-ref')\nbox")
+#: the same with one small plotly FigureWidget: what a chart adds on its own (plotly's import and its browser bundle)
+PLOT_NB = _notebook("import plotly.graph_objects as go\nfig = go.FigureWidget(go.Bar(x=[1, 2, 3], y=[3, 1, 2]))\nfig")
 
 
 def _build_page_in_process(db_url: str) -> float:
@@ -91,6 +95,7 @@ def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] =
         ref_dir = tmpdir / "ref"
         ref_dir.mkdir()
         (ref_dir / "reference.ipynb").write_text(json.dumps(REFERENCE_NB))
+        (ref_dir / "plot.ipynb").write_text(json.dumps(PLOT_NB))
         env = {"WORKBENCH_SECRET": SECRET, "WORKBENCH_HOME": str(tmpdir / "home"), "OPENBLAS_NUM_THREADS": "1"}
         p_app, p_ref = free_port(), free_port()
         with background(serve_command(db, p_app), p_app, env=env, log=tmpdir / "app.log") as app, \
@@ -99,6 +104,7 @@ def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] =
             browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=list(CHROMIUM_FLAGS))
             pages = [
                 ("reference (one widget)", f"{ref}/voila/render/reference.ipynb", [(".wb-ref", "widget")]),
+                ("reference (one plotly chart)", f"{ref}/voila/render/plot.ipynb", [(".js-plotly-plot", "chart")]),
                 ("leader", app_url(app, "leader.ipynb", make_token("leader", LEADER, key=SECRET)),
                  [(".wb-leader-header", "header"), (".wb-focus", "strengths"), (".js-plotly-plot", "profile chart")]),
                 ("facilitator", app_url(app, "cohort.ipynb", make_token("facilitator", COHORT, key=SECRET)),
