@@ -22,7 +22,7 @@ install:
 system-deps:
 	@scripts/system-deps.sh
 
-bench: install
+bench: install system-deps
 	$(BIN)/python -m pip install -q -e ".[benchmarks]"
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m benchmarks.run --quick
 

@@ -85,6 +85,9 @@ def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] =
     repeat = 3 if quick else 7
     result = BenchResult("pages", "Voilà apps: time to first content in headless Chromium", COLUMNS,
                          meta={"repeat": repeat, "leader": LEADER, "cohort": COHORT})
+    if not Path(chromium_path()).exists():
+        result.notes.append("skipped: Debian's chromium is not installed (scripts/system-deps.sh installs it)")
+        return result
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         if db is None:
