@@ -16,6 +16,8 @@ STYLE = """
 .wb-card {border: 1px solid #e3e6ea; border-radius: 8px; padding: 10px 16px; margin: 6px 0;}
 .wb-muted {color: #5f6b7a;}
 .wb-error {border-left: 4px solid #b3261e; background: #fbeaea; padding: 12px 16px;}
+.wb-leader-tabs .lm-TabBar-tab, .wb-cohort-tabs .lm-TabBar-tab {flex: 0 1 auto !important; max-width: none !important;
+  min-width: 90px !important; padding: 0 14px !important;}
 .wb-card table {border-collapse: collapse; width: 100%;}
 .wb-card th, .wb-card td {padding: 4px 10px; border-bottom: 1px solid #eef0f3; text-align: left;}
 .wb-card th.wb-num, .wb-card td.wb-num {text-align: right;}

@@ -205,9 +205,7 @@ class LeaderPage:
             on_refresh=after(lambda: ll.refresh_plan(eng, lib, lid)),
             on_open=self.read,
         )
-        intro = w.HTML("<h3>My plan</h3><div class='wb-muted'>A few short modules chosen for where you are now, "
-                       "each with the reason it was chosen. Log the time you spend; it shows in Progress.</div>")
-        return [intro, panel.widget]
+        return [panel.widget]
 
     def moments(self) -> list[w.Widget]:
         from ..plans import pack_for
@@ -215,9 +213,7 @@ class LeaderPage:
 
         panel = MomentsPanel(self.library, on_pick=lambda mid: pack_for(self.eng, self.library, self.leader.id, mid),
                              on_open=self.read, on_practice=self.practise)
-        intro = w.HTML("<h3>Moments</h3><div class='wb-muted'>Facing something now? Pick the moment for a short "
-                       "checklist, one module and one scenario to practise it.</div>")
-        return [intro, panel.widget]
+        return [panel.widget]
 
     def read(self, module_id: str) -> None:
         """Open a module in Explore's reader (from the plan or a moment pack)."""
@@ -268,9 +264,7 @@ class LeaderPage:
             on_open=lambda mid: ll.start_module(eng, lib, lid, mid),
             on_check=lambda mid, answers: ll.record_check(eng, lib, lid, mid, answers),
         )
-        intro = w.HTML("<h3>Explore the library</h3><div class='wb-muted'>Search by what you face, or start "
-                       "from the suggestions drawn from what you have done so far.</div>")
-        return [intro, self.explorer.widget]
+        return [self.explorer.widget]
 
     def practice(self) -> list[w.Widget]:
         from .. import practice_log
