@@ -217,42 +217,47 @@ def test_organization_comparison_and_small_groups(estimates):
     cohort = ["L1", "L2", "L3", "L4", "L5", "L6"]
     c = organization_comparison(estimates, cohort, EXPECT, competencies=["a", "b", "c"], names=NAMES)
     c = c.set_index("competency")
-    # a: cohort of 5 -> shown; organization of 9 -> shown
-    assert (c.loc["a", "cohort_n"], c.loc["a", "org_n"]) == (5, 9)
-    assert c.loc["a", "cohort_mean"] == pytest.approx(0.0)
-    assert c.loc["a", "org_mean"] == pytest.approx(8.0 / 9)
-    assert c.loc["a", "difference"] == pytest.approx(-8.0 / 9)
+    # the organization side is the rest of the organization: for a, the 4 leaders outside the cohort.
+    # Counting the cohort in (9 leaders) would let its facilitator subtract the 5 members they see
+    # and read the other 4's mean exactly, so it is withheld.
+    assert (c.loc["a", "cohort_n"], c.loc["a", "org_n"]) == (5, 4)
+    assert c.loc["a", "cohort_mean"] == pytest.approx(0.0) and c.loc["a", "org_suppressed"]
+    assert math.isnan(c.loc["a", "org_mean"]) and math.isnan(c.loc["a", "difference"])
     # gaps: first-time L1-L3 expect -0.5 (+0.5 each on average 0.0), senior L4-L5 expect 0.5
     assert c.loc["a", "cohort_gap"] == pytest.approx(np.mean([-0.5, 0.0, 0.5, 0.0, 0.5]))
-    # b: cohort of 4 -> withheld, organization of 8 -> shown
-    assert c.loc["b", "cohort_suppressed"] and not c.loc["b", "org_suppressed"]
-    assert math.isnan(c.loc["b", "cohort_mean"]) and math.isnan(c.loc["b", "cohort_gap"])
-    assert math.isnan(c.loc["b", "difference"])
-    assert c.loc["b", "org_mean"] == pytest.approx(0.625)
-    # c: 3 leaders in the whole organization -> both withheld
+    # b: cohort of 4 -> withheld; c: 3 leaders, none in the cohort -> both withheld
+    assert c.loc["b", "cohort_suppressed"] and math.isnan(c.loc["b", "cohort_mean"])
+    assert math.isnan(c.loc["b", "cohort_gap"]) and math.isnan(c.loc["b", "difference"])
     assert c.loc["c", "cohort_suppressed"] and c.loc["c", "org_suppressed"] and math.isnan(c.loc["c", "org_mean"])
-    # the withheld cohort mean of b (0.25) appears nowhere
-    assert 0.25 not in c.drop(columns=["name"]).to_numpy().ravel().tolist()
+    # the withheld means (b's cohort 0.25, a's rest 2.0) appear nowhere
+    values = c.drop(columns=["name"]).to_numpy().ravel().tolist()
+    assert 0.25 not in values and 2.0 not in values
+    # a fifth leader outside the cohort: the rest's mean is shown
+    more = pd.concat([estimates, pd.DataFrame([("L11", "Y", "senior", "a", 1.0, 0.5)], columns=estimates.columns)])
+    c = organization_comparison(more, cohort, EXPECT, competencies=["a"], names=NAMES).set_index("competency")
+    assert c.loc["a", "org_n"] == 5 and c.loc["a", "org_mean"] == pytest.approx(9.0 / 5)
+    assert c.loc["a", "difference"] == pytest.approx(-9.0 / 5)
 
 
 def test_engagement_comparison():
     totals = pd.DataFrame({
-        "leader_id": [f"L{i}" for i in range(1, 11)],
-        "minutes": [10, 20, 30, 40, 50, 60, 0, 0, 0, 0],
-        "completions": [1, 1, 1, 1, 1, 1, 0, 0, 0, 2],
-        "last_activity": pd.to_datetime(["2026-03-01"] * 3 + ["2026-01-01"] * 3 + ["2026-03-03"] * 2 + [None] * 2,
-                                        utc=True),
+        "leader_id": [f"L{i}" for i in range(1, 12)],
+        "minutes": [10, 20, 30, 40, 50, 60, 0, 0, 0, 0, 50],
+        "completions": [1, 1, 1, 1, 1, 1, 0, 0, 0, 2, 1],
+        "last_activity": pd.to_datetime(["2026-03-01"] * 3 + ["2026-01-01"] * 3 + ["2026-03-03"] * 2 + [None] * 2
+                                        + ["2026-03-02"], utc=True),
     })
     c = engagement_comparison(totals, [f"L{i}" for i in range(1, 7)], NOW).set_index("measure")
-    assert c.loc["minutes_per_leader", "cohort"] == 35.0 and c.loc["minutes_per_leader", "organization"] == 21.0
-    assert c.loc["completions_per_leader", "organization"] == pytest.approx(0.8)
-    assert c.loc["active_share", "cohort"] == 0.5 and c.loc["active_share", "organization"] == 0.5
-    assert (c["cohort_n"] == 6).all() and (c["org_n"] == 10).all()
-    small = engagement_comparison(totals, ["L1", "L2", "L3", "L4"], NOW)
-    assert small["cohort_suppressed"].all() and small["cohort"].isna().all() and not small["org_suppressed"].any()
+    # the organization side is the 5 leaders outside the cohort
+    assert c.loc["minutes_per_leader", "cohort"] == 35.0 and c.loc["minutes_per_leader", "organization"] == 10.0
+    assert c.loc["completions_per_leader", "organization"] == pytest.approx(0.6)
+    assert c.loc["active_share", "cohort"] == 0.5 and c.loc["active_share", "organization"] == pytest.approx(0.6)
+    assert (c["cohort_n"] == 6).all() and (c["org_n"] == 5).all()
+    # with one leader fewer outside the cohort, the organization side is withheld
+    c = engagement_comparison(totals.iloc[:10], [f"L{i}" for i in range(1, 7)], NOW)
+    assert c["org_suppressed"].all() and c["organization"].isna().all()
 
 
-# ----------------------------------------------------------------- together
 def _library_frames(library, n_members: int):
     comps = list(library.competency_ids)
     ids = [f"L{i}" for i in range(1, 11)]
@@ -277,7 +282,8 @@ def test_analyze_cohort_with_the_library(library):
     assert (o.members, o.suppressed, o.organization_id) == (6, False, "org")
     assert len(o.heatmap) == 6 * len(comps) and len(o.roster) == 6 and len(o.engagement) == 4
     assert o.engagement["active_leaders"].tolist() == [0, 0, 0, 6]
-    assert (o.comparison["cohort_n"] == 6).all() and (o.comparison["org_n"] == 10).all()
+    assert (o.comparison["cohort_n"] == 6).all() and (o.comparison["org_n"] == 4).all()  # the other 4 leaders
+    assert o.comparison["org_suppressed"].all()  # 4 outside the cohort: withheld
     assert o.distribution_summary["name"].tolist() == [library.competencies[c].name for c in comps]
     assert o.attention.empty
 

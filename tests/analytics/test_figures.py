@@ -106,7 +106,7 @@ def test_cohort_figures(library):
     assert [t.name for t in fig.data] == ["active leaders", "modules completed", "minutes"]
     assert list(fig.data[0].y) == [0, 0, 0, 6] and list(fig.data[1].y) == [0, 0, 0, 6]
     fig = F.comparison_figure(o, widget=False)
-    assert {t.name for t in fig.data} == {"organization", "this cohort"}
+    assert {t.name for t in fig.data} == {"rest of the organization", "this cohort"}
 
 
 def test_heatmap_keeps_leaders_who_share_a_name_apart(library):

@@ -351,10 +351,12 @@ def organization_comparison(
     competencies: Sequence[str] = (),
     names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Cohort against organization, per competency, under the small-group rule.
+    """Cohort against the rest of the organization, per competency, under the small-group rule.
 
     ``estimates`` holds the latest estimates of every leader of the organization (with
-    ``leader_id, role_level, competency, mean``); the cohort is the rows of ``cohort_leaders``.
+    ``leader_id, role_level, competency, mean``); the cohort is the rows of ``cohort_leaders``,
+    and the ``org_*`` side is every other leader. (Including the cohort there would let its
+    facilitator, who sees each member, subtract the cohort and read a small rest exactly.)
     ``*_mean`` is the average skill and ``*_gap`` the average of ``mean - expectation`` for each
     leader's role level (negative: below what the roles expect). A value over fewer than
     ``MIN_GROUP`` leaders is NaN with ``*_suppressed`` set; ``difference`` (cohort minus
@@ -378,7 +380,9 @@ def organization_comparison(
     for c in comps:
         sel = est["competency"] == c
         row = {"competency": c, "name": name_of(names, c)}
-        for prefix, mask in (("cohort", sel & in_cohort), ("org", sel)):
+        # the organization side leaves the cohort out: the facilitator knows their own members'
+        # values, so "organization including the cohort" minus the cohort would expose the others
+        for prefix, mask in (("cohort", sel & in_cohort), ("org", sel & ~in_cohort)):
             n, mean = group_mean(est.loc[mask, "mean"])
             _, gap = group_mean(est.loc[mask, "gap"])
             row |= {f"{prefix}_n": n, f"{prefix}_mean": mean, f"{prefix}_gap": gap,
@@ -420,7 +424,7 @@ def engagement_comparison(
     rows = []
     for key, label, col in measures:
         cn, cv = group_mean(t.loc[in_cohort, col])
-        on, ov = group_mean(t[col])
+        on, ov = group_mean(t.loc[~in_cohort, col])  # the rest of the organization (see organization_comparison)
         rows.append(dict(measure=key, label=label, cohort_n=cn, cohort=cv, cohort_suppressed=is_suppressed(cn),
                          org_n=on, organization=ov, org_suppressed=is_suppressed(on)))
     return pd.DataFrame(rows)

@@ -245,17 +245,17 @@ def engagement_figure(overview: CohortOverview, widget: bool = True) -> go.Figur
 
 
 def comparison_figure(overview: CohortOverview, widget: bool = True) -> go.Figure | go.FigureWidget:
-    """Cohort mean skill against the organization's, per competency (withheld values are not drawn)."""
+    """Cohort mean skill against the rest of the organization's, per competency (withheld values are not drawn)."""
     c = overview.comparison
     fig = go.Figure()
-    _layout(fig, "Cohort vs organization: average skill")
+    _layout(fig, "Cohort vs the rest of the organization: average skill")
     if c.empty or c["cohort_mean"].isna().all() and c["org_mean"].isna().all():
         return _out(_note(fig, SUPPRESSED_NOTE if len(c) else "No assessments yet."), widget)
     c = c.iloc[::-1]
     for lo, hi, y in zip(c["cohort_mean"], c["org_mean"], c["name"], strict=True):
         if not (pd.isna(lo) or pd.isna(hi)):
             fig.add_shape(type="line", x0=lo, x1=hi, y0=y, y1=y, line=dict(color="#ccc", width=3), layer="below")
-    fig.add_trace(go.Scatter(x=c["org_mean"], y=c["name"], mode="markers", name="organization",
+    fig.add_trace(go.Scatter(x=c["org_mean"], y=c["name"], mode="markers", name="rest of the organization",
                              marker=dict(size=10, color=COLORS["org"], symbol="line-ns-open", line=dict(width=3)),
                              customdata=c["org_n"], hovertemplate="%{y}: %{x:.2f} (%{customdata} leaders)<extra></extra>"))
     fig.add_trace(go.Scatter(x=c["cohort_mean"], y=c["name"], mode="markers", name="this cohort",
