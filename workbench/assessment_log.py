@@ -663,6 +663,12 @@ def submit(engine: Engine, library: Library, session_id: str, now: datetime | No
             record(s, make_statement(
                 leader_id, "completed", "assessment", session_id, now, title="Self-assessment", completion=True,
                 extensions={"urn:workbench:form": sess.form, "urn:workbench:items-answered": n}))
+    if role != "self":
+        sessions, _ = _sheets(engine, leader_id)
+        if session_id not in included_sheets([(sid, r) for sid, r, _ in sessions]):
+            # not (yet) in what the leader may see: rescoring now could still write a dated point
+            # (practice replay, a newer calibration) that tells the leader someone just answered
+            return SubmitResult(session_id, role, already_submitted=False, rescored=False)
     try:
         rescore(engine, library, leader_id, now=now)
     except NoCalibration:

@@ -211,7 +211,8 @@ def _statuses(s: Session, now: datetime, *where) -> list[InvitationStatus]:
     for r in raters:
         sess = by_rater.get(r.id, [])
         submitted = [x for x in sess if x[0] == "submitted"]
-        status = status_of(submitted=bool(submitted), started=bool(sess), revoked_at=r.revoked_at,
+        # "started" means answers are saved: opening the form alone creates an empty draft
+        status = status_of(submitted=bool(submitted), started=any(x[3] > 0 for x in sess), revoked_at=r.revoked_at,
                            expires_at=r.expires_at, now=now)
         out.append(InvitationStatus(
             **asdict(_invitation(r)), status=status,

@@ -63,14 +63,12 @@ def status_lines(summary) -> list[str]:
         if asked == 0:
             lines.append(f"{label}: none invited yet (invite at least {r.min_anonymous}).")
         elif not r.visible:
-            lines.append(f"{label}: {r.submitted} of {asked} invited have answered. Their pooled view appears once "
-                         f"{r.needed} more answer{'s' if r.needed == 1 else ''}, so no answer can be traced to anyone.")
+            # no count of answers while hidden: with few invited, "1 of 1 answered" would name someone
+            lines.append(f"{label}: {asked} invited. Their pooled view appears once at least {r.min_anonymous} "
+                         "have answered, so no answer can be traced to anyone.")
         else:
-            waiting = r.submitted - r.included
-            extra = (f" {waiting} more answer{'s' if waiting != 1 else ''} will be added once {r.until_update} more "
-                     "arrive (answers are added three at a time)." if waiting else "")
-            lines.append(f"{label}: {r.submitted} of {asked} invited have answered; your view pools "
-                         f"{r.included}.{extra}")
+            lines.append(f"{label}: {asked} invited; your view pools {r.included}. Later answers are added "
+                         f"{r.min_anonymous} at a time.")
     return lines
 
 
@@ -141,13 +139,16 @@ def others_section(eng, library: Library, leader_id: str) -> list[w.Widget]:
 
 
 class InvitePanel:
-    """A leader invites a rater: role, name, email; the signed link to send appears below.
+    """Invite a rater: role, name, email (required: the link is sent to it).
 
-    ``on_invite(role, name, email)`` stores the invitation and returns the link (a string).
+    ``on_invite(role, name, email)`` stores the invitation and returns the rater's link. With
+    ``show_link`` (the facilitator's page) the link is shown to send; without (the leader's page)
+    it is not: the link is the rater's only key to their answers, so the person rated never
+    holds it. Their facilitator sends it from the cohort page or ``workbench invitations``.
     """
 
-    def __init__(self, on_invite: Callable[[str, str, str], str]):
-        self.on_invite = on_invite
+    def __init__(self, on_invite: Callable[[str, str, str], str], show_link: bool = True):
+        self.on_invite, self.show_link = on_invite, show_link
         self.links: list[str] = []
         self.errors: list[str] = []
         self.role = w.Dropdown(options=[(ROLE_ONE[r].capitalize(), r) for r in ("peer", "direct_report", "manager")],
@@ -164,9 +165,10 @@ class InvitePanel:
         self.error.add_class("wb-invite-error")
         self.link = w.HTML("")
         self.link.add_class("wb-invite-link")
-        intro = w.HTML("<div class='wb-card'><b>Ask for feedback</b><div class='wb-muted'>Invite your manager, "
+        intro = w.HTML("<div class='wb-card'><b>Ask for feedback</b><div class='wb-muted'>Invite a manager, "
                        "peers and direct reports. Each gets a personal link to a short form worded for them. "
-                       "Peers' and reports' answers reach you only pooled, from three people in a role.</div></div>")
+                       "Peers' and reports' answers reach the leader only pooled, from three people in a role."
+                       "</div></div>")
         self.widget = w.VBox([intro, w.HBox([self.role, self.name]), w.HBox([self.email, self.send_button]),
                               self.error, self.link])
         self.widget.add_class("wb-invite")
@@ -176,6 +178,8 @@ class InvitePanel:
         name = (name if name is not None else self.name.value).strip()
         email = (email if email is not None else self.email.value).strip()
         try:
+            if not email:
+                raise ValueError("an email address is needed: the personal link is sent there")
             link = self.on_invite(role, name, email)
         except Exception as exc:  # noqa: BLE001 - refused input (duplicate, bad email) is shown, nothing stored
             self.errors.append(str(exc))
@@ -184,8 +188,11 @@ class InvitePanel:
         self.error.value = ""
         self.links.append(link)
         self.name.value = self.email.value = ""
-        self.link.value = (f"<div class='wb-card'>Invitation for {_esc(name or ROLE_ONE[role])} created. Send them "
-                           f"this link (valid for 14 days):<br><code>{_esc(link)}</code></div>")
+        who = _esc(name or ROLE_ONE[role])
+        self.link.value = (f"<div class='wb-card'>Invitation for {who} created. Send them this link (valid for 14 "
+                           f"days):<br><code>{_esc(link)}</code></div>" if self.show_link else
+                           f"<div class='wb-card'>Invitation for {who} created. Your facilitator sends them their "
+                           "personal link.</div>")
         return link
 
 
@@ -197,7 +204,7 @@ def invite_section(eng, leader_id: str) -> list[w.Widget]:
         inv = invite(eng, leader_id, role, name=name or None, email=email or None, invited_by=leader_id)
         return app_url(page_base_url(), "rater.ipynb", rater_token(eng, inv.id))
 
-    return [InvitePanel(on_invite).widget]
+    return [InvitePanel(on_invite, show_link=False).widget]
 
 
 # ---------------------------------------------------------------------------- the facilitator's view
@@ -237,12 +244,26 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
                            f"A fresh link for each:<ul>{lines}</ul></div>")
 
     def on_mark(_b) -> None:
-        mark_reminded(eng, [r.id for r in due])
+        current = due_reminders(eng, cohort_id=cohort_id)  # answers may have come in since the page was built
+        try:
+            mark_reminded(eng, [r.id for r in current])
+        except Exception as exc:  # noqa: BLE001 - say so; nothing was marked
+            reminders.value = f"<div class='wb-error'>Could not mark the reminders: {_esc(exc)}</div>"
+            return
         render([])
         mark.layout.display = "none"
 
     mark.on_click(on_mark)
     render(due)
+    open_rows = [r for r in rows if r.open]
+    to_send = w.HTML(
+        "<div class='wb-card'><details><summary><b>Links to send</b> (" + str(len(open_rows)) + " open invitations, "
+        "a fresh link each)</summary><ul>" + "".join(
+            f"<li>{_esc(r.name or ROLE_ONE[r.role])} &lt;{_esc(r.email or 'no email')}&gt;, "
+            f"{_esc(ROLE_ONE[r.role])} of {_esc(names.get(r.leader_id, r.leader_id))}: "
+            f"<code>{_esc(app_url(page_base_url(), 'rater.ipynb', rater_token(eng, r.id)))}</code></li>"
+            for r in open_rows) + "</ul></details></div>")
+    to_send.add_class("wb-invitations-links")
     who = w.Dropdown(options=[(n, lid) for lid, n in sorted(names.items(), key=lambda kv: kv[1])],
                      description="For")
     who.add_class("wb-invite-leader")
@@ -253,6 +274,6 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
         return app_url(page_base_url(), "rater.ipynb", rater_token(eng, inv.id))
 
     panel = InvitePanel(on_invite)
-    box = w.VBox([table, reminders, mark, who, panel.widget])
+    box = w.VBox([table, to_send, reminders, mark, who, panel.widget])
     box.add_class("wb-invitations")
     return [box]

@@ -23,8 +23,8 @@ def privacy_note(role: str, leader_name: str) -> str:
     """What happens to this rater's answers, in plain words."""
     first = leader_name.split()[0]
     if role == "manager":
-        return (f"As {first}'s manager, your answers are shown to {first} as their manager's view, "
-                "next to their own view and the pooled view of others.")
+        return (f"Your answers become part of the view of others that {first} sees next to their own. As "
+                f"{first}'s manager you are the only one in your role, so your answers are not anonymous.")
     return (f"Your answers are pooled with those of the other {ROLE_NAMES[role]}s who rate {first}. "
             f"{first} sees only the combined view, and only once at least three people in your role "
             "have answered, so no answer can be traced to you.")
