@@ -32,15 +32,18 @@ from .store.xapi import make_statement, to_event
 
 
 def cohort_members(engine: Engine, cohort_id: str) -> list[Member]:
-    """Each leader of the cohort with their latest skill estimates."""
+    """Each leader of the cohort with their latest skill estimates (the prior N(0, 1) when not
+    assessed yet; nobody at all when no one in the cohort is)."""
     repo.get_cohort(engine, cohort_id)
     leaders = repo.leaders_frame(engine, cohort_id)
-    out = []
+    rows = []
     for r in leaders.itertuples():
         est = repo.latest_estimates(engine, r.leader_id)
-        out.append(Member(r.leader_id, {e.competency: (float(e.mean), float(e.sd)) for e in est.itertuples()},
-                          r.role_level, r.function or ""))
-    return out
+        rows.append((r, {e.competency: (float(e.mean), float(e.sd)) for e in est.itertuples()}))
+    # a member not assessed yet takes the skill model's prior, N(0, 1), on the competencies others have
+    comps = sorted({c for _, skills in rows for c in skills})
+    return [Member(r.leader_id, skills or dict.fromkeys(comps, (0.0, 1.0)), r.role_level, r.function or "")
+            for r, skills in rows if skills or comps]
 
 
 def forbidden_pairs(engine: Engine, cohort_id: str) -> list[tuple[str, str]]:

@@ -119,3 +119,25 @@ def test_leader_notebook_runs_under_papermill(demo_db, tmp_path):
     from workbench.store import make_engine
 
     assert repo.get_leader(make_engine(demo_db), "L0003").name in state
+
+
+@pytest.mark.parametrize("size", [0, 3, 5])
+def test_a_new_small_cohort_shows_every_section(engine, library, size):
+    """A brand-new cohort, some members never assessed: every tab shows, none fails."""
+    from workbench.store import models as m
+    from workbench.store.db import transaction
+
+    with transaction(engine) as s:
+        s.add(m.Organization(id="o", name="Org"))
+        s.flush()
+        s.add(m.Cohort(id="K1", organization_id="o", name="Cohort K1"))
+        s.flush()
+        for i in range(size):
+            s.add(m.Leader(id=f"K{i}", organization_id="o", cohort_id="K1", name=f"Kim {i}", role_level="first-time"))
+        if size:
+            s.flush()
+            s.add_all([m.SkillEstimate(leader_id="K0", competency=c, mean=-0.5, sd=0.4) for c in library.competency_ids])
+    page = CohortPage(engine, library, repo.get_cohort(engine, "K1"))
+    for name in SECTIONS:
+        box = page.open(name)
+        assert box.children and not any("wb-section-error" in c._dom_classes for c in box.children), name

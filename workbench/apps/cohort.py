@@ -13,6 +13,8 @@ from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .common import STYLE, LazyTabs, engine, error_page, identify
 
+#: the fewest members worth forming peer groups for (groups have 4 to 6 people)
+MIN_GROUPING = 4
 SECTIONS = ("Overview", "Roster and skills", "Rater invitations", "Groups and sessions")
 
 
@@ -128,9 +130,14 @@ def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> li
     )
     from .cohort_widgets import GroupFormationPanel, SessionPlanner
 
-    groups = GroupFormationPanel(cohort_members(eng, cohort_id), library, forbidden_pairs(eng, cohort_id),
-                                 on_save=lambda g: save_grouping(eng, cohort_id, g),
-                                 names=names)
-    planner = SessionPlanner(library, cohort_id, cohort_focus(eng, cohort_id) or list(library.competency_ids[:4]),
-                             on_save=lambda sessions: save_sessions(eng, sessions))
-    return [w.HTML("<h3>Peer groups</h3>"), groups.widget, w.HTML("<h3>Classroom sessions</h3>"), planner.widget]
+    members = cohort_members(eng, cohort_id)
+    if len(members) >= MIN_GROUPING:
+        groups = GroupFormationPanel(members, library, forbidden_pairs(eng, cohort_id),
+                                     on_save=lambda g: save_grouping(eng, cohort_id, g), names=names).widget
+    else:
+        groups = w.HTML(f"<div class='wb-card'>Peer groups can be formed once the cohort has at least {MIN_GROUPING} "
+                        f"members and someone has been assessed ({len(members)} so far).</div>")
+        groups.add_class("wb-groups-waiting")
+    focus = (cohort_focus(eng, cohort_id) if members else []) or list(library.competency_ids[:4])
+    planner = SessionPlanner(library, cohort_id, focus, on_save=lambda sessions: save_sessions(eng, sessions))
+    return [w.HTML("<h3>Peer groups</h3>"), groups, w.HTML("<h3>Classroom sessions</h3>"), planner.widget]
