@@ -673,17 +673,12 @@ def xapi_import(
     file: Annotated[Path, typer.Argument(help="A JSON array of xAPI statements.")],
     db: DbOption = None,
 ) -> None:
-    """Validate and load statements from another system: all of them, or none."""
-    from .store.xapi import import_statements
+    """Validate and load statements from another system: all of them, or none (limits: docs/architecture.md)."""
+    from .store.xapi import import_statements, read_batch_file
 
     with _errors():
-        try:
-            raw = json.loads(file.read_text())
-        except FileNotFoundError:
-            fail(f"{file}: no such file")
-        except json.JSONDecodeError as exc:
-            fail(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
-        n = import_statements(_engine(db), raw)
+        raw = read_batch_file(file)
+        n = import_statements(_engine(db), raw, source=str(file))
     typer.echo(f"imported {n} statements")
 
 

@@ -14,7 +14,9 @@ import sqlalchemy as sa
 
 from workbench.store import connect, transaction
 from workbench.store import models as m
+from workbench import limits
 from workbench.store.xapi import (
+    BatchTooLarge,
     StatementError,
     duration_seconds,
     export_statements,
@@ -78,6 +80,13 @@ BAD = {
     "missing object": (lambda b: b[0].pop("object"), 0, "object"),
     "duplicate id in batch": (lambda b: b[2].update(id=b[0]["id"]), 2, "duplicate"),
     "unknown leader": (lambda b: b[2]["actor"]["account"].update(name="L404"), 2, "unknown leader"),
+    "absurd duration": (lambda b: b[1]["result"].update(duration="P999999999Y"), 1,
+                        "result.duration: 'P999999999Y' is longer than the limit of 24 hours"),
+    "duration just over a day": (lambda b: b[1]["result"].update(duration="PT24H1S"), 1, "longer than the limit"),
+    "oversized statement": (lambda b: b[0]["context"]["extensions"].update(
+        {"urn:x:pad": "x" * limits.MAX_STATEMENT_BYTES}), 0, "bytes of JSON; the limit is"),
+    "overlong response": (lambda b: b[2]["result"].update(response="y" * (limits.MAX_RESPONSE_CHARS + 1)), 2,
+                          "result.response"),
 }
 
 
@@ -99,6 +108,36 @@ def test_already_stored_statement_is_refused(engine):
     with pytest.raises(StatementError, match="already stored"):
         import_statements(engine, copy.deepcopy(batch))
     assert len(export_statements(engine)) == 1
+
+
+def test_a_day_long_duration_is_accepted(engine):
+    _seed(engine)
+    batch = _bad(lambda b: b[1]["result"].update(duration="P1D"))
+    assert import_statements(engine, batch) == 3
+
+
+def test_a_batch_over_the_limit_is_refused_before_parsing(engine, monkeypatch):
+    _seed(engine)
+    monkeypatch.setattr("workbench.store.xapi.MAX_BATCH_STATEMENTS", 2)
+    batch = [s.to_json() for s in _statements()]
+    with pytest.raises(BatchTooLarge, match="3 statements in one batch; the limit is 2"):
+        import_statements(engine, batch)
+    assert export_statements(engine) == []
+
+
+def test_the_shipped_batch_limit_refuses_fifty_thousand(engine):
+    _seed(engine)
+    one = _statements()[0].to_json()
+    with pytest.raises(BatchTooLarge, match="50,000 statements in one batch; the limit is 10,000"):
+        import_statements(engine, [one] * 50_000)
+
+
+def test_errors_name_the_source_file(engine):
+    _seed(engine)
+    batch = _bad(lambda b: b[2]["result"].update(duration="P999999999Y"))
+    with pytest.raises(StatementError) as err:
+        import_statements(engine, batch, source="in.json")
+    assert str(err.value).startswith("in.json: statement 2: result.duration") and err.value.index == 2
 
 
 def test_batch_must_be_a_list(engine):
@@ -130,6 +169,20 @@ def test_cli_export_and_import(tmp_path):
         i["id"] = str(uuid.uuid4())
     out.write_text(json.dumps(bad))
     res = run("xapi", "import", str(out), "--db", dst)
-    assert res.returncode == 1 and res.stderr.startswith("error: statement 1: timestamp")
+    assert res.returncode == 1 and res.stderr.startswith(f"error: {out}: statement 1: timestamp")
     assert len(res.stderr.strip().splitlines()) == 1
     assert len(export_statements(connect(dst))) == 3
+
+
+def test_cli_refuses_a_file_over_the_size_limit(tmp_path):
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    _seed(connect(db))
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps([_statements()[0].to_json()] * 3) + " " * 300_000)
+    env = {**__import__("os").environ, "WORKBENCH_MAX_XAPI_MB": "0.25"}
+    res = subprocess.run([sys.executable, "-m", "workbench.cli", "xapi", "import", str(big), "--db", db],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 1, res
+    line = res.stderr.strip()
+    assert line == f"error: {big}: xAPI statements file is 0.3 MB; the limit is 0.25 MB (set WORKBENCH_MAX_XAPI_MB to change it)"
+    assert export_statements(connect(db)) == []

@@ -4,19 +4,26 @@ A statement is validated with pydantic against the parts of the xAPI 1.0.3 data 
 product uses (actor with one inverse functional identifier, verb IRI, activity object,
 optional result and context, timestamp). Import is all-or-nothing: a batch with one bad
 statement loads none and names the bad one.
+
+Import is bounded (:mod:`workbench.limits`): at most ``MAX_BATCH_STATEMENTS`` statements per
+batch, each at most ``MAX_STATEMENT_BYTES`` of compact JSON, with a ``result.duration`` of at
+most ``MAX_DURATION_SECONDS`` and a ``result.response`` of at most ``MAX_RESPONSE_CHARS``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine, select
 
+from ..limits import MAX_BATCH_STATEMENTS, MAX_DURATION_SECONDS, MAX_RESPONSE_CHARS, MAX_STATEMENT_BYTES, XAPI_FILE
 from .db import transaction
 from .models import ActivityEvent, Leader
 
@@ -99,8 +106,8 @@ class Result(_X):
     score: Score | None = None
     success: bool | None = None
     completion: bool | None = None
-    duration: str | None = None
-    response: str | None = None
+    duration: str | None = Field(default=None, max_length=64)
+    response: str | None = Field(default=None, max_length=MAX_RESPONSE_CHARS)
 
     @field_validator("duration")
     @classmethod
@@ -222,19 +229,38 @@ def to_event(st: Statement) -> ActivityEvent:
 
 
 class StatementError(ValueError):
-    """A batch was refused; ``index`` is the first bad statement's position."""
+    """A batch was refused; ``index`` is the first bad statement's position (0-based)."""
 
-    def __init__(self, index: int, reason: str):
-        self.index, self.reason = index, reason
-        super().__init__(f"statement {index}: {reason}")
+    def __init__(self, index: int, reason: str, file: str | None = None):
+        self.index, self.reason, self.file = index, reason, file
+        super().__init__(f"{file + ': ' if file else ''}statement {index}: {reason}")
+
+
+class BatchTooLarge(ValueError):
+    """A batch holds more statements than :data:`~workbench.limits.MAX_BATCH_STATEMENTS`."""
+
+
+def statement_bytes(item: Any) -> int:
+    """Size of a statement as compact JSON (UTF-8), the measure of ``MAX_STATEMENT_BYTES``."""
+    return len(json.dumps(item, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
 
 
 def validate_batch(raw: Sequence[Any]) -> list[Statement]:
-    """Parse every statement of a batch or raise :class:`StatementError` for the first bad one."""
+    """Parse every statement of a batch or raise :class:`StatementError` for the first bad one.
+
+    Raises :class:`BatchTooLarge` (before looking at any statement) for a batch over
+    ``MAX_BATCH_STATEMENTS``.
+    """
     if not isinstance(raw, list):
         raise StatementError(0, "expected a JSON array of statements")
+    if len(raw) > MAX_BATCH_STATEMENTS:
+        raise BatchTooLarge(f"{len(raw):,} statements in one batch; the limit is {MAX_BATCH_STATEMENTS:,} "
+                            "(split the file)")
     out, seen = [], set()
     for i, item in enumerate(raw):
+        size = statement_bytes(item)
+        if size > MAX_STATEMENT_BYTES:
+            raise StatementError(i, f"(statement): {size:,} bytes of JSON; the limit is {MAX_STATEMENT_BYTES:,}")
         try:
             st = Statement.model_validate(item)
         except ValidationError as exc:
@@ -243,6 +269,10 @@ def validate_batch(raw: Sequence[Any]) -> list[Statement]:
             raise StatementError(i, f"{loc}: {err['msg']}") from None
         if st.actor.account is None:
             raise StatementError(i, "actor: must identify a leader by account (account.name = leader id)")
+        if st.result is not None and st.result.duration is not None:
+            if duration_seconds(st.result.duration) > MAX_DURATION_SECONDS:
+                raise StatementError(i, f"result.duration: {st.result.duration!r} is longer than the limit of "
+                                        f"{MAX_DURATION_SECONDS // 3600} hours for one activity")
         if st.id in seen:
             raise StatementError(i, f"id: duplicate statement id {st.id} in batch")
         seen.add(st.id)
@@ -250,20 +280,53 @@ def validate_batch(raw: Sequence[Any]) -> list[Statement]:
     return out
 
 
-def import_statements(engine: Engine, raw: Sequence[Any]) -> int:
-    """Validate and store a batch, all or nothing. Returns how many were stored."""
-    statements = validate_batch(raw)
-    with transaction(engine) as s:
-        leaders = set(s.scalars(select(Leader.id)))
-        existing = set(
-            s.scalars(select(ActivityEvent.id).where(ActivityEvent.id.in_([str(st.id) for st in statements])))
-        )
-        for i, st in enumerate(statements):
-            if st.actor.account.name not in leaders:
-                raise StatementError(i, f"actor: unknown leader {st.actor.account.name!r}")
-            if str(st.id) in existing:
-                raise StatementError(i, f"id: statement {st.id} is already stored")
-            s.add(to_event(st))
+def read_batch_file(path: str | Path) -> list[Any]:
+    """The JSON array of a statements file, size-checked before it is read.
+
+    Raises ``ValueError`` with one line naming the file: missing, over
+    :data:`~workbench.limits.XAPI_FILE`'s limit, not UTF-8, or not valid JSON (line, column).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    XAPI_FILE.check(path)
+    try:
+        with path.open("rb") as fh:  # json reads bytes; no second copy of the text in memory
+            raw = json.load(fh)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply") from None
+    return raw
+
+
+def import_statements(engine: Engine, raw: Sequence[Any], *, source: str | None = None) -> int:
+    """Validate and store a batch, all or nothing. Returns how many were stored.
+
+    ``source`` (a file name) starts every error message when given.
+    """
+    try:
+        statements = validate_batch(raw)
+        with transaction(engine) as s:
+            leaders = set(s.scalars(select(Leader.id)))
+            existing = set(s.scalars(select(ActivityEvent.id).where(
+                ActivityEvent.id.in_([str(st.id) for st in statements]))))
+            for i, st in enumerate(statements):
+                if st.actor.account.name not in leaders:
+                    raise StatementError(i, f"actor: unknown leader {st.actor.account.name!r}")
+                if str(st.id) in existing:
+                    raise StatementError(i, f"id: statement {st.id} is already stored")
+                s.add(to_event(st))
+    except StatementError as exc:
+        if source is None:
+            raise
+        raise StatementError(exc.index, exc.reason, file=source) from None
+    except BatchTooLarge as exc:
+        if source is None:
+            raise
+        raise BatchTooLarge(f"{source}: {exc}") from None
     return len(statements)
 
 
