@@ -31,6 +31,11 @@ class FileLimit:
 
     @property
     def max_bytes(self) -> int:
+        return int(self.max_mb * MB)
+
+    @property
+    def max_mb(self) -> float:
+        """The limit now: ``$env`` when set (megabytes), else the default."""
         raw = os.environ.get(self.env, "").strip()
         if raw:
             try:
@@ -41,7 +46,7 @@ class FileLimit:
                 raise InputTooLarge(f"{self.env}={raw!r} must be a positive number of megabytes")
         else:
             mb = self.default_mb
-        return int(mb * MB)
+        return mb
 
     def check(self, path: str | os.PathLike[str]) -> int:
         """Size of ``path`` in bytes, or :class:`InputTooLarge` when it is over the limit.
@@ -52,12 +57,16 @@ class FileLimit:
             size = Path(path).stat().st_size
         except OSError:
             return 0
-        limit = self.max_bytes
-        if size > limit:
+        mb = self.max_mb
+        if size > int(mb * MB):
             raise InputTooLarge(
-                f"{path}: {self.kind} is {size / MB:.1f} MB; the limit is {limit / MB:g} MB (set {self.env} to change it)"
+                f"{path}: {self.kind} is {_size(size)}; the limit is {mb:g} MB (set {self.env} to change it)"
             )
         return size
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB // 10 else f"{n / 1024:.1f} KB"
 
 
 RESPONSES_FILE = FileLimit("responses CSV", 200, "WORKBENCH_MAX_RESPONSES_MB")

@@ -78,3 +78,48 @@ def test_bad_input_exits_1_with_one_line(files, args, words):
     errors = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and words in errors[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _one_line_error(out):
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    return lines[0]
+
+
+def test_score_refuses_two_sheets_of_one_respondent(files):
+    tmp, _ = files
+    rows = (tmp / "r.csv").read_text().splitlines()
+    second = rows[2].split(",", 1)[1]
+    (tmp / "dup.csv").write_text("\n".join([*rows[:4], rows[1].split(",", 1)[0] + "," + second]) + "\n")
+    line = _one_line_error(run("score", tmp / "dup.csv", "--params", tmp / "p.json", "--out", tmp / "s2.csv"))
+    assert f"{tmp / 'dup.csv'}: line 5, column respondent_id: respondent" in line and "appears twice" in line
+    assert not (tmp / "s2.csv").exists()
+
+
+def test_calibrate_refuses_an_items_file_with_items_not_answered(files):
+    tmp, _ = files
+    (tmp / "extra.csv").write_text((tmp / "i.csv").read_text() + "ghost-item,d1,false\n")
+    line = _one_line_error(run("calibrate", tmp / "r.csv", "--items", tmp / "extra.csv", "--out", tmp / "p2.json",
+                               "--method", "map"))
+    assert line == f"error: {tmp / 'extra.csv'}: line 12, column item_id: 1 item(s) not in the responses {tmp / 'r.csv'}: ghost-item"
+
+
+def test_a_huge_cell_is_named_by_file_line_and_column(files):
+    tmp, _ = files
+    rows = (tmp / "r.csv").read_text().splitlines()
+    cells = rows[3].split(",")
+    cells[2] = "1" + "0" * 30
+    (tmp / "huge.csv").write_text("\n".join([*rows[:3], ",".join(cells), *rows[4:]]) + "\n")
+    line = _one_line_error(run("score", tmp / "huge.csv", "--params", tmp / "p.json", "--out", tmp / "s3.csv"))
+    column = rows[0].split(",")[2]
+    assert line.startswith(f"error: {tmp / 'huge.csv'}: line 4, column {column}: ") and "too large" in line
+
+
+def test_params_over_the_size_limit_are_refused(files):
+    tmp, _ = files
+    import os
+
+    out = subprocess.run([sys.executable, "-m", "workbench.cli", "score", str(tmp / "r.csv"), "--params",
+                          str(tmp / "p.json"), "--out", str(tmp / "s4.csv")], capture_output=True, text=True,
+                         env={**os.environ, "WORKBENCH_MAX_PARAMS_MB": "0.0001"})
+    assert "parameters JSON is" in _one_line_error(out) and "WORKBENCH_MAX_PARAMS_MB" in out.stderr

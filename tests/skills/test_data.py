@@ -90,3 +90,86 @@ def test_scoring_file_checks_against_calibrated_categories(tmp_path):
         read_scoring_csv(write(tmp_path, "respondent_id,i01\nx,6\n"), p)
     with pytest.raises(DataError, match="column zz: unknown item id"):
         read_scoring_csv(write(tmp_path, "respondent_id,zz\nx,1\n"), p)
+
+
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        (GOOD.replace("r2,2,3,1", "r2,2,1000000000000000000000000000000,1"),
+         "line 3, column q2: '100000000000000000000000'... (31 characters) is too large; categories are integers from 0 to 100"),
+        (GOOD.replace("r2,2,3,1", "r2,2,1e30,1"), "line 3, column q2: '1e30' is too large"),
+        (GOOD.replace("r2,2,3,1", "r2,2,101,1"), "line 3, column q2: '101' is too large"),
+        (GOOD.replace("r2,2,3,1", "r2,2,inf,1"), "line 3, column q2: 'inf' is not an integer"),
+        (GOOD.replace("r2,2,3,1", "r2,2," + "9" * 400 + ",1"), "line 3, column q2"),
+    ],
+)
+def test_huge_numbers_are_refused_with_line_and_column(tmp_path, text, words):
+    with pytest.raises(DataError) as err:
+        read_responses_csv(write(tmp_path, text))
+    assert words in str(err.value) and str(err.value).startswith(str(tmp_path)) and "\n" not in str(err.value)
+
+
+def test_a_hundred_is_still_a_category(tmp_path):
+    d = read_responses_csv(write(tmp_path, "respondent_id,q1\nr1,99\nr2,100\n"))
+    assert list(d.items.first_category) == [99]
+
+
+@pytest.mark.parametrize(
+    "items,words",
+    [
+        ("item_id,dimension,min_category,max_category\nq1,a,1,1e30\nq2,a,,\nq3,a,,\n",
+         "line 2, column max_category: '1e30' is not an integer"),
+        ("item_id,dimension,min_category,max_category\nq1,a,1,99999999999999999999999\nq2,a,,\nq3,a,,\n",
+         "line 2, column max_category: '99999999999999999999999' is outside 0..100"),
+        ("item_id,dimension,min_category,max_category\nq1,a,5,1\nq2,a,,\nq3,a,,\n",
+         "line 2, column max_category: 1 is not above min_category 5"),
+    ],
+)
+def test_declared_ranges_are_bounded(tmp_path, items, words):
+    with pytest.raises(DataError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        read_responses_csv(write(tmp_path, GOOD), write(tmp_path, items, "items.csv"))
+
+
+def test_items_file_naming_missing_items_is_refused(tmp_path):
+    items = write(tmp_path, "item_id,dimension\nq1,a\nq2,a\nq3,b\nq9,b\nq8,a\n", "items.csv")
+    with pytest.raises(DataError) as err:
+        read_responses_csv(write(tmp_path, GOOD), items)
+    assert str(err.value) == (f"{items}: line 5, column item_id: 2 item(s) not in the responses "
+                              f"{tmp_path / 'r.csv'}: q9, q8")
+
+
+def test_scoring_refuses_a_repeated_respondent(tmp_path):
+    from workbench.skills.simulate import make_test
+
+    p = make_test(4, 1, np.random.default_rng(0))
+    with pytest.raises(DataError) as err:
+        read_scoring_csv(write(tmp_path, "respondent_id,i01,i02\nx,5,1\ny,2,2\nx,1,1\n"), p)
+    assert "line 4, column respondent_id: respondent 'x' appears twice (first on line 2" in str(err.value)
+
+
+def test_scoring_multi_rater_allows_several_peers_but_one_self(tmp_path):
+    from workbench.skills.simulate import make_test
+
+    p = make_test(4, 1, np.random.default_rng(0))
+    ok = read_scoring_csv(write(tmp_path, "respondent_id,rater,i01\nx,self,5\nx,peer,1\nx,peer,2\nx,manager,3\n"), p)
+    assert ok.n_persons == 1 and len(ok.y) == 4
+    with pytest.raises(DataError, match="line 4, column rater: respondent 'x' has a second 'self' sheet "
+                                        r"\(first on line 2\)"):
+        read_scoring_csv(write(tmp_path, "respondent_id,rater,i01\nx,self,5\nx,peer,1\nx,self,2\n"), p)
+
+
+def test_calibration_multi_rater_keeps_retakes(tmp_path):
+    text = "respondent_id,rater,q1,q2\nL1,self,1,2\nL1,self,2,1\nL2,self,2,2\nL2,peer,1,1\n"
+    d = read_responses_csv(write(tmp_path, text))
+    assert d.n_persons == 2 and len(d.y) == 4
+
+
+def test_files_over_the_size_limit_are_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MAX_RESPONSES_MB", "0.001")
+    path = write(tmp_path, GOOD * 30)
+    with pytest.raises(DataError, match=r"r.csv: responses CSV is 1.7 KB; the limit is 0.001 MB \(set "
+                                        "WORKBENCH_MAX_RESPONSES_MB to change it\\)"):
+        read_responses_csv(path)
+    monkeypatch.setenv("WORKBENCH_MAX_RESPONSES_MB", "lots")
+    with pytest.raises(DataError, match="WORKBENCH_MAX_RESPONSES_MB='lots' is not a number"):
+        read_responses_csv(path)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from workbench import limits
 from workbench.store import connect, transaction
 from workbench.store import models as m
-from workbench import limits
 from workbench.store.xapi import (
     BatchTooLarge,
     StatementError,

@@ -7,7 +7,13 @@ Items CSV (optional): ``item_id, dimension`` and optionally ``reverse`` (true/fa
 one dimension, ``general``.
 
 Every problem is a :class:`DataError` naming the file, the row (as a 1-based line number in
-the file, header = line 1) and the column.
+the file, header = line 1) and the column. Files over their size limit
+(:data:`workbench.limits.RESPONSES_FILE`, :data:`~workbench.limits.ITEMS_FILE`) are refused
+before they are read; a category is an integer from 0 to :data:`~workbench.limits.MAX_CATEGORY`.
+
+Several rows per respondent need the ``rater`` column; without it a repeated
+``respondent_id`` is refused (calibrating and scoring alike). When scoring, a respondent may
+also have only one ``self`` sheet (keep the latest); peers and direct reports repeat freely.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..limits import ITEMS_FILE, MAX_CATEGORY, RESPONSES_FILE, FileLimit, InputTooLarge
 from .grm import MISSING
 
 RATERS = ("self", "manager", "peer", "direct_report")
@@ -93,12 +100,64 @@ def _integer_column(column: pd.Series, source: str, name: str) -> np.ndarray:
             raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is not an integer")
         if f < 0:
             raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is negative; categories start at 0 or more")
+        if f > MAX_CATEGORY:
+            raise DataError(f"{source}: line {i + 2}, column {name}: {_short(v)} is too large; categories are "
+                            f"integers from 0 to {MAX_CATEGORY}")
         out[i] = int(f)
     return out
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV as strings ('' for empty cells), or a one-line DataError naming the file."""
+def _short(v: str, n: int = 24) -> str:
+    return repr(v) if len(v) <= n else repr(v[:n]) + f"... ({len(v)} characters)"
+
+
+def _category_bound(v: str, where: str) -> int:
+    """A declared min_category or max_category of the items CSV."""
+    try:
+        k = int(v)
+    except ValueError:
+        raise DataError(f"{where}: {_short(v)} is not an integer") from None
+    if not 0 <= k <= MAX_CATEGORY:
+        raise DataError(f"{where}: {_short(v)} is outside 0..{MAX_CATEGORY}")
+    return k
+
+
+def check_respondents(ids: pd.Series, rater: np.ndarray | None, source: str, *, one_self: bool = False) -> None:
+    """Refuse answer sheets that would be pooled by mistake (one place for the rule).
+
+    Without a rater column each respondent has one row. With one, rows share a respondent
+    (several peers, say); ``one_self`` also refuses a second ``self`` sheet of a respondent
+    (scoring reads one self-view; a retake replaces the earlier sheet).
+    """
+    if rater is None:
+        dups = ids[ids.duplicated()]
+        if len(dups):
+            first = int(np.flatnonzero((ids == dups.iloc[0]).to_numpy())[0])
+            raise DataError(
+                f"{source}: line {dups.index[0] + 2}, column respondent_id: respondent {dups.iloc[0]!r} appears twice "
+                f"(first on line {first + 2}; several rows per respondent need a 'rater' column)"
+            )
+    elif one_self:
+        is_self = pd.Series(rater == "self", index=ids.index)
+        selves = ids[is_self]
+        dups = selves[selves.duplicated()]
+        if len(dups):
+            first = int(selves.index[selves == dups.iloc[0]][0])
+            raise DataError(
+                f"{source}: line {dups.index[0] + 2}, column rater: respondent {dups.iloc[0]!r} has a second 'self' "
+                f"sheet (first on line {first + 2}); keep one self sheet per respondent"
+            )
+
+
+def _read_csv(path: Path, limit: FileLimit = RESPONSES_FILE) -> pd.DataFrame:
+    """A CSV as strings ('' for empty cells), or a one-line DataError naming the file.
+
+    The file's size is checked against ``limit`` before anything is read.
+    """
+    try:
+        limit.check(path)
+    except InputTooLarge as exc:
+        raise DataError(str(exc)) from None
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
@@ -109,7 +168,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def read_items_csv(path: str | Path) -> pd.DataFrame:
     path = Path(path)
-    df = _read_csv(path)
+    df = _read_csv(path, ITEMS_FILE)
     for col in ("item_id", "dimension"):
         if col not in df.columns:
             raise DataError(f"{path}: missing column {col!r} (need item_id,dimension[,reverse])")
@@ -133,11 +192,11 @@ def read_items_csv(path: str | Path) -> pd.DataFrame:
             if v == "":
                 parsed.append(None)
                 continue
-            try:
-                parsed.append(int(v))
-            except ValueError:
-                raise DataError(f"{path}: line {i + 2}, column {col}: {v!r} is not an integer") from None
+            parsed.append(_category_bound(v, f"{path}: line {i + 2}, column {col}"))
         out[col] = parsed
+    for i, (lo, hi) in enumerate(zip(out.min_category, out.max_category, strict=True)):
+        if lo is not None and hi is not None and not pd.isna(lo) and not pd.isna(hi) and lo >= hi:
+            raise DataError(f"{path}: line {i + 2}, column max_category: {int(hi)} is not above min_category {int(lo)}")
     return out
 
 
@@ -148,8 +207,9 @@ def read_responses_csv(
     path = Path(path)
     raw = _read_csv(path)
     _check_header(path)
-    item_table = read_items_csv(items) if isinstance(items, (str, Path)) else items
-    return validate_responses(raw, item_table, source=str(path), warn=warn)
+    if isinstance(items, (str, Path)):
+        return validate_responses(raw, read_items_csv(items), source=str(path), warn=warn, items_source=str(items))
+    return validate_responses(raw, items, source=str(path), warn=warn)
 
 
 def _check_header(path: Path) -> None:
@@ -166,9 +226,14 @@ def _check_header(path: Path) -> None:
 
 
 def validate_responses(
-    raw: pd.DataFrame, item_table: pd.DataFrame | None = None, *, source: str = "responses", warn: bool = True
+    raw: pd.DataFrame, item_table: pd.DataFrame | None = None, *, source: str = "responses", warn: bool = True,
+    items_source: str | None = None,
 ) -> ResponseData:
-    """Validate a wide frame of strings (as read from CSV) against the contract."""
+    """Validate a wide frame of strings (as read from CSV) against the contract.
+
+    With ``items_source`` (the items file's name) every item of ``item_table`` must also be a
+    column of the responses; without it the table may list more items than were answered.
+    """
     cols = [str(c).strip() for c in raw.columns]
     if not cols or cols[0] != "respondent_id":
         raise DataError(f"{source}: the first column must be 'respondent_id' (found {cols[0] if cols else 'none'!r})")
@@ -192,12 +257,7 @@ def validate_responses(
                 raise DataError(f"{source}: line {i + 2}, column rater: {raw['rater'].iloc[i]!r} is not one of {', '.join(RATERS)}")
     else:
         rater = None
-        dups = ids[ids.duplicated()]
-        if len(dups):
-            raise DataError(
-                f"{source}: line {dups.index[0] + 2}, column respondent_id: respondent {dups.iloc[0]!r} appears twice "
-                "(several rows per respondent need a 'rater' column)"
-            )
+    check_respondents(ids, rater, source)
 
     # item table ---------------------------------------------------------------
     if item_table is None:
@@ -207,6 +267,13 @@ def validate_responses(
     for c in item_cols:
         if c not in known:
             raise DataError(f"{source}: column {c}: unknown item id (not in the items file)")
+    if items_source is not None:
+        absent = [i for i in item_table.item_id if i not in set(item_cols)]
+        if absent:
+            rows = item_table.index[item_table.item_id.isin(absent)]
+            names = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+            raise DataError(f"{items_source}: line {rows[0] + 2}, column item_id: {len(absent)} item(s) not in the "
+                            f"responses {source}: {names}")
     item_table = item_table.set_index("item_id").loc[item_cols].reset_index()
     dimensions = tuple(dict.fromkeys(item_table.dimension))
 
@@ -317,6 +384,10 @@ def read_scoring_csv(path: str | Path, params, *, warn: bool = True) -> Response
         for i, r in enumerate(rater):
             if r not in RATERS:
                 raise DataError(f"{source}: line {i + 2}, column rater: {raw['rater'].iloc[i]!r} is not one of {', '.join(RATERS)}")
+    for i, rid in enumerate(ids):
+        if not rid:
+            raise DataError(f"{source}: line {i + 2}, column respondent_id: empty respondent id")
+    check_respondents(ids, rater, source, one_self=True)
     y = np.full((len(raw), params.n_items), MISSING, dtype=int)
     for c in item_cols:
         j = known[c]

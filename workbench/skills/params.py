@@ -9,8 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from ..limits import PARAMS_FILE, InputTooLarge
 from .data import DataError
 from .grm import ItemParams
+
+#: Largest discrimination and threshold magnitude a parameters file may hold (fitted ones are within +-10).
+PARAM_BOUND = 1e3
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class ModelParams:
 
 
 def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelParams:
+    if not isinstance(doc, dict):
+        raise DataError(f"{source}: expected a JSON object with 'model', 'dimensions' and 'items'")
     if doc.get("model") != "grm":
         raise DataError(f"{source}: 'model' must be 'grm'")
     try:
@@ -37,7 +43,10 @@ def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelPa
             cats = list(it["categories"])
             if cats != list(range(cats[0], cats[0] + len(cats))) or len(cats) < 2:
                 raise DataError(f"{source}: item {it['item_id']}: categories must be 2 or more consecutive integers")
-            bm = it["b"]["mean"]
+            bm = [float(x) for x in it["b"]["mean"]]
+            if not all(np.isfinite(x) and abs(x) <= PARAM_BOUND for x in bm):
+                raise DataError(f"{source}: item {it['item_id']}: thresholds must be finite numbers within "
+                                f"+-{PARAM_BOUND:g}")
             if len(bm) != len(cats) - 1:
                 raise DataError(f"{source}: item {it['item_id']}: {len(cats)} categories need {len(cats) - 1} thresholds")
             if any(np.diff(bm) <= 0):
@@ -61,6 +70,9 @@ def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelPa
         raise DataError(f"{source}: not a parameters file ({type(exc).__name__}: {exc})") from None
     if (p.a <= 0).any():
         raise DataError(f"{source}: discriminations must be positive")
+    bad = np.flatnonzero(~np.isfinite(p.a) | (p.a > PARAM_BOUND))
+    if bad.size:
+        raise DataError(f"{source}: item {p.item_ids[bad[0]]}: discrimination must be a finite number up to {PARAM_BOUND:g}")
     corr = np.asarray(doc.get("correlation") or np.eye(len(dims)), dtype=float)
     if corr.shape != (len(dims), len(dims)):
         raise DataError(f"{source}: correlation must be {len(dims)} x {len(dims)}")
@@ -71,11 +83,17 @@ def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelPa
 def load_params(path: str | Path) -> ModelParams:
     path = Path(path)
     try:
+        PARAMS_FILE.check(path)
+    except InputTooLarge as exc:
+        raise DataError(str(exc)) from None
+    try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
     return params_from_json(doc, str(path))
 
 

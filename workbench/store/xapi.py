@@ -23,7 +23,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine, select
 
-from ..limits import MAX_BATCH_STATEMENTS, MAX_DURATION_SECONDS, MAX_RESPONSE_CHARS, MAX_STATEMENT_BYTES, XAPI_FILE
+from ..limits import (
+    MAX_BATCH_STATEMENTS,
+    MAX_DURATION_SECONDS,
+    MAX_RESPONSE_CHARS,
+    MAX_STATEMENT_BYTES,
+    XAPI_FILE,
+)
 from .db import transaction
 from .models import ActivityEvent, Leader
 
