@@ -42,6 +42,9 @@ EXPECTED = {
     "prerequisite-cycle": ("modules/", "prerequisites", "prerequisite cycle", None),
     "bad-level": ("modules/handing-over.md", "level", "first-time", None),
     "unknown-item-competency": ("items/feedback.yaml", "competency", "unknown competency id 'feedbak'", None),
+    "duplicate-key": ("scenarios/the-launch.yaml", "text", "duplicated key 'text' (first on line 14)", 15),
+    "duplicate-front-matter-key": ("modules/handing-over.md", "minutes", "duplicated key 'minutes' (first on line 8)",
+                                   11),
 }
 
 
@@ -77,7 +80,7 @@ def test_broken_fixture_is_named(case, tmp_path):
         Library.load(build(case, tmp_path / "again"))
 
 
-@pytest.mark.parametrize("case", ["module-too-long", "yaml-syntax", "broken-scenario-link"])
+@pytest.mark.parametrize("case", ["module-too-long", "yaml-syntax", "broken-scenario-link", "duplicate-key"])
 def test_cli_exits_1_and_names_file_and_field(case, tmp_path):
     root = build(case, tmp_path)
     out = subprocess.run([sys.executable, "-m", "workbench.cli", "content", "check", str(root)],
@@ -92,3 +95,24 @@ def test_missing_folder_is_a_clean_error(tmp_path):
     out = subprocess.run([sys.executable, "-m", "workbench.cli", "content", "check", str(tmp_path / "nope")],
                          capture_output=True, text=True)
     assert out.returncode == 1 and out.stderr.startswith("error:") and "Traceback" not in out.stderr
+
+
+def test_every_duplicated_key_is_reported_once_and_merge_keys_are_not(tmp_path):
+    from workbench.content.loader import read_yaml
+
+    p = tmp_path / "x.yaml"
+    p.write_text("base: &b {a: 1}\nuse:\n  <<: *b\n  a: 2\nlist:\n  - {k: 1, k: 2}\nlist: []\n")
+    data, problems = read_yaml(p, tmp_path)
+    assert data == {"base": {"a": 1}, "use": {"a": 2}, "list": []}
+    assert [str(x) for x in problems] == [
+        "x.yaml:6: k: duplicated key 'k' (first on line 6); YAML keeps only the last",
+        "x.yaml:7: list: duplicated key 'list' (first on line 5); YAML keeps only the last",
+    ]
+
+
+def test_a_content_file_over_the_size_limit_is_a_problem(tmp_path, monkeypatch):
+    root = build("duplicate-key", tmp_path)
+    monkeypatch.setenv("WORKBENCH_MAX_CONTENT_FILE_MB", "0.001")
+    problems = check(root)
+    big = [p for p in problems if p.file == "scenarios/the-launch.yaml"]
+    assert big and "content file is" in big[0].reason and "WORKBENCH_MAX_CONTENT_FILE_MB" in big[0].reason

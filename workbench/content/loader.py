@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..limits import CONTENT_FILE, InputTooLarge
 from .problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -48,31 +49,76 @@ def validation_problems(exc: ValidationError, file: str, prefix: str = "") -> li
 
 #: libyaml's C parser when PyYAML was built with it (about 10x faster on the library), else pure Python;
 #: both refuse the same input, with the same line and column in the error
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, noting every key given twice in one mapping (YAML forbids it; PyYAML keeps the last).
+
+    Only the constructor is Python (the parser stays libyaml's), and the check looks at the key
+    nodes already parsed, so it adds little to a load.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []  # (key, line, first line), 1-based lines
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = (key_node.tag, key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.duplicates.append((key_node.value, line, seen[key]))
+            else:
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> tuple[Any, list[tuple[str, int, int]]]:
+    """The document and the keys given twice in a mapping: ``(key, line, first line)``."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
+
+
+def _duplicate_problems(dups: list[tuple[str, int, int]], file: str, line_offset: int = 0) -> list[Problem]:
+    return [Problem(file, key, f"duplicated key {key!r} (first on line {first + line_offset}); "
+                               "YAML keeps only the last", line + line_offset)
+            for key, line, first in sorted(dups, key=lambda d: (d[1], d[0]))]
 
 
 def read_yaml(path: Path, root: Path) -> tuple[Any, list[Problem]]:
+    """A YAML file's top-level mapping and its problems (a duplicated key is a problem, not fatal)."""
     file = _rel(path, root)
+    try:
+        CONTENT_FILE.check(path)
+    except InputTooLarge as exc:
+        return None, [Problem(file, "", str(exc).split(": ", 1)[1])]
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(file, "", f"cannot read file: {exc}")]
     try:
-        data = _load_yaml(text)
+        data, dups = _load_yaml(text)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(exc, file)]
     if not isinstance(data, dict):
         return None, [Problem(file, "", "expected a YAML mapping at the top level")]
-    return data, []
+    return data, _duplicate_problems(dups, file)
 
 
 def read_markdown(path: Path, root: Path) -> tuple[dict[str, Any] | None, str, list[Problem]]:
     """Split a Markdown file into its YAML front matter and body."""
     file = _rel(path, root)
+    try:
+        CONTENT_FILE.check(path)
+    except InputTooLarge as exc:
+        return None, "", [Problem(file, "", str(exc).split(": ", 1)[1])]
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -84,12 +130,12 @@ def read_markdown(path: Path, root: Path) -> tuple[dict[str, Any] | None, str, l
     if end is None:
         return None, "", [Problem(file, "", "front matter is not closed by a '---' line", 1)]
     try:
-        meta = _load_yaml("".join(lines[1:end]))
+        meta, dups = _load_yaml("".join(lines[1:end]))
     except yaml.YAMLError as exc:
         return None, "", [_yaml_problem(exc, file, line_offset=1)]
     if not isinstance(meta, dict):
         return None, "", [Problem(file, "", "front matter must be a YAML mapping", 2)]
-    return meta, "".join(lines[end + 1 :]).strip() + "\n", []
+    return meta, "".join(lines[end + 1 :]).strip() + "\n", _duplicate_problems(dups, file, line_offset=1)
 
 
 def parse(model: type[M], data: Any, file: str, prefix: str = "") -> tuple[M | None, list[Problem]]:
