@@ -94,3 +94,14 @@ def test_invitations_round_trip_in_process(demo_copy, tmp_path, monkeypatch):
     assert cli.invoke(app, ["invitations", "revoke", inv_id, *base]).exit_code == 0
     out = cli.invoke(app, ["link", "--rater", inv_id, *base])
     assert out.exit_code == 1 and "withdrawn" in str(out.exception)  # main() prints it as one error: line
+
+
+def test_experiment_too_big_for_the_machine_is_one_line_and_leaves_nothing(tmp_path):
+    cfg = tmp_path / "huge.yaml"
+    cfg.write_text("name: huge\narms:\n  - {name: a, strategy: random}\n  - {name: b, strategy: priority}\n"
+                   "population: 100000000\nweeks: 12\nseeds: 3\n")
+    out = run("experiment", "run", str(cfg), "--out", str(tmp_path / "out"), "--method", "conjugate")
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: experiment 'huge' needs about ") and "x 2 run(s) at once" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.yaml"]

@@ -120,3 +120,67 @@ def test_unreachable_scheduler(tiny, tmp_path):
 def test_serial_with_scheduler_is_refused(tiny, tmp_path):
     with pytest.raises(ValueError, match="either serial"):
         er.run_config(tiny, tmp_path / "out", scheduler="tcp://127.0.0.1:9", serial=True)
+
+
+def _failing_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('config_path = ""\nseed = 0\nrun_name = ""\nout_dir = ""\nmethod = "pymc"\n'
+                                       "draws = 1\ntune = 1")
+    params.metadata["tags"] = ["parameters"]
+    write = nbformat.v4.new_code_cell(
+        "import json, pathlib\n"
+        "pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)\n"
+        "(pathlib.Path(out_dir) / 'half-written.txt').write_text('x')\n"
+        "if seed == 1:\n    raise MemoryError('simulated kernel death')\n"
+        "(pathlib.Path(out_dir) / f'{run_name}.json').write_text('{}')")
+    nb.cells = [params, write]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_population_too_big_for_the_machine_is_refused_before_any_run(tmp_path):
+    p = tmp_path / "huge.yaml"
+    p.write_text(TINY.replace("population: 40", "population: 100000000"))
+    out = tmp_path / "out"
+    with pytest.raises(ValueError) as err:
+        er.run_config(p, out, serial=True, method="conjugate")
+    msg = str(err.value)
+    assert msg.startswith("experiment 'tiny' needs about 1526.3 GB (100,000,000 leaders x 1 run(s) at once) "
+                          "but the limit here is "), msg
+    assert "\n" not in msg and not out.exists() and list(tmp_path.iterdir()) == [p]
+
+
+def test_memory_estimate_counts_concurrent_runs(tiny, monkeypatch):
+    config = load_config(tiny).model_copy(update={"population": 50_000, "seeds": 4})
+    serial = er.estimate_memory(config, 1)
+    assert serial == er.MEMORY_PER_RUN + 50_000 * er.MEMORY_PER_LEADER
+    assert er.estimate_memory(config, 2, workers=2) == 2 * serial + 2 * er.MEMORY_PER_WORKER
+    monkeypatch.setattr(er, "available_memory", lambda: int(2.2 * serial / 0.7))
+    assert er.check_memory(config, serial=True, workers=2).concurrent_runs == 1
+    with pytest.raises(ValueError, match=r"x 2 run\(s\) at once\) but the limit here is .* or run with --serial"):
+        er.check_memory(config, serial=False, workers=2)
+    # a remote scheduler: one run is checked against this machine
+    assert er.check_memory(config, serial=False, workers=2, local=False).concurrent_runs == 1
+
+
+def test_a_failed_run_leaves_no_output_folder(tiny, tmp_path):
+    nb = _failing_notebook(tmp_path / "fails.ipynb")
+    out = tmp_path / "reports" / "tiny"
+    with pytest.raises(RuntimeError, match="run tiny-seed1: notebook failed: MemoryError: simulated kernel death"):
+        er.run_config(tiny, out, serial=True, method="conjugate", notebook=nb, progress=lambda *a: None)
+    assert not out.exists()
+    assert list((tmp_path / "reports").iterdir()) == []  # the staging folder is gone too
+
+
+def test_a_failed_rerun_keeps_the_earlier_result(tiny, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text('{"earlier": true}')
+    nb = _failing_notebook(tmp_path / "fails.ipynb")
+    with pytest.raises(RuntimeError):
+        er.run_config(tiny, out, serial=True, method="conjugate", notebook=nb, progress=lambda *a: None)
+    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+    assert json.loads((out / "results.json").read_text()) == {"earlier": True}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

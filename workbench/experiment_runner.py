@@ -9,6 +9,12 @@ test and the Bayesian model (PyMC by default, :func:`workbench.sim.bayes_arms`),
 (a local cluster of 2 processes, or a given scheduler) or serially, then aggregates the run
 records, sorted by seed, into ``results.json`` and ``report.html``. Every run is seeded and the
 aggregation does not depend on completion order, so serial and Dask runs give identical results.
+
+Before any run starts, :func:`check_memory` compares an estimate of the memory the runs need
+at once with the memory this machine has available, and refuses an experiment that would not
+fit. Runs write into a hidden staging folder beside the output folder; only a complete
+experiment is moved into place, so a failed or interrupted one never leaves a folder that
+looks like a result.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +40,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "experiments" / "ab_strategies.ipynb"
 ITEM_SEED = 7  # the demo's item parameters (workbench.demo.demo_item_params), as in tests/sim
 KERNEL = "python3"
+#: Peak memory of one simulated leader in a run (measured 5-10 KiB from 2,000 to 100,000 leaders, 2 or 4
+#: arms; the arms split the population, so the count of arms does not matter), with a margin.
+MEMORY_PER_LEADER = 16 * 1024
+#: Memory of one run besides its leaders: a notebook kernel with the workbench, PyMC and plotly
+#: imported (about 170 MB measured before simulating) and the papermill client, with a margin.
+MEMORY_PER_RUN = 400 * 1024 * 1024
+#: A Dask worker process of the local cluster.
+MEMORY_PER_WORKER = 150 * 1024 * 1024
 Progress = Callable[[int, int, str], None]  # (runs done, runs in total, name of the run just finished)
 
 
@@ -214,6 +230,56 @@ def execute_run(spec: RunSpec, notebook: str | Path = NOTEBOOK) -> str:
     return str(runs / f"{spec.run_name}.json")
 
 
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """What :func:`check_memory` compared: bytes the runs need at once, and bytes allowed."""
+
+    needed: int
+    allowed: int
+    concurrent_runs: int
+
+    @property
+    def fits(self) -> bool:
+        return self.needed <= self.allowed
+
+
+def available_memory() -> int:
+    """Bytes of memory this machine can give now without swapping (psutil's ``available``)."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def estimate_memory(config: Any, concurrent_runs: int, workers: int = 0) -> int:
+    """Bytes an experiment needs at its peak: ``concurrent_runs`` runs of the whole population each."""
+    per_run = MEMORY_PER_RUN + int(config.population) * MEMORY_PER_LEADER
+    return concurrent_runs * per_run + workers * MEMORY_PER_WORKER
+
+
+def check_memory(config: Any, *, serial: bool, workers: int, local: bool = True) -> MemoryEstimate:
+    """Refuse (one-line ``ValueError``) an experiment whose runs would not fit in memory here.
+
+    Serial runs one at a time; a local Dask cluster runs up to ``workers`` at once. With a
+    remote scheduler (``local=False``) only one run is checked against this machine, as the
+    least any worker needs. The limit is ``EXPERIMENT_MEMORY_SHARE`` of the available memory.
+    """
+    from workbench.limits import EXPERIMENT_MEMORY_SHARE
+
+    n_seeds = len(config.seed_list)
+    concurrent = 1 if serial or not local else min(workers, n_seeds)
+    est = MemoryEstimate(estimate_memory(config, concurrent, 0 if serial or not local else workers),
+                         int(EXPERIMENT_MEMORY_SHARE * available_memory()), concurrent)
+    if not est.fits:
+        gb = 1024**3
+        raise ValueError(
+            f"experiment '{config.name}' needs about {est.needed / gb:.1f} GB ({config.population:,} leaders x "
+            f"{concurrent} run(s) at once) but the limit here is {est.allowed / gb:.1f} GB "
+            f"({EXPERIMENT_MEMORY_SHARE:.0%} of the memory available); lower the population"
+            + (" or run with --serial" if concurrent > 1 else "")
+        )
+    return est
+
+
 def _progress_callback(progress: Progress | None, total: int) -> tuple[Progress, Callable[[], None]]:
     if progress is not None:
         return progress, lambda: None
@@ -284,9 +350,12 @@ def run_config(config_path: str | Path, out_dir: str | Path, scheduler: str | No
     Raises
     ------
     ValueError
-        One line: missing or invalid config, ``serial`` with a ``scheduler``, unreachable scheduler.
+        One line: missing or invalid config, ``serial`` with a ``scheduler``, unreachable scheduler,
+        an experiment too big for this machine's memory (:func:`check_memory`, before any run).
     RuntimeError
-        A run's notebook failed (the run name and the error).
+        A run's notebook failed (the run name and the error). Nothing of the failed experiment is
+        left in ``out_dir``: runs write to a hidden ``.<name>.partial-*`` folder beside it, which is
+        removed, and a finished experiment is moved into ``out_dir`` only at the end.
     """
     config = _load(config_path)
     if serial and scheduler is not None:
@@ -295,31 +364,50 @@ def run_config(config_path: str | Path, out_dir: str | Path, scheduler: str | No
         raise ValueError(f"workers must be >= 1, got {workers}")
     if method not in ("pymc", "conjugate"):
         raise ValueError(f"method must be 'pymc' or 'conjugate', got {method!r}")
+    check_memory(config, serial=serial, workers=workers, local=scheduler is None)
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    specs = expand_grid(config, config_path, out, method=method, draws=draws, tune=tune)
-    step, close = _progress_callback(progress, len(specs))
-    t0 = time.perf_counter()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        if serial:
-            paths = []
-            for i, s in enumerate(specs, 1):
-                paths.append(execute_run(s, notebook))
-                step(i, len(specs), s.run_name)
-            executor = "serial"
-        else:
-            paths = _run_dask(specs, Path(notebook), scheduler, workers, step)
-            executor = f"dask {scheduler}" if scheduler else f"local dask ({workers} workers)"
+        specs = expand_grid(config, config_path, stage, method=method, draws=draws, tune=tune)
+        step, close = _progress_callback(progress, len(specs))
+        t0 = time.perf_counter()
+        try:
+            if serial:
+                paths = []
+                for i, s in enumerate(specs, 1):
+                    paths.append(execute_run(s, notebook))
+                    step(i, len(specs), s.run_name)
+                executor = "serial"
+            else:
+                paths = _run_dask(specs, Path(notebook), scheduler, workers, step)
+                executor = f"dask {scheduler}" if scheduler else f"local dask ({workers} workers)"
+        finally:
+            close()
+        records = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+        results = aggregate(records, config_path=str(Path(config_path)))
+        (stage / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_report(results, stage / "report.html")
+        _publish(stage, out)
     finally:
-        close()
-    records = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
-    results = aggregate(records, config_path=str(Path(config_path)))
-    results_path = out / "results.json"
-    results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    report_path = write_report(results, out / "report.html")
-    return RunSummary(config.name, out, results_path, report_path,
+        shutil.rmtree(stage, ignore_errors=True)
+    return RunSummary(config.name, out, out / "results.json", out / "report.html",
                       tuple(out / "runs" / f"{s.run_name}.ipynb" for s in specs), len(specs), executor,
                       time.perf_counter() - t0)
+
+
+def _publish(stage: Path, out: Path) -> None:
+    """Move a finished experiment from its staging folder into ``out``, results last.
+
+    Files of an earlier experiment in ``out`` with the same names are replaced; others are kept.
+    """
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    for f in sorted((stage / "runs").iterdir()):
+        os.replace(f, out / "runs" / f.name)
+    os.replace(stage / "report.html", out / "report.html")
+    os.replace(stage / "results.json", out / "results.json")
 
 
 # ---------------------------------------------------------------------------------------------

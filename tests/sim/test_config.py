@@ -13,7 +13,11 @@ def bad(**kw):
 @pytest.mark.parametrize("data, message", [
     (bad(arms=[{"name": "a", "strategy": "best"}, {"name": "b", "strategy": "gap"}]), "unknown strategy 'best'"),
     (bad(population=3), "need at least 2 leaders per arm"),
-    (bad(weeks=0), "weeks must be >= 1"),
+    (bad(weeks=0), "weeks must be from 1 to 520, got 0"),
+    (bad(weeks=100_000), "weeks must be from 1 to 520, got 100000"),
+    (bad(seeds=10**6), "seeds as a count must be from 1 to 1000"),
+    (bad(seeds=list(range(1001))), "at most 1000 seeds, got 1001"),
+    (bad(seeds=[-1, 2]), "seeds must be integers from 0 to 2\\*\\*32 - 1"),
     (bad(arms=[{"name": "a", "strategy": "gap"}, {"name": "a", "strategy": "gap"}]), "duplicate arm name 'a'"),
     (bad(outcome="happiness"), "outcome"),
     (bad(arms=[{"name": "a", "strategy": "gap", "settings": {"speed": 2}}, {"name": "b", "strategy": "gap"}]),
@@ -35,6 +39,15 @@ def test_seeds_and_yaml(tmp_path):
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match="missing.yaml: cannot read"):
         load_config(tmp_path / "missing.yaml")
+
+
+def test_config_file_size_is_limited(tmp_path, monkeypatch):
+    f = tmp_path / "big.yaml"
+    f.write_text("name: x\n" + "# padding\n" * 200)
+    monkeypatch.setenv("WORKBENCH_MAX_CONFIG_MB", "0.001")
+    with pytest.raises(ValueError, match=r"big.yaml: experiment config is 2.0 KB; the limit is 0.001 MB") as err:
+        load_config(f)
+    assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("name", ["priority_vs_random", "aa_check"])

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from workbench.recommend.strategies import STRATEGIES
 
+from ..limits import CONFIG_FILE, MAX_EXPERIMENT_SEEDS, MAX_EXPERIMENT_WEEKS, InputTooLarge
 from .dynamics import Dynamics
 from .run import OUTCOMES, check_settings
 
@@ -61,17 +62,22 @@ class ExperimentConfig(BaseModel):
     @field_validator("weeks")
     @classmethod
     def _weeks(cls, v: int) -> int:
-        if v < 1:
-            raise ValueError(f"weeks must be >= 1, got {v}")
+        if not 1 <= v <= MAX_EXPERIMENT_WEEKS:
+            raise ValueError(f"weeks must be from 1 to {MAX_EXPERIMENT_WEEKS}, got {v}")
         return v
 
     @field_validator("seeds")
     @classmethod
     def _seeds(cls, v: list[int] | int) -> list[int] | int:
-        if isinstance(v, int) and v < 1:
-            raise ValueError(f"seeds as a count must be >= 1, got {v}")
-        if isinstance(v, list) and (not v or len(set(v)) != len(v)):
-            raise ValueError("seeds as a list must be non-empty and without repeats")
+        if isinstance(v, int) and not 1 <= v <= MAX_EXPERIMENT_SEEDS:
+            raise ValueError(f"seeds as a count must be from 1 to {MAX_EXPERIMENT_SEEDS}, got {v}")
+        if isinstance(v, list):
+            if not v or len(set(v)) != len(v):
+                raise ValueError("seeds as a list must be non-empty and without repeats")
+            if len(v) > MAX_EXPERIMENT_SEEDS:
+                raise ValueError(f"at most {MAX_EXPERIMENT_SEEDS} seeds, got {len(v)}")
+            if any(not 0 <= s < 2**32 for s in v):
+                raise ValueError("seeds must be integers from 0 to 2**32 - 1")
         return v
 
     @field_validator("dynamics")
@@ -125,7 +131,12 @@ def load_config(path: str | Path) -> ExperimentConfig:
 
     p = Path(path)
     try:
+        CONFIG_FILE.check(p)
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except InputTooLarge as err:
+        raise ValueError(str(err)) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{p}: not UTF-8 text") from None
     except OSError as err:
         raise ValueError(f"{p}: cannot read: {err.strerror}") from None
     except yaml.YAMLError as err:
