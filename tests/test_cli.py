@@ -41,6 +41,18 @@ def test_help(cmd):
         (["invitations", "add", "L0001", "--role", "boss", "--db", "sqlite:///{tmp}/x.db"], "error"),
         (["invitations", "list", "--db", "sqlite:///{tmp}/x.db"], "exactly one of --leader or --cohort"),
         (["link", "--rater", "nope", "--db", "sqlite:///{tmp}/x.db"], "no rater invitation with id 'nope'"),
+        # bounded options: each refused by name before any work starts
+        (["invitations", "remind", "--cohort", "C01", "--after-days", "1" + "0" * 30], "'--after-days'"),
+        (["cohort", "sessions", "--cohort", "C01", "--cadence", "1000000000"], "'--cadence'"),
+        (["cohort", "groups", "--cohort", "C01", "--size", "2-1000000000"], "MAX <= 50"),
+        (["cohort", "groups", "--cohort", "C01", "--seed", "-1"], "'--seed'"),
+        (["recommend", "--leader", "L0001", "--seed", "-5"], "'--seed'"),
+        (["demo", "--seed", "-1"], "'--seed'"),
+        (["calibrate", "{tmp}/r.csv", "--out", "{tmp}/p.json", "--draws", "1000000000"], "'--draws'"),
+        (["calibrate", "{tmp}/r.csv", "--out", "{tmp}/p.json", "--chains", "500"], "'--chains'"),
+        (["calibrate", "{tmp}/r.csv", "--out", "{tmp}/p.json", "--points", "100000"], "'--points'"),
+        (["cat", "simulate", "--params", "{tmp}/p.json", "--respondents", "1000000000000"], "'--respondents'"),
+        (["cat", "simulate", "--params", "{tmp}/p.json", "--target-sd", "nan"], "--target-sd must be positive"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(args, words, tmp_path):

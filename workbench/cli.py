@@ -17,6 +17,8 @@ from typing import Annotated
 
 import typer
 
+from . import limits as L
+
 app = typer.Typer(help="Leadership Workbench: assessment, learning plans, practice and analytics.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 content_app = typer.Typer(help="Check the authored content library.", no_args_is_help=True)
@@ -104,7 +106,7 @@ def content_check(path: Annotated[Path | None, typer.Argument(help="Content fold
 # --------------------------------------------------------------------- demo
 @app.command()
 def demo(
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same organization.")] = 7,
+    seed: Annotated[int, typer.Option(min=0, max=L.MAX_SEED, help="Random seed; the same seed gives the same organization.")] = 7,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The demo's 'today' (YYYY-MM-DD; default today).")] = None,
     db: DbOption = None,
     content: ContentOption = None,
@@ -282,7 +284,7 @@ def invitations_list(
 def invitations_remind(
     leader: Annotated[str | None, typer.Option(help="One leader's invitations.")] = None,
     cohort: Annotated[str | None, typer.Option(help="A cohort's invitations.")] = None,
-    after_days: Annotated[int, typer.Option(help="Remind when no answer after this many days.")] = 3,
+    after_days: Annotated[int, typer.Option(min=0, max=L.MAX_REMINDER_DAYS, help="Remind when no answer after this many days.")] = 3,
     mark: Annotated[bool, typer.Option(help="Record that the reminders were sent.")] = False,
     base_url: BaseUrlOption = None,
     db: DbOption = None,
@@ -351,11 +353,11 @@ def calibrate(
     out: Annotated[Path, typer.Option(help="Where to write the parameters JSON.")],
     items: Annotated[Path | None, typer.Option(help="Items CSV: item_id,dimension[,reverse].")] = None,
     method: Annotated[str, typer.Option(help="nuts (default), map (Laplace at the mode, fast) or advi.")] = "nuts",
-    draws: Annotated[int, typer.Option(min=50, help="Posterior draws per chain (nuts).")] = 1000,
-    tune: Annotated[int, typer.Option(min=50, help="Tuning steps per chain (nuts).")] = 500,
-    chains: Annotated[int, typer.Option(min=1, help="Chains (nuts).")] = 2,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same result.")] = 0,
-    points: Annotated[int, typer.Option(min=41, help="Gauss-Hermite quadrature points.")] = 41,
+    draws: Annotated[int, typer.Option(min=50, max=L.MAX_DRAWS, help="Posterior draws per chain (nuts).")] = 1000,
+    tune: Annotated[int, typer.Option(min=50, max=L.MAX_DRAWS, help="Tuning steps per chain (nuts).")] = 500,
+    chains: Annotated[int, typer.Option(min=1, max=L.MAX_CHAINS, help="Chains (nuts).")] = 2,
+    seed: Annotated[int, typer.Option(min=0, max=L.MAX_SEED, help="Random seed; the same seed gives the same result.")] = 0,
+    points: Annotated[int, typer.Option(min=41, max=L.MAX_POINTS, help="Gauss-Hermite quadrature points.")] = 41,
 ) -> None:
     """Calibrate the graded response model on responses and write the parameters JSON."""
     import os
@@ -417,13 +419,13 @@ def score(
 @cat_app.command("simulate")
 def cat_simulate(
     params: Annotated[Path, typer.Option(help="Parameters JSON from 'workbench calibrate'.")],
-    respondents: Annotated[int, typer.Option(min=1, help="Simulated respondents.")] = 500,
+    respondents: Annotated[int, typer.Option(min=1, max=L.MAX_SIM_RESPONDENTS, help="Simulated respondents.")] = 500,
     target_sd: Annotated[float, typer.Option("--target-sd", help="Stop when every competency's posterior SD is below this.")] = 0.4,
     max_items: Annotated[int | None, typer.Option("--max-items", min=1, help="Stop after this many items at most.")] = None,
     min_per_dimension: Annotated[int, typer.Option("--min-per-dimension", min=0, help="Items each competency gets at least.")] = 1,
     randomesque: Annotated[int, typer.Option(min=1, help="Exposure control: pick at random among the best k items.")] = 3,
     compare: Annotated[bool, typer.Option(help="Also run independent per-competency adaptive tests for comparison.")] = False,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=L.MAX_SEED, help="Random seed.")] = 0,
 ) -> None:
     """Simulate adaptive sessions against true skills: items used, agreement with the full form, error."""
     with _errors():
@@ -435,7 +437,7 @@ def cat_simulate(
         )
         from .skills.params import load_params
 
-        if target_sd <= 0:
+        if not target_sd > 0:  # also refuses nan
             fail("--target-sd must be positive")
         mp = load_params(params)
         kw = dict(max_items=max_items, min_items_per_dim=min_per_dimension, randomesque=randomesque)
@@ -454,7 +456,7 @@ def recommend(
     strategy: Annotated[str | None, typer.Option(help="gap, priority (default), thompson, moment (default with --moment), popular or random.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as a JSON list.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be served without logging it.")] = False,
-    seed: Annotated[int | None, typer.Option(help="Seed for the stochastic strategies.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, max=L.MAX_SEED, help="Seed for the stochastic strategies.")] = None,
     db: DbOption = None,
     content: ContentOption = None,
 ) -> None:
@@ -560,7 +562,7 @@ def chat(
 def cohort_groups(
     cohort: Annotated[str, typer.Option(help="Cohort id.")],
     size: Annotated[str, typer.Option(help="Group size range, MIN-MAX.")] = "4-6",
-    seed: Annotated[int, typer.Option(help="Random seed for the search.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=L.MAX_SEED, help="Random seed for the search.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print groups and coverage as JSON.")] = False,
     save: Annotated[bool, typer.Option(help="Store the groups (replacing the cohort's previous ones).")] = True,
     db: DbOption = None,
@@ -573,8 +575,8 @@ def cohort_groups(
             lo, hi = (int(x) for x in size.split("-"))
         except ValueError:
             fail(f"--size must look like 4-6 (got {size!r})")
-        if not 2 <= lo <= hi:
-            fail(f"--size must be MIN-MAX with 2 <= MIN <= MAX (got {size!r})")
+        if not 2 <= lo <= hi <= L.MAX_GROUP_SIZE:
+            fail(f"--size must be MIN-MAX with 2 <= MIN <= MAX <= {L.MAX_GROUP_SIZE} (got {size!r})")
         g = form_and_save(_engine(db), cohort, lo, hi, seed=seed, save=save)
     doc = {"groups": [{"members": list(ids), "shared_development_areas": list(g.shared_development_areas(i))}
                       for i, ids in enumerate(g.groups)],
@@ -596,7 +598,7 @@ def cohort_sessions(
     count: Annotated[int, typer.Option(min=1, max=52, help="How many sessions.")] = 4,
     weekday: Annotated[int, typer.Option(min=0, max=6, help="Weekday, 0 = Monday.")] = 2,
     at: Annotated[str, typer.Option(help="Start time HH:MM (UTC).")] = "15:00",
-    cadence: Annotated[int, typer.Option(min=1, help="Days between sessions.")] = 14,
+    cadence: Annotated[int, typer.Option(min=1, max=L.MAX_CADENCE_DAYS, help="Days between sessions.")] = 14,
     db: DbOption = None,
     content: ContentOption = None,
 ) -> None:

@@ -99,3 +99,18 @@ EXPERIMENT_MEMORY_SHARE = 0.7
 #: Most seeds (runs) in one experiment, and most simulated weeks.
 MAX_EXPERIMENT_SEEDS = 1000
 MAX_EXPERIMENT_WEEKS = 520
+
+# ------------------------------------------------------------------------- CLI options
+#: Random seeds (numpy's generators take 0 or more; 2**32 - 1 keeps them portable).
+MAX_SEED = 2**32 - 1
+#: ``calibrate``: posterior draws and tuning steps per chain, chains, quadrature points.
+MAX_DRAWS = 100_000
+MAX_CHAINS = 16
+MAX_POINTS = 201
+#: ``cat simulate``: simulated respondents.
+MAX_SIM_RESPONDENTS = 100_000
+#: ``cohort groups``: the largest group size; ``cohort sessions``: days between sessions.
+MAX_GROUP_SIZE = 50
+MAX_CADENCE_DAYS = 365
+#: ``invitations remind``: the longest wait before a reminder is due (an invitation lasts at most 90 days).
+MAX_REMINDER_DAYS = 90
