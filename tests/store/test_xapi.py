@@ -85,6 +85,11 @@ BAD = {
     "duration just over a day": (lambda b: b[1]["result"].update(duration="PT24H1S"), 1, "longer than the limit"),
     "oversized statement": (lambda b: b[0]["context"]["extensions"].update(
         {"urn:x:pad": "x" * limits.MAX_STATEMENT_BYTES}), 0, "bytes of JSON; the limit is"),
+    "object id too long for its column": (lambda b: b[0]["object"].update(id="urn:x:" + "o" * 300), 0,
+                                          "object.id: 306 characters; the object id may have at most 200"),
+    "competency not text": (lambda b: b[0]["context"]["extensions"].update({"urn:workbench:competency": 7}), 0,
+                            "context.extensions.urn:workbench:competency: must be text"),
+    "infinite raw score": (lambda b: b[2]["result"]["score"].update(raw=float("inf")), 2, "result.score.raw"),
     "overlong response": (lambda b: b[2]["result"].update(response="y" * (limits.MAX_RESPONSE_CHARS + 1)), 2,
                           "result.response"),
 }

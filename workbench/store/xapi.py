@@ -102,6 +102,7 @@ class Activity(_X):
 
 
 class Score(_X):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, allow_inf_nan=False)
     scaled: float | None = Field(default=None, ge=-1, le=1)
     raw: float | None = None
     min: float | None = None
@@ -209,8 +210,8 @@ def make_statement(
     )
 
 
-def to_event(st: Statement) -> ActivityEvent:
-    """The row for a statement: indexed columns pulled out, the statement kept whole."""
+def _columns(st: Statement) -> dict[str, Any]:
+    """The indexed columns of a statement's row (everything but the statement itself)."""
     if st.actor.account is None:
         raise ValueError("statement actor must be a workbench account (actor.account.name = leader id)")
     obj = st.object.id
@@ -218,20 +219,42 @@ def to_event(st: Statement) -> ActivityEvent:
         _, _, otype, oid = obj.split(":", 3)
     else:
         otype, oid = "external", obj
-    verb = st.verb.id.rsplit("/", 1)[-1]
     ext = st.context.extensions if st.context else {}
-    return ActivityEvent(
+    return dict(
         id=str(st.id),
         leader_id=st.actor.account.name,
-        verb=verb,
+        verb=st.verb.id.rsplit("/", 1)[-1],
         object_type=otype,
         object_id=oid,
         competency=ext.get("urn:workbench:competency"),
         duration_seconds=duration_seconds(st.result.duration) if st.result else None,
         score_scaled=st.result.score.scaled if st.result and st.result.score else None,
         timestamp=st.timestamp,
-        statement=st.to_json(),
     )
+
+
+#: Where each bounded column of a row comes from in the statement, for error messages.
+_COLUMN_SOURCE = {"leader_id": "actor.account.name", "verb": "verb.id", "object_type": "object.id",
+                  "object_id": "object.id", "competency": "context.extensions.urn:workbench:competency"}
+
+
+def _column_problem(cols: dict[str, Any]) -> str | None:
+    """A reason when a column value would not fit the table (PostgreSQL refuses it; SQLite would not)."""
+    for name, where in _COLUMN_SOURCE.items():
+        value = cols[name]
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"{where}: must be text, got {type(value).__name__}"
+        length = ActivityEvent.__table__.c[name].type.length
+        if length is not None and len(value) > length:
+            return f"{where}: {len(value)} characters; the {name.replace('_', ' ')} may have at most {length}"
+    return None
+
+
+def to_event(st: Statement) -> ActivityEvent:
+    """The row for a statement: indexed columns pulled out, the statement kept whole."""
+    return ActivityEvent(**_columns(st), statement=st.to_json())
 
 
 class StatementError(ValueError):
@@ -275,6 +298,9 @@ def validate_batch(raw: Sequence[Any]) -> list[Statement]:
             raise StatementError(i, f"{loc}: {err['msg']}") from None
         if st.actor.account is None:
             raise StatementError(i, "actor: must identify a leader by account (account.name = leader id)")
+        problem = _column_problem(_columns(st))
+        if problem:
+            raise StatementError(i, problem)
         if st.result is not None and st.result.duration is not None:
             if duration_seconds(st.result.duration) > MAX_DURATION_SECONDS:
                 raise StatementError(i, f"result.duration: {st.result.duration!r} is longer than the limit of "
