@@ -173,3 +173,40 @@ def test_files_over_the_size_limit_are_refused_before_reading(tmp_path, monkeypa
     monkeypatch.setenv("WORKBENCH_MAX_RESPONSES_MB", "lots")
     with pytest.raises(DataError, match="WORKBENCH_MAX_RESPONSES_MB='lots' is not a number"):
         read_responses_csv(path)
+
+
+def test_chunked_reading_names_the_line_in_a_later_chunk(tmp_path, monkeypatch):
+    monkeypatch.setattr("workbench.skills.data.CHUNK_ROWS", 2)
+    text = GOOD.replace("r4,,2,2", "r4,,2,1e30")
+    with pytest.raises(DataError, match=r"r\.csv: line 5, column q3: '1e30' is too large"):
+        read_responses_csv(write(tmp_path, text))
+    with pytest.raises(DataError, match=r"r\.csv: line 5, column q2: 'x' is not an integer"):
+        read_responses_csv(write(tmp_path, GOOD.replace("r4,,2,2", "r4,,x,2")))
+
+
+def test_fast_and_text_paths_read_the_same_values(tmp_path, monkeypatch):
+    """Spaces, '3.0' and empty cells; the fast path and the text path must agree."""
+    from workbench.skills import data as data_mod
+
+    text = "respondent_id,rater,q1,q2\nL1,self, 1 ,2.0\nL1,peer,2,\nL2,Self,,1\nL2,peer,1,2\n"
+    fast = read_responses_csv(write(tmp_path, text))
+    monkeypatch.setattr(data_mod, "_NotCategories", ValueError)  # any ValueError sends the read down the text path
+
+    def text_only(path, cols, has_rater, item_cols, *, numeric, source):
+        return original(path, cols, has_rater, item_cols, numeric=False, source=source)
+
+    original = data_mod._read_chunks
+    monkeypatch.setattr(data_mod, "_read_chunks", text_only)
+    slow = read_responses_csv(write(tmp_path, text))
+    assert np.array_equal(fast.y, slow.y) and fast.respondent_ids == slow.respondent_ids
+    assert list(fast.rater) == ["self", "peer", "self", "peer"] and fast.y[1, 1] == -1
+
+
+def test_scoring_reads_only_known_items_first(tmp_path):
+    from workbench.skills.simulate import make_test
+
+    p = make_test(4, 1, np.random.default_rng(0))
+    with pytest.raises(DataError, match="column zz: unknown item id"):
+        read_scoring_csv(write(tmp_path, "respondent_id,i01,zz\nx,1e30,1\n"), p)
+    with pytest.raises(DataError, match=r"line 2, column i01: '1e30' is too large"):
+        read_scoring_csv(write(tmp_path, "respondent_id,i01\nx,1e30\n"), p)

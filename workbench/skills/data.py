@@ -86,25 +86,36 @@ def _bool(value: str, where: str) -> bool:
     raise DataError(f"{where}: {value!r} is not true or false")
 
 
-def _integer_column(column: pd.Series, source: str, name: str) -> np.ndarray:
-    """Parse a column of strings into integers (MISSING for empty cells), naming the first bad cell."""
-    out = np.full(len(column), MISSING, dtype=int)
-    for i, v in enumerate(column.astype(str).str.strip()):
-        if v == "":
-            continue
-        try:
-            f = float(v)
-        except ValueError:
-            raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is not an integer") from None
-        if not np.isfinite(f) or f != int(f):
-            raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is not an integer")
-        if f < 0:
-            raise DataError(f"{source}: line {i + 2}, column {name}: {v!r} is negative; categories start at 0 or more")
-        if f > MAX_CATEGORY:
-            raise DataError(f"{source}: line {i + 2}, column {name}: {_short(v)} is too large; categories are "
-                            f"integers from 0 to {MAX_CATEGORY}")
-        out[i] = int(f)
-    return out
+def _integer_column(column: pd.Series, source: str, name: str, first_line: int = 2) -> np.ndarray:
+    """Parse a column of strings into integers (MISSING for empty cells), naming the first bad cell.
+
+    ``first_line`` is the file line of the column's first cell (2: right under the header).
+    Vectorized; the first bad cell is then explained by :func:`_bad_cell`.
+    """
+    text = column.astype(str).str.strip()
+    empty = (text == "").to_numpy()
+    num = pd.to_numeric(text.mask(empty), errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        ok = empty | (np.isfinite(num) & (num == np.floor(num)) & (num >= 0) & (num <= MAX_CATEGORY))
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise _bad_cell(text.iloc[i], f"{source}: line {first_line + i}, column {name}")
+    return np.where(empty, MISSING, np.nan_to_num(num)).astype(int)
+
+
+def _bad_cell(v: str, where: str) -> DataError:
+    """Why one non-empty cell is not a category."""
+    try:
+        f = float(v)
+    except ValueError:
+        return DataError(f"{where}: {_short(v)} is not an integer")
+    if not np.isfinite(f) or f != int(f):
+        return DataError(f"{where}: {_short(v)} is not an integer")
+    if f < 0:
+        return DataError(f"{where}: {_short(v)} is negative; categories start at 0 or more")
+    if f > MAX_CATEGORY:
+        return DataError(f"{where}: {_short(v)} is too large; categories are integers from 0 to {MAX_CATEGORY}")
+    return DataError(f"{where}: {_short(v)} is not an integer")
 
 
 def _short(v: str, n: int = 24) -> str:
@@ -203,16 +214,103 @@ def read_items_csv(path: str | Path) -> pd.DataFrame:
 def read_responses_csv(
     path: str | Path, items: str | Path | pd.DataFrame | None = None, *, warn: bool = True
 ) -> ResponseData:
-    """Read and validate a responses CSV (and optional items CSV) into :class:`ResponseData`."""
+    """Read and validate a responses CSV (and optional items CSV) into :class:`ResponseData`.
+
+    The file is read in chunks of :data:`CHUNK_ROWS` rows, each turned into integers at once,
+    so a large file never sits in memory as text.
+    """
     path = Path(path)
-    raw = _read_csv(path)
-    _check_header(path)
-    if isinstance(items, (str, Path)):
-        return validate_responses(raw, read_items_csv(items), source=str(path), warn=warn, items_source=str(items))
-    return validate_responses(raw, items, source=str(path), warn=warn)
+    item_table, items_source = (read_items_csv(items), str(items)) if isinstance(items, (str, Path)) else (items, None)
+    ids, rater, item_cols, values = _read_sheets(path)
+    return _validate(ids, rater, item_cols, values, item_table, source=str(path), warn=warn,
+                     items_source=items_source)
 
 
-def _check_header(path: Path) -> None:
+#: Rows per chunk when reading a responses CSV.
+CHUNK_ROWS = 50_000
+
+
+def _read_sheets(path: Path) -> tuple[pd.Series, pd.Series | None, list[str], np.ndarray]:
+    """A responses CSV as respondent ids, raw rater column, item columns and a (rows, J) integer matrix.
+
+    Fast path: pandas' C parser reads the item columns as numbers, chunk by chunk. A file with
+    any cell that is not a category is read again as text (:func:`_integer_column`) to name the
+    first bad cell by line and column, so errors read the same either way.
+    """
+    try:
+        RESPONSES_FILE.check(path)
+    except InputTooLarge as exc:
+        raise DataError(str(exc)) from None
+    source = str(path)
+    try:
+        header = _check_header(path)
+        cols, has_rater, item_cols = _columns(header, source)
+        try:
+            return _read_chunks(path, cols, has_rater, item_cols, numeric=True, source=source)
+        except DataError:
+            raise
+        except (_NotCategories, ValueError):  # ValueError: a cell the C parser cannot read as a number
+            return _read_chunks(path, cols, has_rater, item_cols, numeric=False, source=source)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+
+
+class _NotCategories(Exception):
+    """The fast path met a number that is not a category; the text path will name it."""
+
+
+def _read_chunks(path: Path, cols: list[str], has_rater: bool, item_cols: list[str], *, numeric: bool,
+                 source: str) -> tuple[pd.Series, pd.Series | None, list[str], np.ndarray]:
+    text_cols = cols[:2] if has_rater else cols[:1]
+    if numeric:
+        kw = dict(header=0, names=cols, dtype={**{c: str for c in text_cols}, **{c: float for c in item_cols}},
+                  keep_default_na=False, na_values={c: [""] for c in item_cols})
+    else:
+        kw = dict(header=0, names=cols, dtype=str, keep_default_na=False)
+    ids, raters, values, line = [], [], [], 2
+    for chunk in pd.read_csv(path, chunksize=CHUNK_ROWS, **kw):
+        ids.append(chunk["respondent_id"])
+        if has_rater:
+            raters.append(chunk["rater"])
+        if numeric:
+            num = chunk[item_cols].to_numpy(dtype=float)
+            missing = np.isnan(num)
+            with np.errstate(invalid="ignore"):
+                ok = missing | ((num == np.floor(num)) & (num >= 0) & (num <= MAX_CATEGORY))
+            if not ok.all():
+                raise _NotCategories
+            block = np.where(missing, MISSING, np.nan_to_num(num)).astype(int)
+        else:
+            block = np.empty((len(chunk), len(item_cols)), dtype=int)
+            for j, c in enumerate(item_cols):
+                block[:, j] = _integer_column(chunk[c], source, c, first_line=line)
+        values.append(block)
+        line += len(chunk)
+    if not values:  # a header and no rows
+        return (pd.Series([], dtype=str), pd.Series([], dtype=str) if has_rater else None, item_cols,
+                np.empty((0, len(item_cols)), dtype=int))
+    return (pd.concat(ids, ignore_index=True), pd.concat(raters, ignore_index=True) if has_rater else None,
+            item_cols, np.concatenate(values))
+
+
+def _columns(columns, source: str) -> tuple[list[str], bool, list[str]]:
+    """The header as written (stripped), whether it has a rater column, and the item columns."""
+    cols = [str(c).strip() for c in columns]
+    if not cols or cols[0] != "respondent_id":
+        raise DataError(f"{source}: the first column must be 'respondent_id' (found {cols[0] if cols else 'none'!r})")
+    has_rater = len(cols) > 1 and cols[1] == "rater"
+    item_cols = cols[2:] if has_rater else cols[1:]
+    if not item_cols:
+        raise DataError(f"{source}: no item columns after respondent_id")
+    dup = pd.Series(item_cols)[pd.Series(item_cols).duplicated()]
+    if len(dup):
+        raise DataError(f"{source}: column {dup.iloc[0]}: duplicate item column")
+    return cols, has_rater, item_cols
+
+
+def _check_header(path: Path) -> list[str]:
     """pandas renames duplicate columns (q1, q1.1); read the header row as written."""
     import csv
 
@@ -223,6 +321,7 @@ def _check_header(path: Path) -> None:
         if c in seen:
             raise DataError(f"{path}: column {c}: duplicate column in the header")
         seen.add(c)
+    return header
 
 
 def validate_responses(
@@ -234,29 +333,37 @@ def validate_responses(
     With ``items_source`` (the items file's name) every item of ``item_table`` must also be a
     column of the responses; without it the table may list more items than were answered.
     """
-    cols = [str(c).strip() for c in raw.columns]
-    if not cols or cols[0] != "respondent_id":
-        raise DataError(f"{source}: the first column must be 'respondent_id' (found {cols[0] if cols else 'none'!r})")
-    has_rater = len(cols) > 1 and cols[1] == "rater"
-    item_cols = cols[2:] if has_rater else cols[1:]
-    if not item_cols:
-        raise DataError(f"{source}: no item columns after respondent_id")
-    dup = pd.Series(item_cols)[pd.Series(item_cols).duplicated()]
-    if len(dup):
-        raise DataError(f"{source}: column {dup.iloc[0]}: duplicate item column")
-    raw = raw.copy()
+    cols, has_rater, item_cols = _columns(raw.columns, source)
+    raw = raw.reset_index(drop=True)
     raw.columns = cols
-    ids = raw["respondent_id"].astype(str).str.strip()
-    for i, rid in enumerate(ids):
-        if not rid:
-            raise DataError(f"{source}: line {i + 2}, column respondent_id: empty respondent id")
-    if has_rater:
-        rater = raw["rater"].astype(str).str.strip().str.lower().to_numpy()
-        for i, r in enumerate(rater):
-            if r not in RATERS:
-                raise DataError(f"{source}: line {i + 2}, column rater: {raw['rater'].iloc[i]!r} is not one of {', '.join(RATERS)}")
-    else:
-        rater = None
+    values = np.full((len(raw), len(item_cols)), MISSING, dtype=int)
+    for j, c in enumerate(item_cols):
+        values[:, j] = _integer_column(raw[c], source, c)
+    return _validate(raw["respondent_id"], raw["rater"] if has_rater else None, item_cols, values, item_table,
+                     source=source, warn=warn, items_source=items_source)
+
+
+def _ids_and_raters(ids_raw: pd.Series, rater_raw: pd.Series | None, source: str
+                    ) -> tuple[pd.Series, np.ndarray | None]:
+    """Stripped respondent ids and lower-case rater types, refusing empty ids and unknown raters."""
+    ids = ids_raw.astype(str).str.strip().reset_index(drop=True)
+    bad = np.flatnonzero((ids == "").to_numpy())
+    if bad.size:
+        raise DataError(f"{source}: line {bad[0] + 2}, column respondent_id: empty respondent id")
+    if rater_raw is None:
+        return ids, None
+    rater = rater_raw.astype(str).str.strip().str.lower().to_numpy()
+    bad = np.flatnonzero(~np.isin(rater, RATERS))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"{source}: line {i + 2}, column rater: {rater_raw.iloc[i]!r} is not one of {', '.join(RATERS)}")
+    return ids, rater
+
+
+def _validate(ids_raw: pd.Series, rater_raw: pd.Series | None, item_cols: list[str], values: np.ndarray,
+              item_table: pd.DataFrame | None, *, source: str, warn: bool, items_source: str | None) -> ResponseData:
+    """The contract's checks on parsed sheets: respondents, raters, the item table, categories."""
+    ids, rater = _ids_and_raters(ids_raw, rater_raw, source)
     check_respondents(ids, rater, source)
 
     # item table ---------------------------------------------------------------
@@ -279,10 +386,6 @@ def validate_responses(
 
     # values -------------------------------------------------------------------
     J = len(item_cols)
-    values = np.full((len(raw), J), MISSING, dtype=int)
-    for j, c in enumerate(item_cols):
-        values[:, j] = _integer_column(raw[c], source, c)
-
     first = np.zeros(J, dtype=int)
     n_cat = np.zeros(J, dtype=int)
     for j, c in enumerate(item_cols):
@@ -364,35 +467,21 @@ def read_scoring_csv(path: str | Path, params, *, warn: bool = True) -> Response
     calibrated items; each value must be one of its item's calibrated categories.
     """
     path = Path(path)
-    raw = _read_csv(path)
     source = str(path)
-    _check_header(path)
-    cols = [str(c).strip() for c in raw.columns]
-    if not cols or cols[0] != "respondent_id":
-        raise DataError(f"{source}: the first column must be 'respondent_id' (found {cols[0] if cols else 'none'!r})")
-    raw.columns = cols
-    has_rater = len(cols) > 1 and cols[1] == "rater"
-    item_cols = cols[2:] if has_rater else cols[1:]
     known = {iid: j for j, iid in enumerate(params.item_ids)}
-    for c in item_cols:
-        if c not in known:
-            raise DataError(f"{source}: column {c}: unknown item id (not in the parameters file)")
-    ids = raw["respondent_id"].astype(str).str.strip()
-    rater = None
-    if has_rater:
-        rater = raw["rater"].astype(str).str.strip().str.lower().to_numpy()
-        for i, r in enumerate(rater):
-            if r not in RATERS:
-                raise DataError(f"{source}: line {i + 2}, column rater: {raw['rater'].iloc[i]!r} is not one of {', '.join(RATERS)}")
-    for i, rid in enumerate(ids):
-        if not rid:
-            raise DataError(f"{source}: line {i + 2}, column respondent_id: empty respondent id")
+    if path.is_file():  # unknown items are named before the values are read
+        _, _, header_items = _columns(_check_header(path), source)
+        for c in header_items:
+            if c not in known:
+                raise DataError(f"{source}: column {c}: unknown item id (not in the parameters file)")
+    ids_raw, rater_raw, item_cols, values = _read_sheets(path)
+    ids, rater = _ids_and_raters(ids_raw, rater_raw, source)
     check_respondents(ids, rater, source, one_self=True)
-    y = np.full((len(raw), params.n_items), MISSING, dtype=int)
-    for c in item_cols:
+    y = np.full((len(ids), params.n_items), MISSING, dtype=int)
+    for jj, c in enumerate(item_cols):
         j = known[c]
         lo, K = int(params.first_category[j]), int(params.n_categories[j])
-        col = _integer_column(raw[c], source, c)
+        col = values[:, jj]
         seen = col != MISSING
         bad = np.flatnonzero(seen & ((col < lo) | (col >= lo + K)))
         if bad.size:
