@@ -92,6 +92,7 @@ def test_status_rule_precedence():
     (dict(role="self"), inv.InvitationError, "self-assessment needs no invitation"),
     (dict(role="boss"), inv.InvitationError, "unknown rater role 'boss'"),
     (dict(role="peer", email="not an email"), inv.InvitationError, "does not look like an email"),
+    (dict(role="peer", email="a" * 400 + "@org.example"), inv.InvitationError, "412 characters; at most 254"),
     (dict(role="peer", email="LEE@org.example"), inv.InvitationError, "own address"),
     (dict(role="peer", days=0), inv.InvitationError, "1 to 90 days"),
     (dict(role="peer", days=91), inv.InvitationError, "1 to 90 days"),

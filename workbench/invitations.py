@@ -46,6 +46,8 @@ DEFAULT_DAYS = 21
 MAX_DAYS = 90
 REMINDER_AFTER_DAYS = 3
 FACILITATOR_PREFIX = "facilitator:"
+#: The longest address mail can deliver to (RFC 5321's 254-character path); the column holds 320.
+MAX_EMAIL_CHARS = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -284,6 +286,8 @@ def invite(engine: Engine, leader_id: str, role: str, name: str | None = None, e
     _check_days(days)
     name = (name or "").strip()[:200] or None
     email = (email or "").strip().lower() or None
+    if email is not None and len(email) > MAX_EMAIL_CHARS:
+        raise InvitationError(f"the email address has {len(email)} characters; at most {MAX_EMAIL_CHARS}")
     if email is not None and not _EMAIL.match(email):
         raise InvitationError(f"{email!r} does not look like an email address")
     with transaction(engine) as s:
