@@ -90,8 +90,6 @@ MAX_RESPONSE_CHARS = 10_000
 # ----------------------------------------------------------------------- responses CSV
 #: Largest category label in a responses CSV (the contract: small consecutive integers, 0 or more).
 MAX_CATEGORY = 100
-#: Most categories one item may have (1..5, 0..4, 1..6, 0..1 are typical).
-MAX_CATEGORIES = 20
 
 # -------------------------------------------------------------------------- experiments
 #: Share of the machine's available memory an experiment may plan to use.
