@@ -11,13 +11,15 @@ relative to the conversation's date, preferring the future): weekdays ("by Frida
 "next Tuesday"), relative dates ("tomorrow morning", "in two weeks", "day after tomorrow") and
 calendar dates ("4 December", "2026-12-10"). Three things dateparser does not read are read
 here, by calendar arithmetic: the end of a period ("end of the month", "this week", "next
-week", "next month": the Friday or the last day of that period), a day of the month alone
+week", "next month": the Friday or the last day of that period), vague counts ("in a couple of
+weeks", "within a few days": two and three), a day of the month alone
 ("before the 15th": the next 15th from today), and possessives ("tomorrow's huddle"). Clock
 times are ignored (a commitment is due on a day). Spans dateparser takes for dates but which are
 ordinary words ("we", "may", "a Tuesday check-in") are skipped. A date before the
 conversation's date is never returned: a weekday rolls on to the next week, anything else is
 dropped. A date introduced by "by", "before", "until" or "due" wins over other dates in the
-message; otherwise the first one does.
+message, then one introduced by "on", "at", "in", "starting" ... (when the step happens), then a
+bare one ("next week's rota" is a modifier); among equals the first one.
 """
 
 from __future__ import annotations
@@ -41,8 +43,15 @@ _DATE_WORDS = frozenset({
 })
 _NOT_DATES = frozenset({"we", "may", "march", "sat", "sun", "mar", "second", "now", "a", "an", "the", "at", "on", "in",
                         "to", "day", "week", "month", "year", "mon", "wed"})
+_MONTH_NAMES = {**{m: i for i, m in enumerate(MONTHS, start=1)},
+                **{m[:3]: i for i, m in enumerate(MONTHS, start=1) if m not in ("may", "march")}, "sept": 9}
+_ARTICLE_OK = frozenset({"week", "month", "fortnight", "day", "year", "few", "couple"})
+_DURATIONS = frozenset({"minute", "minutes", "min", "mins", "hour", "hours", "hr", "hrs", "second", "seconds"})
 _DEADLINE = re.compile(r"\b(by|before|until|till|til|due|no later than|within|latest)\b[\s\w']{0,12}$")
 _LEADING_DEADLINE = re.compile(r"\s*(?:by|before|until|till|due|no later than)\b", re.IGNORECASE)
+_PREPOSITION = re.compile(r"\b(?:on|at|in|this|starting|from|after)\s*$", re.IGNORECASE)
+_LEADING_PREPOSITION = re.compile(r"\s*(?:on|at|in|this|starting|from|after)\b", re.IGNORECASE)
+_AT = re.compile(r"\b(?:at|on|for|before|after|until|by)\s*$", re.IGNORECASE)
 _TIMES = re.compile(r"\b(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\bat\s+\d{1,2}(?::\d{2})?\b(?!\s*(?:st|nd|rd|th)\b)"
                     r"|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?<=[a-z])['’]s\b", re.IGNORECASE)
@@ -64,7 +73,7 @@ _INTENT = re.compile(
     r"\b(?:i\s*['’]?\s*ll|i\s+will|i\s*['’]?\s*m\s+going\s+to|i\s+am\s+going\s+to|going\s+to|gonna|i\s+plan|i\s*['’]?\s*m\s+planning"
     r"|i\s+commit|i\s+promise|i\s+can|i\s+could|i\s+want\s+to|i\s*['’]?\s*d\s+like\s+to|we\s*['’]?\s*ll|we\s+will"
     r"|my\s+first\s+step|first\s+step|i\s+need\s+to|i\s+must|i\s+should|let\s+me)\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?![\"'”’)]*(?:\s+[A-Z0-9]|\s*$|\n)))+(?:[.!?]+[\"'”’)]*|$)")
 
 
 @dataclass(frozen=True)
@@ -153,8 +162,10 @@ def _is_date_span(span: str) -> bool:
     tokens = re.findall(r"[a-z]+|\d+", low)
     if not tokens or low in _NOT_DATES:
         return False
-    if re.match(r"^an?\s+(?:" + "|".join(WEEKDAYS) + r")\b", low):  # "a Tuesday check-in" is a kind, not a date
-        return False
+    if tokens[0] in ("a", "an") and (len(tokens) < 2 or tokens[1] not in _ARTICLE_OK):
+        return False  # "a Tuesday check-in", "a five minute Friday update": a kind of thing, not a date
+    if any(t in _DURATIONS for t in tokens):
+        return False  # "for twenty minutes", "a two hour session"
     # a number alone ("on 2nd shift", "the 3 drivers") is not a date; a numeric date has separators
     return any(t in _DATE_WORDS for t in tokens) or re.search(r"\d[-/.]\d", low) is not None
 
@@ -174,7 +185,14 @@ def parse_due(text: str, today: date) -> DueDate | None:
     def add(start: int, end: int, d: date | None) -> None:
         if d is None or d < today or d > today + timedelta(days=MAX_AHEAD_DAYS):
             return
-        marked = 0 if _DEADLINE.search(work[max(0, start - 24):start]) or _LEADING_DEADLINE.match(work[start:end]) else 1
+        before, span = work[max(0, start - 24):start], work[start:end]
+        if _DEADLINE.search(before) or _LEADING_DEADLINE.match(span):
+            marked = 0  # a deadline: "by Friday", "before the 15th"
+        elif (_PREPOSITION.search(before) or _LEADING_PREPOSITION.match(span)) and not (
+                _POSSESSIVE.match(text, end) and not _AT.search(before)):
+            marked = 1  # when the step happens: "on Monday", "at tomorrow's huddle" (not "this week's update")
+        else:
+            marked = 2  # a bare mention, possibly a modifier: "next week's rota"
         found.append((marked, start, DueDate(d, text[start:end].strip())))
 
     for m in _PERIOD_END.finditer(work):
@@ -214,6 +232,15 @@ def _search(work: str, today: date) -> list[tuple[int, int, date | None]]:
         if start < 0 or not _is_date_span(span):
             continue
         pos = start + len(span)
+        words = [t for t in re.findall(r"[a-z]+|\d+", span.lower()) if t not in ("by", "in", "before", "until", "till", "of", "the")]
+        if len(words) == 1 and words[0] in _MONTH_NAMES:  # "the December count" is no date; "by December" is its end
+            if not re.search(r"\b(?:by|in|before|until|till)\s*$", work[max(0, start - 12):start] + " "
+                             + span.lower().split(words[0])[0]):
+                continue
+            month = _MONTH_NAMES[words[0]]
+            year = today.year if month >= today.month else today.year + 1
+            out.append((start, start + len(span), _month_end(year, month)))
+            continue
         again = dateparser.parse(span, languages=["en"], settings=settings)  # a whole span reads better alone
         d = (again or when).date()
         if d < today and any(w in span.lower() for w in WEEKDAYS + ("mon", "tue", "wed", "thu", "fri", "sat", "sun")):

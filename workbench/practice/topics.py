@@ -299,11 +299,11 @@ def read_topic(
 _NEGATED = re.compile(r"(?:\bnot|\bisn'?t|\bno|\bthan|\brather than|\binstead of|\bless)\s+(?:about\s+|really\s+|so\s+much\s+|"
                       r"a\s+|an\s+|the\s+|just\s+)*$")
 _CUE = re.compile(
-    r"\b(?:more (?:about|of an?|like|on|to do with)|really about|actually about|mainly about|mostly about|rather about|"
+    r"\b(?:more (?:about|of an?|like|to do with)|(?:really|actually|mainly|mostly|rather|more) about|"
     r"it'?s about|it is about|this is about|that'?s about|its about|the (?:topic|question|issue) is|"
-    r"(?:let'?s|can we|could we|i'?d like to|i want to|rather) (?:focus on|talk about|look at|work on|switch to)|"
-    r"switch (?:the topic )?to|change the topic to|call it|it'?s (?:a|an) .{0,20}(?:thing|issue|question|problem)|"
-    r"it'?s (?:really |more |actually )?(?:a |an )?)",
+    r"(?:let'?s|can we|could we|i'?d (?:like|rather) to|i want to|rather) (?:focus on|talk about|look at|work on)|"
+    r"switch (?:the )?topics? to|change the topic to|call it|"
+    r"it'?s (?:really |more |actually |mainly )?(?:a |an )?\w+(?: \w+)? (?:thing|issue|question|problem|topic))",
     re.IGNORECASE)
 
 
