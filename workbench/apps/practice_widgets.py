@@ -307,12 +307,11 @@ class ChatPanel:
         before = self.session.state.proposed
         if self.session.stage != "confirm" or before is None:
             return self.send("yes")
-        text = " ".join(self.draft.value.split())
-        if text and text != " ".join(before.text.split()):
-            self.send(f'Change it to: "{self.draft.value.strip()}"')
+        raw, due = self.draft.value.strip(), self.draft_due.value  # read both before the coach redraws them
+        if raw and " ".join(raw.split()) != " ".join(before.text.split()):
+            self.send(f'Change it to: "{raw}"')
             if self.session.stage != "confirm":  # the coach did not take it as a wording (e.g. a safety reply)
                 return self.last_reply
-        due = self.draft_due.value
         if due is not None and due != before.due and self.session.state.proposed is not None:
             self.send(due.isoformat())
         return self.send("yes")

@@ -232,7 +232,7 @@ class OfflineCoach:
     def reply(self, state: CoachState, message: str) -> Reply:
         if state.stage in ("reality", "options", "way_forward", "confirm") and not state.topic_pending:
             new = correction(message)
-            if new is not None and new in self.library.competencies and new != state.competency:
+            if new is not None and new in self.library.competencies:
                 return self._switch(state, new)
         handler = {
             "goal": self._goal, "reality": self._reality, "options": self._options,
@@ -463,10 +463,14 @@ class OfflineCoach:
         return ""
 
     def _switch(self, state: CoachState, new: str) -> Reply:
-        """The leader corrected the topic mid-conversation: take it, and ask the current question again."""
+        """The leader named the topic mid-conversation (a correction, or a confirmation of the current one):
+        take it, and ask the current question again."""
         old = state.competency
         state.competency, state.competency_source = new, "leader"
-        lead = f"Got it: {self._name(new).lower()}" + (f", not {self._name(old).lower()}." if old else ".")
+        if old == new:
+            lead = f"Yes, {self._name(new).lower()}: that's how I understood it too."
+        else:
+            lead = f"Got it: {self._name(new).lower()}" + (f", not {self._name(old).lower()}." if old else ".")
         if state.stage == "confirm" and state.action:
             return self._propose(state, lead=lead)
         stage = state.stage
