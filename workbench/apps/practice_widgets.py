@@ -27,13 +27,14 @@ Stable CSS classes for the browser tests and the page's styling: ``wb-scenario``
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as w
 
 from ..content.schema import Scenario
-from ..practice.coach import CoachSession, Reply, Turn
+from ..practice.coach import CoachSession, OfflineCoach, Reply, Turn
 from ..practice.commitment import Commitment
 from ..practice.evidence import EstimateChange, apply_run
 from ..practice.scenario import Debrief, Feedback, ScenarioRun
@@ -277,6 +278,8 @@ class ChatPanel:
         self.widget = w.VBox([self.header, self.messages, self.confirm_box, self.input, self.send_button,
                               self.commitment_view, self._cb.error])
         self.widget.add_class("wb-chat")
+        if isinstance(session.generator, OfflineCoach):  # train the topic model while the leader types
+            threading.Thread(target=lambda: session.generator.topics, daemon=True).start()
         if not session.turns:
             self.last_reply = session.open()
         self._sync()
