@@ -134,3 +134,22 @@ def test_a_draft_quoted_back_verbatim_can_be_replaced_or_redated(library, index)
     assert r.proposed.due == date(2026, 11, 30)
     assert s.send("Hmm").kind == "question" and s.commitment is None
     assert s.send("yes").commitment.text == "No more surprises: talk to Mo before her Monday shift"
+
+
+def test_topic_check_answers_a_question_and_a_partial_yes(library, index):
+    s = session(library, index)
+    s.send("people on the line keep ignoring the new safety procedure")
+    first = s.state.competency
+    r = s.send("what do you mean?")
+    assert r.text.startswith("I mean: which leadership skill") and r.question.startswith("This sounds like ")
+    assert s.stage == "reality" and s.state.topic_pending and s.state.competency == first
+    r = s.send("Sort of, but mostly it's that nobody listens to me when I explain things")
+    assert s.state.competency not in (None, first) and s.state.competency_source == "leader"
+    assert "Then let's take it as" in r.text and s.stage == "options"
+
+
+def test_a_vague_first_line_takes_the_moment(library, index):
+    s = session(library, index, moment="conflict-today", development_areas=("delegating",))
+    r = s.send("something happened at work")
+    assert (s.state.competency, s.state.competency_source) == ("conflict", "moment") and not s.state.topic_pending
+    assert "moment you're in" in r.text

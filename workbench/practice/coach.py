@@ -79,6 +79,9 @@ _HEDGE = re.compile(r"\b(but|change|instead|except|however)\b", re.IGNORECASE)
 _UNSURE = re.compile(r"\b(not sure|no idea|don'?t know|dunno|no clue|can'?t think|nothing comes to mind)\b", re.IGNORECASE)
 _ABOUT_WORDING = re.compile(r"^(?:the\s+)?(?:wording|words|text|date|day|deadline|it|that|this)\b", re.IGNORECASE)
 _SECOND = re.compile(r"\b(?:second|latter|other|2nd|last)\b", re.IGNORECASE)
+_PARTLY = re.compile(r"^\s*(?:sort of|kind of|kinda|partly|partially|in a way|not exactly|not quite|a bit|"
+                     r"a little|yes and no|yeah but|yes but)\b[\s,.;:-]*(?:but\s+)?(?:mostly|more|really|mainly)?\s*",
+                     re.IGNORECASE)
 _FIRST = re.compile(r"\b(?:first|former|1st)\b", re.IGNORECASE)
 REASSESS_RATIO = 2.0
 """On the reality turn, a topic the coach detected (and the leader did not confirm) changes when the
@@ -423,6 +426,17 @@ class OfflineCoach:
         if named is None and short and _FIRST.search(msg):
             named = state.competency
         rich = len(rf.content_words(msg)) >= 5  # the answer also says what is happening
+        if named is None and short and msg.rstrip().endswith("?") and not yes and not no:  # "what do you mean?"
+            state.topic_pending = True
+            return self._ask(state, "reality", "I mean: which leadership skill this is mostly about, so that I can "
+                             "bring you the right ideas.", None, (), self._topic_question(state))
+        if named is None and _PARTLY.match(msg):  # "sort of, but mostly it's that nobody listens to me"
+            reading = self._read(state, _PARTLY.sub("", msg, count=1))
+            if reading.informative and reading.competency not in (None, state.competency):
+                state.competency, state.competency_source = reading.competency, "leader"  # their "mostly"
+                return (f"Then let's take it as {self._name(reading.competency).lower()}; tell me if that's not "
+                        "right."), True
+            return "", True
         if named is not None and named in self.library.competencies:
             changed = named != state.competency
             state.competency, state.competency_source = named, "leader"

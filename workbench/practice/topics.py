@@ -57,6 +57,8 @@ GENERIC_WORDS = frozenset({
     "person", "problem", "problems", "issue", "issues", "hard", "difficult", "general", "generally", "something",
     "anything", "everything", "help", "advice", "today", "lately", "day", "week", "time", "stuff", "way", "ways",
     "hello", "hey", "thanks", "thank", "please", "sure", "okay", "yes", "start", "talk", "chat", "wondering",
+    "happened", "happen", "happens", "happening", "situation", "thing", "things", "again", "going", "went",
+    "someone", "somebody", "bit", "worse", "bad", "tough", "rough", "weird", "strange",
 })
 """Words that say a leader wants to grow but not in what: a message whose content words are all
 here ("I just want to be a better leader at work") carries no topic."""
