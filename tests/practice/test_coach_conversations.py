@@ -153,3 +153,15 @@ def test_a_vague_first_line_takes_the_moment(library, index):
     r = s.send("something happened at work")
     assert (s.state.competency, s.state.competency_source) == ("conflict", "moment") and not s.state.topic_pending
     assert "moment you're in" in r.text
+
+
+def test_bad_script_files_name_the_file_and_the_conversation(tmp_path):
+    from workbench.practice.scripts import load_scripts
+
+    bad = tmp_path / "scripts.yaml"
+    bad.write_text("conversations: []\n")
+    with pytest.raises(ValueError, match=r"scripts\.yaml: expected 'today: YYYY-MM-DD'"):
+        load_scripts(bad)
+    bad.write_text("today: 2026-11-27\nconversations:\n  - name: one\n    turns: [hi]\n    expect: {competency: trust}\n")
+    with pytest.raises(ValueError, match=r"scripts\.yaml: conversations\[0\] \(one\): missing expect\.commitment, expect\.due"):
+        load_scripts(bad)

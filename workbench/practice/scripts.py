@@ -78,16 +78,19 @@ def load_scripts(path: Path | str) -> tuple[date, list[Script]]:
     out = []
     for i, c in enumerate(doc["conversations"]):
         where = f"{path}: conversations[{i}]" + (f" ({c.get('name')})" if isinstance(c, dict) else "")
-        try:
-            ctx: dict[str, Any] = c.get("context") or {}
-            exp = c["expect"]
-            turns = tuple(str(t) for t in c["turns"])
-            if not turns or not isinstance(exp["due"], date):
-                raise ValueError("turns must be non-empty and expect.due a date")
-            out.append(Script(str(c["name"]), turns, str(exp["competency"]), str(exp["commitment"]), exp["due"],
-                              tuple(ctx.get("development_areas") or ()), ctx.get("moment")))
-        except (KeyError, TypeError, AttributeError, ValueError) as e:
-            raise ValueError(f"{where}: {e!s}") from None
+        if not isinstance(c, dict) or not isinstance(c.get("expect"), dict):
+            raise ValueError(f"{where}: expected a mapping with name, turns and expect")
+        exp = c["expect"]
+        missing = [f for f in ("name", "turns") if not c.get(f)] + \
+            [f"expect.{f}" for f in ("competency", "commitment", "due") if not exp.get(f)]
+        if missing:
+            raise ValueError(f"{where}: missing {', '.join(missing)}")
+        if not isinstance(exp["due"], date) or not isinstance(c["turns"], list):
+            raise ValueError(f"{where}: expect.due must be a date (YYYY-MM-DD) and turns a list")
+        ctx: dict[str, Any] = c.get("context") or {}
+        out.append(Script(str(c["name"]), tuple(str(t) for t in c["turns"]), str(exp["competency"]),
+                          str(exp["commitment"]), exp["due"], tuple(ctx.get("development_areas") or ()),
+                          ctx.get("moment")))
     return doc["today"], out
 
 
