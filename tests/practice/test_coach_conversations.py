@@ -165,3 +165,14 @@ def test_bad_script_files_name_the_file_and_the_conversation(tmp_path):
     bad.write_text("today: 2026-11-27\nconversations:\n  - name: one\n    turns: [hi]\n    expect: {competency: trust}\n")
     with pytest.raises(ValueError, match=r"scripts\.yaml: conversations\[0\] \(one\): missing expect\.commitment, expect\.due"):
         load_scripts(bad)
+
+
+def test_a_step_that_mentions_a_topic_is_no_correction(library, index):
+    s = session(library, index)
+    for m in ("I promised the crew new lockers and never delivered", "yes", "They laugh about my promises in the canteen",
+              "Own up, give a date"):
+        s.send(m)
+    assert s.stage == "way_forward" and s.state.competency == "trust"
+    r = s.send("I'll tell the crew on Monday it's really about communication and give them a date")
+    assert r.kind == "proposal" and s.state.competency == "trust"
+    assert r.proposed.text == "I'll tell the crew on Monday it's really about communication and give them a date"

@@ -84,6 +84,7 @@ _PARTLY = re.compile(r"^\s*(?:sort of|kind of|kinda|partly|partially|in a way|no
                      re.IGNORECASE)
 _FIRST = re.compile(r"\b(?:first|former|1st)\b", re.IGNORECASE)
 REASSESS_RATIO = 2.0
+LEADING_CORRECTION = 25
 """On the reality turn, a topic the coach detected (and the leader did not confirm) changes when the
 words so far make another competency at least this many times as likely."""
 
@@ -234,7 +235,9 @@ class OfflineCoach:
     # ---------------------------------------------------------------- dialogue
     def reply(self, state: CoachState, message: str) -> Reply:
         if state.stage in ("reality", "options", "way_forward", "confirm") and not state.topic_pending:
-            new = correction(message)
+            # in an answer that states a step ("I'll tell them it's about trust"), only a leading correction counts
+            step = state.stage != "reality" and has_intention(message)
+            new = correction(message, within=LEADING_CORRECTION if step else None)
             if new is not None and new in self.library.competencies:
                 return self._switch(state, new)
         handler = {

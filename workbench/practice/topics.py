@@ -336,9 +336,15 @@ def named_topic(text: str, names: Mapping[str, Sequence[str]] | None = None) -> 
     return found[0][1] if found else None
 
 
-def correction(text: str, names: Mapping[str, Sequence[str]] | None = None) -> str | None:
-    """The competency named after a correction cue ("it's more about X", "can we focus on X"), else None."""
+def correction(text: str, names: Mapping[str, Sequence[str]] | None = None, within: int | None = None) -> str | None:
+    """The competency named after a correction cue ("it's more about X", "can we focus on X"), else None.
+
+    With ``within``, only a cue starting in the first ``within`` characters counts (a correction
+    leads its message; "I'll tell them it's about trust" is a step, not a correction).
+    """
     for cue in _CUE.finditer(text):
+        if within is not None and cue.start() > within:
+            break
         after = text[cue.start():]
         found = mentions(after, names)
         if found and found[0][0] <= len(cue.group(0)) + 40:
