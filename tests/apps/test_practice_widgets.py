@@ -117,7 +117,9 @@ def test_chat_panel_runs_a_conversation_to_a_saved_commitment(library, index):
         panel.send_button.click()
         assert panel.input.value == ""
     assert session.stage == "confirm" and panel.confirm_box.layout.display is None
-    assert panel.last_reply.proposed.text == "Ask Sam to own the launch checklist"
+    assert panel.last_reply.proposed.text == SCRIPT[3]  # the leader's sentence, verbatim
+    assert "wb-chat-draft" in classes(panel.widget) and "wb-chat-draft-due" in classes(panel.widget)
+    assert panel.draft.value == SCRIPT[3] and panel.draft_due.value == date(2026, 12, 4)  # the editable draft
     panel.yes_button.click()
     assert session.done and len(saved) == 1 and saved[0] == session.commitment
     assert saved[0].due == date(2026, 12, 4) and saved[0].competency == "delegating"
@@ -139,4 +141,31 @@ def test_chat_panel_no_button_and_safety(library, index):
     assert session.stage == "way_forward" and panel.confirm_box.layout.display == "none"
     panel.send("Walk Sam through the checklist on Monday")
     panel.yes_button.click()
-    assert session.commitment.text == "Walk Sam through the checklist" and session.commitment.due == date(2026, 11, 30)
+    assert session.commitment.text == "Walk Sam through the checklist on Monday"
+    assert session.commitment.due == date(2026, 11, 30)
+
+
+def test_chat_panel_saves_an_edited_draft_as_shown(library, index):
+    session = CoachSession(library, CoachContext(), competency="delegating", index=index, today=date(2026, 11, 27))
+    saved = []
+    panel = ChatPanel(session, on_commitment=saved.append)
+    for msg in SCRIPT:
+        panel.send(msg)
+    assert panel.confirm_box.layout.display is None and panel.draft.value == SCRIPT[3]
+    panel.draft.value = "  No more firefighting: Sam owns the launch checklist from Monday  "
+    panel.draft_due.value = date(2026, 12, 8)
+    panel.yes_button.click()
+    assert session.done and len(saved) == 1
+    assert saved[0].text == "No more firefighting: Sam owns the launch checklist from Monday"
+    assert saved[0].due == date(2026, 12, 8) and saved[0].competency == "delegating"
+    leader_lines = [t.text for t in session.turns if t.speaker == "leader"]
+    assert leader_lines[-3:] == ['Change it to: "No more firefighting: Sam owns the launch checklist from Monday"',
+                                 "2026-12-08", "yes"]
+    # an unedited draft is saved with one "yes"
+    session = CoachSession(library, CoachContext(), competency="delegating", index=index, today=date(2026, 11, 27))
+    panel = ChatPanel(session)
+    for msg in SCRIPT:
+        panel.send(msg)
+    n = len(session.turns)
+    panel.yes_button.click()
+    assert session.commitment.text == SCRIPT[3] and len(session.turns) == n + 2

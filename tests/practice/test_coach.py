@@ -69,6 +69,8 @@ def test_scripted_conversation_reaches_a_confirmed_commitment(library, index):
     assert [r.stage for r in replies] == ["reality", "options", "way_forward", "way_forward", "confirm", "done"]
     for r in replies[:5]:
         assert_one_question(r)
+    # the coach names the topic it heard and offers the runner-up; the reality answer implicitly accepts it
+    assert replies[0].question.startswith("This sounds like delegating: is that right, or is it more about ")
     # reflections come from the leader's own words
     assert "release work yourself" in replies[0].reflection and "launch checklist to Sam" in replies[0].reflection
     assert "handover went badly" in replies[1].reflection and "don't trust it" in replies[1].reflection
@@ -86,7 +88,8 @@ def test_scripted_conversation_reaches_a_confirmed_commitment(library, index):
     done = replies[5]
     assert done.kind == "closing" and done.commitment == s.commitment
     c = s.commitment
-    assert c.text == "Ask Sam to own the launch checklist and agree a weekly check-in"
+    assert c.text == SCRIPT[3]  # the leader's sentence, verbatim
+    assert f'"{SCRIPT[3]}"' in replies[4].text and "draft" in replies[4].text
     assert c.competency == "delegating" and c.due == date(2026, 12, 4)
     assert "launch checklist" in c.goal
     # turns for the store
@@ -107,8 +110,9 @@ def test_no_change_it_revises_the_commitment(library, index):
     assert r.stage == "way_forward" and s.commitment is None and r.question == "What would you like the commitment to say?"
     r = s.send("Ask Sam to own the checklist and book a check-in with him by 8 December")
     assert r.kind == "proposal" and r.proposed.due == date(2026, 12, 8)
+    assert r.proposed.text == "Ask Sam to own the checklist and book a check-in with him by 8 December"
     r = s.send("no, change it to: walk Sam through the checklist on Monday")
-    assert r.kind == "proposal" and r.proposed.text.startswith("Walk Sam through the checklist")
+    assert r.kind == "proposal" and r.proposed.text == "walk Sam through the checklist on Monday"
     assert r.proposed.due == date(2026, 11, 30)
     assert s.send("maybe").kind == "question" and s.stage == "confirm"  # neither yes nor no: asks again
     assert s.send("yes, but change the wording").kind == "question" and s.commitment is None
@@ -123,7 +127,9 @@ def test_competency_detected_from_words_without_context(library, index):
     assert "What would you like to work on today?" in s.open().text
     r = s.send("Two people in my team had a shouting match in the meeting this morning and it is still tense.")
     assert s.state.competency == "conflict" and s.state.competency_source == "detected"
-    assert r.question in library.coaching["conflict"].questions.reality
+    assert r.question.startswith("This sounds like managing conflict: is that right, or is it more about ")
+    r = s.send("yes")
+    assert s.state.competency_source == "leader" and r.question in library.coaching["conflict"].questions.reality
 
 
 def test_vague_goal_falls_back_to_the_top_development_area(library, index):

@@ -8,6 +8,9 @@ that hosts them passes callbacks to persist what happens:
   before/after estimates when a posterior was given, else an empty dict).
 * :class:`ChatPanel` calls ``on_turn(turn)`` for every line of the conversation (the coach's
   opening included) and ``on_commitment(commitment)`` once the leader confirms a commitment.
+  While the coach proposes a commitment, the panel shows it as an editable draft (the leader's
+  wording and the due date); saving an edited draft sends the new wording (and date) to the
+  coach first, so what is saved is exactly what the leader sees.
 
 A callback that raises does not break the widget: the error is shown in an element with class
 ``wb-practice-error`` and kept in ``.errors``.
@@ -17,19 +20,21 @@ Stable CSS classes for the browser tests and the page's styling: ``wb-scenario``
 ``wb-scenario-feedback``, ``wb-scenario-progress``, ``wb-scenario-debrief``,
 ``wb-scenario-estimates``, ``wb-scenario-restart``; ``wb-chat``, ``wb-chat-messages``,
 ``wb-chat-message`` (with ``wb-chat-leader`` or ``wb-chat-coach``), ``wb-chat-input``,
-``wb-chat-send``, ``wb-chat-confirm``, ``wb-chat-yes``, ``wb-chat-no``, ``wb-chat-commitment``.
+``wb-chat-send``, ``wb-chat-confirm``, ``wb-chat-draft``, ``wb-chat-draft-due``, ``wb-chat-yes``,
+``wb-chat-no``, ``wb-chat-commitment``.
 """
 
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as w
 
 from ..content.schema import Scenario
-from ..practice.coach import CoachSession, Reply, Turn
+from ..practice.coach import CoachSession, OfflineCoach, Reply, Turn
 from ..practice.commitment import Commitment
 from ..practice.evidence import EstimateChange, apply_run
 from ..practice.scenario import Debrief, Feedback, ScenarioRun
@@ -253,19 +258,28 @@ class ChatPanel:
         self.send_button = w.Button(description="Send", button_style="primary")
         self.send_button.add_class("wb-chat-send")
         self.send_button.on_click(lambda _b: self.send())
-        self.yes_button = w.Button(description="Yes, save it", button_style="success")
+        self.yes_button = w.Button(description="Save to my plan", button_style="success")
         self.yes_button.add_class("wb-chat-yes")
-        self.yes_button.on_click(lambda _b: self.send("yes"))
+        self.yes_button.on_click(lambda _b: self.save_draft())
         self.no_button = w.Button(description="No, change it")
         self.no_button.add_class("wb-chat-no")
         self.no_button.on_click(lambda _b: self.send("no, change it"))
-        self.confirm_box = w.HBox([self.yes_button, self.no_button], layout=w.Layout(display="none"))
+        self.draft = w.Textarea(layout=w.Layout(width="100%", height="60px"))
+        self.draft.add_class("wb-chat-draft")
+        self.draft_due = w.DatePicker(description="Due")
+        self.draft_due.add_class("wb-chat-draft-due")
+        self._draft_of: Commitment | None = None
+        self.confirm_box = w.VBox([w.HTML("<b>Your commitment</b> <span class='wb-muted'>(a draft in your words: "
+                                          "edit it if you like)</span>"), self.draft, self.draft_due,
+                                   w.HBox([self.yes_button, self.no_button])], layout=w.Layout(display="none"))
         self.confirm_box.add_class("wb-chat-confirm")
         self.commitment_view = w.HTML("")
         self.commitment_view.add_class("wb-chat-commitment")
         self.widget = w.VBox([self.header, self.messages, self.confirm_box, self.input, self.send_button,
                               self.commitment_view, self._cb.error])
         self.widget.add_class("wb-chat")
+        if isinstance(session.generator, OfflineCoach):  # train the topic model while the leader types
+            threading.Thread(target=lambda: session.generator.topics, daemon=True).start()
         if not session.turns:
             self.last_reply = session.open()
         self._sync()
@@ -291,6 +305,20 @@ class ChatPanel:
                                           f"<div class='wb-muted'>due {c.due:%d %b %Y}</div></div>")
         return reply
 
+    def save_draft(self) -> Reply | None:
+        """Save the draft as shown: an edited wording or date is sent to the coach first, then "yes"."""
+        before = self.session.state.proposed
+        if self.session.stage != "confirm" or before is None:
+            return self.send("yes")
+        raw, due = self.draft.value.strip(), self.draft_due.value  # read both before the coach redraws them
+        if raw and " ".join(raw.split()) != " ".join(before.text.split()):
+            self.send(f'Change it to: "{raw}"')
+            if self.session.stage != "confirm":  # the coach did not take it as a wording (e.g. a safety reply)
+                return self.last_reply
+        if due is not None and due != before.due and self.session.state.proposed is not None:
+            self.send(due.isoformat())
+        return self.send("yes")
+
     def _sync(self) -> None:
         turns = self.session.turns
         new = turns[self._seen:]
@@ -300,6 +328,10 @@ class ChatPanel:
         if new:
             self.messages.children = tuple(self.messages.children) + tuple(self._bubble(t) for t in new)
         confirming = self.session.stage == "confirm"
+        proposed = self.session.state.proposed
+        if confirming and proposed is not None and proposed is not self._draft_of:
+            self._draft_of = proposed
+            self.draft.value, self.draft_due.value = proposed.text, proposed.due
         self.confirm_box.layout.display = None if confirming else "none"
         done = self.session.done
         self.input.disabled = done

@@ -12,11 +12,17 @@ manager over the library:
 * **Grounded.** Tips, frameworks, modules and moment checklists are retrieved with the library's
   one index (:class:`~workbench.content.search.LibraryIndex`) and always cited ("From the module
   'Delegation basics for first-time leaders': ...").
-* **Personal.** The competency is the one given by the caller, else the one the leader's words
-  point to (retrieval, with the leader's development areas and current moment as a prior), else
-  their most pressing development area. The current moment's checklist is offered when it fits.
-* **Ends with a confirmed commitment.** The way-forward answer becomes a :class:`Commitment`
-  (text, competency, due date); the leader confirms it with "yes" or changes it ("no, change it").
+* **Understands the topic.** The competency is the one given by the caller, else the one the
+  leader's words point to (:mod:`workbench.practice.topics`: a classifier trained on labelled
+  leader messages; the chosen moment can tip a close call, the development areas only break
+  near-ties), read again on the reality turn. The coach names what it heard and offers the
+  runner-up ("This sounds like managing conflict: is that right, or is it more about giving
+  feedback?"); the leader can correct it then or later ("no, it's more about trust"). The
+  current moment's checklist is offered when it fits.
+* **Ends with a confirmed commitment, in the leader's words.** The way-forward sentence is kept
+  verbatim (:func:`~workbench.practice.commitment.commitment_sentence`) with a due date read from
+  plain words (``dateparser``), shown as a draft; the leader saves it with "yes", sends a
+  replacement wording or a new date, or says "no" to rewrite it.
 * **Safe.** Every message is screened first (:mod:`workbench.practice.safety`) by the session,
   whichever reply generator is plugged in: off-topic requests are declined with a redirect,
   distress and harassment point to human support and stop coaching for that turn, empty input
@@ -38,9 +44,17 @@ from typing import Protocol, runtime_checkable
 from ..content.library import Library
 from ..content.search import LibraryIndex
 from . import reflection as rf
-from .commitment import Commitment, default_due, parse_due, strip_due
+from .commitment import (
+    Commitment,
+    commitment_sentence,
+    default_due,
+    has_intention,
+    only_date,
+    parse_due,
+)
 from .grounding import Citation, Grounding
 from .safety import MAX_CHARS, Screening, screen
+from .topics import TopicModel, TopicReading, correction, default_model, named_topic, read_topic
 
 STAGES = ("goal", "reality", "options", "way_forward", "confirm", "done")
 SPEAKERS = ("leader", "coach")
@@ -55,11 +69,32 @@ GENERAL_QUESTIONS = {
 _YES = re.compile(r"^\s*(y|yes|yep|yeah|yup|sure|ok|okay|correct|confirm(ed)?|save( it)?|please do|sounds good|"
                   r"that'?s (right|it|good|fine)|perfect|great|do it|go ahead|absolutely|definitely)\b", re.IGNORECASE)
 _NO = re.compile(r"^\s*(n|no|nope|nah|not (quite|really|yet)|change( it)?|wait|actually|edit|let me change)\b", re.IGNORECASE)
-_CHANGE_LEAD = re.compile(r"^\s*((no|nope|nah|not quite|not really|wait|actually|edit|n)\b)?[\s,.!:-]*"
-                          r"(please\s+)?(change|make|edit)?\s*(it|that)?\s*(to|into|so it says|to say)?[\s,:-]*",
-                          re.IGNORECASE)
+_CHANGE_LEAD = re.compile(
+    r"^\s*(?:(?:no|nope|nah|not quite|not really|wait|actually|edit|n)\s*[,.!:;-]+\s*"
+    r"|(?:no|nope|nah|actually)\s+(?=(?:please\s+)?(?:change|make|edit)\s+(?:it|that)\b))?"
+    r"(?:please\s+)?(?:(?:change|make|edit)\s+(?:it|that)\b\s*(?:to say|so it says|to|into)?\s*[:,-]?\s*)?",
+    re.IGNORECASE)
+_QUOTED = re.compile(r'^\s*["“\'](?P<text>.*)["”\']\s*$', re.DOTALL)
 _HEDGE = re.compile(r"\b(but|change|instead|except|however)\b", re.IGNORECASE)
 _UNSURE = re.compile(r"\b(not sure|no idea|don'?t know|dunno|no clue|can'?t think|nothing comes to mind)\b", re.IGNORECASE)
+_ABOUT_WORDING = re.compile(r"^(?:the\s+)?(?:wording|words|text|date|day|deadline|it|that|this)\b", re.IGNORECASE)
+_SECOND = re.compile(r"\b(?:second|latter|other|2nd|last)\b", re.IGNORECASE)
+_PARTLY = re.compile(r"^\s*(?:sort of|kind of|kinda|partly|partially|in a way|not exactly|not quite|a bit|"
+                     r"a little|yes and no|yeah but|yes but)\b[\s,.;:-]*(?:but\s+)?(?:mostly|more|really|mainly)?\s*",
+                     re.IGNORECASE)
+_FIRST = re.compile(r"\b(?:first|former|1st)\b", re.IGNORECASE)
+REASSESS_RATIO = 2.0
+LEADING_CORRECTION = 25
+"""On the reality turn, a topic the coach detected (and the leader did not confirm) changes when the
+words so far make another competency at least this many times as likely."""
+
+
+def _bare_unsure(msg: str) -> bool:
+    """A bare "I don't know" (help is offered), not one inside a real answer ("I don't know if it'll
+    work but I'll talk to Sam on Friday", which is an answer)."""
+    if not _UNSURE.search(msg) or has_intention(_UNSURE.sub(" ", msg)):
+        return False
+    return len(rf.content_words(_UNSURE.sub(" ", msg))) < 2
 
 
 # ------------------------------------------------------------------------------ data
@@ -97,7 +132,10 @@ class CoachState:
     context: CoachContext
     today: date
     competency: str | None = None
-    competency_source: str | None = None  # given | detected | development-area
+    competency_source: str | None = None  # given | detected | moment | development-area | leader
+    topic: TopicReading | None = None
+    topic_pending: bool = False  # the coach asked whether it heard the topic right
+    topic_asked_which: bool = False  # ... and the leader said no without naming another
     stage: str = "goal"
     goal: str = ""
     reality: str = ""
@@ -156,11 +194,29 @@ class ReplyGenerator(Protocol):
 
 # ------------------------------------------------------------------------------ offline coach
 class OfflineCoach:
-    """The default :class:`ReplyGenerator`: GROW dialogue over the library, no model."""
+    """The default :class:`ReplyGenerator`: GROW dialogue over the library, no hosted model.
 
-    def __init__(self, library: Library, grounding: Grounding | None = None):
+    Parameters
+    ----------
+    library:
+        The content library.
+    grounding:
+        Retrieval for citations (and topic detection for competencies the topic model does not know).
+    topics:
+        The :class:`~workbench.practice.topics.TopicModel`; the shipped one, trained on first use
+        and cached for the process, when None.
+    """
+
+    def __init__(self, library: Library, grounding: Grounding | None = None, topics: TopicModel | None = None):
         self.library = library
         self.grounding = grounding or Grounding(library)
+        self._topics = topics
+
+    @property
+    def topics(self) -> TopicModel:
+        if self._topics is None:
+            self._topics = default_model()
+        return self._topics
 
     # ---------------------------------------------------------------- opening
     def opening(self, state: CoachState) -> Reply:
@@ -178,6 +234,12 @@ class OfflineCoach:
 
     # ---------------------------------------------------------------- dialogue
     def reply(self, state: CoachState, message: str) -> Reply:
+        if state.stage in ("reality", "options", "way_forward", "confirm") and not state.topic_pending:
+            # in an answer that states a step ("I'll tell them it's about trust"), only a leading correction counts
+            step = state.stage != "reality" and has_intention(message)
+            new = correction(message, within=LEADING_CORRECTION if step else None)
+            if new is not None and new in self.library.competencies:
+                return self._switch(state, new)
         handler = {
             "goal": self._goal, "reality": self._reality, "options": self._options,
             "way_forward": self._way_forward, "confirm": self._confirm, "done": self._done,
@@ -189,42 +251,62 @@ class OfflineCoach:
             return self._ask(state, "goal", "Could you tell me a little more?", None, (), self._question(state, "goal", msg))
         state.goal = rf.shorten(msg, 60)
         phrase = rf.paraphrase(msg)
-        bridge = ""
-        if state.competency is None:
-            bridge = self._settle_competency(state, msg)
         reflection = f"What I'm hearing: {phrase}." if phrase else None
         state.stage = "reality"
+        bridge = ""
+        if state.competency_source not in ("given", "leader"):
+            reading = self._read(state, msg)
+            if reading.informative and reading.competency is not None:
+                self._set_topic(state, reading, "detected")
+                state.topic_pending = True
+                return self._ask(state, "reality", "", reflection, (), self._topic_question(state))
+            if reading.competency is not None:  # no topic in the words: the moment, else the profile
+                self._set_topic(state, reading, reading.source)
+                name = self._name(reading.competency).lower()
+                bridge = (f"Let's look at it through {name}, your current development focus."
+                          if reading.source == "development-area" else
+                          f"Let's start from {name}, since that is what the moment you're in is about.")
         return self._ask(state, "reality", bridge, reflection, (), self._question(state, "reality", msg))
 
     def _reality(self, state: CoachState, msg: str) -> Reply:
-        if self._too_thin(state, "reality", msg):
+        lead = ""
+        if state.topic_pending:
+            answer = self._topic_answer(state, msg)
+            if isinstance(answer, Reply):
+                return answer
+            lead, proceed = answer
+            if not proceed:
+                return self._ask(state, "reality", lead, None, (), self._question(state, "reality", state.goal))
+        elif self._too_thin(state, "reality", msg):
             return self._ask(state, "reality", "Could you say a bit more about what is happening?", None, (),
                              self._question(state, "reality", msg))
         state.reality = rf.shorten(msg, 80)
-        bridge = ""
-        if state.competency is None:
-            bridge = self._settle_competency(state, state.goal + " " + msg)
+        if state.competency_source not in ("given", "leader"):
+            lead = " ".join(p for p in (lead, self._reassess(state, f"{state.goal} {msg}")) if p)
         phrase = rf.paraphrase(msg)
         reflection = f"So right now, {phrase}." if phrase else None
         query = f"{state.goal} {msg}"
         cites = self._moment_citation(state, query) or self._suggest(state, query, ("tip", "framework"))
         state.stage = "options"
-        lead = " ".join(p for p in (bridge, "Something that may help:" if cites else "") if p)
+        lead = " ".join(p for p in (lead, "Something that may help:" if cites else "") if p)
         return self._ask(state, "options", lead, reflection, cites, self._question(state, "options", query))
 
     def _options(self, state: CoachState, msg: str) -> Reply:
         query = f"{state.goal} {state.reality} {msg}"
-        if (_UNSURE.search(msg) or not rf.content_words(msg)) and state.probes.get("options", 0) == 0:
+        bare = _bare_unsure(msg) or not rf.content_words(msg)
+        if bare and state.probes.get("options", 0) == 0:
             state.probes["options"] = 1
             cites = self._suggest(state, query, ("tip", "framework"), k=2)
             lead = "That's fine; here are two ideas from the library to get you started." if cites else \
                 "That's fine; take a moment."
             return self._ask(state, "options", lead, None, cites, "Which of these, or something else, could work for you?")
-        state.options = rf.options_from(msg) or [rf.paraphrase(msg)]
+        state.options = [] if bare else (rf.options_from(msg) or [o for o in [rf.paraphrase(msg)] if o])
         if len(state.options) > 1:
             reflection = f"You have {len(state.options)} options on the table: " + "; ".join(state.options) + "."
-        else:
+        elif state.options:
             reflection = f"So one option is this: {state.options[0]}."
+        else:
+            reflection = None
         cites = self._suggest(state, query, ("module",))
         lead = "If you want to go deeper first:" if cites else ""
         state.stage = "way_forward"
@@ -234,49 +316,45 @@ class OfflineCoach:
         found = parse_due(msg, state.today)
         if state.awaiting_due:
             state.awaiting_due = False
-            extra = rf.action_from(strip_due(msg, found.phrase) if found else msg)
-            if not state.action and extra:
-                state.action = extra
-            state.due = found.due if found else default_due(state.today)
-            return self._propose(state, assumed=found is None)
-        action = rf.action_from(strip_due(msg, found.phrase) if found else msg)
-        if not action or not rf.content_words(action):
-            if found and state.action:  # only a new date for the same step
+            if not (found is None and has_intention(msg) and len(rf.content_words(msg)) >= 2):
+                state.due = found.due if found else default_due(state.today)
+                return self._propose(state, assumed=found is None)
+            # a (new) step instead of a date: read it as the step
+        date_only = found is not None and only_date(msg, state.today)
+        if date_only or _bare_unsure(msg) or not rf.content_words(msg):
+            if date_only:
                 state.due = found.due
-                return self._propose(state)
+                if state.action:  # only a new date for the same step
+                    return self._propose(state)
+            if _bare_unsure(msg) and state.options and state.probes.get("way_forward", 0) == 0:
+                state.probes["way_forward"] = 1
+                lead = "That's fine; let's keep it small. You mentioned: " + "; ".join(state.options) + "."
+                return self._ask(state, "way_forward", lead, None, (), "Which one could you try first, and by when?")
             return self._ask(state, "way_forward", "Let's make it concrete.", None, (),
                              "What is one specific thing you will do?")
-        state.action = action.rstrip(" .")
+        state.action = commitment_sentence(msg, state.today)
         if found is None and state.due is None:
             state.awaiting_due = True
-            return self._ask(state, "way_forward", "", f"So your step is: \"{state.action}\".", (), "By when will you do that?")
+            return self._ask(state, "way_forward", "", f"So your step is: \"{state.action}\"", (),
+                             "By when will you do that?")
         state.due = found.due if found else state.due
         return self._propose(state)
 
-    def _propose(self, state: CoachState, assumed: bool = False) -> Reply:
-        due = state.due or default_due(state.today)
-        state.proposed = Commitment(state.action, state.competency, due, goal=rf.paraphrase(state.goal))
+    def _propose(self, state: CoachState, assumed: bool = False, lead: str = "") -> Reply:
+        state.due = state.due or default_due(state.today)
+        state.proposed = Commitment(state.action, state.competency, state.due, goal=rf.paraphrase(state.goal))
         state.stage = "confirm"
-        comp = f" ({self._name(state.competency)})" if state.competency else ""
-        when = _fmt(due) + (" (a week from today; tell me if you'd like another date)" if assumed else "")
-        text = f"Here is the commitment I'd save to your plan: \"{state.proposed.text}\", by {when}{comp}."
-        q = "Shall I save it? Reply \"yes\", or \"no, change it\"."
-        return self._reply(state, "confirm", "proposal", text, None, (), q, proposed=state.proposed)
+        when = _fmt(state.due) + (" (a week from today, as no day was named)" if assumed else "")
+        lines = [f"Here is your commitment as a draft, in your words:\n\n\"{state.proposed.text}\"",
+                 f"Due: {when}." + (f"\nTopic: {self._name(state.competency)}." if state.competency else ""),
+                 "To change it, send the wording you want instead, or a new date."]
+        text = "\n\n".join(p for p in (lead, *lines) if p)
+        return self._reply(state, "confirm", "proposal", text, None, (), "Shall I save it to your plan as it is?",
+                           proposed=state.proposed)
 
     def _confirm(self, state: CoachState, msg: str) -> Reply:
-        if _NO.match(msg) and not _YES.match(msg):
-            rest = _CHANGE_LEAD.sub("", msg, count=1).strip()
-            state.stage = "way_forward"
-            if rf.content_words(rest) and len(rf.words(rest)) >= 2:
-                return self._way_forward(state, rest)
-            state.proposed = None
-            return self._ask(state, "way_forward", "Of course.", None, (), "What would you like the commitment to say?")
-        new_date = parse_due(msg, state.today)
-        if new_date is not None and not _YES.match(msg) and state.proposed is not None and \
-                len(rf.content_words(strip_due(msg, new_date.phrase))) == 0:
-            state.due = new_date.due  # only a new date: keep the step, move the date
-            return self._propose(state)
-        if _YES.match(msg) and not _HEDGE.search(msg):
+        yes, no = bool(_YES.match(msg)), bool(_NO.match(msg))
+        if yes and not no and not _HEDGE.search(msg):
             assert state.proposed is not None
             state.commitment = state.proposed
             state.stage = "done"
@@ -284,8 +362,26 @@ class OfflineCoach:
             text = (f"Saved to your plan: \"{c.text}\", by {_fmt(c.due)}. Come back and tell me how it went; "
                     "what you learn from trying it is the real progress.")
             return self._reply(state, "done", "closing", text, None, (), None, commitment=c)
-        q = f"Shall I save \"{state.proposed.text if state.proposed else state.action}\"? Please reply \"yes\" or \"no, change it\"."
-        return self._reply(state, "confirm", "question", "Just to be sure.", None, (), q, proposed=state.proposed)
+        found = parse_due(msg, state.today)
+        if found is not None and only_date(msg, state.today) and state.action:
+            state.due = found.due  # only a new date: keep the step, move the date
+            return self._propose(state)
+        rest = _CHANGE_LEAD.sub("", msg, count=1).strip()
+        quoted = _QUOTED.match(rest)
+        rest = quoted.group("text").strip() if quoted else rest
+        wording = len(rf.content_words(rest)) >= 2 and len(rf.words(rest)) >= 3 and not _ABOUT_WORDING.match(rest)
+        if wording and not yes:  # a replacement wording, kept verbatim
+            state.action = rest
+            if found is not None:
+                state.due = found.due
+            return self._propose(state)
+        if no or yes:  # "no", "no, change it", "yes, but change the wording"
+            state.stage = "way_forward"
+            state.proposed = None
+            return self._ask(state, "way_forward", "Of course.", None, (), "What would you like the commitment to say?")
+        text = state.proposed.text if state.proposed else state.action
+        return self._reply(state, "confirm", "question", "Just to be sure: reply \"yes\" to save it, or send the "
+                           "wording you'd like instead.", None, (), f"Shall I save \"{text}\"?", proposed=state.proposed)
 
     def _done(self, state: CoachState, msg: str) -> Reply:
         c = state.commitment
@@ -293,19 +389,111 @@ class OfflineCoach:
             "To work on something else, start a new conversation."
         return self._reply(state, "done", "done", text, None, (), None)
 
-    # ---------------------------------------------------------------- helpers
-    def _settle_competency(self, state: CoachState, text: str) -> str:
-        """Pick the competency from the words, else from the top development area; say which."""
-        det = self.grounding.detect(text, state.context.prior(self.library))
-        if det.competency is not None:
-            state.competency, state.competency_source = det.competency, "detected"
-            return f"That sounds like a question about {self._name(det.competency).lower()}."
-        areas = [a for a in state.context.development_areas if a in self.library.competencies]
-        if areas:
-            state.competency, state.competency_source = areas[0], "development-area"
-            return f"Let's look at it through {self._name(areas[0]).lower()}, your current development focus."
+    # ---------------------------------------------------------------- the topic
+    def _read(self, state: CoachState, text: str) -> TopicReading:
+        """What the words (with the moment and the development areas) say the conversation is about."""
+        ctx = state.context
+        comps = list(self.library.competencies)
+        moment = self.library.moments[ctx.moment].competencies if ctx.moment in self.library.moments else ()
+        if not set(comps) & set(self.topics.classes_):  # a library with its own competencies: retrieval
+            det = self.grounding.detect(text, ctx.prior(self.library))
+            ranked = list(det.scores)
+            return TopicReading(det.competency, ranked[1] if len(ranked) > 1 else None, det.confidence, "words",
+                                det.competency is not None, det.scores, det.scores)
+        return read_topic(text, self.topics, comps, moment, ctx.development_areas)
+
+    def _set_topic(self, state: CoachState, reading: TopicReading, source: str) -> None:
+        state.topic = reading
+        state.competency, state.competency_source = reading.competency, source
+
+    def _topic_question(self, state: CoachState) -> str:
+        name = self._name(state.competency).lower()
+        runner = state.topic.runner_up if state.topic else None
+        if runner:
+            return f"This sounds like {name}: is that right, or is it more about {self._name(runner).lower()}?"
+        return f"This sounds like {name}: is that right?"
+
+    def _topic_answer(self, state: CoachState, msg: str) -> Reply | tuple[str, bool]:
+        """Read the answer to "is that right, or is it more about ...?": a reply asking which topic
+        it is, or (lead, whether the message also tells what is happening)."""
+        state.topic_pending = False
+        asked_which, state.topic_asked_which = state.topic_asked_which, False
+        runner = state.topic.runner_up if state.topic else None
+        short = len(rf.words(msg)) <= 8
+        yes, no = bool(_YES.match(msg)) and not _NO.match(msg), bool(_NO.match(msg))
+        named = correction(msg)
+        if named is None and (short or no or asked_which):
+            named = named_topic(msg)
+        if named is None and short and runner and _SECOND.search(msg):
+            named = runner
+        if named is None and short and _FIRST.search(msg):
+            named = state.competency
+        rich = len(rf.content_words(msg)) >= 5  # the answer also says what is happening
+        if named is None and short and msg.rstrip().endswith("?") and not yes and not no:  # "what do you mean?"
+            state.topic_pending = True
+            return self._ask(state, "reality", "I mean: which leadership skill this is mostly about, so that I can "
+                             "bring you the right ideas.", None, (), self._topic_question(state))
+        if named is None and _PARTLY.match(msg):  # "sort of, but mostly it's that nobody listens to me"
+            reading = self._read(state, _PARTLY.sub("", msg, count=1))
+            if reading.informative and reading.competency not in (None, state.competency):
+                state.competency, state.competency_source = reading.competency, "leader"  # their "mostly"
+                return (f"Then let's take it as {self._name(reading.competency).lower()}; tell me if that's not "
+                        "right."), True
+            return "", True
+        if named is not None and named in self.library.competencies:
+            changed = named != state.competency
+            state.competency, state.competency_source = named, "leader"
+            return (f"Thanks for putting me right: {self._name(named).lower()} it is." if changed else "Good."), rich
+        if yes:
+            state.competency_source = "leader"
+            return "Good.", rich
+        if no and not rich:
+            state.topic_pending = state.topic_asked_which = True
+            others = [self._name(c).lower() for c in self.library.competencies if c != state.competency]
+            q = f"Which is it closer to: {', '.join(others[:-1])} or {others[-1]}?" if len(others) > 1 else \
+                "What would you call it, in a few words?"
+            return self._ask(state, "reality", "Thanks for putting me right.", None, (), q)
+        if no or asked_which:  # described rather than named: read the words again, without the rejected topic
+            rejected = state.competency if no else None
+            reading = self._read(state, f"{state.goal} {msg}")
+            best = next((c for c in reading.scores if c != rejected), None)
+            if best is not None and reading.informative:
+                state.competency, state.competency_source = best, "detected"
+                return f"Thanks; I'll take it as {self._name(best).lower()}.", True
+        return "", True  # no answer to the topic question: the message tells what is happening
+
+    def _reassess(self, state: CoachState, text: str) -> str:
+        """Read the topic again from goal and reality; switch (and say so) when the words now clearly
+        point elsewhere, or when the topic so far came only from the moment or the profile."""
+        reading = self._read(state, text)
+        new, old = reading.competency, state.competency
+        if not reading.informative or new is None or new == old:
+            return ""
+        if old is None:
+            self._set_topic(state, reading, "detected")
+            return f"That sounds like a question about {self._name(new).lower()}."
+        weak = state.competency_source in ("moment", "development-area")
+        if weak or reading.scores.get(new, 0.0) >= REASSESS_RATIO * reading.scores.get(old, 0.0):
+            self._set_topic(state, reading, "detected")
+            return (f"Listening to this, it sounds more like {self._name(new).lower()} than "
+                    f"{self._name(old).lower()}; tell me if I've got that wrong.")
         return ""
 
+    def _switch(self, state: CoachState, new: str) -> Reply:
+        """The leader named the topic mid-conversation (a correction, or a confirmation of the current one):
+        take it, and ask the current question again."""
+        old = state.competency
+        state.competency, state.competency_source = new, "leader"
+        if old == new:
+            lead = f"Yes, {self._name(new).lower()}: that's how I understood it too."
+        else:
+            lead = f"Got it: {self._name(new).lower()}" + (f", not {self._name(old).lower()}." if old else ".")
+        if state.stage == "confirm" and state.action:
+            return self._propose(state, lead=lead)
+        stage = state.stage
+        return self._ask(state, stage, lead, None, (), self._question(state, stage, state.goal))
+
+    # ---------------------------------------------------------------- helpers
     def _moment_citation(self, state: CoachState, query: str) -> tuple[Citation, ...]:
         mid = state.context.moment
         if not mid or mid not in self.library.moments or mid in state.cited:

@@ -222,6 +222,8 @@ def _lower_first(text: str) -> str:
     if first[:1].isupper() and first.lower() in ("you", "you're", "you've", "you'll", "you'd", "your", "how", "what",
                                                   "when", "why", "who", "which", "the", "a", "an", "my", "our", "it",
                                                   "there", "they", "we", "she", "he", "this", "that", "everyone",
-                                                  "nobody", "someone", "people", "team", "getting", "being"):
+                                                  "nobody", "someone", "people", "team", "getting", "being",
+                                                  "they're", "they've", "they'd", "they'll", "it's", "there's",
+                                                  "every", "each", "two", "one", "some", "since", "after"):
         return text[0].lower() + text[1:]
     return text
