@@ -261,7 +261,10 @@ RULES: tuple[Rule, ...] = (
          r"|\bexposed\s+himself\b",
          "A senior director touched me at the offsite and I froze."),
     Rule("harassment", "abuse", r"\b(assault\w*|abus(e|ed|es|ive|ing))\b", "My boss is verbally abusive in one-on-ones."),
-    Rule("harassment", "retaliation", r"\bretaliat\w*|\bvictimi[sz]\w*|\bwhistleblow\w*", "I reported a problem and now I'm facing retaliation."),
+    Rule("harassment", "retaliation", r"\bretaliat\w*|\bvictimi[sz]\w*|\bwhistleblow\w*"
+         r"|\b(since|after|because|ever\s+since)\s+(i|she|he|they)\s+(complained|reported|raised\s+(it|a\s+complaint|a\s+concern|concerns)|"
+         r"spoke\s+up|went\s+to\s+hr|blew\s+the\s+whistle|said\s+no)\b",
+         "I reported a problem and now I'm facing retaliation."),
     Rule("harassment", "intimidation", r"\b(intimidat\w*|hostile\s+work\s+environment|threaten\w*\s+(me|to\s+fire\s+me|to\s+ruin)|ruin\s+my\s+career)\b",
          "My peer keeps intimidating the junior staff."),
     Rule("harassment", "abusive manager",
@@ -286,6 +289,9 @@ RULES: tuple[Rule, ...] = (
     Rule("distress", "burnout", r"\b(i\s+am|i\s+feel|i\s+have\s+been|feeling)\s+(so\s+|completely\s+|totally\s+|utterly\s+|really\s+|very\s+)?"
          r"(burn(ed|t|ing)?\s*out|broken|at\s+breaking\s+point|falling\s+apart)\b",
          "I'm completely burnt out."),
+    Rule("distress", "despair", r"\bi\s+(am|feel|have\s+been|keep)\s+(like\s+i\s+am\s+|so\s+|just\s+|completely\s+)?"
+         r"(drowning|sinking|going\s+under|suffocating|crumbling|cracking\s+up|falling\s+to\s+pieces|coming\s+apart)\b(?!\s+(in|with|under)\b)",
+         "I feel like I'm sinking."),
     Rule("distress", "despair", r"\b(falling\s+apart|breaking\s+down|breakdown|breaking\s+point|end\s+of\s+my\s+rope|wits\s+end|hanging\s+on\s+by\s+a\s+thread)\b",
          "I'm falling apart and nobody notices."),
     Rule("distress", "despair", r"\b(cry|crying|sob|sobbing)\s+(every|all)\b", "I've been crying every night."),
@@ -321,7 +327,8 @@ RULES: tuple[Rule, ...] = (
     # --- medical and substance use ---------------------------------------------------------
     Rule("medical", "substance use", r"\b(drunk|hungover|high\s+on|cocaine|coke|heroin|cannabis|weed|marijuana|ketamine|mdma|speed|amphetamine\w*|"
          r"addict\w*|alcoholi\w*|rehab|relapse\w*|overdrink\w*|drinking\s+(heavily|every|before|on\s+shift|at\s+work|too\s+much)|"
-         r"smells?\s+of\s+(alcohol|drink|booze|weed|cannabis)|bottle\s+of\s+(wine|vodka|whisky|gin)\s+(a|every)|gambl\w*)\b",
+         r"smells?\s+of\s+(alcohol|drink|booze|weed|cannabis)|(drink|drinks|drinking)\s+(\w+\s+){0,5}(every\s+(night|day|evening|morning)|"
+         r"to\s+(cope|sleep|switch\s+off|unwind|get\s+through|relax|function|numb))|bottle\s+of\s+(wine|vodka|whisky|gin)\s+(a|every)|gambl\w*)\b",
          "I think one of my drivers has been drinking before his shift."),
     Rule("medical", "medical", r"\b(medications?|medicines?|dosage|dose|prescriptions?|side\s+effects?|antibiotics?|ibuprofen|paracetamol|painkillers?|"
          r"antidepressants?|sleeping\s+(pills|tablets)|beta\s+blockers?|medical\s+(advice|question)|diagnos\w*|symptoms?|chest\s+pains?|seizure|"
