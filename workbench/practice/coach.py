@@ -386,10 +386,12 @@ class OfflineCoach:
 def support_reply(state: CoachState, s: Screening, channels: sp.Channels | None = None) -> Reply:
     """Point to the right people for a support category; no coaching in this turn. Sets the
     check-in, so the next message is not coached until the leader says they are ready."""
-    text, question = sp.support_text(s.category, channels or sp.Channels())
-    state.check_in = sp.more_severe(state.check_in, s.category)
+    # distress while a crisis check-in is pending is answered as a crisis
+    category = "crisis" if s.category == "distress" and state.check_in == "crisis" else s.category
+    text, question = sp.support_text(category, channels or sp.Channels())
+    state.check_in = sp.more_severe(state.check_in, category)
     return Reply(text + (f"\n\n{question}" if question else ""), state.stage, "support", question, None, (),
-                 safety=s.category)
+                 safety=category)
 
 
 def check_in_reply(state: CoachState, message: str, channels: sp.Channels | None = None) -> Reply:

@@ -95,7 +95,7 @@ def support_text(category: str, ch: Channels) -> tuple[str, str | None]:
                 "If it is happening to someone in your team, you have a duty to act on it: don't investigate it yourself "
                 f"or promise to keep it secret; take it to {ch.hr_phrase()} today, and keep a short factual note of dates, "
                 "what was said or done and who saw it. If it is happening to you, including from your own manager, you "
-                f"can go to {ch.hr_phrase()} directly, or use {ch.speak_up_phrase()} to raise it confidentially or "
+                f"can go to HR or employee relations directly, or use {ch.speak_up_phrase()} to raise it confidentially or "
                 f"outside your reporting line. {_cap(ch.eap_phrase())} offers confidential support. If anyone "
                 f"is in immediate danger, call the emergency services ({ch.emergency_text}).")
         return text, None
@@ -152,7 +152,7 @@ _NEGATIVE = re.compile(
 _BARE_NO = re.compile(r"^(no|nope|nah|n)\b")
 _POSITIVE = re.compile(
     r"\b(i\s+am|i\s+feel|feeling|i\s+will\s+be|we\s+are|im)\s+(\w+\s+)?(safe|ok|okay|alright|all\s+right|fine|good|better)\b"
-    r"|^(yes|yeah|yep|yup|y|sure|ok|okay|safe|fine|all\s+good|of\s+course|absolutely|definitely)\b"
+    r"|^(yes|yeah|yep|yup|y|safe|all\s+good|of\s+course|absolutely|definitely)\b"
     r"|\b(continue|carry\s+on|go\s+on|keep\s+going|resume|move\s+on|back\s+to\s+(the\s+|my\s+)?(coaching|goal|plan|it|work)|"
     r"let\s+us\s+(go|continue|carry)|proceed|where\s+we\s+(left\s+off|were)|ready)\b")
 
@@ -161,7 +161,9 @@ def check_in_answer(message: str) -> str:
     """Read the leader's answer to a check-in: ``resume``, ``not_ok`` or ``unclear``.
 
     Any sign of not being safe or not wanting to go on wins over a "yes", so "yes, but I'm not
-    okay" is ``not_ok``; a bare "no" is ``not_ok``; "I'm safe, let's continue" is ``resume``.
+    okay" is ``not_ok``; a bare "no" is ``not_ok``; "I'm safe, let's continue" and a "yes" (to
+    "are you safe right now?") are ``resume``; a bare "ok" or "thanks" is ``unclear``, so the
+    coach asks again rather than guessing.
     """
     t = normalize(message)
     if _NEGATIVE.search(t):
