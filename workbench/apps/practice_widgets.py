@@ -299,7 +299,7 @@ class ChatPanel:
             self._cb.call(self.on_turn, t)
         if new:
             self.messages.children = tuple(self.messages.children) + tuple(self._bubble(t) for t in new)
-        confirming = self.session.stage == "confirm"
+        confirming = self.session.stage == "confirm" and not self.session.checking_in  # no "yes" button mid check-in
         self.confirm_box.layout.display = None if confirming else "none"
         done = self.session.done
         self.input.disabled = done

@@ -45,7 +45,7 @@ from . import reflection as rf
 from . import support as sp
 from .commitment import Commitment, default_due, parse_due, strip_due
 from .grounding import Citation, Grounding
-from .safety import MAX_CHARS, Screening, screen
+from .safety import MAX_CHARS, Screening, screen, warm_up
 
 STAGES = ("goal", "reality", "options", "way_forward", "confirm", "done")
 SPEAKERS = ("leader", "coach")
@@ -499,6 +499,7 @@ class CoachSession:
                                 competency_source="given" if competency else None)
         self.generator: ReplyGenerator = generator or OfflineCoach(library, Grounding(library, index))
         self.channels = sp.Channels.from_library(library)
+        warm_up()  # the safety classifier trains in the background while the opening is shown
         self._turns: list[Turn] = []
 
     @property

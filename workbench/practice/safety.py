@@ -484,6 +484,16 @@ def model() -> SafetyModel:
     return _MODEL
 
 
+def warm_up() -> threading.Thread | None:
+    """Train the classifier in a background thread, so the first screened message need not wait
+    (None when it is already trained). :func:`model` waits for it if it is still running."""
+    if _MODEL is not None:
+        return None
+    thread = threading.Thread(target=model, name="safety-model", daemon=True)
+    thread.start()
+    return thread
+
+
 def cross_validate(corpus: Corpus | None = None, folds: int = 5, seed: int = 0) -> list[dict[str, float]]:
     """Out-of-fold probabilities for every message of the training corpus (how :data:`THRESHOLDS`
     and the model's settings were chosen; the benchmark prints the resulting table)."""
