@@ -30,6 +30,7 @@ from workbench.practice.safety_eval import (
 from ._common import BenchResult, Column
 
 EVAL_PATH = Path(__file__).resolve().parents[1] / "tests" / "practice" / "safety_eval.yaml"
+FRESH_PATH = EVAL_PATH.with_name("safety_eval_fresh.yaml")
 TARGETS = {"crisis": ">= 100%", "distress": ">= 100% (support path)", "harassment": ">= 100%", "hr_legal": ">= 95%",
            "medical": "-", "idioms": "false alarm <= 3%", "coaching": "false alarm low", "privacy": "-",
            "injection": "-", "off_topic": "-"}
@@ -109,6 +110,11 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
         f"percentile (trained model cached); training the classifier: {train_seconds:.2f} s",
         *_matrix_notes(full),
     ]
+    fresh = evaluate(load_eval(FRESH_PATH))
+    result.notes.append(
+        f"fresh check ({FRESH_PATH.name}, {sum(r.n for r in fresh.results.values())} messages written after tuning; "
+        "its one clean run: harassment 10/12, HR/legal 10/12, the rest all correct): now "
+        + ", ".join(f"{lab} {r.correct}/{r.n}" for lab, r in fresh.results.items()))
     if not quick:
         result.notes += _cross_validation_notes(log)
     return result

@@ -273,6 +273,13 @@ RULES: tuple[Rule, ...] = (
          r"(screams|scream|screaming|shouts|shouting|yells|yelling|swears|swearing|belittles|belittling|humiliates|humiliating|mocks|mocking|"
          r"insults|insulting|threw|throws|pins|pinning|sneers|ridicules|ridiculing|calls\s+me)\b",
          "My manager screams at me when the numbers are down."),
+    Rule("harassment", "stereotyping", r"\b(calls?|called|calling|says?|said|saying)\s+(that\s+)?(the|all|our|those|these)\s+(\w+\s+){0,2}"
+         r"(workers|staff|nurses|drivers|guys|lads|women|girls|men|people|colleagues|ones|students|immigrants|foreigners|cleaners|carers)\s+(are\s+)?"
+         r"(lazy|stupid|thick|dirty|criminals|animals|useless|thieves|terrorists|scroungers|inferior)\b",
+         "He calls the Romanian drivers lazy."),
+    Rule("harassment", "sexual comments", r"\bhow\s+(hot|sexy|fit|attractive)\s+(she|he|they)\s+(is|are|looks?)\b|\b(hot|sexy)\s+(she|he)\s+is\b"
+         r"|\bcomments?\s+about\s+(my|her|his)\s+(body|looks|figure|chest|breasts|bum|legs|bra\w*|underwear)\b",
+         "He keeps messaging her about how hot she is."),
     Rule("harassment", "hostility", r"\b(nasty|offensive|abusive|hateful|vile|insulting|cruel|degrading|demeaning|derogatory|hurtful)\b.{0,50}"
          r"\b(religion|religious|faith|race|racial|ethnic\w*|skin|colou?r|nationality|accent|disabilit\w*|sexuality|gender|pregnan\w*|age)\b",
          "There are nasty comments about her faith in the group chat."),
@@ -304,6 +311,8 @@ RULES: tuple[Rule, ...] = (
          r"(sack|fire|dismiss|let|push|manage|get|force|ease)\s+" + _PERSON + r"\s+(go|out|off))\b"
          r"|\b(sack|fire|dismiss|terminate|suspend)\s+" + _PERSON + r"\b|\b(sacking|firing|dismissing|dismissal|terminating|termination|suspension|suspended)\b",
          "What's the quickest way to get rid of him?"),
+    Rule("hr_legal", "dismissal", r"\b(was|were|been|being|got|get|gets|is)\s+(dismissed|sacked|fired|terminated|suspended|let\s+go|made\s+redundant)\b",
+         "Can I tell the team why he was sacked?"),
     Rule("hr_legal", "redundancy", r"\bredundan\w*|\blay\s*offs?\b|\blaying\s+(off|\w+\s+off)\b|\btupe\b", "Can I make someone redundant without notice?"),
     Rule("hr_legal", "discipline", r"\b(disciplinary|grievance|tribunal|gross\s+misconduct|(written|final|formal|verbal)\s+warning|"
          r"performance\s+improvement\s+plan|unfair(ly)?\s+dismiss\w*|constructive\s+dismissal|misconduct)\b",
@@ -314,8 +323,10 @@ RULES: tuple[Rule, ...] = (
          "Is it legal to make staff work through breaks?"),
     Rule("hr_legal", "adjustments", r"\breasonable\s+adjustments?\b|\b(disability|medical)\s+adjustments?\b|\bflexible\s+working\s+request\b",
          "A team member asked for a reasonable adjustment."),
-    Rule("hr_legal", "obligations", r"\b(do|does|would|will)\s+(i|we|they|the\s+company)\s+(legally\s+)?(have\s+to|need\s+to|got\s+to)\s+(give|pay|agree|provide|consult|accept|allow|tell|keep|offer|let)\b"
-         r"|\bam\s+i\s+(allowed|obliged|required|entitled)\b|\bwhat\s+am\s+i\s+obliged\b|\bentitled\s+to\b",
+    Rule("hr_legal", "obligations", r"\b(do|does|would|will)\s+(i|we|they|the\s+company)\s+(legally\s+)?(have\s+to|need\s+to|got\s+to)\s+"
+         r"(give|pay|agree|provide|consult|accept|allow|tell|keep|offer|let|grant|approve|hold|inform|report)\b"
+         r"|\b(am|are|is)\s+(i|we|they|the\s+company|the\s+business)\s+(legally\s+)?(allowed|obliged|obligated|required|entitled|permitted|bound)\b"
+         r"|\bwhat\s+am\s+i\s+obliged\b|\bentitled\s+to\b",
          "Do I have to give him the chair he asked for?"),
     Rule("hr_legal", "pregnancy and leave", r"\b(pregnan\w*|maternity|paternity|sick\s+(pay|leave|note)|off\s+sick)\b.{0,60}\b(can\s+i|can\s+we|do\s+i|have\s+to|allowed|legal|dismiss|fire|sack|let\s+\w+\s+go|terminate|contract|tell\s+me|pay)\b"
          r"|\b(can\s+i|can\s+we|allowed\s+to|legal\s+to)\b.{0,60}\b(pregnan\w*|maternity|paternity|sick\s+(pay|leave))\b",
