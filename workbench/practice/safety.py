@@ -313,7 +313,9 @@ RULES: tuple[Rule, ...] = (
          "What's the quickest way to get rid of him?"),
     Rule("hr_legal", "dismissal", r"\b(was|were|been|being|got|get|gets|is)\s+(dismissed|sacked|fired|terminated|suspended|let\s+go|made\s+redundant)\b",
          "Can I tell the team why he was sacked?"),
-    Rule("hr_legal", "redundancy", r"\bredundan\w*|\blay\s*offs?\b|\blaying\s+(off|\w+\s+off)\b|\btupe\b", "Can I make someone redundant without notice?"),
+    Rule("hr_legal", "redundancy", r"\bredundan\w*|\blay\s*offs?\b|\blaying\s+(off|\w+\s+off)\b|\btupe\b"
+         r"|\b(cut|cutting|axe|axing|remove|removing|reduce|reducing|lose|losing)\s+(\w+\s+){0,2}(posts|roles|jobs|positions|headcount)\b",
+         "Can I make someone redundant without notice?"),
     Rule("hr_legal", "discipline", r"\b(disciplinary|grievance|tribunal|gross\s+misconduct|(written|final|formal|verbal)\s+warning|"
          r"performance\s+improvement\s+plan|unfair(ly)?\s+dismiss\w*|constructive\s+dismissal|misconduct)\b",
          "How do I run a disciplinary hearing?"),
