@@ -263,7 +263,8 @@ RULES: tuple[Rule, ...] = (
     Rule("harassment", "sexual harassment",
          r"\bsexual\w*\s+(comment|remark|advance|joke|touch|assault|explicit|meme|message|text|harass|innuendo)\w*|\bunwanted\s+(touch\w*|advances?|attention|kiss\w*)"
          r"|\b(grop|fondl)\w*|\btouch(ed|es|ing)\s+(me|her|him|them)\b|\binappropriately\b|\bexplicit\s+(pictures|photos|images)\b"
-         r"|\bexposed\s+himself\b",
+         r"|\bexposed\s+himself\b"
+         r"|\b(leer|leers|leering|leered|ogle|ogles|ogling|ogled|catcall\w*|wolf\s*whistl\w*|upskirt\w*|flash(ed|es|ing)\s+(himself|herself))\b",
          "A senior director touched me at the offsite and I froze."),
     Rule("harassment", "abuse", r"\b(assault\w*|abus(e|ed|es|ive|ing))\b", "My boss is verbally abusive in one-on-ones."),
     Rule("harassment", "retaliation", r"\bretaliat\w*|\bvictimi[sz]\w*|\bwhistleblow\w*"
@@ -338,6 +339,8 @@ RULES: tuple[Rule, ...] = (
          r"|\b(can\s+i|can\s+we|allowed\s+to|legal\s+to)\b.{0,60}\b(pregnan\w*|maternity|paternity|sick\s+(pay|leave))\b",
          "Can I dismiss someone who is pregnant?"),
     Rule("hr_legal", "investigation", r"\b(investigat\w*)\b.{0,60}\b(complaint|allegation|misconduct|grievance|against)\b"
+         r"|\binvestigation\s+(into|of|about)\b|\bdisciplin(e|ing)\s+" + _PERSON + r"\b"
+         r"|\bformal(ly)?\s+(process|procedure|warning|hearing|capability|action|investigation)\b"
          r"|\b(complaint|allegation|misconduct|grievance)\b.{0,60}\binvestigat\w*",
          "HR are investigating a complaint against one of my team."),
     Rule("hr_legal", "pay and contract", r"\b(cut|reduce|dock|withhold|stop|lower)\w*\s+(\w+\s+){0,2}(pay|wages?|salary|bonus|sick\s+pay|holiday\s+pay)\b|\b(change|changing)\s+(\w+\s+){0,2}contract\b|\bcontract\s+(without|against)\b"
