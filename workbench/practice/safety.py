@@ -385,7 +385,8 @@ RULES: tuple[Rule, ...] = (
          "My SQL query throws a syntax error."),
     Rule("off_topic", "programming", r"\b(stack\s?trace|syntax\s+error|segfault|compiler|null\s+pointer|debugg?ing\s+my)\b",
          "I get a stack trace when I run the build."),
-    Rule("off_topic", "personal legal matters", r"\b(landlord|tenancy|divorce|custody|parking\s+fine|speeding\s+ticket|visa\s+application)\b",
+    Rule("off_topic", "personal legal matters", r"\b(my|our)\s+(landlord|tenancy|divorce|custody|parking\s+fine|speeding\s+ticket|visa\s+application)\b"
+         r"|\b(get|file|apply\s+for)\s+(a\s+)?divorce\b",
          "Can I get my deposit back from my landlord?"),
     Rule("off_topic", "writing for you",
          r"\b(write|draft|compose)\b.{0,40}\b(resignation|cover\s+letter|cv|resume|résumé|wedding\s+speech|essay|homework|poem|song|birthday\s+card)\b"
