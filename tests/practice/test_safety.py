@@ -165,3 +165,12 @@ def test_scores_come_from_the_model_and_rules_alone_can_be_asked_for():
     assert s.category == "crisis" and dict(s.scores)["crisis"] > 0.0
     r = screen("Everyone would be better off without me.", use_model=False)
     assert r.category == "crisis" and r.scores == ()
+
+
+def test_a_risk_in_one_sentence_of_a_long_answer_is_not_diluted():
+    answer = ("I'll ask Ana to own the checklist and walk her through the supplier calls on Monday, then we "
+              "review it together on Thursday after the stand-up. To be honest I'm not planning to still be here by then.")
+    assert screen(answer).category == "crisis"
+    ordinary = ("I'll ask Ana to own the checklist and walk her through the supplier calls on Monday. "
+                "Then we review it together on Thursday after the stand-up.")
+    assert screen(ordinary).category == "ok"

@@ -215,6 +215,9 @@ RULES: tuple[Rule, ...] = (
     Rule("crisis", "suicide", r"\b(want|wants|wanted|wanting|wish|wished)\s+(to\s+)?(die|be\s+dead|disappear|vanish|not\s+exist|stop\s+existing)\b"
          r"|\bwish\s+i\s+(was|were)\s+(dead|gone|never\s+born)\b|\bwish\s+i\s+had\s+never\s+been\s+born\b",
          "Sometimes I just want to disappear."),
+    Rule("crisis", "suicide", r"\b(not|never)\s+(expect|plan|planning|going)\s+to\s+(still\s+)?be\s+(here|around|alive)\b"
+         r"|\bwill\s+not\s+(still\s+)?be\s+(here|around|alive)\s+(by|for|much|next|to\s+see|any\s+more|anymore)\b",
+         "I won't be around much longer."),
     Rule("crisis", "suicide", r"\bbetter\s+off\s+(dead|without\s+me|if\s+i\s+(was|were)\s+(not|gone|dead))\b",
          "Everyone would be better off without me."),
     Rule("crisis", "suicide", r"\b(rather|better)\s+be\s+dead\b|\bbe\s+better\s+dead\b|\brather\s+die\b",
@@ -241,7 +244,7 @@ RULES: tuple[Rule, ...] = (
     Rule("crisis", "suicide", r"\b(jump|jumping)\s+(off|in\s+front\s+of|from)\b|\bin\s+front\s+of\s+(a|the)\s+(train|bus|car|lorry|truck)\b", "I thought about jumping off the bridge."),
     Rule("crisis", "hopelessness", r"\b(hopeless|no\s+hope|lost\s+all\s+hope|no\s+way\s+out|no\s+future\s+for\s+me|see\s+no\s+future)\b",
          "Everything feels hopeless at work."),
-    Rule("crisis", "hopelessness", r"\b(a\s+burden|worthless)\b|\bdo\s+not\s+deserve\s+to\s+(live|be\s+here|exist)\b",
+    Rule("crisis", "hopelessness", r"\b(a\s+burden|worthless|waste\s+of\s+(space|oxygen|air|skin))\b|\bdo\s+not\s+deserve\s+to\s+(live|be\s+here|exist)\b",
          "I'm just a burden to everyone."),
     Rule("crisis", "danger", r"\b(threaten\w*|going|gonna|wants?|want|plan\w*|said\s+he\s+would|said\s+she\s+would|will)\s+(to\s+)?"
          r"(kill|hurt|attack|beat|stab|shoot|punch|strangle)\s+(me|us|him|her|them|someone|somebody|everyone|my\s+\w+|the\s+\w+|a\s+\w+)\b",
@@ -571,6 +574,12 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def sentences(text: str) -> list[str]:
+    """``text`` split into sentences (at . ! ? ; and line breaks); one item for a single sentence."""
+    parts = [p.strip() for p in re.split(r"[.!?;…]+(?:\s+|$)|\n+", text) if p.strip()]
+    return parts if len(parts) > 1 else [text.strip()]
+
+
 def detect(message: str, use_model: bool = True) -> tuple[dict[str, list[str]], dict[str, float]]:
     """Every category the rules and the model find in ``message`` (with topics), and the model's
     probabilities. :func:`screen` applies the precedence; this is what it decides from."""
@@ -587,23 +596,29 @@ def detect(message: str, use_model: bool = True) -> tuple[dict[str, list[str]], 
         if rule.regex.search(flat if rule.raw else prepared):
             add(rule.category, rule.topic)
     probs: dict[str, float] = {}
+    p_crisis = 0.0
     if use_model and re.search(r"[a-z]", prepared):
-        probs = model().proba([prepared], prepared=True)[0]
+        # the whole message and each of its sentences: a risk said in one sentence of a long
+        # coaching answer is not diluted by the rest
+        units = list(dict.fromkeys([prepared] + [u for u in map(prepare, sentences(message)) if len(u.split()) >= 2]))
+        plist = model().proba(units, prepared=True)
+        probs = max(plist, key=lambda p: 1.0 - p.get("ok", 0.0))  # the riskiest unit
+        p_crisis = max(p.get("crisis", 0.0) for p in plist)
         by_model: set[str] = set()
         if 1.0 - probs.get("ok", 0.0) >= THRESHOLDS["support"]:
             by_model.add(max(SUPPORT_CATEGORIES, key=lambda c: probs.get(c, 0.0)))
-        if probs.get("crisis", 0.0) >= THRESHOLDS["crisis"]:
+        if p_crisis >= THRESHOLDS["crisis"]:
             by_model.add("crisis")
         out_of_scope = any(c in found for c in ("privacy", "injection", "off_topic"))
         ruled = any(c in found for c in SUPPORT_CATEGORIES)
         for category in sorted(by_model):
-            if category == "crisis" and not (out_of_scope and not ruled and probs["crisis"] < OUT_OF_SCOPE_CRISIS):
+            if category == "crisis" and not (out_of_scope and not ruled and p_crisis < OUT_OF_SCOPE_CRISIS):
                 add(category, "classifier")  # a possible crisis always counts (recall first)
             elif not ruled and not out_of_scope:
                 add(category, "classifier")  # otherwise the precise rules, when they fired, decide the route
     ambiguous = _AMBIGUOUS_DEATH.search(prepared) and _FIRST_PERSON.search(prepared)
     if ambiguous and "crisis" not in found and (
-            "distress" in found or probs.get("crisis", 0.0) + probs.get("distress", 0.0) >= 0.15):
+            "distress" in found or p_crisis + probs.get("distress", 0.0) >= 0.15):
         add("crisis", "ambiguous death or disappearing language")
     return found, probs
 
