@@ -600,7 +600,7 @@ def detect(message: str, use_model: bool = True) -> tuple[dict[str, list[str]], 
     if use_model and re.search(r"[a-z]", prepared):
         # the whole message and each of its sentences: a risk said in one sentence of a long
         # coaching answer is not diluted by the rest
-        units = list(dict.fromkeys([prepared] + [u for u in map(prepare, sentences(message)) if len(u.split()) >= 2]))
+        units = list(dict.fromkeys([prepared] + [u for u in map(prepare, sentences(message)) if len(u.split()) >= 3]))
         plist = model().proba(units, prepared=True)
         probs = max(plist, key=lambda p: 1.0 - p.get("ok", 0.0))  # the riskiest unit
         p_crisis = max(p.get("crisis", 0.0) for p in plist)
