@@ -34,7 +34,8 @@ list of examples:
    the tests check).
 4. A text classifier (:class:`SafetyModel`: TF-IDF word 1-2-grams and character 3-5-grams,
    one-vs-rest logistic regression) trained on the authored corpus ``data/safety_train.yaml`` catches the
-   indirect phrasings. A support route fires when the model's probability that the message is
+   indirect phrasings; it reads the whole message and each sentence, and the riskiest counts.
+   A support route fires when the model's probability that the message is
    not ordinary talk reaches a deliberately low threshold, and ``crisis`` fires on its own lower
    threshold (:data:`THRESHOLDS`, chosen by cross-validation on the training corpus only).
 5. Ambiguous death or disappearing language about oneself that survives the idiom mask errs to
