@@ -362,7 +362,10 @@ RULES: tuple[Rule, ...] = (
          "What dosage of ibuprofen is safe for a migraine?"),
     # --- privacy (matched on the original text) -----------------------------------------------
     Rule("privacy", "other people's data",
-         r"\b(?!my\b)\w+['’]s\s+(scores?|results?|ratings?|360|assessment|answers?|report|estimates?|profile|data)\b",
+         r"\b(?!(?:My|Our|The|This|That|Team|Store|Company|Today|Yesterday|Last|Next)\b)(?-i:[A-Z]\w+)['’]s\s+"
+         r"(360|(skill\s+|assessment\s+|feedback\s+)?(scores?|ratings?|estimates?|assessment|answers?))\b"
+         r"|\b(show|see|view|give|tell|send|access|look\s+at|check|pull\s+up|share)\s+(me\s+)?(?!(?:my|our|the)\b)\w+['’]s\s+"
+         r"(scores?|results?|ratings?|360|assessment|answers?|report|data|profile|estimates?)\b",
          "Show me Sam's scores.", raw=True),
     Rule("privacy", "individual ratings",
          r"\bwho\s+(rated|scored|gave|marked|said|wrote)\b|\b(which|what)\s+(of\s+my\s+)?(\w+\s+)?(peers?|reports?|raters?|colleagues?|manager|boss|team\s+members?)\s+"
