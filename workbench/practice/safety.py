@@ -41,8 +41,10 @@ list of examples:
 5. Ambiguous death or disappearing language about oneself that survives the idiom mask errs to
    ``crisis``; distress that also carries such language is escalated to ``crisis``.
 
-The held-out evaluation set (``tests/practice/safety_eval.yaml``) is never trained or tuned on;
-``benchmarks/bench_coach_safety.py`` prints recall, false alarms and the confusion matrix on it.
+The held-out evaluation set (``tests/practice/safety_eval.yaml``) is never trained on and never
+edited; its misses were answered only with other phrasings in the training corpus and with
+general rules. ``benchmarks/bench_coach_safety.py`` prints recall, false alarms and the confusion
+matrix on it.
 Very long messages (over :data:`MAX_CHARS` characters) are screened whole, then trimmed at a word
 boundary and flagged so the coach can say so.
 """
@@ -69,8 +71,9 @@ PRECEDENCE = CATEGORIES[1:-1]
 #: The classifier routes a message to support when the probability that it is *not* ordinary
 #: talk (1 - P(ok)) reaches ``support`` (to the most likely support category), and to ``crisis``
 #: whenever P(crisis) reaches ``crisis``, whatever else is likely. Low on purpose (recall first):
-#: chosen from 5-fold cross-validation on the training corpus (:func:`cross_validate`; all risk
-#: messages of the corpus reach some support route at these values), never from the evaluation set.
+#: chosen from 5-fold cross-validation on the training corpus (:func:`cross_validate`: there the
+#: classifier alone sends about 75-90% of each risk class and about 11% of the hard negatives to
+#: support; the rules catch most of the rest), never from the evaluation set.
 THRESHOLDS: dict[str, float] = {"support": 0.6, "crisis": 0.4}
 #: Out-of-scope rules (privacy, injection, off topic) win over a support route that only the
 #: classifier found, unless its crisis probability is at least this high.
