@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach|coach_safety]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
@@ -32,8 +32,8 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach")
-PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "workbench")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety")
+PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "scikit-learn", "workbench")
 
 
 def environment() -> dict[str, object]:
@@ -174,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_adaptive
 
             result = bench_adaptive.run(quick=args.quick, log=log)
+        elif name == "coach_safety":
+            from benchmarks import bench_coach_safety
+
+            result = bench_coach_safety.run(quick=args.quick, log=log)
         else:
             from benchmarks import bench_scoring
 

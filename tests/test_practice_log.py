@@ -132,3 +132,11 @@ def test_cli_bad_input(practice_db, args, words):
     assert out.returncode == 1
     errors = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and words in errors[0], out.stderr
+
+
+def test_chat_in_the_terminal_checks_in_after_a_crisis(practice_db):
+    lines = ["I want to hand the launch checklist to Sam.", "I want to disappear.", "ok", "I'm safe, let's continue"]
+    out = run("chat", "--leader", "L0036", "--db", practice_db, stdin="\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("Coach:") == len(lines) + 1
+    assert out.stdout.count("Are you safe right now?") == 2 and "Let's carry on where we were" in out.stdout

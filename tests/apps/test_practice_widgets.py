@@ -169,3 +169,15 @@ def test_chat_panel_saves_an_edited_draft_as_shown(library, index):
     n = len(session.turns)
     panel.yes_button.click()
     assert session.commitment.text == SCRIPT[3] and len(session.turns) == n + 2
+
+
+def test_chat_panel_hides_the_confirm_buttons_during_a_safety_check_in(library, index):
+    session = CoachSession(library, CoachContext(), competency="delegating", index=index, today=date(2026, 11, 27))
+    panel = ChatPanel(session)
+    for msg in SCRIPT:
+        panel.send(msg)
+    assert session.stage == "confirm" and panel.confirm_box.layout.display is None
+    r = panel.send("Honestly I don't see the point of being here any more.")
+    assert r.kind == "support" and r.safety == "crisis" and session.checking_in
+    assert panel.confirm_box.layout.display == "none" and not panel.input.disabled
+    assert panel.send("I'm safe, let's continue").kind == "question" and panel.confirm_box.layout.display is None

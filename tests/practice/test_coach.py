@@ -168,16 +168,25 @@ def test_unsure_options_get_library_ideas(library, index):
     ("My manager keeps making sexual comments about my appearance.", "harassment"),
     ("I don't want to live anymore.", "crisis"),
 ])
-def test_distress_and_harassment_pause_coaching_for_that_turn(library, index, message, category):
+def test_support_pauses_coaching_and_checks_in_before_resuming(library, index, message, category):
+    # Changed deliberately with the safety policy of issue 13: a support reply used to let the next
+    # message carry on coaching; now the next message gets a check-in, and coaching resumes only
+    # when the leader says they are safe or want to continue.
     s = session(library, index)
     s.send(SCRIPT[0])
+    question = s.state.last_question
     r = s.send(message)
-    assert r.kind == "support" and r.safety == category and r.question is None and not r.citations
-    assert "?" not in r.text and r.stage == "reality" and s.stage == "reality"
+    assert r.kind == "support" and r.safety == category and not r.citations
+    assert r.stage == "reality" and s.stage == "reality" and s.checking_in
     assert "HR" in r.text or "emergency" in r.text
-    if category == "crisis":
-        assert "emergency number" in r.text
-    # the conversation can carry on afterwards, where it was
+    if category in ("crisis", "distress"):
+        assert r.question == "Are you safe right now?" and r.text.endswith(r.question)
+    else:
+        assert r.question is None and "?" not in r.text
+    r = s.send(SCRIPT[1])  # an ordinary answer is not coached yet
+    assert r.kind == "check_in" and s.stage == "reality" and s.checking_in and not r.citations
+    r = s.send("I'm safe, let's continue" if category != "harassment" else "let's continue")
+    assert r.kind == "question" and r.question == question and not s.checking_in and s.stage == "reality"
     assert s.send(SCRIPT[1]).stage == "options"
 
 

@@ -327,7 +327,7 @@ class ChatPanel:
             self._cb.call(self.on_turn, t)
         if new:
             self.messages.children = tuple(self.messages.children) + tuple(self._bubble(t) for t in new)
-        confirming = self.session.stage == "confirm"
+        confirming = self.session.stage == "confirm" and not self.session.checking_in  # no "yes" button mid check-in
         proposed = self.session.state.proposed
         if confirming and proposed is not None and proposed is not self._draft_of:
             self._draft_of = proposed

@@ -201,12 +201,29 @@ class Priority(_Model):
     rationale: str = ""
 
 
+class SupportChannels(_Model):
+    """The organization's own support channels, named by the coach on the support path.
+
+    Each is optional free text (a name and how to reach it); the coach uses generic wording for
+    any left out. ``emergency`` replaces the generic emergency numbers, ``crisis_line`` the
+    generic crisis lines.
+    """
+
+    emergency: str | None = Field(default=None, min_length=1)
+    crisis_line: str | None = Field(default=None, min_length=1)
+    eap: str | None = Field(default=None, min_length=1)
+    hr: str | None = Field(default=None, min_length=1)
+    speak_up: str | None = Field(default=None, min_length=1)
+    occupational_health: str | None = Field(default=None, min_length=1)
+
+
 class Organization(_Model):
     name: str
     mission: str = ""
     values: tuple[Value, ...] = ()
     priorities: tuple[Priority, ...] = ()
     expectations: dict[Level, dict[Id, float]] = {}
+    support: SupportChannels | None = None
 
     def priority_weight(self, competency: str) -> float:
         for p in self.priorities:

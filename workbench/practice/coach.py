@@ -24,9 +24,13 @@ manager over the library:
   plain words (``dateparser``), shown as a draft; the leader saves it with "yes", sends a
   replacement wording or a new date, or says "no" to rewrite it.
 * **Safe.** Every message is screened first (:mod:`workbench.practice.safety`) by the session,
-  whichever reply generator is plugged in: off-topic requests are declined with a redirect,
-  distress and harassment point to human support and stop coaching for that turn, empty input
-  gets a gentle prompt, very long input is trimmed with a note.
+  whichever reply generator is plugged in. Crisis, distress, harassment, HR/legal and medical
+  messages get a support reply naming the right people (:mod:`workbench.practice.support`, with
+  the organization's own channels when its profile names them) and no coaching; afterwards the
+  session checks in (:attr:`CoachState.check_in`) and coaching resumes only when the leader says
+  they are safe or want to continue. Requests for other people's data get the privacy boundary,
+  injected instructions are declined without being echoed, off-topic requests are declined
+  briefly; empty input gets a gentle prompt, very long input is trimmed with a note.
 
 :class:`ReplyGenerator` is the seam for a hosted model: anything with ``opening(state)`` and
 ``reply(state, message)`` returning a :class:`Reply` can replace :class:`OfflineCoach`.
@@ -44,6 +48,7 @@ from typing import Protocol, runtime_checkable
 from ..content.library import Library
 from ..content.search import LibraryIndex
 from . import reflection as rf
+from . import support as sp
 from .commitment import (
     Commitment,
     commitment_sentence,
@@ -53,7 +58,7 @@ from .commitment import (
     parse_due,
 )
 from .grounding import Citation, Grounding
-from .safety import MAX_CHARS, Screening, screen
+from .safety import MAX_CHARS, Screening, screen, warm_up
 from .topics import TopicModel, TopicReading, correction, default_model, named_topic, read_topic
 
 STAGES = ("goal", "reality", "options", "way_forward", "confirm", "done")
@@ -149,6 +154,7 @@ class CoachState:
     asked: list[str] = field(default_factory=list)
     probes: dict[str, int] = field(default_factory=dict)
     last_question: str | None = None
+    check_in: str | None = None  # the support category whose check-in is pending; coaching waits
 
 
 @dataclass(frozen=True)
@@ -156,8 +162,10 @@ class Reply:
     """One coach message.
 
     ``kind`` is ``question``, ``proposal`` (a commitment to confirm), ``closing`` (confirmed),
-    ``done``, ``prompt`` (empty input), ``decline`` (off topic) or ``support`` (distress,
-    harassment, crisis). ``stage`` is the GROW stage the conversation is in after this reply.
+    ``done``, ``prompt`` (empty input), ``decline`` (off topic, privacy, injected instructions;
+    ``safety`` says which), ``support`` (crisis, distress, harassment, HR/legal, medical) or
+    ``check_in`` (after a support reply, before coaching resumes). ``stage`` is the GROW stage
+    the conversation is in after this reply (the support path does not move it).
     """
 
     text: str
@@ -563,41 +571,46 @@ class OfflineCoach:
 
 
 # ------------------------------------------------------------------------------ safety replies
-HUMAN_SUPPORT = {
-    "crisis": (
-        "I'm really sorry you're going through this, and I'm glad you said it. I'm a leadership practice tool, "
-        "not the right help for this. If you might act on thoughts of harming yourself, or anyone is in danger, "
-        "call your local emergency number now (112 in Europe, 911 in North America) or a crisis line. "
-        "Your Employee Assistance Programme offers confidential support at any hour, and please tell someone "
-        "you trust, such as your manager, HR or a friend, how you are doing. I'll pause our coaching here."
-    ),
-    "harassment": (
-        "What you describe may be harassment, discrimination or abuse, and it deserves a person's attention, "
-        "not a coaching exercise. Please raise it with HR or a manager you trust, or use your organization's "
-        "speak-up line, and keep a short note of dates and what happened. Your Employee Assistance Programme "
-        "offers confidential support, and if anyone is in immediate danger, call emergency services. I'll pause "
-        "our coaching here; we can come back to your leadership goals whenever you're ready."
-    ),
-    "distress": (
-        "That sounds really hard, and how you are doing matters more than any leadership exercise. Please talk "
-        "to someone who can help: your manager or HR, your Employee Assistance Programme (free and confidential), "
-        "or your doctor. If you ever feel unsafe, call your local emergency number. I'll pause our coaching here; "
-        "we can come back to your leadership goals whenever you're ready."
-    ),
-}
+def support_reply(state: CoachState, s: Screening, channels: sp.Channels | None = None) -> Reply:
+    """Point to the right people for a support category; no coaching in this turn. Sets the
+    check-in, so the next message is not coached until the leader says they are ready."""
+    # distress while a crisis check-in is pending is answered as a crisis
+    category = "crisis" if s.category == "distress" and state.check_in == "crisis" else s.category
+    text, question = sp.support_text(category, channels or sp.Channels())
+    state.check_in = sp.more_severe(state.check_in, category)
+    return Reply(text + (f"\n\n{question}" if question else ""), state.stage, "support", question, None, (),
+                 safety=category)
 
 
-def support_reply(state: CoachState, s: Screening) -> Reply:
-    """Point to human support; no coaching question in this turn."""
-    return Reply(HUMAN_SUPPORT[s.category], state.stage, "support", None, None, (), safety=s.category)
+def check_in_reply(state: CoachState, message: str, channels: sp.Channels | None = None) -> Reply:
+    """Answer a message sent while a check-in is pending: resume coaching when the leader says they
+    are safe or want to continue, repeat the crisis support when they are not safe, else check in."""
+    ch = channels or sp.Channels()
+    category = state.check_in
+    assert category is not None
+    answer = sp.check_in_answer(message)
+    if answer == "resume":
+        state.check_in = None
+        question = None if state.stage == "done" else (state.last_question or GENERAL_QUESTIONS["goal"])
+        text = sp.resume_text(category, ch) + (f"\n\n{question}" if question else "")
+        return Reply(text, state.stage, "question", question, None, (), safety="ok")
+    if answer == "not_ok" and category in ("crisis", "distress"):
+        text, question = sp.support_text("crisis", ch)
+        state.check_in = "crisis"
+        return Reply(f"{text}\n\n{question}", state.stage, "support", question, None, (), safety="crisis")
+    text, question = sp.check_in_text(category, ch, declined=answer == "not_ok")
+    return Reply(f"{text}\n\n{question}", state.stage, "check_in", question, None, (), safety=category)
 
 
 def decline_reply(state: CoachState, s: Screening) -> Reply:
-    """Decline an off-topic request politely and redirect to leadership."""
-    topic = s.topics[0] if s.topics else "that"
-    text = (f"That's outside what I can help with ({topic}); I'm a coach for your leadership development, so "
-            "for that please ask someone qualified. If there is a leadership side to it, such as a conversation "
-            "to prepare, a decision to make or someone on your team to support, I'm glad to work on that.")
+    """Decline an off-topic request, a request for other people's data, or injected instructions,
+    briefly, without echoing it and without treating it as a goal; repeat the open question."""
+    if s.category == "privacy":
+        text = sp.privacy_text()
+    elif s.category == "injection":
+        text = sp.injection_text()
+    else:
+        text = sp.off_topic_text(s.topics[0] if s.topics else "that")
     if state.stage == "done":
         question = None
     elif state.stage == "goal" and not state.goal:
@@ -605,13 +618,15 @@ def decline_reply(state: CoachState, s: Screening) -> Reply:
     else:
         question = state.last_question or GENERAL_QUESTIONS["goal"]
     return Reply(text + (f"\n\n{question}" if question else ""), state.stage, "decline", question, None, (),
-                 safety="off_topic")
+                 safety=s.category)
 
 
 def prompt_reply(state: CoachState) -> Reply:
     """A gentle nudge after an empty message, repeating the open question."""
     question = state.last_question or GENERAL_QUESTIONS["goal"]
-    if state.stage == "done":
+    if state.check_in is not None:
+        question = sp.SAFE_QUESTION if state.check_in in ("crisis", "distress") else sp.CONTINUE_QUESTION
+    elif state.stage == "done":
         question = None
     text = "Take your time; there are no wrong answers here, and a few words are enough."
     return Reply(text + (f"\n\n{question}" if question else ""), state.stage, "prompt", question, None, (), safety="empty")
@@ -671,6 +686,8 @@ class CoachSession:
         self.state = CoachState(context=context, today=today or self._clock().date(), competency=competency,
                                 competency_source="given" if competency else None)
         self.generator: ReplyGenerator = generator or OfflineCoach(library, Grounding(library, index))
+        self.channels = sp.Channels.from_library(library)
+        warm_up()  # the safety classifier trains in the background while the opening is shown
         self._turns: list[Turn] = []
 
     @property
@@ -690,6 +707,11 @@ class CoachSession:
     def done(self) -> bool:
         return self.state.stage == "done"
 
+    @property
+    def checking_in(self) -> bool:
+        """True while coaching waits for the leader to say they are safe or want to continue."""
+        return self.state.check_in is not None
+
     def open(self) -> Reply:
         """The coach's first message (once; later calls repeat it without recording it again)."""
         reply = self.generator.opening(self.state)
@@ -706,8 +728,10 @@ class CoachSession:
         if s.category == "empty":
             reply = prompt_reply(self.state)
         elif s.needs_support:
-            reply = support_reply(self.state, s)
-        elif s.category == "off_topic":
+            reply = support_reply(self.state, s, self.channels)
+        elif self.state.check_in is not None:
+            reply = check_in_reply(self.state, s.text, self.channels)
+        elif s.category in ("off_topic", "privacy", "injection"):
             reply = decline_reply(self.state, s)
         else:
             reply = self.generator.reply(self.state, s.text)
