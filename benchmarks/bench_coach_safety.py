@@ -68,7 +68,7 @@ def _cross_validation_notes(log: Callable[[str], None]) -> list[str]:
     log("coach_safety: 5-fold cross-validation on the training corpus")
     probs = safety.cross_validate(corpus)
     labels = np.array(corpus.labels)
-    support = [1.0 - p["ok"] >= safety.THRESHOLDS["support"] or p["crisis"] >= safety.THRESHOLDS["crisis"] for p in probs]
+    support = [any(p[c] >= t for c, t in safety.THRESHOLDS.items()) for p in probs]
     parts = []
     for lab in safety.SUPPORT_CATEGORIES:
         mask = labels == lab

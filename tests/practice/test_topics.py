@@ -71,8 +71,8 @@ def test_first_turn_topic_accuracy_on_the_held_out_set(library, index):
         ctx = CoachContext(development_areas=tuple(m.get("development_areas", ())), moment=m.get("moment"))
         s = CoachSession(library, ctx, index=index)
         r = s.send(m["text"])
-        assert r.question and r.question.startswith("This sounds like "), r.text
-        if s.state.competency == m["competency"]:
+        # a safety false alarm is a miss: the coach did not read the topic
+        if r.question and r.question.startswith("This sounds like ") and s.state.competency == m["competency"]:
             right += 1
         else:
             misses.append((m["competency"], s.state.competency, m["text"]))

@@ -68,16 +68,26 @@ SUPPORT_CATEGORIES = ("crisis", "harassment", "distress", "hr_legal", "medical")
 MODEL_LABELS = ("crisis", "distress", "harassment", "hr_legal", "medical", "ok")
 PRECEDENCE = CATEGORIES[1:-1]
 
-#: The classifier routes a message to support when the probability that it is *not* ordinary
-#: talk (1 - P(ok)) reaches ``support`` (to the most likely support category), and to ``crisis``
-#: whenever P(crisis) reaches ``crisis``, whatever else is likely. Low on purpose (recall first):
-#: chosen from 5-fold cross-validation on the training corpus (:func:`cross_validate`: there the
-#: classifier alone sends about 75-90% of each risk class and about 11% of the hard negatives to
-#: support; the rules catch most of the rest), never from the evaluation set.
-THRESHOLDS: dict[str, float] = {"support": 0.6, "crisis": 0.4}
-#: Out-of-scope rules (privacy, injection, off topic) win over a support route that only the
-#: classifier found, unless its crisis probability is at least this high.
-OUT_OF_SCOPE_CRISIS = 0.6
+#: The classifier routes a message to a support category when that category's own one-vs-rest
+#: detector gives it at least this probability (for the riskiest of the message and its
+#: sentences). Each detector answers "is this like the category's messages?" on its own, so an
+#: unusual but ordinary message, which none of them recognizes, stays coaching (the normalized
+#: probabilities used before spread such a message over the classes and sent one in seven
+#: ordinary coaching turns to support). Chosen by 5-fold cross-validation on the training corpus
+#: only (:func:`cross_validate`), at the lowest value that keeps each detector's false alarms on
+#: the corpus's ordinary talk near 3% (crisis near 4%: recall first); the rules catch the rest.
+THRESHOLDS: dict[str, float] = {"crisis": 0.3, "distress": 0.25, "harassment": 0.35, "hr_legal": 0.3,
+                                "medical": 0.3}
+#: A route found by the rules (a support category, or privacy, injection, off topic) wins over the
+#: classifier's, unless the crisis detector's probability is at least this high.
+STRONG_CRISIS = 0.7
+#: The classifier reads a message or a sentence only from this many words: on three words or
+#: fewer ("before the 15th", "by Friday") its n-grams say nothing reliable, and the rules still
+#: read every message, however short ("kms", "I want to die").
+MODEL_MIN_WORDS = 4
+#: Below this many words only the crisis and distress detectors may route a message (recall
+#: first); harassment, HR/legal and medical routes on short messages come from the rules alone.
+SHORT_WORDS = 6
 
 
 # ------------------------------------------------------------------------------ normalizing
@@ -240,6 +250,8 @@ RULES: tuple[Rule, ...] = (
     Rule("crisis", "suicide", r"\bgiv(e|en|ing)\s+(away\s+)?(my|all\s+my)\s+(\w+\s+){0,3}(away\s+)?.{0,40}\b(will\s+not|wont|do\s+not|not\s+going\s+to)\s+(need|be\s+needing)\b"
          r"|\bgiv(e|en|ing)\s+away\s+(my|all\s+my|his|her)\s+(things|stuff|belongings|possessions)\b",
          "I've been giving away my things, I won't need them."),
+    Rule("crisis", "means", r"\b(got|have|bought|buy|keep|kept|tied|tie|hung|hang|hanging|found|looking\s+at|look\s+at|staring\s+at)\s+(a|the|some|my)\s+(length\s+of\s+)?(rope|noose|ligature)\b",
+         "I bought some rope at the weekend and I keep thinking about it."),
     Rule("crisis", "suicide", r"\b(suicide|goodbye|final)\s+(note|letter|message)s?\b",
          "I've written goodbye letters."),
     Rule("crisis", "danger", r"\b(on\s+purpose|deliberately|intentionally)\b.{0,60}\b(crash\w*|drove|drive|steer\w*|fall|jump\w*)\b"
@@ -282,7 +294,7 @@ RULES: tuple[Rule, ...] = (
          "My peer keeps intimidating the junior staff."),
     Rule("harassment", "abusive manager",
          r"\b(manager|boss|director|supervisor|line\s+manager|team\s+lead(er)?|head\s+\w+|senior\s+\w+|ceo|owner|chef)\s+(\w+\s+){0,3}"
-         r"(screams|scream|screaming|shouts|shouting|yells|yelling|swears|swearing|belittles|belittling|humiliates|humiliating|mocks|mocking|"
+         r"((screams|scream|screaming|shouts|shouting|yells|yelling|swears|swearing)\s+at|belittles|belittling|humiliates|humiliating|mocks|mocking|"
          r"insults|insulting|threw|throws|pins|pinning|sneers|ridicules|ridiculing|calls\s+me)\b",
          "My manager screams at me when the numbers are down."),
     Rule("harassment", "stereotyping", r"\b(calls?|called|calling|says?|said|saying)\s+(that\s+)?(the|all|our|those|these)\s+(\w+\s+){0,2}"
@@ -354,7 +366,7 @@ RULES: tuple[Rule, ...] = (
          r"|\bpay\s+(\w+\s+){0,4}(less|more|differently|lower|higher)\b",
          "Can I pay the new starter less than her colleague?"),
     # --- medical and substance use ---------------------------------------------------------
-    Rule("medical", "substance use", r"\b(drunk|hungover|high\s+on|cocaine|coke|heroin|cannabis|weed|marijuana|ketamine|mdma|speed|amphetamine\w*|"
+    Rule("medical", "substance use", r"\b(drunk|hungover|high\s+on|cocaine|coke|heroin|cannabis|weed|marijuana|ketamine|mdma|(on|taking|takes|took|using|uses)\s+speed|amphetamine\w*|"
          r"addict\w*|alcoholi\w*|rehab|relapse\w*|overdrink\w*|drinking\s+(heavily|every|before|on\s+shift|at\s+work|too\s+much)|"
          r"smells?\s+of\s+(alcohol|drink|booze|weed|cannabis)|(drink|drinks|drinking)\s+(\w+\s+){0,5}(every\s+(night|day|evening|morning)|"
          r"to\s+(cope|sleep|switch\s+off|unwind|get\s+through|relax|function|numb))|bottle\s+of\s+(wine|vodka|whisky|gin)\s+(a|every)|gambl\w*)\b",
@@ -454,9 +466,15 @@ def load_corpus(data: dict, source: str, labels: tuple[str, ...] | None = None) 
 
 
 def training_corpus() -> Corpus:
-    """The authored training corpus shipped with the package (``data/safety_train.yaml``)."""
-    path = resources.files("workbench.practice").joinpath("data/safety_train.yaml")
-    return load_corpus(yaml.safe_load(path.read_text(encoding="utf-8")), "safety_train.yaml", MODEL_LABELS)
+    """The authored training corpus shipped with the package: ``data/safety_train.yaml``, plus the
+    topic model's corpus (``data/topic_corpus.yaml``, ordinary leadership talk about every
+    competency) as more ``ok`` messages the detectors must leave alone."""
+    data = resources.files("workbench.practice").joinpath("data")
+    own = load_corpus(yaml.safe_load(data.joinpath("safety_train.yaml").read_text(encoding="utf-8")),
+                      "safety_train.yaml", MODEL_LABELS)
+    topics = yaml.safe_load(data.joinpath("topic_corpus.yaml").read_text(encoding="utf-8"))["corpus"]
+    ordinary = tuple(str(m).strip() for messages in topics.values() for m in messages)
+    return Corpus(own.texts + ordinary, own.labels + ("ok",) * len(ordinary))
 
 
 class SafetyModel:
@@ -490,10 +508,14 @@ class SafetyModel:
         return self
 
     def proba(self, texts: list[str], prepared: bool = False) -> list[dict[str, float]]:
-        """Class probabilities per text (``prepared``: already passed through :func:`prepare`)."""
+        """Each label's own detector probability per text (one-vs-rest, not normalized across
+        labels; ``prepared``: already passed through :func:`prepare`)."""
         xs = texts if prepared else [prepare(t) for t in texts]
-        rows = self.pipeline_.predict_proba(xs)
-        return [dict(zip(self.classes_, map(float, row), strict=True)) for row in rows]
+        features, ovr = self.pipeline_[:-1], self.pipeline_[-1]
+        with threadpool_limits(1):
+            x = features.transform(xs)
+            cols = [est.predict_proba(x)[:, 1] for est in ovr.estimators_]
+        return [dict(zip(self.classes_, (float(c[i]) for c in cols), strict=True)) for i in range(len(xs))]
 
 
 def prepare(text: str) -> str:
@@ -604,25 +626,33 @@ def detect(message: str, use_model: bool = True) -> tuple[dict[str, list[str]], 
             add(rule.category, rule.topic)
     probs: dict[str, float] = {}
     p_crisis = 0.0
-    if use_model and re.search(r"[a-z]", prepared):
+    if use_model and len(prepared.split()) >= MODEL_MIN_WORDS:
         # the whole message and each of its sentences: a risk said in one sentence of a long
         # coaching answer is not diluted by the rest
-        units = list(dict.fromkeys([prepared] + [u for u in map(prepare, sentences(message)) if len(u.split()) >= 3]))
+        units = list(dict.fromkeys([prepared] + [u for u in map(prepare, sentences(message)) if len(u.split()) >= MODEL_MIN_WORDS]))
         plist = model().proba(units, prepared=True)
-        probs = max(plist, key=lambda p: 1.0 - p.get("ok", 0.0))  # the riskiest unit
-        p_crisis = max(p.get("crisis", 0.0) for p in plist)
-        by_model: set[str] = set()
-        if 1.0 - probs.get("ok", 0.0) >= THRESHOLDS["support"]:
-            by_model.add(max(SUPPORT_CATEGORIES, key=lambda c: probs.get(c, 0.0)))
-        if p_crisis >= THRESHOLDS["crisis"]:
-            by_model.add("crisis")
+        probs = {c: max(p[c] for p in plist) for c in plist[0]}  # each detector's riskiest unit
+        p_crisis = probs.get("crisis", 0.0)
+        # a detector counts when it clears its threshold and is at least as sure as the detector
+        # of ordinary talk (recall first: crisis needs only 70% of that)
+        p_ok = probs.get("ok", 0.0)
+        short = len(flat.split()) < SHORT_WORDS  # words as typed, before contractions are expanded
+        over = [c for c, t in THRESHOLDS.items()
+                if probs.get(c, 0.0) >= t and probs[c] >= p_ok * (0.7 if c == "crisis" else 1.0)
+                and not (short and c not in ("crisis", "distress"))]
         out_of_scope = any(c in found for c in ("privacy", "injection", "off_topic"))
         ruled = any(c in found for c in SUPPORT_CATEGORIES)
-        for category in sorted(by_model):
-            if category == "crisis" and not (out_of_scope and not ruled and p_crisis < OUT_OF_SCOPE_CRISIS):
-                add(category, "classifier")  # a possible crisis always counts (recall first)
-            elif not ruled and not out_of_scope:
-                add(category, "classifier")  # otherwise the precise rules, when they fired, decide the route
+        if over:
+            # the classifier names one route: its most likely category over its threshold. A
+            # possible crisis counts even beside a rule's route or an out-of-scope request when
+            # it is strong (recall first); otherwise the precise rules, when they fired, decide.
+            best = max(over, key=lambda c: probs[c])
+            if "crisis" in over and best in ("distress", "medical"):
+                best = "crisis"  # a possible crisis outranks distress or a health question about oneself
+            if not ruled and not out_of_scope:
+                add(best, "classifier")
+            elif "crisis" in over and p_crisis >= STRONG_CRISIS:
+                add("crisis", "classifier")
     ambiguous = _AMBIGUOUS_DEATH.search(prepared) and _FIRST_PERSON.search(prepared)
     if ambiguous and "crisis" not in found and (
             "distress" in found or p_crisis + probs.get("distress", 0.0) >= 0.15):
