@@ -6,10 +6,14 @@ import asyncio
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from workbench.apps.server import KERNEL_WS_PROTOCOL
+
+T = TypeVar("T")
 
 KERNEL_ID = re.compile(r'"kernelId": "([0-9a-f-]{36})"')
 
@@ -59,6 +63,13 @@ def request(url: str, method: str = "GET", cookies: str = "", timeout: float = 1
     return Response(status, body.decode("utf-8", "replace"), jar)
 
 
+def run_async(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine function to its end on a fresh event loop in its own thread (Playwright's sync
+    API keeps a loop running in the test's thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fn()).result()
+
+
 def ws_url(base: str, path: str) -> str:
     return base.replace("http://", "ws://", 1) + path
 
@@ -91,7 +102,7 @@ def ws_handshake(url: str, cookies: str = "", v1: bool = True, messages: list[st
             conn.close()
         return 101, replies
 
-    return asyncio.run(go())
+    return run_async(go)
 
 
 def last_cell(reply: str) -> bool:

@@ -43,7 +43,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from ..identity import InvalidLink
-from .gate import check_request, token_digest
+from .gate import APP_KINDS, check_request, token_digest
 
 log = logging.getLogger("workbench.serve")
 
@@ -255,11 +255,11 @@ class OwnerMixin(RedactedMixin):
     def check_kernel_owner(self, kernel_id: str) -> None:
         km = self.settings["kernel_manager"]
         if kernel_id not in km:
-            raise web.HTTPError(404, "no kernel %s", kernel_id)
+            raise web.HTTPError(404, "no such kernel")
         owner = km.owner_of(kernel_id)
         cookie = self.get_signed_cookie(_owner_cookie_name(owner), max_age_days=2) if owner else None
         if owner is None or cookie is None or cookie.decode() != owner:
-            raise web.HTTPError(403, "kernel %s: not the browser that opened its page", kernel_id)
+            raise web.HTTPError(403, "only the browser that opened this kernel's page may use it")
 
 
 class GuardedKernelHandler(OwnerMixin, KernelHandler):
@@ -340,14 +340,15 @@ class PageHandler(MessagePageMixin, TornadoVoilaHandler):
         token = self.get_query_argument("token", default=None)
         digest = token_digest(token)
         try:
-            check_request(name, token)
+            subject = check_request(name, token)
         except InvalidLink as exc:
             log.warning("gate: refused %s for link sha256:%s: %s", name, digest, exc)
             self.set_status(403)
             self.finish(message_page(403, "Cannot open this page", str(exc),
                                      "Ask whoever sent you the link for a new one."))
             return
-        owner = token_digest(token, full=True)
+        # the kernels of a link are those of whoever it names (every link of one leader counts together)
+        owner = token_digest(f"{APP_KINDS[name]}:{subject}", full=True)
         try:
             res = await km.reserve(owner)
         except KernelCapReached as full:
