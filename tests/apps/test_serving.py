@@ -1,0 +1,78 @@
+"""The guarded server's pieces that need no running server: log redaction, link digests, the
+defensive reading of kernel messages, the refusal page and the default kernel cap."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from workbench.apps.gate import token_digest
+from workbench.apps.server import (
+    PAGE_MEMORY_MB,
+    _v1_header,
+    default_max_kernels,
+    message_page,
+    redact_uri,
+)
+from workbench.apps.serving import voila_command
+
+
+def test_redact_uri_hides_every_token_and_keeps_the_rest():
+    token = "eyJraW5kIjoibGVhZGVyIn0.axXwfA.PKI5k2kItQmpkzkEHC-m6X-ff9M"
+    out = redact_uri(f"/voila/render/leader.ipynb?x=1&token={token}&token=second")
+    assert token not in out and "second" not in out and "PKI5k2k" not in out
+    assert f"token=sha256:{token_digest(token)}" in out and "x=1" in out
+    assert redact_uri("/voila/static/voila.js") == "/voila/static/voila.js"
+
+
+def test_token_digest():
+    assert token_digest(None) == token_digest("") == "-"
+    assert len(token_digest("abc")) == 8 and len(token_digest("abc", full=True)) == 64
+    assert token_digest("abc") == token_digest("abc", full=True)[:8] != token_digest("abd")
+
+
+def _v1(header: dict, parent: dict | None = None, buffers: tuple[bytes, ...] = ()) -> bytes:
+    parts = [b"iopub", json.dumps(header).encode(), json.dumps(parent or {}).encode(), b"{}", b"{}", *buffers]
+    offsets, pos = [], 8 * (len(parts) + 1)
+    for p in parts:
+        offsets.append(pos)
+        pos += len(p)
+    return struct.pack(f"<{len(parts) + 1}Q", len(parts), *offsets) + b"".join(parts)
+
+
+def test_v1_header_reads_v1_messages():
+    assert _v1_header(_v1({"msg_type": "execute_input"}))["msg_type"] == "execute_input"
+    assert _v1_header(_v1({"msg_type": "comm_msg"}, buffers=(b"\x00" * 100,)))["msg_type"] == "comm_msg"
+
+
+@pytest.mark.parametrize("message", [
+    # the legacy binary format: a 4-byte big-endian count, then offsets; read as v1 the count is huge
+    struct.pack(">II", 2, 12) + b'{"header": {}}' + b"\x00" * 50,
+    b"\xff" * 64, b"", b"short", struct.pack("<QQQQ", 3, 9999, 10, 5) + b"x" * 40,
+])
+@pytest.mark.timeout(20)  # Voilà's own reader built a list as long as the count: it never returned
+def test_v1_header_refuses_other_bytes_at_once(message):
+    assert _v1_header(message) is None
+
+
+def test_message_page_is_escaped_and_self_contained():
+    page = message_page(429, "Too many <open> pages", "Close one & reload.")
+    assert "&lt;open&gt;" in page and "Close one &amp; reload." in page and "<script" not in page
+    assert "http" not in page.replace("HTTP 429", "")  # no external assets
+    assert "<h1>" in page and "font-family" in page
+
+
+def test_default_kernel_cap_follows_memory():
+    assert default_max_kernels(24_000) == int(12_000 // PAGE_MEMORY_MB)
+    assert default_max_kernels(256) == 2
+
+
+def test_voila_command_is_guarded_and_local_by_default(tmp_path):
+    cmd = voila_command(tmp_path, 1234)
+    assert cmd[1:3] == ["-m", "workbench.apps.server"] and "--Voila.ip=127.0.0.1" in cmd
+    assert "--MappingKernelManager.cull_connected=False" in cmd
+    assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") and int(a.split("=")[1]) <= 300 for a in cmd)
+    assert "--GuardedKernelManager.max_kernels_per_link=3" in cmd
+    assert voila_command(tmp_path, 1234, gate=False)[1:3] == ["-m", "voila"]
