@@ -233,7 +233,12 @@ class MessagePageMixin(RedactedMixin):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         title = {403: "Cannot open this page", 404: "Nothing here"}.get(status_code, "Something went wrong")
         text = exc.reason if isinstance(exc, web.HTTPError) and exc.reason and status_code != 404 else None
-        paragraphs = [text] if text else ["Open the page with the link you were sent."]
+        if text:
+            paragraphs = [text]
+        elif status_code < 500:
+            paragraphs = ["Open the page with the link you were sent."]
+        else:
+            paragraphs = ["The server could not open this page. Please try again in a minute."]
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(message_page(status_code, title, *paragraphs))
 
