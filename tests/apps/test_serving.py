@@ -76,3 +76,55 @@ def test_voila_command_is_guarded_and_local_by_default(tmp_path):
     assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") and int(a.split("=")[1]) <= 300 for a in cmd)
     assert "--GuardedKernelManager.max_kernels_per_link=3" in cmd
     assert voila_command(tmp_path, 1234, gate=False)[1:3] == ["-m", "voila"]
+
+
+class _FakeKernels:
+    """A GuardedKernelManager whose kernels are names only: starting and stopping are bookkeeping."""
+
+    @staticmethod
+    def make(per_link: int = 2, cap: int = 3):
+        from workbench.apps.server import GuardedKernelManager
+
+        class Fake(GuardedKernelManager):
+            async def shutdown_kernel(self, kernel_id, now=False, restart=False):
+                self._kernels.pop(kernel_id)
+                self._kernel_connections.pop(kernel_id, None)
+
+        return Fake(max_kernels=cap, max_kernels_per_link=per_link, orphan_grace=0.0)
+
+    @staticmethod
+    async def open(km, owner: str, name: str, connected: bool = True) -> None:
+        from workbench.apps.server import _Owned
+
+        res = await km.reserve(owner)
+        km._kernels[name] = object()  # what start_kernel records, without a process
+        km._kernel_connections[name] = int(connected)
+        res.kernel_id = name
+        km._pending.remove(res)
+        km._owned[name] = _Owned(owner)
+        km.release(res)
+
+
+def test_kernel_caps_make_room_only_from_pages_nobody_is_connected_to():
+    import asyncio
+
+    from workbench.apps.server import KernelCapReached
+
+    async def scenario():
+        km = _FakeKernels.make(per_link=2, cap=3)
+        await _FakeKernels.open(km, "ann", "a1")
+        await _FakeKernels.open(km, "ann", "a2", connected=False)  # a closed tab
+        await _FakeKernels.open(km, "ann", "a3")  # at ann's cap: her closed tab makes room
+        assert "a2" not in km and km.count("ann") == 2
+        with pytest.raises(KernelCapReached) as exc:
+            await _FakeKernels.open(km, "ann", "a4")  # both her tabs open: refused
+        assert exc.value.per_link and exc.value.limit == 2
+        await _FakeKernels.open(km, "bob", "b1")  # the server is now full (3)
+        with pytest.raises(KernelCapReached) as exc:
+            await _FakeKernels.open(km, "cy", "c1")
+        assert not exc.value.per_link and km.count() == 3
+        km._kernel_connections["b1"] = 0  # bob closes his tab: anyone may have the room
+        await _FakeKernels.open(km, "cy", "c1")
+        assert "b1" not in km and km.owner_of("c1") == "cy" and km.count() == 3
+
+    asyncio.run(scenario())

@@ -145,15 +145,28 @@ class GuardedKernelManager(AsyncMappingKernelManager):
                 if (owner is None or o.owner == owner) and not o.rendering
                 and now - o.rendered_at > self.orphan_grace and not self._kernel_connections.get(kid, 0)]
 
+    def _full(self, owner: str) -> tuple[bool, int] | None:
+        """(per link?, limit) of the first cap ``owner`` is at, or None when there is room."""
+        if self.count(owner) >= self.max_kernels_per_link:
+            return True, self.max_kernels_per_link
+        if self.count() >= self.server_cap:
+            return False, self.server_cap
+        return None
+
     async def reserve(self, owner: str) -> _Reservation:
         """A slot for one more kernel of ``owner``, or :class:`KernelCapReached`."""
-        for per_link, limit, who in ((True, self.max_kernels_per_link, owner), (False, self.server_cap, None)):
-            if self.count(who) >= limit:
-                for kid in self._orphans(who):
-                    self.log.info("Shutting down kernel %s: no page is connected and its link needs room", kid)
-                    await self.shutdown_kernel(kid)
-            if self.count(who) >= limit:
+        while (full := self._full(owner)) is not None:
+            per_link, limit = full
+            orphans = self._orphans(owner if per_link else None)
+            if not orphans:
                 raise KernelCapReached(per_link, limit)
+            for kid in orphans:  # (awaiting: other requests may change the counts, so check again)
+                self.log.info("Shutting down kernel %s: no page is connected and %s needs the room", kid,
+                              "its link" if per_link else "the server")
+                try:
+                    await self.shutdown_kernel(kid)
+                except KeyError:
+                    pass  # already gone
         res = _Reservation(owner)
         self._pending.append(res)
         return res
