@@ -128,3 +128,15 @@ def test_kernel_caps_make_room_only_from_pages_nobody_is_connected_to():
         assert "b1" not in km and km.owner_of("c1") == "cy" and km.count() == 3
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("url", ["ftp://wb.example.org/", "https://"])
+def test_serve_refuses_a_base_url_that_is_not_an_address(url, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "workbench.cli", "serve", "--base-url", url, "--db",
+                             f"sqlite:///{tmp_path / 'x.db'}"], capture_output=True, text=True, timeout=120)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "error: --base-url must be an http(s) address" in out
+    assert "Traceback" not in out
