@@ -24,6 +24,7 @@ page needs:
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import html
 import logging
@@ -296,12 +297,39 @@ class GuardedShutdownHandler(OwnerMixin, VoilaShutdownKernelHandler):
         self.check_kernel_owner(self.path_args[0])
 
 
-class GuardedExecutionHandler(OwnerMixin, ExecutionRequestHandler):
-    """``/voila/execution/<id>``: the websocket through which the page asks Voilà to run it."""
+class _PlainErrors:
+    """Websocket handlers: a refused handshake is answered in plain text (Jupyter's HTML error page
+    needs settings this server does not have)."""
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        text = exc.log_message if isinstance(exc, web.HTTPError) and exc.log_message else self._reason
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code}: {text}\n")
+
+
+class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler):
+    """``/voila/execution/<id>``: the websocket through which the page asks Voilà to run it.
+
+    Pages are run a few at a time (``WorkbenchVoila.max_executing``, one per core by default), in
+    the order they asked: when many open at once, each waits its turn instead of all sharing the
+    processor and all finishing late. A page holds its turn for at most ``turn_seconds``.
+    """
 
     async def get(self, kernel_id, *args, **kwargs):
         self.check_kernel_owner(kernel_id)
         return await super().get(kernel_id, *args, **kwargs)
+
+    async def on_message(self, message):
+        turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
+        if turns is None:
+            return await super().on_message(message)
+        async with turns:
+            run = asyncio.ensure_future(super().on_message(message))
+            done, _ = await asyncio.wait({run}, timeout=self.settings.get("workbench_turn_seconds", 60.0))
+        if not done:  # a slow page keeps running, without holding others up
+            await run
+        return run.result()
 
 
 def _requested_protocols(handler: web.RequestHandler) -> list[str]:
@@ -328,7 +356,7 @@ def _v1_header(message: bytes) -> dict | None:
         return None
 
 
-class GuardedChannelsHandler(OwnerMixin, VoilaKernelWebsocketHandler):
+class GuardedChannelsHandler(_PlainErrors, OwnerMixin, VoilaKernelWebsocketHandler):
     """``/api/kernels/<id>/channels``: the v1 subprotocol only, and only the page's owner."""
 
     async def get(self, kernel_id, *args, **kwargs):
@@ -412,9 +440,15 @@ def _redacted(cls: type) -> type:
 class WorkbenchVoila(Voila):
     """Voilà with the guarded route table (see the module's docstring)."""
 
+    max_executing = Integer(0, config=True, help="Pages run at the same time (0: one per core); the others wait "
+                                                 "their turn in order.")
+    turn_seconds = Float(60.0, config=True, help="Longest a page holds its turn before the next one starts.")
+
     def init_settings(self):
         settings = super().init_settings()
         settings["log_function"] = log_request
+        settings["workbench_turns"] = asyncio.Semaphore(self.max_executing or os.cpu_count() or 1)
+        settings["workbench_turn_seconds"] = self.turn_seconds
         log.handlers[:] = self.log.handlers  # the gate's lines go where Voilà's go
         log.setLevel(logging.INFO)
         log.propagate = False
