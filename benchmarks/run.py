@@ -120,6 +120,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sizes", type=_csv, default=tuple(CASES),
                    help=f"calibration data sets, comma-separated (default: {','.join(CASES)})")
     p.add_argument("--db", default=None, help="pages, load: a database URL holding the demo (default: build one)")
+    p.add_argument("--browser", action="store_true", help="load: open the pages in headless Chromium (default: as "
+                                                           "the page script does, without a browser)")
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks", help="directory for the JSON")
     args = p.parse_args(argv)
     if args.quick and args.full:
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "load":
             from benchmarks import bench_load
 
-            result = bench_load.run(quick=args.quick, db=args.db, log=log)
+            result = bench_load.run(quick=args.quick, db=args.db, browser=args.browser, log=log)
         elif name == "adaptive":
             from benchmarks import bench_adaptive
 
