@@ -127,7 +127,10 @@ def test_kernel_caps_make_room_only_from_pages_nobody_is_connected_to():
         await _FakeKernels.open(km, "cy", "c1")
         assert "b1" not in km and km.owner_of("c1") == "cy" and km.count() == 3
 
-    asyncio.run(scenario())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # its own loop: a browser test in this process may hold the main one
+        pool.submit(asyncio.run, scenario()).result()
 
 
 @pytest.mark.parametrize("url", ["ftp://wb.example.org/", "https://"])
@@ -140,3 +143,32 @@ def test_serve_refuses_a_base_url_that_is_not_an_address(url, tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 1 and "error: --base-url must be an http(s) address" in out
     assert "Traceback" not in out
+
+
+def test_stop_tree_kills_a_server_that_ignores_sigterm_and_what_it_started(tmp_path):
+    """What serve does when Voilà cannot stop (as when it spun at full CPU): kill it and its kernels."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from workbench.apps.serving import stop_tree
+
+    ready = tmp_path / "ready"
+    child = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+    parent = (
+        "import signal, subprocess, sys, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"subprocess.Popen([sys.executable, '-c', {child!r}], start_new_session=True)\n"
+        f"pathlib.Path({str(ready)!r}).touch(); time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent], start_new_session=True)
+    for _ in range(200):
+        if ready.exists() and psutil.Process(proc.pid).children():
+            break
+        time.sleep(0.05)
+    kids = psutil.Process(proc.pid).children(recursive=True)
+    assert kids
+    stop_tree(proc, grace=1.0)
+    assert proc.poll() is not None
+    assert not [k for k in kids if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
