@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach|coach_safety]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach|coach_safety|load]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety", "load")
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "scikit-learn", "workbench")
 
 
@@ -119,7 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"calibration estimators, comma-separated (default: {','.join(ESTIMATORS)})")
     p.add_argument("--sizes", type=_csv, default=tuple(CASES),
                    help=f"calibration data sets, comma-separated (default: {','.join(CASES)})")
-    p.add_argument("--db", default=None, help="pages: a database URL holding the demo (default: build one)")
+    p.add_argument("--db", default=None, help="pages, load: a database URL holding the demo (default: build one)")
+    p.add_argument("--browser", action="store_true", help="load: open the pages in headless Chromium (default: as "
+                                                           "the page script does, without a browser)")
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks", help="directory for the JSON")
     args = p.parse_args(argv)
     if args.quick and args.full:
@@ -170,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_coach
 
             result = bench_coach.run(quick=args.quick, log=log)
+        elif name == "load":
+            from benchmarks import bench_load
+
+            result = bench_load.run(quick=args.quick, db=args.db, browser=args.browser, log=log)
         elif name == "adaptive":
             from benchmarks import bench_adaptive
 

@@ -176,18 +176,35 @@ def link(
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1 only).")] = DEFAULT_PORT,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
     db: DbOption = None,
+    ip: Annotated[str, typer.Option(help="Address to listen on (behind a reverse proxy: keep 127.0.0.1).")] = "127.0.0.1",
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="The address people open, e.g. https://wb.example.org/workbench/ behind a proxy: links "
+                           "use it and the apps are served under its path (default: http://IP:PORT/).")] = None,
+    max_kernels: Annotated[int, typer.Option(
+        help="Most pages (kernels) open at once on this server; 0 sizes it to the machine's memory.", min=0)] = 0,
+    kernels_per_link: Annotated[int, typer.Option(help="Most pages open at once per signed link.", min=1)] = 3,
+    cull_idle: Annotated[int, typer.Option(
+        help="Seconds before an idle page no browser is connected to is shut down.", min=30)] = 240,
 ) -> None:
-    """Serve the Voilà leader and cohort apps on 127.0.0.1."""
+    """Serve the Voilà leader, cohort and rater apps (on 127.0.0.1 unless --ip says otherwise).
+
+    Stop with Ctrl-C or SIGTERM: Voilà and every page's kernel stop with it.
+    """
     import os
-    import subprocess
+    from urllib.parse import urlsplit
 
     from .identity import app_url, make_token, secret
 
     with _errors():
         if not (APPS_DIR / "leader.ipynb").exists():
             fail(f"app notebooks not found in {APPS_DIR}")
+        url = base_url or f"http://{ip}:{port}/"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            fail(f"--base-url must be an http(s) address like https://wb.example.org/, not {url!r}")
+        path = "/" + parts.path.strip("/") + "/" if parts.path.strip("/") else "/"
         engine = _engine(db)
         from sqlalchemy import select
 
@@ -200,21 +217,23 @@ def serve(
         env["WORKBENCH_DB"] = str(engine.url.render_as_string(hide_password=False))
         env["WORKBENCH_SECRET"] = secret()
         env.setdefault("OPENBLAS_NUM_THREADS", "1")
-        url = f"http://127.0.0.1:{port}"
+        url = url.rstrip("/")
         sf = _server_file()
         sf.parent.mkdir(parents=True, exist_ok=True)
         sf.write_text(json.dumps({"url": url, "pid": os.getpid()}))
-    from .apps.serving import voila_command
+    from .apps.serving import run_until_signalled, voila_command
 
-    cmd = voila_command(APPS_DIR, port)
-    typer.echo(f"Serving the Leadership Workbench apps at {url}")
-    if first is not None:
+    cmd = voila_command(APPS_DIR, port, ip=ip, base_url=path, max_kernels=max_kernels,
+                        kernels_per_link=kernels_per_link, cull_idle=cull_idle)
+    typer.echo(f"Serving the Leadership Workbench apps at {url} (listening on {ip}:{port})")
+    if first is not None and sys.stdout.isatty():  # links are bearer secrets: never into a log file
         typer.echo(f"A demo leader's page: {app_url(url, 'leader.ipynb', make_token('leader', first.id))}")
         if first.cohort_id:
             typer.echo(f"Their facilitator's page: {app_url(url, 'cohort.ipynb', make_token('facilitator', first.cohort_id))}")
-    typer.echo("Other links: workbench link --leader ID | --facilitator COHORT_ID. Stop with Ctrl-C.")
+    typer.echo("Links: workbench link --leader ID | --facilitator COHORT_ID. Stop with Ctrl-C.")
+    sys.stdout.flush()
     try:
-        raise typer.Exit(subprocess.call(cmd, env=env, cwd=str(APPS_DIR)))
+        raise typer.Exit(run_until_signalled(cmd, env=env, cwd=str(APPS_DIR)))
     finally:
         sf.unlink(missing_ok=True)
 

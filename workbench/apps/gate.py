@@ -8,12 +8,28 @@ notebooks check the token again themselves, so a page opened any other way is st
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 
 from ..identity import InvalidLink, verify_token
 
+log = logging.getLogger("workbench.serve")
+
 #: which signed-link kind opens which app notebook; any other notebook is refused
 APP_KINDS = {"leader.ipynb": "leader", "cohort.ipynb": "facilitator", "rater.ipynb": "rater"}
+
+
+def token_digest(token: str | None, full: bool = False) -> str:
+    """The SHA-256 of a link's token in hex: its first 8 digits name a link in logs, never the token.
+
+    ``full`` gives all 64 digits (the server's key for "the kernels of this link"). A missing
+    token is ``"-"``.
+    """
+    if not token:
+        return "-"
+    digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+    return digest if full else digest[:8]
 
 
 def check_request(notebook_name: str, token: str | None) -> str:
@@ -38,5 +54,6 @@ def prelaunch_hook(req, notebook, cwd):  # signature fixed by Voilà
     except InvalidLink as exc:
         # Voilà's error page shows the reason phrase; keep it one plain ASCII line
         reason = f"Cannot open this page: {exc}".encode("ascii", "replace").decode().replace("\n", " ")
-        raise HTTPError(403, "refused %s: %s", name, exc, reason=reason) from None
+        log.warning("gate: refused %s for link sha256:%s: %s", name, token_digest(token), exc)
+        raise HTTPError(403, reason=reason) from None
     return None

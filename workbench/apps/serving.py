@@ -32,24 +32,95 @@ def chromium_path() -> str:
     return shutil.which("chromium") or CHROMIUM
 
 
-def voila_command(notebook_dir: str | Path, port: int, gate: bool = True) -> list[str]:
-    """The Voilà command line for ``notebook_dir`` on 127.0.0.1:``port``.
+#: idle kernels (no page connected, nothing running) are shut down after this many seconds
+CULL_IDLE_SECONDS = 240
 
-    Idle kernels are culled after 10 minutes, tracebacks are never shown to visitors, a busy
-    port is an error (not a silent move to the next one), cells render as they finish
-    (progressive rendering) and, with ``gate``, the signed-link gate (:mod:`workbench.apps.gate`)
-    refuses a page before its kernel starts.
+
+def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: str = "127.0.0.1",
+                  base_url: str = "/", max_kernels: int = 0, kernels_per_link: int = 3,
+                  cull_idle: int = CULL_IDLE_SECONDS) -> list[str]:
+    """The Voilà command line for ``notebook_dir`` on ``ip``:``port``.
+
+    Idle kernels are culled after ``cull_idle`` seconds once no page is connected to them,
+    tracebacks are never shown to visitors, a busy port is an error (not a silent move to the
+    next one) and cells render as they finish (progressive rendering). With ``gate`` (what
+    ``workbench serve`` runs) the server is :mod:`workbench.apps.server`: the signed-link gate
+    refuses a page before its kernel starts, kernel endpoints answer only the browser that
+    opened the page, at most ``kernels_per_link`` kernels per link and ``max_kernels`` in all
+    (0: sized to the machine's memory), and nothing else is served. Without ``gate`` it is
+    plain Voilà (the benchmarks' reference pages).
     """
     cmd = [
-        sys.executable, "-m", "voila", str(notebook_dir), "--no-browser", "--Voila.ip=127.0.0.1",
-        f"--port={port}", "--Voila.port_retries=0", "--MappingKernelManager.cull_idle_timeout=600",
-        "--MappingKernelManager.cull_interval=60", "--VoilaConfiguration.show_tracebacks=False",
+        sys.executable, "-m", "workbench.apps.server" if gate else "voila", str(notebook_dir), "--no-browser",
+        f"--Voila.ip={ip}", f"--port={port}", "--Voila.port_retries=0", f"--Voila.base_url={base_url}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle}", "--MappingKernelManager.cull_interval=30",
+        "--MappingKernelManager.cull_connected=False", "--VoilaConfiguration.show_tracebacks=False",
         # cells render as they finish: the leader app's header shows while its tabs are built
         "--VoilaConfiguration.progressive_rendering=True",
     ]
     if gate:
-        cmd.append(f"--Voila.config_file_paths={VOILA_CONFIG}")
+        cmd += [f"--Voila.config_file_paths={VOILA_CONFIG}", "--VoilaConfiguration.allow_template_override=NO",
+                "--VoilaConfiguration.allow_theme_override=NO", f"--GuardedKernelManager.max_kernels={max_kernels}",
+                f"--GuardedKernelManager.max_kernels_per_link={kernels_per_link}"]
     return cmd
+
+
+def run_until_signalled(cmd: list[str], env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+                        grace: float = 10.0) -> int:
+    """Run a server command until it exits or this process is told to stop; returns its exit code.
+
+    The server runs in its own session, so a terminal's Ctrl-C reaches only this process, which
+    passes SIGTERM on (SIGINT, SIGTERM and SIGHUP alike). Voilà then shuts its kernels down. If
+    it has not exited after ``grace`` seconds it is killed, and so is every process it had
+    started (kernels run in sessions of their own, so they are found through the process tree).
+    """
+    proc = subprocess.Popen(cmd, env=None if env is None else dict(env), cwd=cwd, start_new_session=True)
+    stopping: list[int] = []
+
+    def forward(signum, frame):
+        stopping.append(signum)  # the loop below stops the server (it first notes what it started)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                code = proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stopping:
+                    code = stop_tree(proc, grace)
+                    break
+    finally:
+        if proc.poll() is None:  # an exception here: never leave the server behind
+            stop_tree(proc, grace)
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return 128 + stopping[0] if stopping and code < 0 else code
+
+
+def stop_tree(proc: subprocess.Popen, grace: float = 10.0) -> int:
+    """SIGTERM ``proc``; after ``grace`` seconds SIGKILL it and whatever it started that is still alive."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=min(grace, 5.0))
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5.0)
+    return code
 
 
 def free_port() -> int:
@@ -89,6 +160,6 @@ def background(cmd: list[str], port: int, env: Mapping[str, str] | None = None, 
             out.close()
 
 
-def serve_command(db_url: str, port: int) -> list[str]:
-    """``workbench serve`` for a database, as a subprocess command."""
-    return [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--db", db_url]
+def serve_command(db_url: str, port: int, *extra: str) -> list[str]:
+    """``workbench serve`` for a database, as a subprocess command (``extra``: more options)."""
+    return [sys.executable, "-m", "workbench.cli", "serve", "--port", str(port), "--db", db_url, *extra]

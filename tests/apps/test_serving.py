@@ -1,0 +1,174 @@
+"""The guarded server's pieces that need no running server: log redaction, link digests, the
+defensive reading of kernel messages, the refusal page and the default kernel cap."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from workbench.apps.gate import token_digest
+from workbench.apps.server import (
+    PAGE_MEMORY_MB,
+    _v1_header,
+    default_max_kernels,
+    message_page,
+    redact_uri,
+)
+from workbench.apps.serving import voila_command
+
+
+def test_redact_uri_hides_every_token_and_keeps_the_rest():
+    token = "eyJraW5kIjoibGVhZGVyIn0.axXwfA.PKI5k2kItQmpkzkEHC-m6X-ff9M"
+    out = redact_uri(f"/voila/render/leader.ipynb?x=1&token={token}&token=second")
+    assert token not in out and "second" not in out and "PKI5k2k" not in out
+    assert f"token=sha256:{token_digest(token)}" in out and "x=1" in out
+    assert redact_uri("/voila/static/voila.js") == "/voila/static/voila.js"
+
+
+def test_token_digest():
+    assert token_digest(None) == token_digest("") == "-"
+    assert len(token_digest("abc")) == 8 and len(token_digest("abc", full=True)) == 64
+    assert token_digest("abc") == token_digest("abc", full=True)[:8] != token_digest("abd")
+
+
+def _v1(header: dict, parent: dict | None = None, buffers: tuple[bytes, ...] = ()) -> bytes:
+    parts = [b"iopub", json.dumps(header).encode(), json.dumps(parent or {}).encode(), b"{}", b"{}", *buffers]
+    offsets, pos = [], 8 * (len(parts) + 1)
+    for p in parts:
+        offsets.append(pos)
+        pos += len(p)
+    return struct.pack(f"<{len(parts) + 1}Q", len(parts), *offsets) + b"".join(parts)
+
+
+def test_v1_header_reads_v1_messages():
+    assert _v1_header(_v1({"msg_type": "execute_input"}))["msg_type"] == "execute_input"
+    assert _v1_header(_v1({"msg_type": "comm_msg"}, buffers=(b"\x00" * 100,)))["msg_type"] == "comm_msg"
+
+
+@pytest.mark.parametrize("message", [
+    # the legacy binary format: a 4-byte big-endian count, then offsets; read as v1 the count is huge
+    struct.pack(">II", 2, 12) + b'{"header": {}}' + b"\x00" * 50,
+    b"\xff" * 64, b"", b"short", struct.pack("<QQQQ", 3, 9999, 10, 5) + b"x" * 40,
+])
+@pytest.mark.timeout(20)  # Voilà's own reader built a list as long as the count: it never returned
+def test_v1_header_refuses_other_bytes_at_once(message):
+    assert _v1_header(message) is None
+
+
+def test_message_page_is_escaped_and_self_contained():
+    page = message_page(429, "Too many <open> pages", "Close one & reload.")
+    assert "&lt;open&gt;" in page and "Close one &amp; reload." in page and "<script" not in page
+    assert "http" not in page.replace("HTTP 429", "")  # no external assets
+    assert "<h1>" in page and "font-family" in page
+
+
+def test_default_kernel_cap_follows_memory():
+    assert default_max_kernels(24_000) == int(12_000 // PAGE_MEMORY_MB)
+    assert default_max_kernels(256) == 2
+
+
+def test_voila_command_is_guarded_and_local_by_default(tmp_path):
+    cmd = voila_command(tmp_path, 1234)
+    assert cmd[1:3] == ["-m", "workbench.apps.server"] and "--Voila.ip=127.0.0.1" in cmd
+    assert "--MappingKernelManager.cull_connected=False" in cmd
+    assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") and int(a.split("=")[1]) <= 300 for a in cmd)
+    assert "--GuardedKernelManager.max_kernels_per_link=3" in cmd
+    assert voila_command(tmp_path, 1234, gate=False)[1:3] == ["-m", "voila"]
+
+
+class _FakeKernels:
+    """A GuardedKernelManager whose kernels are names only: starting and stopping are bookkeeping."""
+
+    @staticmethod
+    def make(per_link: int = 2, cap: int = 3):
+        from workbench.apps.server import GuardedKernelManager
+
+        class Fake(GuardedKernelManager):
+            async def shutdown_kernel(self, kernel_id, now=False, restart=False):
+                self._kernels.pop(kernel_id)
+                self._kernel_connections.pop(kernel_id, None)
+
+        return Fake(max_kernels=cap, max_kernels_per_link=per_link, orphan_grace=0.0)
+
+    @staticmethod
+    async def open(km, owner: str, name: str, connected: bool = True) -> None:
+        from workbench.apps.server import _Owned
+
+        res = await km.reserve(owner)
+        km._kernels[name] = object()  # what start_kernel records, without a process
+        km._kernel_connections[name] = int(connected)
+        res.kernel_id = name
+        km._pending.remove(res)
+        km._owned[name] = _Owned(owner)
+        km.release(res)
+
+
+def test_kernel_caps_make_room_only_from_pages_nobody_is_connected_to():
+    import asyncio
+
+    from workbench.apps.server import KernelCapReached
+
+    async def scenario():
+        km = _FakeKernels.make(per_link=2, cap=3)
+        await _FakeKernels.open(km, "ann", "a1")
+        await _FakeKernels.open(km, "ann", "a2", connected=False)  # a closed tab
+        await _FakeKernels.open(km, "ann", "a3")  # at ann's cap: her closed tab makes room
+        assert "a2" not in km and km.count("ann") == 2
+        with pytest.raises(KernelCapReached) as exc:
+            await _FakeKernels.open(km, "ann", "a4")  # both her tabs open: refused
+        assert exc.value.per_link and exc.value.limit == 2
+        await _FakeKernels.open(km, "bob", "b1")  # the server is now full (3)
+        with pytest.raises(KernelCapReached) as exc:
+            await _FakeKernels.open(km, "cy", "c1")
+        assert not exc.value.per_link and km.count() == 3
+        km._kernel_connections["b1"] = 0  # bob closes his tab: anyone may have the room
+        await _FakeKernels.open(km, "cy", "c1")
+        assert "b1" not in km and km.owner_of("c1") == "cy" and km.count() == 3
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # its own loop: a browser test in this process may hold the main one
+        pool.submit(asyncio.run, scenario()).result()
+
+
+@pytest.mark.parametrize("url", ["ftp://wb.example.org/", "https://"])
+def test_serve_refuses_a_base_url_that_is_not_an_address(url, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "workbench.cli", "serve", "--base-url", url, "--db",
+                             f"sqlite:///{tmp_path / 'x.db'}"], capture_output=True, text=True, timeout=120)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "error: --base-url must be an http(s) address" in out
+    assert "Traceback" not in out
+
+
+def test_stop_tree_kills_a_server_that_ignores_sigterm_and_what_it_started(tmp_path):
+    """What serve does when Voilà cannot stop (as when it spun at full CPU): kill it and its kernels."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from workbench.apps.serving import stop_tree
+
+    ready = tmp_path / "ready"
+    child = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+    parent = (
+        "import signal, subprocess, sys, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"subprocess.Popen([sys.executable, '-c', {child!r}], start_new_session=True)\n"
+        f"pathlib.Path({str(ready)!r}).touch(); time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent], start_new_session=True)
+    for _ in range(200):
+        if ready.exists() and psutil.Process(proc.pid).children():
+            break
+        time.sleep(0.05)
+    kids = psutil.Process(proc.pid).children(recursive=True)
+    assert kids
+    stop_tree(proc, grace=1.0)
+    assert proc.poll() is not None
+    assert not [k for k in kids if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]

@@ -1,0 +1,475 @@
+"""The Voilà server that ``workbench serve`` runs: Voilà with the workbench's guards.
+
+Voilà 0.5 on its own answers any visitor on every route it knows. This module runs the same
+application (:class:`WorkbenchVoila`, started with ``python -m workbench.apps.server``) with
+its route table rewritten so that a person holding a signed link reaches only what their own
+page needs:
+
+* ``/voila/render/<app>.ipynb`` opens a page only for a valid signed link to that app (the
+  gate, :mod:`workbench.apps.gate`), and only while the link and the server have room for
+  another kernel (:class:`GuardedKernelManager`); refusals are a small styled page.
+* Every kernel endpoint the page uses (``/api/kernels/<id>``, its ``channels`` websocket,
+  Voilà's ``/voila/execution/<id>`` websocket and ``/voila/api/shutdown/<id>``) answers only
+  the browser that opened that kernel's page: the page's response sets a cookie signed with the
+  server's secret that names the link (a hash of it), and a kernel answers only that cookie.
+  Knowing a kernel id (it is in every page's HTML) is not enough.
+* The kernel websocket must speak the ``v1.kernel.websocket.jupyter.org`` subprotocol, the one
+  Voilà's page speaks. Voilà 0.5.13 reads every outgoing binary message in that format, and a
+  socket on the older protocol made it spin, grow by gigabytes and stop serving everyone.
+* Nothing lists or serves the notebook folder: the tree, the contents API, ``/voila/files``,
+  ``/login`` and every other route answer a styled 404. Voilà's own static assets stay.
+* Logs never hold a link: the access log and the handlers' error lines show the query with
+  each ``token`` replaced by the first 8 hex digits of its SHA-256 (:func:`token_digest`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import html
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+from jupyter_server.services.kernels.handlers import KernelHandler
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
+from traitlets import Float, Integer
+from voila.app import Voila
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.tornado.execution_request_handler import ExecutionRequestHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+from ..identity import InvalidLink
+from .gate import APP_KINDS, check_request, token_digest
+
+log = logging.getLogger("workbench.serve")
+
+#: the only kernel websocket protocol accepted (the one Voilà's page speaks)
+KERNEL_WS_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+#: memory of one open leader page: its kernel (213 MB resident) and its share of the Voilà process (about
+#: 40 MB), measured on the demo (see
+#: ``docs/deployment.md``); the default server-wide cap is half the machine's memory over this
+PAGE_MEMORY_MB = 250
+#: a cookie per link a browser opened: ``wb_link_<first 16 hex of the link's hash>``
+COOKIE_PREFIX = "wb_link_"
+
+_RESERVATION: contextvars.ContextVar[_Reservation | None] = contextvars.ContextVar("wb_reservation", default=None)
+
+
+# ---------------------------------------------------------------- kernels and their owners
+class KernelCapReached(Exception):
+    """No kernel may start now: ``per_link`` says whether the link or the server is full."""
+
+    def __init__(self, per_link: bool, limit: int):
+        super().__init__("per link" if per_link else "server")
+        self.per_link, self.limit = per_link, limit
+
+
+@dataclass(eq=False)
+class _Reservation:
+    owner: str
+    kernel_id: str | None = None
+
+
+@dataclass
+class _Owned:
+    owner: str | None
+    rendering: bool = True
+    rendered_at: float = field(default_factory=time.monotonic)
+
+
+def machine_memory_mb() -> int:
+    """Total memory of the machine in MB (from ``/proc/meminfo``; 4096 if unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 4096
+
+
+def default_max_kernels(memory_mb: int | None = None) -> int:
+    """The server-wide kernel cap for a machine: half its memory over one page's, at least 2."""
+    mem = machine_memory_mb() if memory_mb is None else memory_mb
+    return max(2, int(mem * 0.5 // PAGE_MEMORY_MB))
+
+
+class GuardedKernelManager(AsyncMappingKernelManager):
+    """Voilà's kernel manager, which also knows which link started each kernel and caps kernels.
+
+    A page reserves a slot (:meth:`reserve`) before its kernel starts; the kernel started while
+    the reservation is current (a context variable of the page's request) is recorded as that
+    link's. At the cap, kernels of the link (or, when the server is full, of anyone) that no
+    page is connected to any more (a closed or reloaded tab) are shut down to make room before
+    a request is refused.
+    """
+
+    max_kernels = Integer(0, config=True, help="Most live kernels on this server (0: half the machine's memory "
+                                               f"over {PAGE_MEMORY_MB} MB per page).")
+    max_kernels_per_link = Integer(3, config=True, help="Most live kernels one signed link may hold.")
+    orphan_grace = Float(20.0, config=True, help="Seconds after its page was sent before a kernel no page is "
+                                                 "connected to may be shut down to make room.")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._owned: dict[str, _Owned] = {}
+        self._pending: list[_Reservation] = []
+
+    @property
+    def server_cap(self) -> int:
+        return self.max_kernels if self.max_kernels > 0 else default_max_kernels()
+
+    def _live(self) -> dict[str, _Owned]:
+        for kid in [k for k in self._owned if k not in self]:
+            del self._owned[kid]  # shut down or culled
+        return self._owned
+
+    def count(self, owner: str | None = None) -> int:
+        """Live and starting kernels, of one link or (``owner=None``) of the whole server."""
+        live = self._live()
+        if owner is None:
+            return len(live) + len(self._pending)
+        return sum(o.owner == owner for o in live.values()) + sum(r.owner == owner for r in self._pending)
+
+    def owner_of(self, kernel_id: str) -> str | None:
+        o = self._live().get(kernel_id)
+        return o.owner if o else None
+
+    def _orphans(self, owner: str | None) -> list[str]:
+        now = time.monotonic()
+        return [kid for kid, o in self._live().items()
+                if (owner is None or o.owner == owner) and not o.rendering
+                and now - o.rendered_at > self.orphan_grace and not self._kernel_connections.get(kid, 0)]
+
+    def _full(self, owner: str) -> tuple[bool, int] | None:
+        """(per link?, limit) of the first cap ``owner`` is at, or None when there is room."""
+        if self.count(owner) >= self.max_kernels_per_link:
+            return True, self.max_kernels_per_link
+        if self.count() >= self.server_cap:
+            return False, self.server_cap
+        return None
+
+    async def reserve(self, owner: str) -> _Reservation:
+        """A slot for one more kernel of ``owner``, or :class:`KernelCapReached`."""
+        while (full := self._full(owner)) is not None:
+            per_link, limit = full
+            orphans = self._orphans(owner if per_link else None)
+            if not orphans:
+                raise KernelCapReached(per_link, limit)
+            for kid in orphans:  # (awaiting: other requests may change the counts, so check again)
+                self.log.info("Shutting down kernel %s: no page is connected and %s needs the room", kid,
+                              "its link" if per_link else "the server")
+                try:
+                    await self.shutdown_kernel(kid)
+                except KeyError:
+                    pass  # already gone
+        res = _Reservation(owner)
+        self._pending.append(res)
+        return res
+
+    def release(self, res: _Reservation) -> None:
+        """The page is sent (or failed): its kernel, if any, may now be reclaimed once orphaned."""
+        if res in self._pending:
+            self._pending.remove(res)
+        if res.kernel_id and res.kernel_id in self._owned:
+            o = self._owned[res.kernel_id]
+            o.rendering, o.rendered_at = False, time.monotonic()
+
+    async def start_kernel(self, **kwargs):
+        res = _RESERVATION.get()
+        kernel_id = await super().start_kernel(**kwargs)
+        if res is not None and res.kernel_id is None:
+            res.kernel_id = kernel_id
+            if res in self._pending:
+                self._pending.remove(res)
+            self._owned[kernel_id] = _Owned(res.owner)
+        elif kernel_id not in self._owned:
+            self._owned[kernel_id] = _Owned(None, rendering=False)
+        return kernel_id
+
+
+# ---------------------------------------------------------------- pages and logging
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       background: #f5f6f8; color: #1f2933; margin: 0; }}
+main {{ max-width: 34rem; margin: 12vh auto; background: #fff; border-radius: 8px; padding: 2rem 2.5rem;
+       box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
+h1 {{ font-size: 1.4rem; margin: 0 0 .8rem; }}
+p {{ line-height: 1.5; margin: .5rem 0; }}
+.wb-status {{ color: #6b7280; font-size: .85rem; }}
+</style></head>
+<body><main class="wb-message-page"><h1>{title}</h1>{paragraphs}<p class="wb-status">{status}</p></main></body></html>
+"""
+
+
+def message_page(status: int, title: str, *paragraphs: str) -> str:
+    """A small self-contained HTML page (no scripts, no external assets) for refusals."""
+    paras = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return PAGE.format(title=html.escape(title), paragraphs=paras, status=f"HTTP {status}")
+
+
+def redact_uri(uri: str) -> str:
+    """The request URI with every ``token`` query value replaced by its short hash."""
+    path, sep, query = uri.partition("?")
+    if not sep:
+        return uri
+    pairs = [(k, f"sha256:{token_digest(v)}" if k == "token" else v) for k, v in parse_qsl(query, keep_blank_values=True)]
+    return f"{path}?{urlencode(pairs, safe=':/')}"
+
+
+class RedactedMixin:
+    """Every handler of the server: log lines show the request with links redacted."""
+
+    def _request_summary(self) -> str:
+        return f"{self.request.method} {redact_uri(self.request.uri)} ({self.request.remote_ip})"
+
+
+def log_request(handler: web.RequestHandler) -> None:
+    """The access log, like tornado's, with links redacted."""
+    status = handler.get_status()
+    logger = log.debug if status < 400 else log.warning if status < 500 else log.error
+    r = handler.request
+    logger("%d %s %s (%s) %.1fms", status, r.method, redact_uri(r.uri), r.remote_ip, 1000 * r.request_time())
+
+
+class MessagePageMixin(RedactedMixin):
+    """Errors answered with :func:`message_page` rather than Voilà's page or a traceback."""
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        title = {403: "Cannot open this page", 404: "Nothing here"}.get(status_code, "Something went wrong")
+        text = exc.reason if isinstance(exc, web.HTTPError) and exc.reason and status_code != 404 else None
+        if text:
+            paragraphs = [text]
+        elif status_code < 500:
+            paragraphs = ["Open the page with the link you were sent."]
+        else:
+            paragraphs = ["The server could not open this page. Please try again in a minute."]
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(message_page(status_code, title, *paragraphs))
+
+
+class NotFoundPage(MessagePageMixin, web.RequestHandler):
+    """Every route the pages do not need: a styled 404 (the folder of notebooks is never listed)."""
+
+    def prepare(self):
+        raise web.HTTPError(404)
+
+
+def _owner_cookie_name(owner: str) -> str:
+    return COOKIE_PREFIX + owner[:16]
+
+
+class OwnerMixin(RedactedMixin):
+    """Kernel endpoints: only the browser that opened the kernel's page (its link cookie)."""
+
+    def check_kernel_owner(self, kernel_id: str) -> None:
+        km = self.settings["kernel_manager"]
+        if kernel_id not in km:
+            raise web.HTTPError(404, "no such kernel")
+        owner = km.owner_of(kernel_id)
+        cookie = self.get_signed_cookie(_owner_cookie_name(owner), max_age_days=2) if owner else None
+        if owner is None or cookie is None or cookie.decode() != owner:
+            raise web.HTTPError(403, "only the browser that opened this kernel's page may use it")
+
+
+class GuardedKernelHandler(OwnerMixin, KernelHandler):
+    """``GET``/``DELETE /api/kernels/<id>``: the page reads its kernel's model; only its owner may."""
+
+    async def prepare(self):
+        await super().prepare()
+        self.check_kernel_owner(self.path_kwargs.get("kernel_id") or self.path_args[0])
+
+
+class GuardedShutdownHandler(OwnerMixin, VoilaShutdownKernelHandler):
+    """``POST /voila/api/shutdown/<id>``: a page may shut down its own kernel, no other."""
+
+    async def prepare(self):
+        await super().prepare()
+        self.check_kernel_owner(self.path_args[0])
+
+
+class _PlainErrors:
+    """Websocket handlers: a refused handshake is answered in plain text (Jupyter's HTML error page
+    needs settings this server does not have)."""
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        text = exc.log_message if isinstance(exc, web.HTTPError) and exc.log_message else self._reason
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code}: {text}\n")
+
+
+class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler):
+    """``/voila/execution/<id>``: the websocket through which the page asks Voilà to run it.
+
+    Pages are run a few at a time (``WorkbenchVoila.max_executing``, one per core by default), in
+    the order they asked: when many open at once, each waits its turn instead of all sharing the
+    processor and all finishing late. A page holds its turn for at most ``turn_seconds``.
+    """
+
+    async def get(self, kernel_id, *args, **kwargs):
+        self.check_kernel_owner(kernel_id)
+        return await super().get(kernel_id, *args, **kwargs)
+
+    async def on_message(self, message):
+        turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
+        if turns is None:
+            return await super().on_message(message)
+        async with turns:
+            run = asyncio.ensure_future(super().on_message(message))
+            done, _ = await asyncio.wait({run}, timeout=self.settings.get("workbench_turn_seconds", 60.0))
+        if not done:  # a slow page keeps running, without holding others up
+            await run
+        return run.result()
+
+
+def _requested_protocols(handler: web.RequestHandler) -> list[str]:
+    header = handler.request.headers.get("Sec-WebSocket-Protocol", "")
+    return [p.strip() for p in header.split(",") if p.strip()]
+
+
+def _v1_header(message: bytes) -> dict | None:
+    """The header of a v1 binary kernel message, read defensively (None if it is not one)."""
+    import json
+
+    if len(message) < 8:
+        return None
+    count = int.from_bytes(message[:8], "little")
+    if not 3 <= count <= len(message) // 8:  # a v1 message starts with its offsets table
+        return None
+    start = int.from_bytes(message[16:24], "little")
+    end = int.from_bytes(message[24:32], "little")
+    if not 0 <= start <= end <= len(message):
+        return None
+    try:
+        return json.loads(message[start:end].decode("utf-8"))
+    except ValueError:
+        return None
+
+
+class GuardedChannelsHandler(_PlainErrors, OwnerMixin, VoilaKernelWebsocketHandler):
+    """``/api/kernels/<id>/channels``: the v1 subprotocol only, and only the page's owner."""
+
+    async def get(self, kernel_id, *args, **kwargs):
+        if KERNEL_WS_PROTOCOL not in _requested_protocols(self):
+            raise web.HTTPError(400, "kernel websocket without the %s subprotocol refused", KERNEL_WS_PROTOCOL)
+        self.check_kernel_owner(kernel_id)
+        return await super().get(kernel_id, *args, **kwargs)
+
+    def select_subprotocol(self, subprotocols):
+        return KERNEL_WS_PROTOCOL if KERNEL_WS_PROTOCOL in subprotocols else None
+
+    def write_message(self, message, binary=False):
+        # Voilà's own version trusts the first 8 bytes as a count of offsets; read them with bounds
+        header = _v1_header(message) if isinstance(message, bytes) else (
+            message.get("header") if isinstance(message, dict) else None)
+        if header and header.get("msg_type") == "execute_input":
+            return None
+        return super(VoilaKernelWebsocketHandler, self).write_message(message, binary)
+
+
+class PageHandler(MessagePageMixin, TornadoVoilaHandler):
+    """``/voila/render/<app>.ipynb``: the gate, the kernel caps and the link cookie, then Voilà."""
+
+    async def get(self, path=None):
+        km = self.settings["kernel_manager"]
+        name = os.path.basename(path or "")
+        token = self.get_query_argument("token", default=None)
+        digest = token_digest(token)
+        try:
+            subject = check_request(name, token)
+        except InvalidLink as exc:
+            log.warning("gate: refused %s for link sha256:%s: %s", name, digest, exc)
+            self.set_status(403)
+            self.finish(message_page(403, "Cannot open this page", str(exc),
+                                     "Ask whoever sent you the link for a new one."))
+            return
+        # the kernels of a link are those of whoever it names (every link of one leader counts together)
+        owner = token_digest(f"{APP_KINDS[name]}:{subject}", full=True)
+        try:
+            res = await km.reserve(owner)
+        except KernelCapReached as full:
+            log.warning("gate: %s full (%d kernels) for link sha256:%s", "link" if full.per_link else "server",
+                        full.limit, digest)
+            self.set_status(429 if full.per_link else 503)
+            self.set_header("Retry-After", "60")
+            if full.per_link:
+                text = (f"This link already has {full.limit} pages open. Close one of them (or wait a few "
+                        "minutes after closing it) and reload this page.")
+            else:
+                text = "The server has as many pages open as it can hold. Please try again in a few minutes."
+            self.finish(message_page(self.get_status(), "Too many open pages", text))
+            return
+        log.info("gate: opened %s for link sha256:%s", name, digest)
+        self.set_signed_cookie(_owner_cookie_name(owner), owner, expires_days=1, httponly=True,
+                               samesite="Strict", path=self.base_url or "/",
+                               secure=self.request.protocol == "https"
+                               or self.request.headers.get("X-Forwarded-Proto") == "https")
+        ctx_token = _RESERVATION.set(res)
+        try:
+            await super().get(path)
+        finally:
+            _RESERVATION.reset(ctx_token)
+            km.release(res)
+
+
+#: Voilà's handlers kept as they are: its page's own static assets
+_KEEP = ("TemplateStaticFileHandler", "MultiStaticFileHandler", "ThemesHandler", "FileFindHandler")
+_REPLACE = {
+    KernelHandler: GuardedKernelHandler,
+    VoilaKernelWebsocketHandler: GuardedChannelsHandler,
+    VoilaShutdownKernelHandler: GuardedShutdownHandler,
+    ExecutionRequestHandler: GuardedExecutionHandler,
+    TornadoVoilaHandler: PageHandler,
+}
+
+
+def _redacted(cls: type) -> type:
+    return type(cls.__name__, (RedactedMixin, cls), {})
+
+
+class WorkbenchVoila(Voila):
+    """Voilà with the guarded route table (see the module's docstring)."""
+
+    max_executing = Integer(0, config=True, help="Pages run at the same time (0: one per core); the others wait "
+                                                 "their turn in order.")
+    turn_seconds = Float(60.0, config=True, help="Longest a page holds its turn before the next one starts.")
+
+    def init_settings(self):
+        settings = super().init_settings()
+        settings["log_function"] = log_request
+        settings["workbench_turns"] = asyncio.Semaphore(self.max_executing or os.cpu_count() or 1)
+        settings["workbench_turn_seconds"] = self.turn_seconds
+        log.handlers[:] = self.log.handlers  # the gate's lines go where Voilà's go
+        log.setLevel(logging.INFO)
+        log.propagate = False
+        return settings
+
+    def init_handlers(self):
+        kept = []
+        for spec in super().init_handlers():
+            pattern, cls, *rest = spec
+            if cls in _REPLACE:
+                kept.append((pattern, _REPLACE[cls], *rest))
+            elif cls.__name__ in _KEEP:
+                kept.append((pattern, _redacted(cls), *rest))
+            # everything else (tree, contents, files, login, query...) falls through to the 404 page
+        return [*kept, (r"/.*", NotFoundPage)]
+
+
+main = WorkbenchVoila.launch_instance
+
+if __name__ == "__main__":  # run the package's copy: the config names its kernel manager by import path
+    from workbench.apps.server import main as _main
+
+    _main()
