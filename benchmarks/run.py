@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|decisions]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "decisions")
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "workbench")
 
 
@@ -166,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_content
 
             result = bench_content.run(quick=args.quick, log=log)
+        elif name == "decisions":
+            from benchmarks import bench_decisions
+
+            result = bench_decisions.run(quick=args.quick, log=log)
         elif name == "adaptive":
             from benchmarks import bench_adaptive
 
