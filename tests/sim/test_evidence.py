@@ -1,7 +1,7 @@
 """Pooled evidence: contrasts, random effects with Holm, the hierarchical model, calibrated error rates.
 
 The A/A grids use cheap synthetic per-seed outcomes (:func:`simulate_aa`) on seeds other than
-the calibration's (seed 0): 2,000 experiments tell a 5% rate from 10% by about 10 standard errors.
+the calibration's (seed 0): 1,000 experiments tell a 5% rate from 10% by about 7 standard errors.
 """
 
 import numpy as np
@@ -53,11 +53,21 @@ def test_random_effects_widen_with_heterogeneity_and_match_statsmodels():
     rng = np.random.default_rng(2)
     d = 0.1 + rng.normal(0, 0.05, 30) + rng.normal(0, 0.02, 30)
     var = np.full(30, 0.02**2)
-    est, se, tau2, _ = ev.random_effects(d, var)
+    est, se, df, tau2, _ = ev.random_effects(d, var)
     ref = combine_effects(d, var, method_re="iterated")
-    assert est == pytest.approx(ref.mean_effect_re) and tau2 > 0
-    assert se > np.sqrt(1 / (1 / var).sum())  # wider than fixed effect
-    assert ev.random_effects(d[:1], var[:1]) == (d[0], 0.02, 0.0, 0.0)
+    assert est == pytest.approx(ref.mean_effect_re) and tau2 > 0 and df == 29
+    assert se >= ref.sd_eff_w_re > np.sqrt(1 / (1 / var).sum())  # wider than fixed effect
+    assert ev.random_effects(d[:1], var[:1]) == (d[0], 0.02, np.inf, 0.0, 0.0)
+
+
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(5)
+    for m in (1, 2, 3, 6):  # few calls: statsmodels' Holm collects garbage on each
+        p = rng.uniform(0, 0.2, m) ** 2
+        assert ev.holm(p) == pytest.approx(multipletests(p, method="holm")[1], abs=1e-15)
+    assert list(ev.holm([0.04, 0.01, 0.03])) == pytest.approx([0.06, 0.03, 0.06])
 
 
 def test_holm_and_the_frequentist_rule():
@@ -76,14 +86,14 @@ def test_holm_and_the_frequentist_rule():
 
 @pytest.mark.parametrize("n_arms", [2, 3])
 def test_frequentist_aa_false_winner_rate_stays_at_alpha(n_arms):
-    n = 2000
+    n = 1000
     exps = ev.simulate_aa(n_arms, n, seed=11)
     rate = np.mean([ev.pool_frequentist(e, "arm0", ALPHA).winner is not None for e in exps])
     assert rate <= _upper(ALPHA, n), rate  # Holm: at most alpha familywise
     assert rate >= (0.6 if n_arms == 2 else 0.3) * ALPHA, rate  # and not a rule that never decides
 
 
-@pytest.mark.parametrize("n_arms", [2, 3])
+@pytest.mark.parametrize("n_arms", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_bayes_aa_false_winner_rate_matches_the_calibration(n_arms):
     n = 1000
     exps = ev.simulate_aa(n_arms, n, seed=12)
@@ -107,13 +117,12 @@ def test_thresholds_are_stored_and_monotone():
 
 def test_planted_effect_power_and_coverage():
     """Pooled over 8 seeds of 400 leaders per arm, a 0.06 SD effect: power as designed, 95% coverage."""
-    n, effect, S, leaders, tau = 600, 0.06, 8, 400, 0.05
+    n, effect, S, leaders, tau = 400, 0.06, 8, 400, 0.05
     exps = ev.simulate_aa(2, n, n_seeds=S, leaders=leaders, tau=tau, effects=[effect], seed=13)
     freq = [ev.pool_frequentist(e, "arm0", ALPHA) for e in exps]
     bayes = [ev.pool_bayes(e, "arm0", 1.0, n_draws=2000, seed=i) for i, e in enumerate(exps)]
     se = np.sqrt((2 / leaders + 2 * tau**2) / S)
-    z = stats.norm.ppf(1 - ALPHA / 2)
-    predicted = stats.norm.cdf(effect / se - z)
+    predicted = stats.nct.sf(stats.t.ppf(1 - ALPHA / 2, S - 1), S - 1, effect / se)  # t test on S - 1 df
     power_f = np.mean([f.winner == "arm1" for f in freq])
     power_b = np.mean([b.winner == "arm1" for b in bayes])
     tol = 3 * np.sqrt(predicted * (1 - predicted) / n) + 0.05  # plus the tau^2 estimate's own noise
@@ -121,7 +130,7 @@ def test_planted_effect_power_and_coverage():
     assert abs(power_b - predicted) <= tol + 0.05, (power_b, predicted)
     cover_f = np.mean([f.effects[0].low <= effect <= f.effects[0].high for f in freq])
     cover_b = np.mean([b.arms[1].effect_low <= effect <= b.arms[1].effect_high for b in bayes])
-    assert cover_f >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / n) - 0.02, cover_f  # PM tau^2 with 8 seeds: a bit low
+    assert cover_f >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / n), cover_f
     assert abs(cover_b - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / n) + 0.02, cover_b
 
 
