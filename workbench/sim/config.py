@@ -208,6 +208,8 @@ def load_config(path: str | Path) -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(dict(data))
     except ValidationError as err:
-        first = err.errors()[0]
-        mark = _node_at(root, tuple(first["loc"])).start_mark
+        loc = tuple(err.errors()[0]["loc"])
+        if not loc:  # a check across fields: no one place in the file
+            raise ValueError(f"{p}: {_one_line(err)}") from None
+        mark = _node_at(root, loc).start_mark
         raise ValueError(f"{p}:{mark.line + 1}:{mark.column + 1}: {_one_line(err)}") from None
