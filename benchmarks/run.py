@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach|coach_safety|load]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach|coach_safety|load|decisions]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety", "load")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety", "load", "decisions")
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "scikit-learn", "workbench")
 
 
@@ -176,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_load
 
             result = bench_load.run(quick=args.quick, db=args.db, browser=args.browser, log=log)
+        elif name == "decisions":
+            from benchmarks import bench_decisions
+
+            result = bench_decisions.run(quick=args.quick, log=log)
         elif name == "adaptive":
             from benchmarks import bench_adaptive
 

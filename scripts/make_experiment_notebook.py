@@ -8,12 +8,13 @@ md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
 cells = [
     md("# A/B test of recommendation strategies: one run\n\n"
        "Simulates one seed of an experiment config (`workbench.sim.run_seed`) and analyses the outcome "
-       "twice: Welch's test (frequentist) and the Bayesian model of the arm means, sampled with PyMC. "
+       "twice: Welch's test (frequentist) and the Bayesian model of the arm means (PyMC, or the conjugate "
+       "Normal-Inverse-Gamma model). "
        "Writes `<out_dir>/<run_name>.json`. `workbench.experiment_runner.run_config` executes this "
        "notebook once per seed with papermill and aggregates the runs; `docs/simulation.md` explains the model."),
     code("# parameters\nconfig_path = \"experiments/configs/aa_check.yaml\"  # relative to the repository root\n"
          "seed = 0\nrun_name = \"\"  # empty: config name and seed\nout_dir = \"reports/experiments/runs\"\n"
-         "method = \"pymc\"  # Bayesian analysis: \"pymc\" (NUTS) or \"conjugate\" (normal approximation)\n"
+         "method = \"pymc\"  # Bayesian analysis: \"pymc\" (NUTS) or \"conjugate\" (Normal-Inverse-Gamma, exact)\n"
          "draws = 1000  # PyMC draws per chain (2 chains)\ntune = 1000  # PyMC tuning steps per chain"),
     code("import os\n\nos.environ.setdefault(\"OPENBLAS_NUM_THREADS\", \"1\")\n\n"
          "from workbench import experiment_runner as er\nfrom workbench.sim import load_config\n\n"
@@ -29,7 +30,12 @@ cells = [
     md("## Effect against the control: posterior beside Welch"),
     code("er.effect_table(record).round(4)"),
     code("er.effect_figure(record)"),
-    code("record[\"decision\"]"),
+    md("## What the experiment pools: this run's contrasts\n\n"
+       "For measured outcomes the effect is adjusted for the pre-assessment (ANCOVA); the true-skill effect is "
+       "what the simulator knows. The decision of the experiment pools these over all seeds (`results.json`, "
+       "`report.html`); the per-run winners below only feed a secondary table."),
+    code("er.contrast_table(record).round(4)"),
+    code("{\"per_run_rules\": record[\"decision\"], \"sampler_checks\": record[\"diagnostics\"] or \"conjugate: exact, no sampler\"}"),
     code("path = er.write_record(record, out_dir)\nprint(\"wrote\", path)"),
 ]
 nb = nbf.v4.new_notebook(cells=cells)

@@ -117,3 +117,24 @@ def test_experiment_too_big_for_the_machine_is_one_line_and_leaves_nothing(tmp_p
     assert out.returncode == 1 and len(lines) == 1, out.stderr
     assert lines[0].startswith("error: experiment 'huge' needs about ") and "x 2 run(s) at once" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.yaml"]
+
+
+ARMS = "arms:\n  - {name: a, strategy: random}\n  - {name: b, strategy: priority}\npopulation: 20\nweeks: 2\n"
+
+
+@pytest.mark.parametrize("body, extra, message", [
+    ("name: ../escaped\n" + ARMS, [], "error: {cfg}:1:7: name: '../escaped' is not a safe name"),
+    ("name: x\nmethod: conjugate\n" + ARMS, ["--method", "pymc"],
+     "error: --method pymc conflicts with the config's method: conjugate (change one of them)"),
+    ("name: x\nseeds: [0, -1]\n" + ARMS, [], "error: {cfg}:2:8: seeds: seeds must be integers from 0 to 2**32 - 1, "
+     "got -1"),
+    ("name: x\n" + ARMS.replace("population: 20", "population: '60'"), [],
+     "error: {cfg}:5:13: population: Input should be a valid integer (got '60')"),
+])
+def test_experiment_config_refusals_are_one_line_before_any_run(tmp_path, body, extra, message):
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(body)
+    out = run("experiment", "run", str(cfg), "--out", str(tmp_path / "out"), "--serial", *extra)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and lines[0].startswith(message.format(cfg=cfg)) and len(lines) == 1, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml"]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from workbench import experiment_runner as er
@@ -58,11 +61,18 @@ def test_aggregate_is_order_independent(tiny, library, item_params):
     random.Random(3).shuffle(shuffled)
     a, b = er.aggregate(recs), er.aggregate(shuffled)
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-    assert a["config"]["seeds"] == [0, 1, 2]
-    assert set(a["arms"]) == {"random", "priority"} and "effect" in a["arms"]["priority"]
-    assert "effect" not in a["arms"]["random"]
-    share = a["decision"]["bayes"]["share"]
-    assert sum(share.values()) == pytest.approx(1.0)
+    assert a["config"]["seeds"] == [0, 1, 2] and a["config"]["method"] == "conjugate"
+    assert set(a["arms"]) == {"random", "priority"}
+    dec = a["decision"]
+    assert dec["headline"].startswith("Decision: ")
+    assert dec["frequentist"]["stated_false_winner_rate"] == 0.05 and dec["bayes"]["threshold_source"] == "calibrated"
+    assert [e["arm"] for e in dec["frequentist"]["effects"]] == ["priority"]
+    assert set(a["estimands"]) == {"outcome", "unadjusted", "true_skill"}
+    assert a["estimands"]["outcome"]["label"] == "measured_need_gain (baseline-adjusted)"
+    for rule in ("bayes", "frequentist"):
+        shares = [a["arms"][n]["win_share"][rule] for n in a["arms"]] + [a["no_winner_share"][rule]]
+        assert sum(x["share"] for x in shares) == pytest.approx(1.0)
+        assert all(x["low"] <= x["share"] <= x["high"] for x in shares)
     # pooled mean is the leader-weighted mean of the per-run means
     means = [r["arms"][1]["mean"] for r in recs]
     assert a["arms"]["priority"]["pooled_mean"] == pytest.approx(sum(means) / 3, abs=1e-12)
@@ -71,7 +81,8 @@ def test_aggregate_is_order_independent(tiny, library, item_params):
 def test_end_to_end_serial(tiny, tmp_path):
     calls = []
     out = tmp_path / "out"
-    s = er.run_config(tiny, out, serial=True, method="conjugate", progress=lambda d, t, n: calls.append((d, t, n)))
+    s = er.run_config(tiny, out, serial=True, method="conjugate", progress=lambda d, t, n: calls.append((d, t, n)),
+                      static=False)
     assert s.n_runs == 2 and s.executor == "serial"
     assert calls == [(1, 2, "tiny-seed0"), (2, 2, "tiny-seed1")]
     for nb in s.notebooks:
@@ -79,12 +90,41 @@ def test_end_to_end_serial(tiny, tmp_path):
     executed = nbformat.read(s.notebooks[0], as_version=4)
     assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
     results = json.loads(s.results_path.read_text())
-    assert {"config", "n_runs", "leader_weeks", "arms", "decision", "runs"} <= set(results)
+    assert {"config", "n_runs", "leader_weeks", "arms", "decision", "estimands", "runs"} <= set(results)
     assert results["leader_weeks"] == 2 * 40 * 2
-    assert {"share", "overall_winner", "any_winner_rate"} <= set(results["decision"]["frequentist"])
+    assert {"winner", "statement", "effects", "stated_false_winner_rate"} <= set(results["decision"]["frequentist"])
     html = s.report_path.read_text()
     assert html.count("Plotly.newPlot") == 3
     assert "<script src=\"https://cdn" not in html and len(html) > 1_000_000  # plotly.js embedded
+    text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert "None" not in text and "nan" not in text
+    assert text.index(results["decision"]["headline"].replace("'", "&#x27;")) < text.index("Pooled effects")
+    assert not (tmp_path / ".out.partial").exists()
+
+
+def test_report_scales_to_600_seeds(tmp_path, tiny, library, item_params):
+    config = load_config(tiny)
+    rec = er.analyse_seed(config, 0, library=library, item_params=item_params, method="conjugate")
+    rng = np.random.default_rng(0)
+    recs = []
+    for seed in range(600):
+        r = json.loads(json.dumps(rec))
+        r["seed"], r["run_name"] = seed, f"tiny-seed{seed}"
+        r["contrasts"]["diff"] = [d + float(rng.normal(0, 0.02)) for d in r["contrasts"]["diff"]]
+        recs.append(r)
+    results = er.aggregate(recs)
+    html = er.write_report(results, tmp_path / "r.html", static=False).read_text()
+    text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert "600 seeds from 0 to 599" in text and f"{er.REPORT_MAX_RUNS} of 600 runs" in text
+    assert text.count("<tr><td>") <= 2 + 2 + er.REPORT_MAX_RUNS + 4
+    assert all(f.layout.height <= 600 for f in er.report_figures(results))
+
+
+def test_report_has_static_image_fallbacks(tmp_path, tiny, library, item_params):
+    config = load_config(tiny)
+    recs = [er.analyse_seed(config, s, library=library, item_params=item_params, method="conjugate") for s in (0, 1)]
+    html = er.write_report(er.aggregate(recs), tmp_path / "r.html").read_text()
+    assert html.count("<noscript><img alt='figure") == 3 and "data:image/png;base64," in html
 
 
 @pytest.mark.slow
@@ -165,13 +205,36 @@ def test_memory_estimate_counts_concurrent_runs(tiny, monkeypatch):
     assert er.check_memory(config, serial=False, workers=2, local=False).concurrent_runs == 1
 
 
-def test_a_failed_run_leaves_no_output_folder(tiny, tmp_path):
+def test_a_failed_run_leaves_no_output_folder_and_resume_continues(tiny, tmp_path):
     nb = _failing_notebook(tmp_path / "fails.ipynb")
     out = tmp_path / "reports" / "tiny"
     with pytest.raises(RuntimeError, match="run tiny-seed1: notebook failed: MemoryError: simulated kernel death"):
         er.run_config(tiny, out, serial=True, method="conjugate", notebook=nb, progress=lambda *a: None)
     assert not out.exists()
-    assert list((tmp_path / "reports").iterdir()) == []  # the staging folder is gone too
+    stage = tmp_path / "reports" / ".tiny.partial"  # hidden, kept for --resume
+    assert (stage / "runs" / "tiny-seed0.json").is_file()
+    # a real first run, then an interruption: resume keeps seed 0 and runs only seed 1
+    er.run_config(tiny, out, serial=True, method="conjugate", progress=lambda *a: None, static=False)
+    shutil.copytree(out / "runs", stage / "runs", dirs_exist_ok=True)
+    (stage / "runs" / "tiny-seed1.json").unlink()
+    calls = []
+    s = er.run_config(tiny, out, serial=True, method="conjugate", resume=True, static=False,
+                      progress=lambda d, t, n: calls.append((d, t, n)))
+    assert calls == [(1, 2, "1 kept from an earlier attempt"), (2, 2, "tiny-seed1")]
+    assert json.loads(s.results_path.read_text())["resumed_runs"] == 1 and not stage.exists()
+    # a record of another analysis (other config, seed or sampler settings) is not reused
+    spec = er.expand_grid(load_config(tiny), tiny, out)[0]
+    digest = json.loads((out / "runs" / "tiny-seed0.json").read_text())["digest"]
+    assert er._done(spec, out, digest) and not er._done(spec, out, digest[::-1])
+
+
+def test_method_comes_from_the_config_and_conflicts_are_refused(tiny, tmp_path):
+    config = load_config(tiny)
+    assert er.resolve_method(config, None) == "pymc"
+    pinned = config.model_copy(update={"method": "conjugate"})
+    assert er.resolve_method(pinned, None) == "conjugate" and er.resolve_method(pinned, "conjugate") == "conjugate"
+    with pytest.raises(ValueError, match="--method pymc conflicts with the config's method: conjugate"):
+        er.resolve_method(pinned, "pymc")
 
 
 def test_a_failed_rerun_keeps_the_earlier_result(tiny, tmp_path):
@@ -183,4 +246,4 @@ def test_a_failed_rerun_keeps_the_earlier_result(tiny, tmp_path):
         er.run_config(tiny, out, serial=True, method="conjugate", notebook=nb, progress=lambda *a: None)
     assert sorted(p.name for p in out.iterdir()) == ["results.json"]
     assert json.loads((out / "results.json").read_text()) == {"earlier": True}
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".out.partial"]

@@ -651,20 +651,24 @@ def experiment_run(
     out: Annotated[Path | None, typer.Option(help="Output folder (default reports/experiments/<name>).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running dask.distributed scheduler.")] = None,
     serial: Annotated[bool, typer.Option(help="Run the grid one run after another, without Dask.")] = False,
-    method: Annotated[str, typer.Option(help="Bayesian analysis: pymc (default) or conjugate (fast).")] = "pymc",
+    method: Annotated[str | None, typer.Option(
+        help="Bayesian analysis: pymc or conjugate (fast); default: the config's method, else pymc. "
+             "Refused if it contradicts the config.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted experiment from the runs already written.")]
+    = False,
 ) -> None:
     """Run every run of an experiment through its papermill notebook (on Dask), then write
-    results.json and report.html."""
+    results.json and report.html with one decision from the evidence pooled over seeds."""
     import os
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with _errors():
         from .experiment_runner import run_config
 
-        if method not in ("pymc", "conjugate"):
+        if method is not None and method not in ("pymc", "conjugate"):
             fail(f"--method must be pymc or conjugate (got {method!r})")
         out_dir = out or Path("reports") / "experiments" / config.stem
-        summary = run_config(config, out_dir, scheduler=scheduler, serial=serial, method=method)
+        summary = run_config(config, out_dir, scheduler=scheduler, serial=serial, method=method, resume=resume)
     typer.echo(f"{summary.n_runs} run(s) of '{summary.config_name}' on {summary.executor} in {summary.seconds:.0f} s: "
                f"{summary.results_path} and {summary.report_path}")
 

@@ -4,7 +4,7 @@ This is an edge module (it imports papermill, dask, plotly and ``workbench.demo`
 simulation itself is :mod:`workbench.sim`. One *run* is one seed of the config (the config
 schema has no other grid): ``experiments/ab_strategies.ipynb`` is executed with papermill for
 that seed, simulates it with :func:`workbench.sim.run_seed`, analyses the outcome with Welch's
-test and the Bayesian model (PyMC by default, :func:`workbench.sim.bayes_arms`), and writes
+test and the Bayesian model (the config's ``method``, else PyMC; :func:`workbench.sim.bayes_arms`), and writes
 ``<out_dir>/<run_name>.json``. :func:`run_config` executes every run, in parallel on Dask
 (a local cluster of 2 processes, or a given scheduler) or serially, then aggregates the run
 records, sorted by seed, into ``results.json`` and ``report.html``. Every run is seeded and the
@@ -12,9 +12,14 @@ aggregation does not depend on completion order, so serial and Dask runs give id
 
 Before any run starts, :func:`check_memory` compares an estimate of the memory the runs need
 at once with the memory this machine has available, and refuses an experiment that would not
-fit. Runs write into a hidden staging folder beside the output folder; only a complete
-experiment is moved into place, so a failed or interrupted one never leaves a folder that
-looks like a result.
+fit. Runs write into a hidden staging folder beside the output folder (``.<name>.partial``);
+only a complete experiment is moved into place, so a failed or interrupted one never leaves a
+folder that looks like a result, and ``resume=True`` continues it from the runs already written.
+
+The decision of an experiment is made once, from the evidence pooled over its seeds
+(:mod:`workbench.sim.evidence`): random-effects pooling with Holm's adjustment, and a
+hierarchical Bayesian model, each with its stated false-winner rate. Per-run winners remain
+as a secondary table of win shares with Wilson intervals.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -90,28 +94,30 @@ def analyse_seed(config: Any, seed: int, *, library: Library, item_params: ItemP
                  draws: int = 1000, tune: int = 1000, chains: int = 2, run_name: str | None = None) -> dict[str, Any]:
     """Simulate one seed of ``config`` and analyse it: a JSON-ready record of the run.
 
-    The simulation is :func:`workbench.sim.run_seed`; the Bayesian analysis is re-done with
-    ``method`` (``"pymc"`` by default, whatever the config says) and the given sampler
-    settings, and the decision rules use the config's ``threshold`` and ``alpha``.
+    The simulation is :func:`workbench.sim.run_seed`; the per-run Bayesian analysis is re-done
+    with ``method`` and the given sampler settings, and the per-run rules use the config's
+    ``alpha`` (and ``threshold``, if set). The contrasts against the control (baseline-adjusted
+    for measured outcomes) and those of the true-skill outcome are recorded for pooling.
 
     Returns
     -------
     dict
-        ``run_name``, ``config``, ``seed``, ``outcome``, ``method``, ``leader_weeks``, ``arms``
-        (per arm: strategy, n, mean, sd, se and the means of every outcome), ``frequentist``
-        (Welch per arm after the control), ``posterior`` (:class:`~workbench.sim.ArmPosterior`
-        fields per arm) and ``decision``.
+        ``run_name``, ``config``, ``seed``, ``outcome``, ``method``, ``digest``, ``leader_weeks``,
+        ``arms`` (per arm: strategy, n, mean, sd, se and the means of every outcome),
+        ``frequentist`` (Welch per arm after the control), ``posterior``
+        (:class:`~workbench.sim.ArmPosterior` fields per arm), ``diagnostics`` (PyMC's sampler
+        checks; empty for ``conjugate``), ``decision`` (per-run rules), ``contrasts``,
+        ``true_contrasts`` and ``outcome_sd``.
     """
-    from workbench.sim import ExperimentConfig, bayes_arms, decide, run_seed
+    from workbench.sim import OUTCOMES, ExperimentConfig, bayes_arms, decide, run_seed
+    from workbench.sim.ab import per_run_threshold
 
     if not isinstance(config, ExperimentConfig):
         raise ValueError(f"config must be an ExperimentConfig (see load_config), got {type(config).__name__}")
     res = run_seed(config.model_copy(update={"method": "conjugate"}), library, item_params, int(seed))
     values = {k: o.outcome(config.outcome) for k, o in res.outcomes.items()}
     bayes = bayes_arms(values, method, seed=int(seed), draws=draws, tune=tune, chains=chains)
-    decision = decide(values, bayes, config.threshold, config.alpha)
-    from workbench.sim import OUTCOMES
-
+    decision = decide(values, bayes, per_run_threshold(config), config.alpha)
     arms = []
     for s in res.summaries:
         o = res.outcomes[s.arm]
@@ -119,12 +125,26 @@ def analyse_seed(config: Any, seed: int, *, library: Library, item_params: ItemP
     return {
         "run_name": run_name or default_run_name(config.name, seed),
         "config": config.name, "seed": int(seed), "outcome": config.outcome, "method": method,
+        "digest": run_digest(config, int(seed), method, draws, tune),
         "threshold": config.threshold, "alpha": config.alpha, "leader_weeks": res.leader_weeks,
         "arms": arms,
         "frequentist": {k: asdict(w) for k, w in res.welch.items()},
         "posterior": [asdict(p) for p in bayes.arms],
+        "diagnostics": bayes.diagnostics or {},
         "decision": asdict(decision),
+        "contrasts": res.contrasts.to_dict(),
+        "true_contrasts": res.true_contrasts.to_dict() if res.true_contrasts is not None else {},
+        "outcome_sd": res.outcome_sd,
     }
+
+
+def run_digest(config: Any, seed: int, method: str, draws: int, tune: int) -> str:
+    """What makes a run's record reusable by ``--resume``: the config, the seed and the analysis settings."""
+    import hashlib
+
+    text = json.dumps({"config": config.model_dump(mode="json"), "seed": int(seed), "method": method,
+                       "draws": int(draws), "tune": int(tune)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def default_run_name(config_name: str, seed: int) -> str:
@@ -149,6 +169,22 @@ def effect_table(record: Mapping[str, Any]) -> Any:
         rows.append({"arm": p["arm"], "welch_diff": w["diff"], "welch_low": w["ci_low"], "welch_high": w["ci_high"],
                      "p_value": w["p_value"], "posterior_effect": p["effect_mean"], "posterior_low": p["effect_low"],
                      "posterior_high": p["effect_high"], "prob_better": p["prob_better"], "prob_best": p["prob_best"]})
+    return pd.DataFrame(rows).set_index("arm")
+
+
+def contrast_table(record: Mapping[str, Any]) -> Any:
+    """Per arm after the control: this run's contrast of the outcome (baseline-adjusted when measured),
+    its standard error, and the true-skill contrast the simulator knows (what the experiment pools)."""
+    import pandas as pd
+
+    c, t = record["contrasts"], record.get("true_contrasts") or {}
+    rows = []
+    for j, arm in enumerate(c["arms"]):
+        row = {"arm": arm, "effect": c["diff"][j], "se": math.sqrt(c["cov"][j][j]),
+               "baseline_adjusted": c["adjusted"]}
+        if t:
+            row |= {"true_skill_effect": t["diff"][j], "true_skill_se": math.sqrt(t["cov"][j][j])}
+        rows.append(row)
     return pd.DataFrame(rows).set_index("arm")
 
 
@@ -321,9 +357,38 @@ def _run_dask(specs: Sequence[RunSpec], notebook: Path, scheduler: str | None, w
             cluster.close()
 
 
+def resolve_method(config: Any, method: str | None) -> str:
+    """The Bayesian method of a run: the command line's, else the config's, else ``pymc``.
+
+    A command-line method that contradicts a method written in the config is refused.
+    """
+    if method is not None and method not in ("pymc", "conjugate"):
+        raise ValueError(f"method must be 'pymc' or 'conjugate', got {method!r}")
+    if method is not None and config.method is not None and method != config.method:
+        raise ValueError(f"--method {method} conflicts with the config's method: {config.method} "
+                         "(change one of them)")
+    return method or config.method or "pymc"
+
+
+def staging_folder(out: Path) -> Path:
+    """The hidden folder beside ``out`` where an experiment's runs are written until it is complete."""
+    return out.parent / f".{out.name}.partial"
+
+
+def _done(spec: RunSpec, stage: Path, digest: str) -> bool:
+    """Whether ``stage`` already holds a complete record of this run (same config, seed and analysis)."""
+    path = stage / "runs" / f"{spec.run_name}.json"
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(rec, dict) and rec.get("digest") == digest
+
+
 def run_config(config_path: str | Path, out_dir: str | Path, scheduler: str | None = None, serial: bool = False,
-               progress: Progress | None = None, *, workers: int = 2, method: str = "pymc", draws: int = 1000,
-               tune: int = 1000, notebook: str | Path = NOTEBOOK) -> RunSummary:
+               progress: Progress | None = None, *, workers: int = 2, method: str | None = None, draws: int = 1000,
+               tune: int = 1000, notebook: str | Path = NOTEBOOK, resume: bool = False,
+               static: bool = True) -> RunSummary:
     """Run every seed of an experiment config through the notebook and aggregate the results.
 
     Parameters
@@ -343,56 +408,75 @@ def run_config(config_path: str | Path, out_dir: str | Path, scheduler: str | No
     workers
         Processes of the local cluster.
     method, draws, tune
-        Bayesian analysis of each run (``"pymc"`` or ``"conjugate"``) and the PyMC sampler settings.
+        Bayesian analysis (``"pymc"`` or ``"conjugate"``; None: the config's ``method``, else
+        ``pymc``; :func:`resolve_method`) and the PyMC sampler settings.
     notebook
         The notebook to execute (default ``experiments/ab_strategies.ipynb``).
+    resume
+        Continue an interrupted experiment: runs already complete in the staging folder (same
+        config, seed and analysis settings) are kept and only the others are executed. Without
+        it, a leftover staging folder is discarded and every run starts afresh.
+    static
+        Give the report's figures PNG fallbacks (:func:`static_images`; a few seconds).
 
     Raises
     ------
     ValueError
-        One line: missing or invalid config, ``serial`` with a ``scheduler``, unreachable scheduler,
-        an experiment too big for this machine's memory (:func:`check_memory`, before any run).
+        One line, before any run: missing or invalid config, a ``method`` contradicting the
+        config's, ``serial`` with a ``scheduler``, unreachable scheduler, an experiment too big for
+        this machine's memory (:func:`check_memory`).
     RuntimeError
-        A run's notebook failed (the run name and the error). Nothing of the failed experiment is
-        left in ``out_dir``: runs write to a hidden ``.<name>.partial-*`` folder beside it, which is
-        removed, and a finished experiment is moved into ``out_dir`` only at the end.
+        A run's notebook failed (the run name and the error). Nothing of the failed experiment
+        appears in ``out_dir``: runs write to the hidden staging folder ``.<name>.partial`` beside
+        it (kept, so ``resume=True`` can continue), and a finished experiment is moved into
+        ``out_dir`` only at the end.
     """
     config = _load(config_path)
     if serial and scheduler is not None:
         raise ValueError("give either serial=True or a scheduler address, not both")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    if method not in ("pymc", "conjugate"):
-        raise ValueError(f"method must be 'pymc' or 'conjugate', got {method!r}")
+    method = resolve_method(config, method)
     check_memory(config, serial=serial, workers=workers, local=scheduler is None)
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: exists and is not a folder")
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    stage = staging_folder(out)
+    if stage.exists() and not resume:
+        shutil.rmtree(stage)
+    stage.mkdir(exist_ok=True)
+    specs = expand_grid(config, config_path, stage, method=method, draws=draws, tune=tune)
+    digests = {s.run_name: run_digest(config, s.seed, method, draws, tune) for s in specs}
+    kept = [s for s in specs if _done(s, stage, digests[s.run_name])]
+    todo = [s for s in specs if s not in kept]
+    step, close = _progress_callback(progress, len(specs))
+    t0 = time.perf_counter()
     try:
-        specs = expand_grid(config, config_path, stage, method=method, draws=draws, tune=tune)
-        step, close = _progress_callback(progress, len(specs))
-        t0 = time.perf_counter()
-        try:
-            if serial:
-                paths = []
-                for i, s in enumerate(specs, 1):
-                    paths.append(execute_run(s, notebook))
-                    step(i, len(specs), s.run_name)
-                executor = "serial"
-            else:
-                paths = _run_dask(specs, Path(notebook), scheduler, workers, step)
-                executor = f"dask {scheduler}" if scheduler else f"local dask ({workers} workers)"
-        finally:
-            close()
-        records = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
-        results = aggregate(records, config_path=str(Path(config_path)))
-        (stage / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        write_report(results, stage / "report.html")
-        _publish(stage, out)
+        done = len(kept)
+        if kept:
+            step(done, len(specs), f"{done} kept from an earlier attempt")
+        if serial:
+            for s in todo:
+                execute_run(s, notebook)
+                done += 1
+                step(done, len(specs), s.run_name)
+            executor = "serial"
+        elif todo:
+            _run_dask(todo, Path(notebook), scheduler, workers, lambda d, t, n: step(done + d, len(specs), n))
+            executor = f"dask {scheduler}" if scheduler else f"local dask ({workers} workers)"
+        else:
+            executor = "serial"
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        close()
+    paths = [stage / "runs" / f"{s.run_name}.json" for s in specs]
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    results = aggregate(records, config_path=str(Path(config_path)), draws=draws, tune=tune)
+    results["resumed_runs"] = len(kept)
+    (stage / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_report(results, stage / "report.html", static=static)
+    _publish(stage, out)
+    shutil.rmtree(stage, ignore_errors=True)
     return RunSummary(config.name, out, out / "results.json", out / "report.html",
                       tuple(out / "runs" / f"{s.run_name}.ipynb" for s in specs), len(specs), executor,
                       time.perf_counter() - t0)
@@ -413,138 +497,312 @@ def _publish(stage: Path, out: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Aggregation and report
 
-
-def _share(winners: Sequence[str | None], names: Sequence[str]) -> dict[str, float]:
-    n = len(winners)
-    out = {a: sum(w == a for w in winners) / n for a in names}
-    out["none"] = sum(w is None for w in winners) / n
-    return out
+#: The report lists at most this many runs (evenly spread over the seeds); results.json keeps all.
+REPORT_MAX_RUNS = 40
 
 
-def aggregate(records: Sequence[Mapping[str, Any]], config_path: str | None = None) -> dict[str, Any]:
+def wilson(count: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval of a proportion (statsmodels)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(int(count), int(n), alpha=alpha, method="wilson")
+    return float(lo), float(hi)
+
+
+def _contrasts(rec: Mapping[str, Any], key: str) -> Any:
+    from workbench.sim.evidence import Contrasts
+
+    c = rec[key]
+    return Contrasts(tuple(c["arms"]), tuple(c["diff"]), tuple(tuple(r) for r in c["cov"]), bool(c["adjusted"]))
+
+
+def outcome_label(outcome: str, adjusted: bool) -> str:
+    return f"{outcome} (baseline-adjusted)" if adjusted else outcome
+
+
+def aggregate(records: Sequence[Mapping[str, Any]], config_path: str | None = None, *, draws: int = 1000,
+              tune: int = 1000) -> dict[str, Any]:
     """Combine run records (any order) into the ``results.json`` document.
 
-    Per arm: mean and SD over runs of the arm's mean outcome, the leader-weighted pooled mean,
-    the effect against the control (mean over runs of the posterior effect and P(better), and a
-    fixed-effect inverse-variance pooling of Welch's differences with its 95% CI) and the share
-    of runs in which each rule declared it the winner. ``decision`` holds those shares per rule
-    (with ``none``) and the overall winner: the arm that won a majority of runs, else None.
+    ``decision``: the pooled evidence of :mod:`workbench.sim.evidence`: the frequentist view
+    (random-effects pooling over seeds, Holm across arms) and the Bayesian view (hierarchical
+    model; PyMC when the runs used ``pymc``, else the exact grid backend), each with its winner,
+    stated false-winner rate and a plain-language statement, and a one-line ``headline``.
+    ``estimands``: the pooled effect of the analysed outcome (baseline-adjusted when measured),
+    of the unadjusted difference and, when the simulator knows it, of the true-skill outcome.
+    ``arms``: per-arm levels over runs and the per-run win shares with Wilson intervals.
     """
+    from workbench.sim import evidence as ev
+
     if not records:
         raise ValueError("no run records to aggregate")
     runs = sorted(records, key=lambda r: (int(r["seed"]), str(r["run_name"])))
-    names = [a["arm"] for a in runs[0]["arms"]]
+    first = runs[0]
+    names = [a["arm"] for a in first["arms"]]
     control = names[0]
+    alpha, threshold, method = float(first["alpha"]), first["threshold"], first["method"]
+    seeds_c = [_contrasts(r, "contrasts") for r in runs]
+    label = outcome_label(first["outcome"], seeds_c[0].adjusted)
+    sd = float(np.mean([r["outcome_sd"] for r in runs])) or 1.0
+    freq = ev.pool_frequentist(seeds_c, control, alpha)
+    bayes = ev.pool_bayes(seeds_c, control, sd, alpha=alpha, threshold=threshold,
+                          backend="pymc" if method == "pymc" else "grid", seed=int(first["seed"]), draws=draws,
+                          tune=tune)
+    estimands: dict[str, Any] = {"outcome": {"label": label, "effects": [asdict(e) for e in freq.effects]}}
+    unadj = [ev.contrasts_from(r["frequentist"], names) for r in runs]
+    estimands["unadjusted"] = {"label": first["outcome"],
+                               "effects": [asdict(e) for e in ev.pool_frequentist(unadj, control, alpha).effects]}
+    if all(r.get("true_contrasts") for r in runs):
+        true_c = [_contrasts(r, "true_contrasts") for r in runs]
+        estimands["true_skill"] = {"label": "true-skill gain (known to the simulator)",
+                                   "effects": [asdict(e) for e in ev.pool_frequentist(true_c, control, alpha).effects]}
+    n = len(runs)
     arms: dict[str, Any] = {}
     for i, name in enumerate(names):
         a = [r["arms"][i] for r in runs]
-        p = [r["posterior"][i] for r in runs]
         means = np.array([x["mean"] for x in a])
         ns = np.array([x["n"] for x in a], dtype=float)
-        entry: dict[str, Any] = {
-            "strategy": a[0]["strategy"], "runs": len(runs), "n_total": int(ns.sum()),
-            "mean_of_means": float(means.mean()), "sd_of_means": float(means.std(ddof=1)) if len(runs) > 1 else 0.0,
+        ctrl = np.array([r["arms"][0]["mean"] for r in runs])
+        shares = {}
+        for rule, key in (("bayes", "bayes_winner"), ("frequentist", "frequentist_winner")):
+            k = sum(r["decision"][key] == name for r in runs)
+            lo, hi = wilson(k, n)
+            shares[rule] = {"share": k / n, "low": lo, "high": hi}
+        arms[name] = {
+            "strategy": a[0]["strategy"], "runs": n, "n_total": int(ns.sum()),
+            "mean_of_means": float(means.mean()), "sd_of_means": float(means.std(ddof=1)) if n > 1 else 0.0,
             "pooled_mean": float((means * ns).sum() / ns.sum()),
-            "mean_prob_best": float(np.mean([x["prob_best"] for x in p])),
-            "bayes_win_share": float(np.mean([r["decision"]["bayes_winner"] == name for r in runs])),
-            "frequentist_win_share": float(np.mean([r["decision"]["frequentist_winner"] == name for r in runs])),
+            "mean_vs_control": float((means - ctrl).mean()),
+            "mean_prob_best": float(np.mean([r["posterior"][i]["prob_best"] for r in runs])),
+            "win_share": shares,
         }
-        if name != control:
-            w = [r["frequentist"][name] for r in runs]
-            se = np.array([x["se"] for x in w])
-            diff = np.array([x["diff"] for x in w])
-            if np.all(se > 0):
-                wt = 1 / se**2
-                pooled, pse = float((wt * diff).sum() / wt.sum()), float(1 / math.sqrt(wt.sum()))
-            else:
-                pooled, pse = float(diff.mean()), 0.0
-            entry["effect"] = {
-                "posterior_mean": float(np.mean([x["effect_mean"] for x in p])),
-                "posterior_low_mean": float(np.mean([x["effect_low"] for x in p])),
-                "posterior_high_mean": float(np.mean([x["effect_high"] for x in p])),
-                "mean_prob_better": float(np.mean([x["prob_better"] for x in p])),
-                "pooled_welch_diff": pooled, "pooled_welch_se": pse,
-                "pooled_welch_low": pooled - 1.96 * pse, "pooled_welch_high": pooled + 1.96 * pse,
-            }
-        arms[name] = entry
-    decision: dict[str, Any] = {}
+    none_share = {}
     for rule, key in (("bayes", "bayes_winner"), ("frequentist", "frequentist_winner")):
-        share = _share([r["decision"][key] for r in runs], names)
-        top = max(names, key=lambda n: share[n])  # noqa: B023
-        decision[rule] = {"share": share, "overall_winner": top if share[top] > 0.5 else None,
-                          "any_winner_rate": float(np.mean([r["decision"][key] is not None for r in runs]))}
-    first = runs[0]
+        k = sum(r["decision"][key] is None for r in runs)
+        lo, hi = wilson(k, n)
+        none_share[rule] = {"share": k / n, "low": lo, "high": hi}
+    diag = [r["diagnostics"] for r in runs if r.get("diagnostics")]
+    per_run_diag = {}
+    if diag:
+        per_run_diag = {"max_rhat": max(d["max_rhat"] for d in diag), "min_ess_bulk": min(d["min_ess_bulk"] for d in diag),
+                        "divergences": int(sum(d["divergences"] for d in diag)),
+                        "runs_failing": int(sum(bool(ev.Diagnostics(d["max_rhat"], d["min_ess_bulk"],
+                                                                     d["divergences"]).problems()) for d in diag))}
     return {
-        "config": {"name": first["config"], "path": config_path, "outcome": first["outcome"],
-                   "method": first["method"], "threshold": first["threshold"], "alpha": first["alpha"],
-                   "arms": names, "control": control, "seeds": [int(r["seed"]) for r in runs]},
-        "n_runs": len(runs), "leader_weeks": int(sum(r["leader_weeks"] for r in runs)),
-        "arms": arms, "decision": decision,
-        "runs": [{k: r[k] for k in ("run_name", "seed", "arms", "frequentist", "posterior", "decision")}
+        "config": {"name": first["config"], "path": config_path, "outcome": first["outcome"], "method": method,
+                   "threshold": threshold, "alpha": alpha, "arms": names, "control": control,
+                   "seeds": [int(r["seed"]) for r in runs]},
+        "n_runs": n, "leader_weeks": int(sum(r["leader_weeks"] for r in runs)),
+        "decision": {
+            "headline": ev.headline(freq, bayes),
+            "frequentist": {"winner": freq.winner, "rule": freq.rule, "alpha": alpha,
+                            "stated_false_winner_rate": freq.stated_false_winner_rate,
+                            "statement": ev.frequentist_statement(freq, label),
+                            "effects": [asdict(e) for e in freq.effects]},
+            "bayes": {"winner": bayes.winner, "backend": bayes.backend, "threshold": bayes.threshold,
+                      "threshold_source": bayes.threshold_source,
+                      "stated_false_winner_rate": bayes.stated_false_winner_rate,
+                      "statement": ev.bayes_statement(bayes, label),
+                      "arms": [asdict(a) for a in bayes.arms], "tau_mean": bayes.tau_mean,
+                      "sigma_mean": bayes.sigma_mean, "diagnostics": asdict(bayes.diagnostics),
+                      "warnings": list(bayes.warnings)},
+        },
+        "estimands": estimands,
+        "arms": arms,
+        "no_winner_share": none_share,
+        "per_run_diagnostics": per_run_diag,
+        "runs": [{k: r[k] for k in ("run_name", "seed", "arms", "frequentist", "posterior", "decision", "contrasts")}
                  for r in runs],
     }
 
 
+def sample_runs(runs: Sequence[Mapping[str, Any]], at_most: int = REPORT_MAX_RUNS) -> list[Mapping[str, Any]]:
+    """At most ``at_most`` runs, evenly spread over the list (all of them when fewer)."""
+    if len(runs) <= at_most:
+        return list(runs)
+    idx = np.unique(np.linspace(0, len(runs) - 1, at_most).round().astype(int))
+    return [runs[i] for i in idx]
+
+
 def report_figures(results: Mapping[str, Any]) -> list[Any]:
-    """Figures of the report: arm means per run, effect intervals per run, winner shares."""
+    """Figures of the report, each sized to its content.
+
+    1. Pooled effect of each arm against the control: frequentist (random effects) and Bayesian
+       (hierarchical) intervals of the analysed outcome, and the true-skill effect when known.
+    2. The per-seed effects of each arm (one box per arm, not one row per seed).
+    3. Per-run win shares with their Wilson intervals (secondary).
+    """
     import plotly.graph_objects as go
 
-    names, runs, outcome = results["config"]["arms"], results["runs"], results["config"]["outcome"]
+    cfg = results["config"]
+    names, control = cfg["arms"], cfg["control"]
+    others = names[1:]
+    est = results["estimands"]
     f1 = go.Figure()
-    for i, n in enumerate(names):
-        f1.add_trace(go.Box(y=[r["arms"][i]["mean"] for r in runs], name=n, boxpoints="all", jitter=0.3,
-                            text=[r["run_name"] for r in runs]))
-    f1.update_layout(title=f"Mean {outcome} per arm, one point per run", yaxis_title=outcome, height=400)
+    series = [("frequentist (random effects)", est["outcome"]["effects"], "estimate", "low", "high")]
+    bay = [a for a in results["decision"]["bayes"]["arms"] if a["arm"] != control]
+    series.append(("Bayesian (hierarchical)", bay, "effect_mean", "effect_low", "effect_high"))
+    if "true_skill" in est:
+        series.append(("true-skill gain", est["true_skill"]["effects"], "estimate", "low", "high"))
+    for label, rows, m, lo, hi in series:
+        f1.add_trace(go.Scatter(
+            x=[r[m] for r in rows], y=others, mode="markers", name=label,
+            error_x={"type": "data", "symmetric": False, "array": [r[hi] - r[m] for r in rows],
+                     "arrayminus": [r[m] - r[lo] for r in rows]}))
+    f1.add_vline(x=0, line_dash="dot")
+    f1.update_layout(title=f"Pooled effect vs {control} over {results['n_runs']} seed(s), 95% intervals",
+                     xaxis_title=f"difference in {est['outcome']['label']}", scattermode="group",
+                     height=180 + 70 * len(others), margin={"t": 60, "b": 50})
     f2 = go.Figure()
-    for i, n in enumerate(names[1:], 1):
-        p = [r["posterior"][i] for r in runs]
-        f2.add_trace(go.Scatter(
-            x=[x["effect_mean"] for x in p], y=[f"seed {r['seed']}" for r in runs], mode="markers", name=n,
-            error_x={"type": "data", "symmetric": False, "array": [x["effect_high"] - x["effect_mean"] for x in p],
-                     "arrayminus": [x["effect_mean"] - x["effect_low"] for x in p]}))
+    for j, n in enumerate(others):
+        f2.add_trace(go.Box(x=[r["contrasts"]["diff"][j] for r in results["runs"]], name=n, boxpoints="outliers"))
     f2.add_vline(x=0, line_dash="dot")
-    f2.update_layout(title=f"Posterior effect vs {names[0]} per run (mean, 95% interval; {results['config']['method']})",
-                     xaxis_title=f"difference in {outcome}", height=260 + 22 * len(runs))
+    f2.update_layout(title=f"Effect vs {control} in each seed (distribution over {results['n_runs']} seed(s))",
+                     xaxis_title=f"difference in {est['outcome']['label']}", showlegend=False,
+                     height=160 + 60 * len(others), margin={"t": 60, "b": 50})
     f3 = go.Figure()
     for rule in ("bayes", "frequentist"):
-        share = results["decision"][rule]["share"]
-        f3.add_trace(go.Bar(x=[*names, "none"], y=[share[k] for k in [*names, "none"]], name=rule))
-    f3.update_layout(title="Share of runs declaring each arm the winner", yaxis_title="share of runs",
-                     yaxis_range=[0, 1], barmode="group", height=380)
+        sh = [results["arms"][k]["win_share"][rule] for k in names] + [results["no_winner_share"][rule]]
+        f3.add_trace(go.Bar(x=[*names, "no winner"], y=[x["share"] for x in sh], name=rule,
+                            error_y={"type": "data", "symmetric": False, "array": [x["high"] - x["share"] for x in sh],
+                                     "arrayminus": [x["share"] - x["low"] for x in sh]}))
+    f3.update_layout(title="Secondary: share of single runs declaring each arm the winner (95% Wilson)",
+                     yaxis_title="share of runs", yaxis_range=[0, 1], barmode="group", height=340,
+                     margin={"t": 60, "b": 40})
     return [f1, f2, f3]
 
 
-def write_report(results: Mapping[str, Any], path: str | Path) -> Path:
-    """Self-contained HTML report (plotly.js embedded once, so it works offline)."""
+def static_images(figs: Sequence[Any]) -> list[str | None]:
+    """PNG data URIs of ``figs`` (kaleido with the system's Chromium, one browser for all of them).
+
+    A figure that cannot be rendered here (kaleido or a browser missing or failing) gets None;
+    the report then keeps only its interactive version.
+    """
+    import base64
+    import warnings
+
+    try:
+        import kaleido
+        import plotly.io as pio
+    except ImportError:
+        return [None] * len(figs)
+    out: list[str | None] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kaleido.start_sync_server(silence_warnings=True)
+            try:
+                for f in figs:
+                    png = pio.to_image(f, format="png", width=900, height=int(f.layout.height or 400))
+                    out.append("data:image/png;base64," + base64.b64encode(png).decode())
+            finally:
+                kaleido.stop_sync_server(silence_warnings=True)
+    except Exception:  # no usable browser or a failed render: interactive figures only
+        out += [None] * (len(figs) - len(out))
+    return out
+
+
+def _fmt(x: Any, spec: str = "+.4f") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def write_report(results: Mapping[str, Any], path: str | Path, *, static: bool = True) -> Path:
+    """Self-contained HTML report: the decision first, then pooled effects, then per-run detail.
+
+    plotly.js is embedded once (works offline). With ``static``, each figure also gets a PNG
+    fallback (shown when scripts do not run) if :func:`static_images` can render one here.
+    Per-seed detail is collapsed and lists at most :data:`REPORT_MAX_RUNS` runs.
+    """
     import html
 
+    e = html.escape
     cfg = results["config"]
-    rows = "".join(
-        f"<tr><td>{html.escape(n)}</td><td>{a['strategy']}</td><td>{a['n_total']}</td>"
-        f"<td>{a['pooled_mean']:.4f}</td><td>{a['sd_of_means']:.4f}</td><td>{a['mean_prob_best']:.3f}</td>"
-        f"<td>{a['bayes_win_share']:.2f}</td><td>{a['frequentist_win_share']:.2f}</td>"
-        + (f"<td>{a['effect']['pooled_welch_diff']:+.4f} [{a['effect']['pooled_welch_low']:+.4f}, "
-           f"{a['effect']['pooled_welch_high']:+.4f}]</td>" if "effect" in a else "<td>control</td>")
-        + "</tr>" for n, a in results["arms"].items())
-    figs = report_figures(results)
-    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
     dec = results["decision"]
+    fd, bd = dec["frequentist"], dec["bayes"]
+    est = results["estimands"]
+    control = cfg["control"]
+    seeds = cfg["seeds"]
+    seed_text = (", ".join(map(str, seeds)) if len(seeds) <= 12
+                 else f"{len(seeds)} seeds from {min(seeds)} to {max(seeds)}")
+    warn = "".join(f"<p class='warn'>WARNING: {e(w)}</p>" for w in bd["warnings"])
+    prd = results.get("per_run_diagnostics") or {}
+    if prd.get("runs_failing"):
+        warn += (f"<p class='warn'>WARNING: the per-run PyMC fits failed a sampler check in {prd['runs_failing']} "
+                 f"run(s) (max r-hat {prd['max_rhat']:.3f}, min ESS {prd['min_ess_bulk']:.0f}, "
+                 f"{prd['divergences']} divergences); the per-run table is affected, the pooled decision is not.</p>")
+    # pooled effects table
+    by = {k: {x["arm"]: x for x in v["effects"]} for k, v in est.items()}
+    bay = {a["arm"]: a for a in bd["arms"]}
+    rows = []
+    for n in cfg["arms"][1:]:
+        f = by["outcome"][n]
+        t = by.get("true_skill", {}).get(n)
+        u = by["unadjusted"][n]
+        rows.append(
+            f"<tr><td>{e(n)}</td><td>{_fmt(f['estimate'])} [{_fmt(f['low'])}, {_fmt(f['high'])}]</td>"
+            f"<td>{f['p_holm']:.3g}</td><td>{f['tau2']:.2g} / {f['i2']:.0%}</td>"
+            f"<td>{_fmt(bay[n]['effect_mean'])} [{_fmt(bay[n]['effect_low'])}, {_fmt(bay[n]['effect_high'])}]</td>"
+            f"<td>{bay[n]['prob_better']:.3f}</td><td>{bay[n]['prob_best']:.3f}</td>"
+            f"<td>{_fmt(u['estimate'])} [{_fmt(u['low'])}, {_fmt(u['high'])}]</td>"
+            + (f"<td>{_fmt(t['estimate'])} [{_fmt(t['low'])}, {_fmt(t['high'])}]</td>" if t else "<td>not known</td>")
+            + "</tr>")
+    d = bd["diagnostics"]
+    diag_text = ("exact numerical integration (no sampler)" if d["max_rhat"] is None else
+                 f"NUTS {d['chains']} chains x {d['draws']} draws: max r-hat {d['max_rhat']:.3f}, "
+                 f"min bulk ESS {d['min_ess_bulk']:.0f}, {d['divergences']} divergences")
+    rates = (
+        "<table><tr><th>view</th><th>rule</th><th>stated false-winner rate (identical arms)</th></tr>"
+        f"<tr><td>frequentist</td><td>{e(fd['rule'])}</td><td>at most {fd['stated_false_winner_rate']:.0%}</td></tr>"
+        f"<tr><td>Bayesian</td><td>P(best) &gt; {bd['threshold']:.3f} ({e(bd['threshold_source'])}), hierarchical "
+        f"model, {e(bd['backend'])}: {e(diag_text)}</td><td>{bd['stated_false_winner_rate']:.1%}</td></tr></table>")
+    arm_rows = "".join(
+        f"<tr><td>{e(n)}</td><td>{e(a['strategy'])}</td><td>{a['n_total']:,}</td><td>{a['pooled_mean']:.4f}</td>"
+        f"<td>{'control' if n == control else _fmt(a['mean_vs_control'])}</td><td>{a['sd_of_means']:.4f}</td>"
+        + "".join(f"<td>{a['win_share'][r]['share']:.0%} [{a['win_share'][r]['low']:.0%}, "
+                  f"{a['win_share'][r]['high']:.0%}]</td>" for r in ("bayes", "frequentist"))
+        + "</tr>" for n, a in results["arms"].items())
+    shown = sample_runs(results["runs"])
+    run_rows = "".join(
+        f"<tr><td>{r['seed']}</td>" + "".join(f"<td>{_fmt(x)}</td>" for x in r["contrasts"]["diff"])
+        + f"<td>{e(r['decision']['frequentist_winner'] or 'none')}</td>"
+        f"<td>{e(r['decision']['bayes_winner'] or 'none')}</td></tr>" for r in shown)
+    figs = report_figures(results)
+    imgs = static_images(figs) if static else [None] * len(figs)
+    parts = []
+    for i, (f, img) in enumerate(zip(figs, imgs, strict=True)):
+        div = f.to_html(full_html=False, include_plotlyjs=(i == 0), default_width="100%")
+        parts.append(div + (f"<noscript><img alt='figure {i + 1}' src='{img}'></noscript>" if img else ""))
+    runs_note = (f"all {len(results['runs'])} runs" if len(shown) == len(results["runs"]) else
+                 f"{len(shown)} of {len(results['runs'])} runs, evenly spread over the seeds; results.json has all")
     doc = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>Experiment {html.escape(cfg['name'])}</title>"
+        f"<title>Experiment {e(cfg['name'])}</title>"
         "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}td,th{padding:2px 8px;text-align:right}"
+        ".summary{border:1px solid #888;padding:8px 16px;background:#f6f6f6}.warn{color:#a00;font-weight:bold}"
         "</style></head><body>"
-        f"<h1>Experiment {html.escape(cfg['name'])}</h1>"
-        f"<p>{results['n_runs']} runs (seeds {', '.join(map(str, cfg['seeds']))}), outcome <b>{cfg['outcome']}</b>, "
-        f"Bayesian analysis: {cfg['method']}, threshold {cfg['threshold']}, alpha {cfg['alpha']}, "
-        f"{results['leader_weeks']:,} leader-weeks simulated.</p>"
-        f"<p>Overall winner (majority of runs): Bayesian rule: <b>{dec['bayes']['overall_winner']}</b>, "
-        f"frequentist rule: <b>{dec['frequentist']['overall_winner']}</b>. A winner was declared in "
-        f"{dec['bayes']['any_winner_rate']:.0%} (Bayesian) and {dec['frequentist']['any_winner_rate']:.0%} "
-        "(frequentist) of runs.</p>"
-        "<table><tr><th>arm</th><th>strategy</th><th>leaders</th><th>pooled mean</th><th>SD over runs</th>"
-        "<th>mean P(best)</th><th>Bayes wins</th><th>Welch wins</th><th>pooled effect vs control [95% CI]</th></tr>"
-        f"{rows}</table>" + "".join(parts) + "</body></html>")
+        f"<h1>Experiment {e(cfg['name'])}</h1>"
+        f"<div class='summary'><h2>{e(dec['headline'])}</h2>{warn}"
+        f"<p><b>Frequentist.</b> {e(fd['statement'])}</p><p><b>Bayesian.</b> {e(bd['statement'])}</p></div>"
+        f"<p>{results['n_runs']} run(s) (seeds {e(seed_text)}), outcome <b>{e(cfg['outcome'])}</b>, control "
+        f"<b>{e(control)}</b>, {results['leader_weeks']:,} leader-weeks simulated. Effects are pooled over seeds with "
+        "random effects (each seed is its own simulated world). For measured outcomes the analysed effect is "
+        "adjusted for the pre-assessment (ANCOVA), and the true-skill effect is shown beside it "
+        "(docs/simulation.md explains why measured effects are smaller).</p>"
+        "<h2>Error rates</h2>" + rates +
+        "<h2>Pooled effects against the control</h2>"
+        "<table><tr><th>arm</th><th>effect [95% CI]</th><th>Holm p</th><th>tau&sup2; / I&sup2;</th>"
+        "<th>Bayes effect [95% CrI]</th><th>P(better)</th><th>P(best)</th><th>unadjusted [95% CI]</th>"
+        f"<th>true-skill effect [95% CI]</th></tr>{''.join(rows)}</table>"
+        + parts[0] + parts[1] +
+        "<h2>Arms (secondary)</h2><table><tr><th>arm</th><th>strategy</th><th>leaders</th><th>mean level</th>"
+        "<th>mean vs control</th><th>SD over runs</th><th>single-run Bayes wins [95%]</th>"
+        f"<th>single-run Welch wins [95%]</th></tr>{arm_rows}</table>"
+        "<p>Mean levels of measured gains include regression to the mean (the same in every arm); compare arms "
+        "through the effects above.</p>" + parts[2] +
+        f"<details><summary>Per-seed detail ({e(runs_note)})</summary><table><tr><th>seed</th>"
+        + "".join(f"<th>{e(n)} vs {e(control)}</th>" for n in cfg["arms"][1:])
+        + f"<th>Welch winner</th><th>Bayes winner</th></tr>{run_rows}</table></details>"
+        "</body></html>")
     p = Path(path)
     p.write_text(doc, encoding="utf-8")
     return p

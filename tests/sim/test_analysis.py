@@ -41,3 +41,27 @@ def test_pymc_and_conjugate_agree():
         assert y.sd == pytest.approx(x.sd, rel=0.15)
         assert abs(x.prob_best - y.prob_best) < 0.03
     assert abs(c.arms[1].effect_mean - p.arms[1].effect_mean) < 0.005
+
+
+def test_conjugate_is_the_normal_inverse_gamma_posterior():
+    """The Student-t marginal of the mean equals the prior x likelihood integrated over sigma^2 numerically."""
+    from scipy import integrate
+
+    from workbench.sim.analysis import nig_posterior
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(0.3, 0.5, 12)
+    m0, s, scale = 0.1, 0.6, 2.0
+    df, loc, sc = nig_posterior(x, m0, s, scale)
+
+    def joint(mu, var):  # InvGamma(1, s^2) x Normal(m0, var * scale^2) x likelihood
+        prior = stats.invgamma.pdf(var, 1.0, scale=s**2) * stats.norm.pdf(mu, m0, np.sqrt(var) * scale)
+        return prior * np.prod(stats.norm.pdf(x, mu, np.sqrt(var)))
+
+    grid = np.linspace(loc - 4 * sc, loc + 4 * sc, 9)
+    dens = np.array([integrate.quad(lambda v, m=m: joint(m, v), 0, np.inf)[0] for m in grid])
+    t = stats.t.pdf(grid, df, loc, sc)
+    assert dens / dens[4] == pytest.approx(t / t[4], rel=1e-5)  # same shape (densities up to a constant)
+    # and the sampled summaries follow that t
+    r = bayes_arms({"a": x, "b": x + 0.1}, "conjugate", seed=1, n_samples=200_000)
+    assert r.method == "conjugate" and r.diagnostics is None

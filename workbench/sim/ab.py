@@ -6,7 +6,9 @@ possible over the arms (:func:`assign`), and every arm is simulated with
 :func:`~workbench.sim.run.simulate_arm` on its own leaders, with the *same* true module
 effectiveness for all arms. The chosen outcome is then summarized per arm and analysed with
 :mod:`workbench.sim.analysis` (Welch against the first arm, Bayesian posterior of the arm
-means, the decision rules).
+means, the per-run rules), and its contrasts against the control are kept for pooling over
+seeds (:mod:`workbench.sim.evidence`): baseline-adjusted (ANCOVA) for measured outcomes, and
+the same contrasts of the true-skill outcome, which the simulator knows.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ from workbench.skills.grm import ItemParams
 from .analysis import BayesResult, Decision, WelchResult, bayes_arms, decide, welch
 from .config import ExperimentConfig
 from .dynamics import Dynamics, draw_effectiveness
+from .evidence import (
+    BayesDecision,
+    Contrasts,
+    FrequentistDecision,
+    contrasts,
+    pool_bayes,
+    pool_frequentist,
+)
 from .population import generate_population
-from .run import ArmOutcome, simulate_arm
+from .run import BASELINES, TRUE_COUNTERPART, ArmOutcome, simulate_arm
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,9 @@ class SeedResult:
     bayes: BayesResult
     decision: Decision
     leader_weeks: int
+    contrasts: Contrasts  # of the outcome against the control (baseline-adjusted if measured)
+    true_contrasts: Contrasts | None  # of the true-skill counterpart (None for non-skill outcomes)
+    outcome_sd: float  # SD of the outcome between leaders, all arms together
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +77,16 @@ class ExperimentResult:
             raise ValueError(f"rule must be 'bayes' or 'frequentist', got {rule!r}")
         w = [s.decision.bayes_winner if rule == "bayes" else s.decision.frequentist_winner for s in self.seeds]
         return float(np.mean([x is not None and (arm is None or x == arm) for x in w]))
+
+    def frequentist(self) -> FrequentistDecision:
+        """The pooled frequentist decision (:func:`~workbench.sim.evidence.pool_frequentist`)."""
+        return pool_frequentist([s.contrasts for s in self.seeds], self.config.arms[0].name, self.config.alpha)
+
+    def bayes(self, backend: str = "grid") -> BayesDecision:
+        """The pooled Bayesian decision (:func:`~workbench.sim.evidence.pool_bayes`)."""
+        sd = float(np.mean([s.outcome_sd for s in self.seeds])) or 1.0
+        return pool_bayes([s.contrasts for s in self.seeds], self.config.arms[0].name, sd, alpha=self.config.alpha,
+                          threshold=self.config.threshold, backend=backend, seed=self.seeds[0].seed)
 
 
 def assign(n: int, n_arms: int, seed: int) -> np.ndarray:
@@ -91,9 +114,26 @@ def run_seed(config: ExperimentConfig, library: Library, item_params: ItemParams
                       for a, v in zip(config.arms, values.values(), strict=True))
     control = config.arms[0].name
     tests = {k: welch(values[control], v, config.alpha) for k, v in values.items() if k != control}
-    bayes = bayes_arms(values, config.method, seed=seed)
-    return SeedResult(seed, outcomes, summaries, tests, bayes, decide(values, bayes, config.threshold, config.alpha),
-                      sum(o.leader_weeks for o in outcomes.values()))
+    bayes = bayes_arms(values, config.method or "conjugate", seed=seed)
+    decision = decide(values, bayes, per_run_threshold(config), config.alpha)
+    return SeedResult(seed, outcomes, summaries, tests, bayes, decision, sum(o.leader_weeks for o in outcomes.values()),
+                      *seed_contrasts(outcomes, config.outcome),
+                      float(np.concatenate(list(values.values())).std(ddof=1)))
+
+
+def per_run_threshold(config: ExperimentConfig) -> float:
+    """P(best) threshold of the per-run rule: the config's, else ``1 - alpha / 2`` (two arms: rate alpha)."""
+    return config.threshold if config.threshold is not None else 1 - config.alpha / 2
+
+
+def seed_contrasts(outcomes: dict[str, ArmOutcome], outcome: str) -> tuple[Contrasts, Contrasts | None]:
+    """The outcome's contrasts (ANCOVA on the pre-assessment for measured outcomes) and the true-skill ones."""
+    values = {k: o.outcome(outcome) for k, o in outcomes.items()}
+    base = BASELINES.get(outcome)
+    baseline = {k: getattr(o, base) for k, o in outcomes.items()} if base else None
+    true = TRUE_COUNTERPART.get(outcome)
+    true_c = contrasts({k: o.outcome(true) for k, o in outcomes.items()}) if true else None
+    return contrasts(values, baseline), true_c
 
 
 def run_experiment(config: ExperimentConfig, library: Library, item_params: ItemParams) -> ExperimentResult:

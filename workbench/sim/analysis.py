@@ -4,26 +4,30 @@
 and Welch-Satterthwaite degrees of freedom, a ``1 - alpha`` confidence interval and a
 two-sided p-value. :func:`power` is the matching design calculation (normal approximation).
 
-**Bayesian.** :func:`bayes_arms` models each arm's mean ``mu_a`` with the weakly informative
-prior ``mu_a ~ Normal(m0, (prior_scale * s)^2)``, where ``m0`` and ``s`` are the pooled mean
-and SD of all observations (the same prior for every arm, so it favours none), and a
-per-arm scale ``sigma_a ~ HalfNormal(2 s)``. Two implementations sit behind ``method``:
+**Bayesian.** :func:`bayes_arms` models each arm's outcomes as normal with an unknown mean
+``mu_a`` and an unknown variance ``sigma_a^2``, arms independent, with priors centred on the
+pooled mean ``m0`` and scaled by the pooled SD ``s`` of all observations (the same prior for
+every arm, so it favours none). Two implementations sit behind ``method``:
 
-* ``"conjugate"``: the normal approximation: ``sigma_a`` fixed at the arm's sample SD, so the
-  posterior of ``mu_a`` is normal with precision ``1 / (prior_scale s)^2 + n_a / s_a^2``;
-  summaries come from ``n_samples`` seeded draws. Fast; used for the many-seed checks;
-* ``"pymc"``: the full model sampled with NUTS (normal or Student-t likelihood); PyMC is
-  imported only when this method is used.
+* ``"conjugate"``: the Normal-Inverse-Gamma model ``sigma_a^2 ~ InvGamma(1, s^2)``,
+  ``mu_a | sigma_a^2 ~ Normal(m0, sigma_a^2 prior_scale^2)``; the posterior of ``mu_a`` is
+  exactly a Student-t (``2 a_n`` degrees of freedom), from which ``n_samples`` seeded draws
+  are taken. Fast; used for the many-seed checks;
+* ``"pymc"``: ``mu_a ~ Normal(m0, (prior_scale s)^2)``, ``sigma_a ~ HalfNormal(2 s)``, normal or
+  Student-t likelihood, sampled with NUTS; r-hat, bulk ESS and divergences are returned in
+  :attr:`BayesResult.diagnostics` (convergence checks are not switched off). PyMC is imported
+  only when this method is used.
 
 From posterior draws of the means: the effect of each arm against the first (control) arm,
 the probability each arm is best and its expected loss ``E[max_j mu_j - mu_a]``.
 
-**Decision rules** (:func:`decide`): the Bayesian rule declares the arm with
-``P(best) > threshold`` (default 0.95) the winner; the frequentist rule compares the arm
-with the highest mean to the runner-up and declares it the winner when Welch's ``p < alpha``
-(default 0.05). With two identical arms the frequentist rule errs at rate ``alpha``; the
-Bayesian rule at about ``2 * (1 - threshold)`` (either arm can pass), i.e. 10% at 0.95;
-use ``threshold = 1 - alpha / 2`` (0.975) to match the frequentist error rate.
+**Per-run decision rules** (:func:`decide`), for one seed only: the Bayesian rule declares the
+arm with ``P(best) > threshold`` the winner; the frequentist rule compares the arm with the
+highest mean to the runner-up and declares it the winner when Welch's ``p < alpha``. With two
+identical arms the frequentist rule errs at rate ``alpha`` and the Bayesian one at about
+``2 * (1 - threshold)``. These per-run winners only feed the secondary table of win shares;
+the decision of an experiment comes from the evidence pooled over its seeds
+(:mod:`workbench.sim.evidence`).
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class BayesResult:
 
     method: str
     arms: tuple[ArmPosterior, ...]
+    diagnostics: dict[str, float] | None = None  # pymc: max_rhat, min_ess_bulk, divergences
 
     def best(self) -> ArmPosterior:
         return max(self.arms, key=lambda a: a.prob_best)
@@ -148,7 +153,7 @@ def bayes_arms(
     samples
         Outcome values per arm, in order (the first arm is the control).
     method
-        ``"conjugate"`` (normal approximation) or ``"pymc"`` (NUTS); module docstring.
+        ``"conjugate"`` (Normal-Inverse-Gamma, exact) or ``"pymc"`` (NUTS); module docstring.
     prior_scale
         Prior SD of an arm mean in units of the pooled SD.
     likelihood
@@ -177,23 +182,42 @@ def bayes_arms(
     s = float(pooled.std(ddof=1)) or 1.0
     s0 = prior_scale * s
     if method == "conjugate":
-        prec = np.array([1 / s0**2 + x.size / max(x.var(ddof=1), 1e-12) for x in data])
-        mean = np.array([(m0 / s0**2 + x.size * x.mean() / max(x.var(ddof=1), 1e-12)) for x in data]) / prec
         rng = np.random.default_rng([seed, 404])
-        post = mean[None, :] + rng.standard_normal((n_samples, len(data))) / np.sqrt(prec)[None, :]
+        post = np.column_stack([_nig_draws(x, m0, s, prior_scale, n_samples, rng) for x in data])
         return _summaries(names, data, post, method, interval)
-    post = _pymc_draws(data, m0, s0, s, likelihood, seed, draws, tune, chains)
-    return _summaries(names, data, post, method, interval)
+    post, diag = _pymc_draws(data, m0, s0, s, likelihood, seed, draws, tune, chains)
+    res = _summaries(names, data, post, method, interval)
+    return BayesResult(res.method, res.arms, diag)
+
+
+def nig_posterior(x: np.ndarray, m0: float, s: float, prior_scale: float) -> tuple[float, float, float]:
+    """Student-t posterior ``(df, location, scale)`` of the mean under the Normal-Inverse-Gamma prior.
+
+    Prior: ``sigma^2 ~ InvGamma(a0 = 1, b0 = s^2)``, ``mu | sigma^2 ~ Normal(m0, sigma^2 / k0)``
+    with ``k0 = 1 / prior_scale^2``. Posterior: ``k_n = k0 + n``, ``m_n = (k0 m0 + n xbar) / k_n``,
+    ``a_n = a0 + n / 2``, ``b_n = b0 + SS / 2 + k0 n (xbar - m0)^2 / (2 k_n)``; marginally
+    ``mu ~ t_{2 a_n}(m_n, sqrt(b_n / (a_n k_n)))``.
+    """
+    n, xbar = x.size, float(x.mean())
+    k0, a0, b0 = 1.0 / prior_scale**2, 1.0, s**2
+    kn = k0 + n
+    mn = (k0 * m0 + n * xbar) / kn
+    an = a0 + n / 2
+    bn = b0 + 0.5 * float(((x - xbar) ** 2).sum()) + k0 * n * (xbar - m0) ** 2 / (2 * kn)
+    return 2 * an, mn, float(np.sqrt(bn / (an * kn)))
+
+
+def _nig_draws(x: np.ndarray, m0: float, s: float, prior_scale: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    df, loc, scale = nig_posterior(x, m0, s, prior_scale)
+    return loc + scale * rng.standard_t(df, size=n)
 
 
 def _pymc_draws(data: list[np.ndarray], m0: float, s0: float, s: float, likelihood: str, seed: int,
-                draws: int, tune: int, chains: int) -> np.ndarray:
-    """(S, A) posterior draws of the arm means from the PyMC model."""
-    import logging
-
+                draws: int, tune: int, chains: int) -> tuple[np.ndarray, dict[str, float]]:
+    """(S, A) posterior draws of the arm means from the PyMC model and its sampler diagnostics."""
+    import arviz as az
     import pymc as pm
 
-    logging.getLogger("pymc").setLevel(logging.ERROR)
     y = np.concatenate(data)
     arm = np.concatenate([np.full(x.size, i) for i, x in enumerate(data)])
     with pm.Model():
@@ -204,9 +228,11 @@ def _pymc_draws(data: list[np.ndarray], m0: float, s0: float, s: float, likeliho
             pm.StudentT("y", nu=nu, mu=mu[arm], sigma=sigma[arm], observed=y)
         else:
             pm.Normal("y", mu=mu[arm], sigma=sigma[arm], observed=y)
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
-                          progressbar=False, compute_convergence_checks=False)
-    return idata.posterior["mu"].values.reshape(-1, len(data))
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed, progressbar=False)
+    summ = az.summary(idata, var_names=["mu", "sigma"], kind="diagnostics")
+    diag = {"max_rhat": float(summ["r_hat"].max()), "min_ess_bulk": float(summ["ess_bulk"].min()),
+            "divergences": int(idata.sample_stats["diverging"].values.sum())}
+    return idata.posterior["mu"].values.reshape(-1, len(data)), diag
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,11 @@ SETTINGS = ("k", "epsilon", "temperature", "n_draws", "max_minutes", "effectiven
             "learn")
 OUTCOMES = ("measured_gain", "measured_need_gain", "true_gain", "true_need_gain", "engagement", "minutes",
             "completed")
+#: Measured outcomes and the pre-assessment score their baseline-adjusted (ANCOVA) analysis uses.
+BASELINES = {"measured_gain": "pre_score", "measured_need_gain": "pre_need_score"}
+#: The true-skill outcome with the same weights as each outcome (the estimand the simulator knows).
+TRUE_COUNTERPART = {"measured_gain": "true_gain", "measured_need_gain": "true_need_gain", "true_gain": "true_gain",
+                    "true_need_gain": "true_need_gain"}
 #: Monte Carlo draws for Thompson sampling in simulations (the engine's default is 1000).
 SIM_DRAWS = 100
 
@@ -51,7 +56,8 @@ class ArmOutcome:
     ``measured_gain`` is the mean over competencies of post minus pre EAP means;
     ``measured_need_gain`` weights competencies by the pre-assessment need
     ``max(expectation - pre, 0)`` (equal weights for a leader without need); ``true_*`` are
-    the same on true skills with the same weights.
+    the same on true skills with the same weights. ``pre_score`` and ``pre_need_score`` are the
+    pre-assessment EAP means averaged the same two ways: the baselines of the measured gains.
     """
 
     strategy: str
@@ -64,6 +70,8 @@ class ArmOutcome:
     engagement: np.ndarray
     minutes: np.ndarray
     completed: np.ndarray
+    pre_score: np.ndarray
+    pre_need_score: np.ndarray
 
     @property
     def leader_weeks(self) -> int:
@@ -84,6 +92,19 @@ def check_settings(strategy: str, settings: Mapping[str, Any] | None) -> dict[st
     unknown = sorted(set(out) - set(SETTINGS))
     if unknown:
         raise ValueError(f"unknown setting {unknown[0]!r}; expected some of {', '.join(SETTINGS)}")
+    for key in ("k", "n_draws"):
+        v = out.get(key, 1)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{key} must be an integer >= 1, got {v!r}")
+    eps = out.get("epsilon", 0.0)
+    if isinstance(eps, bool) or not isinstance(eps, int | float) or not 0 <= eps <= 1:
+        raise ValueError(f"epsilon must be a number from 0 to 1, got {eps!r}")
+    for key in ("temperature", "max_minutes"):
+        v = out.get(key, 1.0)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < float("inf"):
+            raise ValueError(f"{key} must be a finite number > 0, got {v!r}")
+    if not isinstance(out.get("learn", True), bool):
+        raise ValueError(f"learn must be true or false, got {out['learn']!r}")
     boost = out.get("effectiveness_boost", 1.0)
     if isinstance(boost, bool) or not isinstance(boost, int | float) or not boost > 0:
         raise ValueError(f"effectiveness_boost must be a number > 0, got {boost!r}")
@@ -242,4 +263,5 @@ def simulate_arm(
     d_meas = post.mean - pre.mean
     d_true = skill - population.skill
     return ArmOutcome(strategy, ids, int(weeks), d_meas.mean(axis=1), (w * d_meas).sum(axis=1),
-                      d_true.mean(axis=1), (w * d_true).sum(axis=1), engagement, minutes, n_completed)
+                      d_true.mean(axis=1), (w * d_true).sum(axis=1), engagement, minutes, n_completed,
+                      pre.mean.mean(axis=1), (w * pre.mean).sum(axis=1))
