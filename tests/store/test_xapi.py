@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from workbench import limits
 from workbench.store import connect, transaction
 from workbench.store import models as m
+from workbench.store import xapi as workbench_xapi
 from workbench.store.xapi import (
     BatchTooLarge,
     StatementError,
@@ -232,3 +233,52 @@ def test_cli_refuses_a_file_over_the_size_limit(tmp_path):
     line = res.stderr.strip()
     assert line == f"error: {big}: xAPI statements file is 0.3 MB; the limit is 0.25 MB (set WORKBENCH_MAX_XAPI_MB to change it)"
     assert export_statements(connect(db)) == []
+
+
+def test_local_statements_are_rendered_rich(engine, library):
+    _seed(engine)
+    with transaction(engine) as s:
+        s.add(m.Cohort(id="C1", organization_id="o", name="Autumn cohort"))
+        s.flush()
+        s.get(m.Leader, "L2").cohort_id = "C1"
+    mod = next(iter(library.modules.values()))
+    n = len(mod.knowledge_check)
+    record(engine, make_statement("L2", "passed", "knowledge-check", mod.id, T0, score=(n - 1) / n, success=True))
+    record(engine, make_statement("L1", "completed", "module", mod.id, T0, completion=True))
+    check, module = sorted(export_statements(engine, library=library), key=lambda st: st["verb"]["id"], reverse=True)
+    assert check["object"]["definition"]["type"] == "http://adlnet.gov/expapi/activities/assessment"
+    assert check["result"]["score"] == {"scaled": (n - 1) / n, "raw": n - 1, "min": 0, "max": n}
+    ctx = check["context"]
+    assert ctx["contextActivities"]["parent"][0]["id"] == f"urn:workbench:module:{mod.id}"
+    assert ctx["contextActivities"]["grouping"][0]["id"] == "urn:workbench:cohort:C1"
+    assert (ctx["platform"], ctx["language"]) == ("Leadership Workbench", "en-US")
+    assert str(uuid.UUID(ctx["registration"])) == ctx["registration"]
+    assert check["actor"] == {"objectType": "Agent", "name": "L2",
+                              "account": {"homePage": "http://localhost:8866/", "name": "L2"}}
+    assert module["object"]["definition"]["type"] == "http://adlnet.gov/expapi/activities/module"
+    assert "contextActivities" not in module["context"] and "extensions" not in module["context"]
+    assert module["context"]["registration"] != ctx["registration"]  # L1 has no cohort: their own plan
+    assert module["version"] == "1.0.3" and module["authority"]["account"]["name"] == "org:o"
+
+
+def test_the_demo_export_keeps_rater_identities_out(demo_engine, library):
+    statements = export_statements(demo_engine, library=library)
+    text = json.dumps(statements)
+    with transaction(demo_engine) as s:
+        raters = s.execute(sa.select(m.Rater.id, m.Rater.name, m.Rater.email)).all()
+        sheets = s.execute(sa.select(m.AssessmentSession.id, m.AssessmentSession.rater_role)).all()
+        hidden = s.scalars(sa.select(m.DiscussionPost.id).where(m.DiscussionPost.hidden.is_(True))).all()
+        n_posts = s.scalar(sa.select(sa.func.count()).select_from(m.DiscussionPost))
+    assert raters and sheets
+    for rid, name, email in raters:
+        assert rid not in text and (email is None or email not in text) and (name is None or name not in text)
+    for sid, role in sheets:
+        if role != "self":
+            assert sid not in text
+    pools = [st for st in statements if st["actor"]["objectType"] == "Group"]
+    assert pools and all(st["actor"]["account"]["name"].split("/")[1] == "raters" for st in pools)
+    assert all(st["result"]["extensions"]["urn:workbench:sheets"] in (1, 3) for st in pools)
+    posts = [st for st in statements if st["verb"]["id"].endswith("/commented")]
+    assert 0 < len(posts) <= n_posts - len(hidden)
+    for st in statements:
+        assert workbench_xapi.empty_value(st) is None

@@ -555,6 +555,8 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
                     ActivityEvent.object_type == "statement", ActivityEvent.object_id.in_(ids[k:k + 500]))):
                 voiders[target] = vid
     stored = skipped = external = voided = created = 0
+    placeholders = set(s.scalars(select(Leader.id).where(Leader.organization_id == org_id, Leader.name == Leader.id))) \
+        if create_leaders else set()
     batch_rows: dict[str, ActivityEvent] = {}
     stored_at = now
     for i, st in enumerate(statements):
@@ -568,6 +570,10 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
             pass  # a voiding statement credits no one with learning: its actor need not be a leader
         elif st.actor.objectType == "Group":
             m = _RATER_POOL.match(acc.name) if acc is not None and acc.homePage == profile.home_page else None
+            if m and cols["object_type"] == "assessment" and m["leader"] not in leaders and create_leaders \
+                    and m["leader"] not in others:
+                created += _create_leader(s, i, m["leader"], None, item, org_id, leaders, cohorts)
+                placeholders.add(m["leader"])
             if m and m["leader"] in leaders and cols["object_type"] == "assessment":
                 leader_id = m["leader"]  # the pooled raters of a leader: filed under the leader rated
             elif profile.external_learners != "keep":
@@ -575,21 +581,14 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
         elif acc is not None and acc.homePage == profile.home_page:
             if acc.name in leaders:
                 leader_id = acc.name
+                if create_leaders and st.actor.name and acc.name in placeholders:
+                    s.get(Leader, acc.name).name = st.actor.name[:200]
+                    placeholders.discard(acc.name)
             elif acc.name in others:
                 raise StatementError(i, f"actor: {acc.name!r} is a leader of another organization, not {org_id}")
             elif create_leaders:
                 leader_id = acc.name
-                if len(leader_id) > 64:
-                    raise StatementError(i, "actor.account.name: a leader id has at most 64 characters")
-                cohort = _cohort_of(item)
-                if cohort is not None and cohort not in cohorts:
-                    s.add(Cohort(id=cohort, organization_id=org_id, name=cohort))
-                    cohorts.add(cohort)
-                s.add(Leader(id=leader_id, organization_id=org_id, name=(st.actor.name or leader_id)[:200],
-                             cohort_id=cohort, role_level="experienced"))
-                s.flush()
-                leaders[leader_id] = cohort
-                created += 1
+                created += _create_leader(s, i, leader_id, st.actor.name, item, org_id, leaders, cohorts)
             elif key in mapping:
                 leader_id = mapping[key]
             else:
@@ -642,13 +641,31 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
     return ImportSummary(stored=stored, skipped=skipped, external=external, voided=voided, leaders_created=created)
 
 
-def _cohort_of(item: dict[str, Any]) -> str | None:
+def _cohort_of(item: dict[str, Any]) -> tuple[str, str] | None:
+    """``(id, name)`` of the ``urn:workbench:cohort:<id>`` grouping activity of a statement."""
     ctx = (item.get("context") or {}).get("contextActivities") or {}
     for act in ctx.get("grouping") or []:
         otype, oid = split_object(str(act.get("id", "")))
         if otype == "cohort" and len(oid) <= 64:
-            return oid
+            name = ((act.get("definition") or {}).get("name") or {}).get("en-US") or oid
+            return oid, str(name)[:200]
     return None
+
+
+def _create_leader(s, index: int, leader_id: str, name: str | None, item: dict[str, Any], org_id: str,
+                   leaders: dict[str, str | None], cohorts: set[str]) -> int:
+    """Seed a leader from a statement (``--create-leaders``); the name may come later."""
+    if len(leader_id) > 64:
+        raise StatementError(index, "actor.account.name: a leader id has at most 64 characters")
+    cohort = _cohort_of(item)
+    if cohort is not None and cohort[0] not in cohorts:
+        s.add(Cohort(id=cohort[0], organization_id=org_id, name=cohort[1]))
+        cohorts.add(cohort[0])
+    s.add(Leader(id=leader_id, organization_id=org_id, name=(name or leader_id)[:200],
+                 cohort_id=cohort[0] if cohort else None, role_level="experienced"))
+    s.flush()
+    leaders[leader_id] = cohort[0] if cohort else None
+    return 1
 
 
 def export_statements(
