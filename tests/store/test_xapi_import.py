@@ -190,3 +190,29 @@ def test_the_home_page_is_configurable(engine, monkeypatch):
     assert import_statements(engine, [_st(_acc("L1", LMS + "/"))], organization_id="o").stored == 1
     (out,) = export_statements(engine)
     assert out["authority"]["account"]["homePage"] == LMS + "/"
+
+
+def test_an_export_seeds_a_fresh_store(engine, tmp_path):
+    from workbench.store import connect
+    from workbench.store.xapi import make_statement, record
+
+    _seed(engine)
+    with transaction(engine) as s:
+        s.add(m.Cohort(id="C1", organization_id="o", name="Autumn cohort"))
+        s.flush()
+        s.get(m.Leader, "L2").cohort_id = "C1"
+        s.get(m.Leader, "L2").name = "Ann Lee"
+    from datetime import UTC, datetime
+
+    t = datetime(2026, 10, 5, 9, tzinfo=UTC)
+    record(engine, make_statement("L2", "completed", "module", "feedback-sbi", t, completion=True))
+    record(engine, make_statement("L1", "launched", "module", "feedback-sbi", t))
+    exported = export_statements(engine)
+    fresh = connect(f"sqlite:///{tmp_path / 'fresh.db'}")
+    res = import_statements(fresh, exported, organization_id="o", create_leaders=True)
+    assert (res.stored, res.leaders_created) == (2, 2)
+    with transaction(fresh) as s:
+        ann = s.get(m.Leader, "L2")
+        assert (ann.name, ann.cohort_id, s.get(m.Cohort, "C1").name) == ("Ann Lee", "C1", "Autumn cohort")
+    strip = lambda sts: [{k: v for k, v in st.items() if k != "stored"} for st in sts]  # noqa: E731
+    assert strip(export_statements(fresh)) == strip(exported)

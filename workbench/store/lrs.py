@@ -95,11 +95,14 @@ class LrsClient:
 
     def statement_pages(self, since: str | None = None, limit: int = DEFAULT_BATCH) -> Iterator[list[dict[str, Any]]]:
         """Pages of statements stored after ``since``, oldest first, following ``more``."""
-        params: dict[str, Any] = {"ascending": "true", "limit": limit}
+        params: dict[str, Any] | None = {"ascending": "true", "limit": limit}
         if since:
             params["since"] = since
         url: str | None = "statements"
+        seen: set[str] = set()
+        number = 0
         while url:
+            number += 1
             res = self._request("GET", url, params=params)
             if res.status_code != 200:
                 raise LrsError(f"{self.config.endpoint}: HTTP {res.status_code} on GET statements: "
@@ -109,11 +112,16 @@ class LrsClient:
                 page = body["statements"]
             except (ValueError, KeyError, TypeError):
                 raise LrsError(f"{self.config.endpoint}: the answer to GET statements is not a StatementResult") from None
+            ids = {st.get("id") for st in page if isinstance(st, dict)}
+            if number > 1 and page and not ids - seen:
+                raise LrsError(f"{self.config.endpoint}: page {number} of GET statements (its 'more' link) repeats "
+                               "statements already read: the LRS's paging does not advance")
+            seen |= ids
             yield page
             more = body.get("more")
             if not more or not page:
                 return
-            url, params = urljoin(str(res.url), more), {}
+            url, params = urljoin(str(res.url), more), None  # the link is complete (an empty dict would clear it)
 
 
 def _cursor(engine: Engine, endpoint: str) -> LrsCursor:

@@ -555,6 +555,8 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
                     ActivityEvent.object_type == "statement", ActivityEvent.object_id.in_(ids[k:k + 500]))):
                 voiders[target] = vid
     stored = skipped = external = voided = created = 0
+    made: dict[str, Leader] = {}
+    new_rows: list[ActivityEvent] = []
     placeholders = set(s.scalars(select(Leader.id).where(Leader.organization_id == org_id, Leader.name == Leader.id))) \
         if create_leaders else set()
     batch_rows: dict[str, ActivityEvent] = {}
@@ -572,7 +574,8 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
             m = _RATER_POOL.match(acc.name) if acc is not None and acc.homePage == profile.home_page else None
             if m and cols["object_type"] == "assessment" and m["leader"] not in leaders and create_leaders \
                     and m["leader"] not in others:
-                created += _create_leader(s, i, m["leader"], None, item, org_id, leaders, cohorts)
+                made[m["leader"]] = _create_leader(s, i, m["leader"], None, item, org_id, leaders, cohorts)
+                created += 1
                 placeholders.add(m["leader"])
             if m and m["leader"] in leaders and cols["object_type"] == "assessment":
                 leader_id = m["leader"]  # the pooled raters of a leader: filed under the leader rated
@@ -582,13 +585,15 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
             if acc.name in leaders:
                 leader_id = acc.name
                 if create_leaders and st.actor.name and acc.name in placeholders:
-                    s.get(Leader, acc.name).name = st.actor.name[:200]
+                    with s.no_autoflush:
+                        (made.get(acc.name) or s.get(Leader, acc.name)).name = st.actor.name[:200]
                     placeholders.discard(acc.name)
             elif acc.name in others:
                 raise StatementError(i, f"actor: {acc.name!r} is a leader of another organization, not {org_id}")
             elif create_leaders:
                 leader_id = acc.name
-                created += _create_leader(s, i, leader_id, st.actor.name, item, org_id, leaders, cohorts)
+                made[leader_id] = _create_leader(s, i, leader_id, st.actor.name, item, org_id, leaders, cohorts)
+                created += 1
             elif key in mapping:
                 leader_id = mapping[key]
             else:
@@ -635,9 +640,11 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
             # else: kept; the target is voided if it arrives later (an LRS must not refuse this)
         if leader_id is None and not is_void:
             external += 1
-        s.add(row)
+        new_rows.append(row)
         batch_rows[cols["id"]] = row
         stored += 1
+    s.flush()  # leaders and cohorts first: the rows refer to them
+    s.add_all(new_rows)
     return ImportSummary(stored=stored, skipped=skipped, external=external, voided=voided, leaders_created=created)
 
 
@@ -653,7 +660,7 @@ def _cohort_of(item: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def _create_leader(s, index: int, leader_id: str, name: str | None, item: dict[str, Any], org_id: str,
-                   leaders: dict[str, str | None], cohorts: set[str]) -> int:
+                   leaders: dict[str, str | None], cohorts: set[str]) -> Leader:
     """Seed a leader from a statement (``--create-leaders``); the name may come later."""
     if len(leader_id) > 64:
         raise StatementError(index, "actor.account.name: a leader id has at most 64 characters")
@@ -661,11 +668,11 @@ def _create_leader(s, index: int, leader_id: str, name: str | None, item: dict[s
     if cohort is not None and cohort[0] not in cohorts:
         s.add(Cohort(id=cohort[0], organization_id=org_id, name=cohort[1]))
         cohorts.add(cohort[0])
-    s.add(Leader(id=leader_id, organization_id=org_id, name=(name or leader_id)[:200],
-                 cohort_id=cohort[0] if cohort else None, role_level="experienced"))
-    s.flush()
+    leader = Leader(id=leader_id, organization_id=org_id, name=(name or leader_id)[:200],
+                    cohort_id=cohort[0] if cohort else None, role_level="experienced")
+    s.add(leader)
     leaders[leader_id] = cohort[0] if cohort else None
-    return 1
+    return leader
 
 
 def export_statements(
