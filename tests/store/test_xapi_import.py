@@ -216,3 +216,31 @@ def test_an_export_seeds_a_fresh_store(engine, tmp_path):
         assert (ann.name, ann.cohort_id, s.get(m.Cohort, "C1").name) == ("Ann Lee", "C1", "Autumn cohort")
     strip = lambda sts: [{k: v for k, v in st.items() if k != "stored"} for st in sts]  # noqa: E731
     assert strip(export_statements(fresh)) == strip(exported)
+
+
+def test_cli_identities_and_a_refused_import(tmp_path):
+    import subprocess
+    import sys
+
+    from workbench.store import connect
+
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    _seed(connect(db))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "workbench.cli", "xapi", *a, "--db", db],  # noqa: E731
+                                    capture_output=True, text=True)
+    batch = tmp_path / "lms.json"
+    batch.write_text(json.dumps([_st(_acc("L1")), _st(_acc("L1", LMS))]))
+    res = run("import", str(batch), "--org", "o")
+    assert res.returncode == 1
+    assert res.stderr.startswith(f"error: {batch}: statement 1: actor: account 'L1' on {LMS}")
+    profile = tmp_path / "xapi.yaml"
+    profile.write_text(f"identities:\n  - leader: L2\n    account: {{homePage: '{LMS}', name: L1}}\n")
+    res = run("identities", str(profile), "--org", "o")
+    assert res.returncode == 0 and "1 identity mappings" in res.stdout, res.stderr
+    shown = json.loads(run("identities", "--org", "o").stdout)
+    assert shown["identities"] == [{"leader": "L2", "account": {"homePage": LMS, "name": "L1"}}]
+    res = run("import", str(batch), "--org", "o")
+    assert res.returncode == 0 and res.stdout.strip() == "imported 2 statements", res.stderr
+    profile.write_text("identities:\n  - {leader: P1, mbox: 'mailto:p@example.org'}\n")
+    res = run("identities", str(profile), "--org", "o")
+    assert res.returncode == 1 and res.stderr.strip() == "error: identities[0]: 'P1' is not a leader of o"
