@@ -574,9 +574,12 @@ def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep
             m = _RATER_POOL.match(acc.name) if acc is not None and acc.homePage == profile.home_page else None
             if m and cols["object_type"] == "assessment" and m["leader"] not in leaders and create_leaders \
                     and m["leader"] not in others:
-                made[m["leader"]] = _create_leader(s, i, m["leader"], None, item, org_id, leaders, cohorts)
+                rated = ((item.get("context") or {}).get("extensions") or {}).get("urn:workbench:rated-leader")
+                name = rated.get("name") if isinstance(rated, dict) and isinstance(rated.get("name"), str) else None
+                made[m["leader"]] = _create_leader(s, i, m["leader"], name, item, org_id, leaders, cohorts)
                 created += 1
-                placeholders.add(m["leader"])
+                if name is None:
+                    placeholders.add(m["leader"])
             if m and m["leader"] in leaders and cols["object_type"] == "assessment":
                 leader_id = m["leader"]  # the pooled raters of a leader: filed under the leader rated
             elif profile.external_learners != "keep":

@@ -236,7 +236,7 @@ def derived_statements(s, ctx: _Ctx, leader_ids: set[str] | None = None) -> list
                     "result": {"completion": True,
                                "extensions": {"urn:workbench:rater-role": role, "urn:workbench:sheets": size}},
                     "context": ctx.context(lid, "assessment", f"{lid}/multi-rater",
-                                           {"urn:workbench:rated-leader": lid}),
+                                           {"urn:workbench:rated-leader": ctx.actor(lid)}),
                     "timestamp": xapi_time(at),
                     "stored": xapi_time(at),
                     "authority": ctx.authority(lid),
