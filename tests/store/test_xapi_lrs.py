@@ -67,6 +67,10 @@ def lrs(ralph_bin):
            "RALPH_RUNSERVER_MAX_SEARCH_HITS_COUNT": "10000"}
     subprocess.run([str(ralph_bin / "ralph"), "auth", "-u", "workbench", "-p", "s3cret", "-s", "all",
                     "-M", "mailto:lrs-admin@example.org", "-w"], env=env, cwd=root, check=True, capture_output=True)
+    # a second user whose statements live apart (ralph's per-user target), for the CLI test
+    subprocess.run([str(ralph_bin / "ralph"), "auth", "-u", "cli", "-p", "s3cret", "-s", "all", "-t", "cli",
+                    "-M", "mailto:cli@example.org", "-w"], env=env, cwd=root, check=True, capture_output=True)
+    (root / "data" / "cli").mkdir(parents=True)
     port = free_port()
     log = open(root / "server.log", "w")
     proc = subprocess.Popen([str(ralph_bin / "python"), str(REPO / "scripts" / "lrs_server.py"), "127.0.0.1",
@@ -177,16 +181,29 @@ def test_wrong_credentials_are_one_clear_error(lrs):
         next(client.statement_pages())
 
 
-def test_cli_push_and_pull(demo_copy, lrs, tmp_path):
-    env = {**os.environ, "WORKBENCH_LRS_ENDPOINT": lrs.endpoint, "WORKBENCH_LRS_USER": lrs.user,
+def test_cli_push_and_pull(lrs, tmp_path):
+    from datetime import UTC, datetime
+
+    from workbench.store.xapi import make_statement, record
+
+    src, dst = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    eng = connect(src)
+    with transaction(eng) as s:
+        s.add(m.Organization(id="o", name="O"))
+        s.flush()
+        s.add(m.Leader(id="L1", organization_id="o", name="Ann Lee", role_level="experienced"))
+    for k in range(5):
+        record(eng, make_statement("L1", "launched", "module", "feedback-sbi", datetime(2026, 10, 5, 9 + k, tzinfo=UTC)))
+    env = {**os.environ, "WORKBENCH_LRS_ENDPOINT": lrs.endpoint, "WORKBENCH_LRS_USER": "cli",
            "WORKBENCH_LRS_PASSWORD": lrs.password}
     run = lambda *a: subprocess.run([sys.executable, "-m", "workbench.cli", "xapi", *a], capture_output=True,  # noqa: E731
                                     text=True, env=env, cwd=REPO)
-    res = run("push", "--db", demo_copy)
-    assert res.returncode == 0 and res.stdout.startswith("pushed "), res.stderr
-    dst = f"sqlite:///{tmp_path / 'b.db'}"
-    res = run("pull", "--db", dst, "--org", "northwind", "--create-leaders")
-    assert res.returncode == 0 and res.stdout.startswith("pulled "), res.stderr
+    res = run("push", "--db", src, "--batch", "2")
+    assert res.returncode == 0 and res.stdout.strip() == f"pushed 5 statements in 3 requests to {lrs.endpoint}", res
+    res = run("pull", "--db", dst, "--org", "o", "--create-leaders", "--batch", "2")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == f"pulled 5 new statements (0 already stored) in 3 pages from {lrs.endpoint}"
+    assert len(export_statements(connect(dst))) == 5
     bad = run("pull", "--db", dst, "--endpoint", "http://127.0.0.1:9/xAPI/")
     assert bad.returncode == 1 and bad.stderr.startswith("error: http://127.0.0.1:9/xAPI/: ConnectError")
     assert len(bad.stderr.strip().splitlines()) == 1
