@@ -266,12 +266,15 @@ def test_the_demo_export_keeps_rater_identities_out(demo_engine, library):
     text = json.dumps(statements)
     with transaction(demo_engine) as s:
         raters = s.execute(sa.select(m.Rater.id, m.Rater.name, m.Rater.email)).all()
+        leaders = set(s.scalars(sa.select(m.Leader.name)))
         sheets = s.execute(sa.select(m.AssessmentSession.id, m.AssessmentSession.rater_role)).all()
         hidden = s.scalars(sa.select(m.DiscussionPost.id).where(m.DiscussionPost.hidden.is_(True))).all()
         n_posts = s.scalar(sa.select(sa.func.count()).select_from(m.DiscussionPost))
     assert raters and sheets
     for rid, name, email in raters:
-        assert rid not in text and (email is None or email not in text) and (name is None or name not in text)
+        assert rid not in text and (email is None or email not in text)
+        if name is not None and name not in leaders:  # a rater who is also a leader has activity of their own
+            assert name not in text
     for sid, role in sheets:
         if role != "self":
             assert sid not in text
