@@ -285,3 +285,20 @@ def test_the_demo_export_keeps_rater_identities_out(demo_engine, library):
     assert 0 < len(posts) <= n_posts - len(hidden)
     for st in statements:
         assert workbench_xapi.empty_value(st) is None
+
+
+def test_attendance_names_its_cohort(engine):
+    _seed(engine)
+    with transaction(engine) as s:
+        s.add(m.Cohort(id="C1", organization_id="o", name="Autumn cohort"))
+        s.flush()
+        s.add(m.ClassroomSession(id="S1", cohort_id="C1", title="Giving feedback", starts_at=T0, minutes=90))
+    record(engine, make_statement("L1", "attended", "classroom-session", "S1", T0, title="Giving feedback",
+                                  duration=5400.0))
+    (st,) = export_statements(engine)
+    assert st["verb"]["id"] == "http://adlnet.gov/expapi/verbs/attended"
+    assert st["object"]["definition"]["type"] == "http://adlnet.gov/expapi/activities/meeting"
+    assert st["context"]["contextActivities"]["parent"] == [
+        {"objectType": "Activity", "id": "urn:workbench:cohort:C1",
+         "definition": {"type": "http://adlnet.gov/expapi/activities/course", "name": {"en-US": "Autumn cohort"}}}]
+    assert st["result"] == {"duration": "PT5400S"}
