@@ -674,37 +674,163 @@ def experiment_run(
 
 
 # ---------------------------------------------------------------------- xapi
+OrgOption = Annotated[str | None, typer.Option("--org", help="Organization (default: the store's only one).")]
+EndpointOption = Annotated[str | None, typer.Option(
+    "--endpoint", help="LRS xAPI endpoint, e.g. https://lrs.example.org/xAPI/ (default: $WORKBENCH_LRS_ENDPOINT).")]
+UserOption = Annotated[str | None, typer.Option("--user", help="LRS user (default: $WORKBENCH_LRS_USER).")]
+PasswordOption = Annotated[str | None, typer.Option(
+    "--password", help="LRS password (default: $WORKBENCH_LRS_PASSWORD; prefer the variable).")]
+
+
+def _progress(label: str):
+    """A tqdm bar on standard error, as a ``(done, total)`` callback, and its closer."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=label, unit="st", file=sys.stderr, disable=None)
+
+    def update(done: int, total: int | None) -> None:
+        if total is not None and bar.total != total:
+            bar.total = total
+            bar.refresh()
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
 @xapi_app.command("export")
 def xapi_export(
     out: Annotated[Path | None, typer.Option(help="File to write (default: standard output).")] = None,
     leader: Annotated[list[str] | None, typer.Option(help="Only these leaders (repeatable).")] = None,
+    derived: Annotated[bool, typer.Option(help="Add discussion posts and pooled rater submissions.")] = True,
+    content: ContentOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write stored activity as a JSON array of xAPI statements."""
+    """Write stored activity as a JSON array of xAPI 1.0.3 statements (docs/xapi.md)."""
     from .store.xapi import export_statements
 
     with _errors():
-        data = export_statements(_engine(db), leader_ids=leader or None)
-        text = json.dumps(data, indent=1)
+        data = export_statements(_engine(db), leader_ids=leader or None, library=_library(content), derived=derived)
+        text = json.dumps(data, indent=1, ensure_ascii=False)
         if out is None:
             typer.echo(text)
         else:
-            out.write_text(text)
+            out.write_text(text, encoding="utf-8")
             typer.echo(f"wrote {len(data)} statements to {out}", err=True)
+
+
+def _import_line(res) -> str:
+    extra = [f"{n} {what}" for n, what in ((res.skipped, "already stored"), (res.external, "external learners"),
+                                           (res.voided, "voided"), (res.leaders_created, "leaders created")) if n]
+    return f"imported {res.stored} statements" + (f" ({', '.join(extra)})" if extra else "")
 
 
 @xapi_app.command("import")
 def xapi_import(
     file: Annotated[Path, typer.Argument(help="A JSON array of xAPI statements.")],
+    org: OrgOption = None,
+    keep_unknown_content: Annotated[bool, typer.Option(help="Keep statements about module, knowledge-check or "
+                                                            "scenario ids the content library does not know.")] = False,
+    create_leaders: Annotated[bool, typer.Option(help="Seed a fresh store: accounts on the organization's home "
+                                                      "page that name no leader become leaders.")] = False,
+    content: ContentOption = None,
     db: DbOption = None,
 ) -> None:
-    """Validate and load statements from another system: all of them, or none (limits: docs/architecture.md)."""
+    """Validate and load statements from another system: all of them, or none (docs/xapi.md)."""
     from .store.xapi import import_statements, read_batch_file
 
     with _errors():
         raw = read_batch_file(file)
-        n = import_statements(_engine(db), raw, source=str(file))
-    typer.echo(f"imported {n} statements")
+        res = import_statements(_engine(db), raw, source=str(file), organization_id=org, library=_library(content),
+                                keep_unknown_content=keep_unknown_content, create_leaders=create_leaders)
+    typer.echo(_import_line(res))
+
+
+@xapi_app.command("identities")
+def xapi_identities(
+    file: Annotated[Path | None, typer.Argument(help="YAML or JSON profile: home_page, identities, "
+                                                     "external_learners (omit to show the current one).")] = None,
+    org: OrgOption = None,
+    db: DbOption = None,
+) -> None:
+    """Set (or show) the organization's xAPI home page, identity mapping and external-learner policy."""
+    from .store.xapi_profile import (
+        organization_profile,
+        read_profile_file,
+        resolve_organization,
+        save_profile,
+    )
+
+    with _errors():
+        engine = _engine(db)
+        oid = resolve_organization(engine, org)
+        if file is not None:
+            profile = read_profile_file(file)
+            save_profile(engine, oid, profile)
+            typer.echo(f"{oid}: home page {profile.home_page}, {len(profile.identities)} identity mappings, "
+                       f"external learners: {profile.external_learners}")
+            return
+        typer.echo(json.dumps(organization_profile(engine, oid).model_dump(mode="json", exclude_none=True), indent=1))
+
+
+@xapi_app.command("push")
+def xapi_push(
+    endpoint: EndpointOption = None,
+    user: UserOption = None,
+    password: PasswordOption = None,
+    batch: Annotated[int, typer.Option(min=1, max=L.MAX_BATCH_STATEMENTS, help="Statements per request.")] = 500,
+    restart: Annotated[bool, typer.Option(help="Forget the saved position and send everything again.")] = False,
+    content: ContentOption = None,
+    db: DbOption = None,
+) -> None:
+    """Send the statements stored since the last push to an LRS (idempotent, resumable)."""
+    from .store.lrs import LrsClient, LrsConfig, push, reset_cursor
+
+    with _errors():
+        cfg = LrsConfig.from_env(endpoint, user, password)
+        engine = _engine(db)
+        if restart:
+            reset_cursor(engine, cfg.endpoint)
+        update, close = _progress("push")
+        try:
+            with LrsClient(cfg) as client:
+                res = push(engine, client, library=_library(content), batch=batch, progress=update)
+        finally:
+            close()
+    typer.echo(f"pushed {res.statements} statements in {res.batches} requests to {cfg.endpoint}")
+
+
+@xapi_app.command("pull")
+def xapi_pull(
+    endpoint: EndpointOption = None,
+    user: UserOption = None,
+    password: PasswordOption = None,
+    org: OrgOption = None,
+    batch: Annotated[int, typer.Option(min=1, max=L.MAX_BATCH_STATEMENTS, help="Statements per page.")] = 500,
+    restart: Annotated[bool, typer.Option(help="Forget the saved position and read everything again.")] = False,
+    keep_unknown_content: Annotated[bool, typer.Option(help="Keep statements about unknown content ids.")] = False,
+    create_leaders: Annotated[bool, typer.Option(help="Accounts on the home page that name no leader become "
+                                                      "leaders.")] = False,
+    content: ContentOption = None,
+    db: DbOption = None,
+) -> None:
+    """Import the statements an LRS stored since the last pull (idempotent, resumable)."""
+    from .store.lrs import LrsClient, LrsConfig, pull, reset_cursor
+
+    with _errors():
+        cfg = LrsConfig.from_env(endpoint, user, password)
+        engine = _engine(db)
+        if restart:
+            reset_cursor(engine, cfg.endpoint)
+        update, close = _progress("pull")
+        try:
+            with LrsClient(cfg) as client:
+                res = pull(engine, client, organization_id=org, library=_library(content), batch=batch,
+                           keep_unknown_content=keep_unknown_content, create_leaders=create_leaders,
+                           progress=update)
+        finally:
+            close()
+    typer.echo(f"pulled {res.statements} new statements ({res.skipped} already stored) in {res.batches} pages "
+               f"from {cfg.endpoint}")
 
 
 def main() -> None:

@@ -218,21 +218,47 @@ class Recommendation(Base):
 
 
 class ActivityEvent(Base):
-    """An xAPI statement, with the columns analytics filters on pulled out and indexed."""
+    """An xAPI statement, with the columns analytics filters on pulled out and indexed.
+
+    ``origin`` is ``local`` for statements this workbench made (exported in the current
+    vocabulary, :mod:`workbench.store.xapi`) or ``imported`` for statements received from a
+    file or an LRS (kept as sent and exported verbatim). ``leader_id`` is empty for an
+    external learner (kept only where the organization allows it; ``actor`` names them).
+    ``verb`` is the product's verb name for an ADL verb, else the full verb IRI. A voided
+    statement keeps its row with ``voided_by`` = the voiding statement's id.
+    """
 
     __tablename__ = "activity_events"
-    __table_args__ = (Index("ix_activity_events_leader_time", "leader_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_activity_events_leader_time", "leader_id", "timestamp"),
+        Index("ix_activity_events_stored", "stored_at", "id"),
+        CheckConstraint(_in("origin", ("local", "imported")), name="origin"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the statement's UUID
-    leader_id: Mapped[str] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"))
-    verb: Mapped[str] = mapped_column(String(40), index=True)
+    leader_id: Mapped[str | None] = mapped_column(ForeignKey("leaders.id", ondelete="CASCADE"))
+    verb: Mapped[str] = mapped_column(String(500), index=True)
     object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[str] = mapped_column(String(200), index=True)
+    object_id: Mapped[str] = mapped_column(String(500), index=True)
     competency: Mapped[str | None] = mapped_column(String(64))
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     score_scaled: Mapped[float | None] = mapped_column(Float)
     timestamp: Mapped[datetime]
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)
     statement: Mapped[dict[str, Any]] = mapped_column(JSON)
+    origin: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    actor: Mapped[str | None] = mapped_column(String(600))
+    voided_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class LrsCursor(Base):
+    """How far ``workbench xapi push`` and ``pull`` got with one LRS (by its endpoint URL)."""
+
+    __tablename__ = "lrs_cursors"
+    endpoint: Mapped[str] = mapped_column(String(500), primary_key=True)
+    pushed_stored_at: Mapped[datetime | None]
+    pushed_id: Mapped[str | None] = mapped_column(String(36))
+    pulled_since: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ScenarioRun(Base):

@@ -86,6 +86,10 @@ def latest_estimates(engine: Engine, leader_id: str, source: str = "all") -> pd.
     return pd.DataFrame(rows, columns=["competency", "mean", "sd", "estimated_at"])
 
 
+#: Events that count: a voided statement keeps its row but no longer counts (docs/xapi.md).
+LIVE = ActivityEvent.voided_by.is_(None)
+
+
 def activity_frame(engine: Engine, leader_id: str) -> pd.DataFrame:
     """The leader's activity events, oldest first."""
     q = (
@@ -93,7 +97,7 @@ def activity_frame(engine: Engine, leader_id: str) -> pd.DataFrame:
             ActivityEvent.timestamp, ActivityEvent.verb, ActivityEvent.object_type, ActivityEvent.object_id,
             ActivityEvent.competency, ActivityEvent.duration_seconds, ActivityEvent.score_scaled,
         )
-        .where(ActivityEvent.leader_id == leader_id)
+        .where(ActivityEvent.leader_id == leader_id, LIVE)
         .order_by(ActivityEvent.timestamp, ActivityEvent.id)
     )
     with transaction(engine) as s:
@@ -189,7 +193,8 @@ def responses_wide(engine: Engine, organization_id: str | None = None) -> pd.Dat
 
 def completed_modules(engine: Engine, leader_id: str) -> set[str]:
     q = select(ActivityEvent.object_id).where(
-        ActivityEvent.leader_id == leader_id, ActivityEvent.verb == "completed", ActivityEvent.object_type == "module"
+        ActivityEvent.leader_id == leader_id, ActivityEvent.verb == "completed", ActivityEvent.object_type == "module",
+        LIVE,
     )
     with transaction(engine) as s:
         return set(s.scalars(q))
@@ -198,7 +203,7 @@ def completed_modules(engine: Engine, leader_id: str) -> set[str]:
 def minutes_since(engine: Engine, leader_id: str, since: datetime) -> float:
     """Minutes of activity (sum of statement durations) since a time."""
     q = select(func.coalesce(func.sum(ActivityEvent.duration_seconds), 0.0)).where(
-        ActivityEvent.leader_id == leader_id, ActivityEvent.timestamp >= since
+        ActivityEvent.leader_id == leader_id, ActivityEvent.timestamp >= since, LIVE
     )
     with transaction(engine) as s:
         return float(s.scalar(q)) / 60.0
@@ -207,7 +212,7 @@ def minutes_since(engine: Engine, leader_id: str, since: datetime) -> float:
 def minutes_by_competency(engine: Engine, leader_id: str) -> dict[str, float]:
     q = (
         select(ActivityEvent.competency, func.sum(ActivityEvent.duration_seconds))
-        .where(ActivityEvent.leader_id == leader_id, ActivityEvent.competency.is_not(None))
+        .where(ActivityEvent.leader_id == leader_id, ActivityEvent.competency.is_not(None), LIVE)
         .group_by(ActivityEvent.competency)
     )
     with transaction(engine) as s:
@@ -218,7 +223,7 @@ def module_popularity(engine: Engine, organization_id: str | None = None) -> dic
     """How many completions each module has (the popular baseline's signal)."""
     q = (
         select(ActivityEvent.object_id, func.count())
-        .where(ActivityEvent.verb == "completed", ActivityEvent.object_type == "module")
+        .where(ActivityEvent.verb == "completed", ActivityEvent.object_type == "module", LIVE)
         .group_by(ActivityEvent.object_id)
     )
     if organization_id is not None:
@@ -262,7 +267,8 @@ def activity_events(engine: Engine, cohort_id: str | None = None, organization_i
                     since: datetime | None = None) -> pd.DataFrame:
     """Activity events of many leaders in one query, oldest first: ``leader_id`` and the columns of
     :func:`activity_frame`. Restricted to a cohort's or an organization's leaders when given."""
-    q = select(ActivityEvent.leader_id, *(getattr(ActivityEvent, c) for c in _EVENT_COLUMNS))
+    q = select(ActivityEvent.leader_id, *(getattr(ActivityEvent, c) for c in _EVENT_COLUMNS)).where(
+        LIVE, ActivityEvent.leader_id.is_not(None))
     if cohort_id is not None or organization_id is not None:
         q = q.join(Leader, Leader.id == ActivityEvent.leader_id)
         if cohort_id is not None:
@@ -337,7 +343,7 @@ def activity_totals(engine: Engine, organization_id: str, since: datetime, until
                              ActivityEvent.id), else_=None)),
             func.max(ActivityEvent.timestamp),
         )
-        .outerjoin(ActivityEvent, (ActivityEvent.leader_id == Leader.id)
+        .outerjoin(ActivityEvent, (ActivityEvent.leader_id == Leader.id) & LIVE
                    & (ActivityEvent.timestamp <= until if until is not None else True))
         .where(Leader.organization_id == organization_id)
         .group_by(Leader.id, Leader.cohort_id)

@@ -1,21 +1,37 @@
-"""Activity events as xAPI statements: validation, conversion to rows, export and import.
+"""Activity as xAPI 1.0.3 statements: making, validating, importing and exporting them.
 
-A statement is validated with pydantic against the parts of the xAPI 1.0.3 data model the
-product uses (actor with one inverse functional identifier, verb IRI, activity object,
-optional result and context, timestamp). Import is all-or-nothing: a batch with one bad
-statement loads none and names the bad one.
+Two kinds of rows live in ``activity_events`` (see ``docs/xapi.md``):
+
+- **local** statements, made by the workbench (:func:`make_statement`). They are stored in
+  a compact internal form and rendered at export in the organization's current vocabulary
+  (:mod:`workbench.store.xapi_export`): account home page, ADL activity types, context
+  activities, registration, platform and language.
+- **imported** statements, from a file or an LRS. They are kept exactly as sent (ids,
+  numbers, timestamps with their offsets, verbs and extensions) and exported verbatim, with
+  ``stored`` set by this store and ``authority`` kept as received (or this organization's when
+  there was none).
+
+Import never misattributes: an actor is one of the organization's leaders only through its
+full account (home page and name) or an explicit identity mapping
+(:mod:`workbench.store.xapi_profile`). Anything else refuses the batch, naming the
+statement's index and the reason, or, where the organization allows it, is kept as an
+external learner credited to no leader. A batch is all or nothing; a statement already
+stored with the same content is skipped (so a repeated import or pull is harmless).
 
 Import is bounded (:mod:`workbench.limits`): at most ``MAX_BATCH_STATEMENTS`` statements per
 batch, each at most ``MAX_STATEMENT_BYTES`` of compact JSON, with a ``result.duration`` of at
-most ``MAX_DURATION_SECONDS`` and a ``result.response`` of at most ``MAX_RESPONSE_CHARS``.
+most ``MAX_DURATION_SECONDS`` and a ``result.response`` of at most ``MAX_RESPONSE_CHARS``;
+every indexed column is length-checked here, so SQLite and PostgreSQL refuse the same.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -31,18 +47,27 @@ from ..limits import (
     XAPI_FILE,
 )
 from .db import transaction
-from .models import ActivityEvent, Leader
+from .models import ActivityEvent, Cohort, Leader, Organization, utcnow
+from .xapi_profile import XapiProfile, actor_key, organization_profile
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {
     name: ADL + name
     for name in (
         "launched", "experienced", "progressed", "completed", "attempted", "answered",
-        "passed", "failed", "attended", "commented", "interacted",
+        "passed", "failed", "attended", "commented", "interacted", "voided",
     )
 }
+VERB_NAMES = {iri: name for name, iri in VERBS.items()}
+VOIDED = VERBS["voided"]
 ACTIVITY_IRI = "urn:workbench:{type}:{id}"
+#: The home page of the internal form of local statements (replaced at export).
 ACCOUNT_HOME = "urn:workbench:leaders"
+#: The workbench's own activity kinds (``urn:workbench:<kind>:<id>``).
+OBJECT_TYPES = ("module", "knowledge-check", "scenario", "classroom-session", "assessment", "cohort",
+                "discussion")
+#: Kinds whose ids are content ids (checked against the content library on import).
+CONTENT_TYPES = {"module": "modules", "knowledge-check": "modules", "scenario": "scenarios"}
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _DURATION = re.compile(
     r"^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
@@ -66,16 +91,20 @@ class Account(_X):
 
 
 class Actor(_X):
-    objectType: Literal["Agent"] = "Agent"
+    """An Agent or an identified Group (exactly one inverse functional identifier)."""
+
+    objectType: Literal["Agent", "Group"] = "Agent"
     name: str | None = None
     mbox: str | None = None
+    mbox_sha1sum: str | None = None
+    openid: str | None = None
     account: Account | None = None
 
     @model_validator(mode="after")
     def _one_identifier(self) -> Actor:
-        ids = [x for x in (self.mbox, self.account) if x is not None]
+        ids = [x for x in (self.mbox, self.mbox_sha1sum, self.openid, self.account) if x is not None]
         if len(ids) != 1:
-            raise ValueError("actor needs exactly one identifier (mbox or account)")
+            raise ValueError("actor needs exactly one identifier (mbox, mbox_sha1sum, openid or account)")
         if self.mbox is not None and not self.mbox.startswith("mailto:"):
             raise ValueError("actor mbox must start with 'mailto:'")
         return self
@@ -83,22 +112,33 @@ class Actor(_X):
 
 class Verb(_X):
     id: str
-    display: dict[str, str] = {}
+    display: dict[str, str] | None = None
 
     _iri = field_validator("id")(_check_iri)
 
 
 class ActivityDefinition(_X):
-    name: dict[str, str] = {}
+    name: dict[str, str] | None = None
     type: str | None = None
 
 
 class Activity(_X):
-    objectType: Literal["Activity"] = "Activity"
-    id: str
+    objectType: Literal["Activity", "StatementRef", "Agent", "Group", "SubStatement"] = "Activity"
+    id: str | None = None
     definition: ActivityDefinition | None = None
 
-    _iri = field_validator("id")(_check_iri)
+    @model_validator(mode="after")
+    def _kinds(self) -> Activity:
+        if self.objectType not in ("Activity", "StatementRef"):
+            raise ValueError(f"a {self.objectType} object is not a learning activity (the workbench keeps "
+                             "activities, and statement references for voiding)")
+        if self.id is None:
+            raise ValueError("object needs an id")
+        if self.objectType == "Activity":
+            _check_iri(self.id)
+        else:
+            uuid.UUID(self.id)
+        return self
 
 
 class Score(_X):
@@ -107,6 +147,15 @@ class Score(_X):
     raw: float | None = None
     min: float | None = None
     max: float | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Score:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("score min is above max")
+        if self.raw is not None:
+            if (self.min is not None and self.raw < self.min) or (self.max is not None and self.raw > self.max):
+                raise ValueError("score raw is outside min..max")
+        return self
 
 
 class Result(_X):
@@ -126,7 +175,10 @@ class Result(_X):
 
 class Context(_X):
     registration: uuid.UUID | None = None
-    extensions: dict[str, Any] = {}
+    platform: str | None = None
+    language: str | None = None
+    contextActivities: dict[Literal["parent", "grouping", "category", "other"], Any] | None = None
+    extensions: dict[str, Any] | None = None
 
 
 class Statement(_X):
@@ -136,14 +188,29 @@ class Statement(_X):
     object: Activity
     result: Result | None = None
     context: Context | None = None
-    timestamp: datetime
+    timestamp: datetime | None = None
+    stored: datetime | None = None
+    authority: dict[str, Any] | None = None
+    version: str | None = Field(default=None, pattern=r"^1\.0(\.\d+)?$")
 
-    @field_validator("timestamp")
+    @field_validator("timestamp", "stored")
     @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
             raise ValueError("timestamp needs a time zone (e.g. 2026-01-05T09:00:00Z)")
-        return v.astimezone(UTC)
+        return v
+
+    @model_validator(mode="after")
+    def _voiding(self) -> Statement:
+        is_ref = self.object.objectType == "StatementRef"
+        if self.verb.id == VOIDED and not is_ref:
+            raise ValueError("object: a voiding statement's object must be a StatementRef")
+        if is_ref and self.verb.id != VOIDED:
+            raise ValueError("object: a statement reference is kept only in a voiding statement")
+        if self.context is not None and not (self.object.objectType == "Activity") and (
+                self.context.platform is not None or getattr(self.context, "revision", None) is not None):
+            raise ValueError("context: platform and revision are allowed only when the object is an activity")
+        return self
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -163,6 +230,11 @@ def iso_duration(seconds: float) -> str:
     return f"PT{round(float(seconds), 2):g}S"
 
 
+def xapi_time(t: datetime) -> str:
+    """An aware time as xAPI text in UTC (milliseconds, ``Z``)."""
+    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def make_statement(
     leader_id: str,
     verb: str,
@@ -174,22 +246,32 @@ def make_statement(
     title: str | None = None,
     duration: float | None = None,
     score: float | None = None,
+    raw: float | None = None,
+    score_min: float | None = None,
+    score_max: float | None = None,
     success: bool | None = None,
     completion: bool | None = None,
     competency: str | None = None,
     statement_id: uuid.UUID | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> Statement:
-    """Build a statement about a leader from plain values (the product's own vocabulary)."""
-    if verb not in VERBS:
-        raise ValueError(f"unknown verb {verb!r}; expected one of {sorted(VERBS)}")
+    """Build a statement about a leader from plain values (the product's own vocabulary).
+
+    The result is the internal form of a local statement; exports render it
+    (:func:`workbench.store.xapi_export.render_local`).
+    """
+    if verb not in VERBS or verb == "voided":
+        raise ValueError(f"unknown verb {verb!r}; expected one of {sorted(set(VERBS) - {'voided'})}")
+    if timestamp.tzinfo is None:
+        raise ValueError("timestamp needs a time zone")
     result = None
-    if any(v is not None for v in (duration, score, success, completion)):
+    if any(v is not None for v in (duration, score, raw, success, completion)):
+        sc = None
+        if score is not None or raw is not None:
+            sc = Score(scaled=score, raw=raw, min=score_min, max=score_max)
         result = Result(
             duration=iso_duration(duration) if duration is not None else None,
-            score=Score(scaled=score) if score is not None else None,
-            success=success,
-            completion=completion,
+            score=sc, success=success, completion=completion,
         )
     ext = dict(extensions or {})
     if competency:
@@ -200,30 +282,33 @@ def make_statement(
         verb=Verb(id=VERBS[verb], display={"en-US": verb}),
         object=Activity(
             id=ACTIVITY_IRI.format(type=object_type, id=object_id),
-            definition=ActivityDefinition(
-                name={"en-US": title or object_id}, type=f"urn:workbench:activity-type:{object_type}"
-            ),
+            definition=ActivityDefinition(name={"en-US": title or object_id},
+                                          type=f"urn:workbench:activity-type:{object_type}"),
         ),
         result=result,
         context=Context(extensions=ext) if ext else None,
-        timestamp=timestamp,
+        timestamp=timestamp.astimezone(UTC),
     )
 
 
+def split_object(object_id: str, object_kind: str = "Activity") -> tuple[str, str]:
+    """``(object_type, object_id)`` columns of a statement's object."""
+    if object_kind == "StatementRef":
+        return "statement", object_id
+    if object_id.startswith("urn:workbench:") and object_id.count(":") >= 3:
+        _, _, otype, oid = object_id.split(":", 3)
+        if otype in OBJECT_TYPES and oid:
+            return otype, oid
+    return "external", object_id
+
+
 def _columns(st: Statement) -> dict[str, Any]:
-    """The indexed columns of a statement's row (everything but the statement itself)."""
-    if st.actor.account is None:
-        raise ValueError("statement actor must be a workbench account (actor.account.name = leader id)")
-    obj = st.object.id
-    if obj.startswith("urn:workbench:") and obj.count(":") >= 3:
-        _, _, otype, oid = obj.split(":", 3)
-    else:
-        otype, oid = "external", obj
-    ext = st.context.extensions if st.context else {}
+    """The indexed columns of a statement's row (all but who it is and the statement itself)."""
+    otype, oid = split_object(st.object.id, st.object.objectType)
+    ext = (st.context.extensions if st.context else None) or {}
     return dict(
         id=str(st.id),
-        leader_id=st.actor.account.name,
-        verb=st.verb.id.rsplit("/", 1)[-1],
+        verb=VERB_NAMES.get(st.verb.id, st.verb.id),
         object_type=otype,
         object_id=oid,
         competency=ext.get("urn:workbench:competency"),
@@ -234,11 +319,11 @@ def _columns(st: Statement) -> dict[str, Any]:
 
 
 #: Where each bounded column of a row comes from in the statement, for error messages.
-_COLUMN_SOURCE = {"leader_id": "actor.account.name", "verb": "verb.id", "object_type": "object.id",
-                  "object_id": "object.id", "competency": "context.extensions.urn:workbench:competency"}
+_COLUMN_SOURCE = {"verb": "verb.id", "object_id": "object.id",
+                  "competency": "context.extensions.urn:workbench:competency"}
 
 
-def _column_problem(cols: dict[str, Any]) -> str | None:
+def _column_problem(cols: dict[str, Any], actor: str | None = None) -> str | None:
     """A reason when a column value would not fit the table (PostgreSQL refuses it; SQLite would not)."""
     for name, where in _COLUMN_SOURCE.items():
         value = cols[name]
@@ -249,12 +334,18 @@ def _column_problem(cols: dict[str, Any]) -> str | None:
         length = ActivityEvent.__table__.c[name].type.length
         if length is not None and len(value) > length:
             return f"{where}: {len(value)} characters; the {name.replace('_', ' ')} may have at most {length}"
+    limit = ActivityEvent.__table__.c["actor"].type.length
+    if actor is not None and len(actor) > limit:
+        return f"actor: identifier of {len(actor)} characters; at most {limit}"
     return None
 
 
 def to_event(st: Statement) -> ActivityEvent:
-    """The row for a statement: indexed columns pulled out, the statement kept whole."""
-    return ActivityEvent(**_columns(st), statement=st.to_json())
+    """The row for a local statement: indexed columns pulled out, the statement kept whole."""
+    if st.actor.account is None or st.actor.account.homePage != ACCOUNT_HOME:
+        raise ValueError("a local statement's actor is a workbench account (use make_statement)")
+    return ActivityEvent(**_columns(st), leader_id=st.actor.account.name, origin="local", actor=None,
+                         voided_by=None, statement=st.to_json())
 
 
 class StatementError(ValueError):
@@ -274,6 +365,27 @@ def statement_bytes(item: Any) -> int:
     return len(json.dumps(item, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
 
 
+def empty_value(item: Any, path: str = "") -> str | None:
+    """The path of the first empty value (null, ``""``, ``{}``) in a statement, if any.
+
+    xAPI statements may not contain empty values; an independent validator refuses them.
+    """
+    if isinstance(item, dict):
+        for k, v in item.items():
+            where = f"{path}.{k}" if path else str(k)
+            if v is None or v == "" or v == {}:
+                return where
+            found = empty_value(v, where)
+            if found:
+                return found
+    elif isinstance(item, list):
+        for i, v in enumerate(item):
+            found = empty_value(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def validate_batch(raw: Sequence[Any]) -> list[Statement]:
     """Parse every statement of a batch or raise :class:`StatementError` for the first bad one.
 
@@ -290,15 +402,18 @@ def validate_batch(raw: Sequence[Any]) -> list[Statement]:
         size = statement_bytes(item)
         if size > MAX_STATEMENT_BYTES:
             raise StatementError(i, f"(statement): {size:,} bytes of JSON; the limit is {MAX_STATEMENT_BYTES:,}")
+        if not isinstance(item, dict):
+            raise StatementError(i, "(statement): expected a JSON object")
+        empty = empty_value(item)
+        if empty:
+            raise StatementError(i, f"{empty}: empty value (xAPI statements may not contain empty values)")
         try:
             st = Statement.model_validate(item)
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"]) or "(statement)"
-            raise StatementError(i, f"{loc}: {err['msg']}") from None
-        if st.actor.account is None:
-            raise StatementError(i, "actor: must identify a leader by account (account.name = leader id)")
-        problem = _column_problem(_columns(st))
+            raise StatementError(i, f"{loc}: {err['msg'].removeprefix('Value error, ')}") from None
+        problem = _column_problem(_columns(st), actor_key(item["actor"]))
         if problem:
             raise StatementError(i, problem)
         if st.result is not None and st.result.duration is not None:
@@ -334,23 +449,79 @@ def read_batch_file(path: str | Path) -> list[Any]:
     return raw
 
 
-def import_statements(engine: Engine, raw: Sequence[Any], *, source: str | None = None) -> int:
-    """Validate and store a batch, all or nothing. Returns how many were stored.
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did: statements stored, skipped (already stored), kept as external
+    learners, and statements voided."""
 
-    ``source`` (a file name) starts every error message when given.
+    stored: int
+    skipped: int = 0
+    external: int = 0
+    voided: int = 0
+    leaders_created: int = 0
+
+
+_RATER_POOL = re.compile(r"^(?P<leader>[^/]+)/raters/(?P<role>manager|peer|direct_report)$")
+
+
+def _same(row: ActivityEvent, cols: dict[str, Any], leader_id: str | None) -> bool:
+    """Whether a stored row records the same event as an incoming statement with its id."""
+    def ts(t):
+        return None if t is None else t.astimezone(UTC).replace(microsecond=t.microsecond // 1000 * 1000)
+    return (row.leader_id == leader_id and row.verb == cols["verb"] and row.object_type == cols["object_type"]
+            and row.object_id == cols["object_id"] and ts(row.timestamp) == ts(cols["timestamp"])
+            and row.score_scaled == cols["score_scaled"])
+
+
+def import_statements(
+    engine: Engine,
+    raw: Sequence[Any],
+    *,
+    source: str | None = None,
+    organization_id: str | None = None,
+    library: Any = None,
+    keep_unknown_content: bool = False,
+    create_leaders: bool = False,
+    now: datetime | None = None,
+) -> ImportSummary:
+    """Validate and store a batch for one organization, all or nothing.
+
+    Parameters
+    ----------
+    raw
+        The statements (parsed JSON objects).
+    source
+        A file name or LRS address that starts every error message.
+    organization_id
+        Whose leaders the actors may be (default: the store's only organization).
+    library
+        The content library; when given, a ``urn:workbench:module|knowledge-check|scenario``
+        object whose id it does not know is refused unless ``keep_unknown_content``.
+    create_leaders
+        Seed a fresh store: an account on the organization's own home page that names no
+        leader becomes a new leader (name from ``actor.name``, cohort from a
+        ``urn:workbench:cohort:<id>`` grouping activity). The organization is created if missing.
+
+    Raises
+    ------
+    StatementError
+        The first statement refused, with its index and reason; nothing is stored.
+    BatchTooLarge
+        Over ``MAX_BATCH_STATEMENTS``.
     """
+    from .xapi_profile import resolve_organization
+
     try:
         statements = validate_batch(raw)
+        if create_leaders and organization_id is not None:
+            with transaction(engine) as s:
+                if s.get(Organization, organization_id) is None:
+                    s.add(Organization(id=organization_id, name=organization_id))
+        org_id = resolve_organization(engine, organization_id)
+        profile = organization_profile(engine, org_id)
         with transaction(engine) as s:
-            leaders = set(s.scalars(select(Leader.id)))
-            existing = set(s.scalars(select(ActivityEvent.id).where(
-                ActivityEvent.id.in_([str(st.id) for st in statements]))))
-            for i, st in enumerate(statements):
-                if st.actor.account.name not in leaders:
-                    raise StatementError(i, f"actor: unknown leader {st.actor.account.name!r}")
-                if str(st.id) in existing:
-                    raise StatementError(i, f"id: statement {st.id} is already stored")
-                s.add(to_event(st))
+            summary = _import(s, raw, statements, org_id, profile, library, keep_unknown_content,
+                              create_leaders, now or utcnow())
     except StatementError as exc:
         if source is None:
             raise
@@ -359,20 +530,168 @@ def import_statements(engine: Engine, raw: Sequence[Any], *, source: str | None 
         if source is None:
             raise
         raise BatchTooLarge(f"{source}: {exc}") from None
-    return len(statements)
+    return summary
+
+
+def _import(s, raw, statements, org_id: str, profile: XapiProfile, library, keep_unknown_content: bool,
+            create_leaders: bool, now: datetime) -> ImportSummary:
+    leaders = {lid: cid for lid, cid in s.execute(
+        select(Leader.id, Leader.cohort_id).where(Leader.organization_id == org_id))}
+    others = set(s.scalars(select(Leader.id).where(Leader.organization_id != org_id)))
+    cohorts = set(s.scalars(select(Cohort.id).where(Cohort.organization_id == org_id)))
+    mapping = profile.mapping()
+    for key, lid in mapping.items():
+        if lid not in leaders:
+            raise StatementError(0, f"identity mapping {key} names {lid!r}, not a leader of {org_id}")
+    ids = [str(st.id) for st in statements]
+    existing: dict[str, ActivityEvent] = {}
+    for k in range(0, len(ids), 500):
+        for row in s.scalars(select(ActivityEvent).where(ActivityEvent.id.in_(ids[k:k + 500]))):
+            existing[row.id] = row
+    voiders: dict[str, str] = {}
+    if ids:
+        for k in range(0, len(ids), 500):
+            for vid, target in s.execute(select(ActivityEvent.id, ActivityEvent.object_id).where(
+                    ActivityEvent.object_type == "statement", ActivityEvent.object_id.in_(ids[k:k + 500]))):
+                voiders[target] = vid
+    stored = skipped = external = voided = created = 0
+    made: dict[str, Leader] = {}
+    new_rows: list[ActivityEvent] = []
+    placeholders = set(s.scalars(select(Leader.id).where(Leader.organization_id == org_id, Leader.name == Leader.id))) \
+        if create_leaders else set()
+    batch_rows: dict[str, ActivityEvent] = {}
+    stored_at = now
+    for i, st in enumerate(statements):
+        item = raw[i]
+        cols = _columns(st)
+        key = actor_key(item["actor"])
+        is_void = st.verb.id == VOIDED
+        leader_id: str | None = None
+        acc = st.actor.account
+        if is_void:
+            pass  # a voiding statement credits no one with learning: its actor need not be a leader
+        elif st.actor.objectType == "Group":
+            m = _RATER_POOL.match(acc.name) if acc is not None and acc.homePage == profile.home_page else None
+            if m and cols["object_type"] == "assessment" and m["leader"] not in leaders and create_leaders \
+                    and m["leader"] not in others:
+                rated = ((item.get("context") or {}).get("extensions") or {}).get("urn:workbench:rated-leader")
+                name = rated.get("name") if isinstance(rated, dict) and isinstance(rated.get("name"), str) else None
+                made[m["leader"]] = _create_leader(s, i, m["leader"], name, item, org_id, leaders, cohorts)
+                created += 1
+                if name is None:
+                    placeholders.add(m["leader"])
+            if m and m["leader"] in leaders and cols["object_type"] == "assessment":
+                leader_id = m["leader"]  # the pooled raters of a leader: filed under the leader rated
+            elif profile.external_learners != "keep":
+                raise StatementError(i, f"actor: the group {key} is not a learner of {org_id}")
+        elif acc is not None and acc.homePage == profile.home_page:
+            if acc.name in leaders:
+                leader_id = acc.name
+                if create_leaders and st.actor.name and acc.name in placeholders:
+                    with s.no_autoflush:
+                        (made.get(acc.name) or s.get(Leader, acc.name)).name = st.actor.name[:200]
+                    placeholders.discard(acc.name)
+            elif acc.name in others:
+                raise StatementError(i, f"actor: {acc.name!r} is a leader of another organization, not {org_id}")
+            elif create_leaders:
+                leader_id = acc.name
+                made[leader_id] = _create_leader(s, i, leader_id, st.actor.name, item, org_id, leaders, cohorts)
+                created += 1
+            elif key in mapping:
+                leader_id = mapping[key]
+            else:
+                raise StatementError(i, f"actor: account {acc.name!r} on {acc.homePage} is no leader of {org_id}")
+        elif key in mapping:
+            leader_id = mapping[key]
+        elif profile.external_learners != "keep":
+            where = (f"account {acc.name!r} on {acc.homePage} (this organization's home page is "
+                     f"{profile.home_page})") if acc is not None else key
+            raise StatementError(i, f"actor: {where} is not a leader of {org_id} and no identity mapping names it "
+                                    "(see docs/xapi.md)")
+        if library is not None and not keep_unknown_content and cols["object_type"] in CONTENT_TYPES:
+            known = getattr(library, CONTENT_TYPES[cols["object_type"]])
+            if cols["object_id"] not in known:
+                raise StatementError(i, f"object.id: unknown {cols['object_type']} {cols['object_id']!r} (not in the "
+                                        "content library; import with --keep-unknown-content to keep it)")
+        if cols["id"] in existing or cols["id"] in batch_rows:
+            row = existing.get(cols["id"]) or batch_rows[cols["id"]]
+            if _same(row, cols, leader_id) or (is_void and row.object_id == cols["object_id"]):
+                skipped += 1
+                continue
+            raise StatementError(i, f"id: statement {st.id} is already stored with different content")
+        kept = copy.deepcopy(item)
+        kept.pop("stored", None)
+        kept.setdefault("id", cols["id"])
+        if st.timestamp is None:
+            kept["timestamp"] = xapi_time(stored_at)
+            cols["timestamp"] = stored_at
+        kept.setdefault("authority", profile.authority(org_id))
+        kept.setdefault("version", "1.0.0")
+        row = ActivityEvent(**cols, leader_id=leader_id, origin="imported",
+                            actor=None if leader_id is not None else key,
+                            voided_by=voiders.get(cols["id"]), stored_at=stored_at, statement=kept)
+        if is_void:
+            target = existing.get(st.object.id) or batch_rows.get(st.object.id)
+            if target is None:
+                target = s.get(ActivityEvent, st.object.id)
+            if target is not None:
+                if target.verb == "voided":
+                    raise StatementError(i, "object: a voiding statement cannot be voided")
+                if target.voided_by is None:
+                    target.voided_by = cols["id"]
+                    voided += 1
+            # else: kept; the target is voided if it arrives later (an LRS must not refuse this)
+        if leader_id is None and not is_void:
+            external += 1
+        new_rows.append(row)
+        batch_rows[cols["id"]] = row
+        stored += 1
+    s.flush()  # leaders and cohorts first: the rows refer to them
+    s.add_all(new_rows)
+    return ImportSummary(stored=stored, skipped=skipped, external=external, voided=voided, leaders_created=created)
+
+
+def _cohort_of(item: dict[str, Any]) -> tuple[str, str] | None:
+    """``(id, name)`` of the ``urn:workbench:cohort:<id>`` grouping activity of a statement."""
+    ctx = (item.get("context") or {}).get("contextActivities") or {}
+    for act in ctx.get("grouping") or []:
+        otype, oid = split_object(str(act.get("id", "")))
+        if otype == "cohort" and len(oid) <= 64:
+            name = ((act.get("definition") or {}).get("name") or {}).get("en-US") or oid
+            return oid, str(name)[:200]
+    return None
+
+
+def _create_leader(s, index: int, leader_id: str, name: str | None, item: dict[str, Any], org_id: str,
+                   leaders: dict[str, str | None], cohorts: set[str]) -> Leader:
+    """Seed a leader from a statement (``--create-leaders``); the name may come later."""
+    if len(leader_id) > 64:
+        raise StatementError(index, "actor.account.name: a leader id has at most 64 characters")
+    cohort = _cohort_of(item)
+    if cohort is not None and cohort[0] not in cohorts:
+        s.add(Cohort(id=cohort[0], organization_id=org_id, name=cohort[1]))
+        cohorts.add(cohort[0])
+    leader = Leader(id=leader_id, organization_id=org_id, name=(name or leader_id)[:200],
+                    cohort_id=cohort[0] if cohort else None, role_level="experienced")
+    s.add(leader)
+    leaders[leader_id] = cohort[0] if cohort else None
+    return leader
 
 
 def export_statements(
-    engine: Engine, leader_ids: Iterable[str] | None = None, since: datetime | None = None
+    engine: Engine, leader_ids: Iterable[str] | None = None, since: datetime | None = None, *,
+    library: Any = None, derived: bool = True,
 ) -> list[dict[str, Any]]:
-    """Stored statements (optionally for some leaders, or since a time) in time order."""
-    q = select(ActivityEvent.statement).order_by(ActivityEvent.timestamp, ActivityEvent.id)
-    if leader_ids is not None:
-        q = q.where(ActivityEvent.leader_id.in_(list(leader_ids)))
-    if since is not None:
-        q = q.where(ActivityEvent.timestamp >= since)
-    with transaction(engine) as s:
-        return list(s.scalars(q))
+    """Stored statements, ready for another system, in time order (voided ones left out).
+
+    Local statements are rendered in each organization's vocabulary; imported ones are
+    exported as they were received. ``derived`` adds the statements made from other tables
+    where the privacy rules allow it (discussion posts, pooled assessment submissions).
+    See :mod:`workbench.store.xapi_export`.
+    """
+    from .xapi_export import export_all
+
+    return export_all(engine, leader_ids=leader_ids, since=since, library=library, derived=derived)
 
 
 def record(engine_or_session, st: Statement) -> None:
