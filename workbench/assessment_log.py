@@ -52,7 +52,8 @@ from sqlalchemy import Engine, func, select
 from .content import Library
 from .skills.adaptive import AdaptiveSession, fisher_information
 from .skills.grm import MISSING, ItemParams
-from .skills.params import ModelParams, params_from_json
+from .skills.model import GradedResponseModel
+from .skills.params import ModelParams
 from .skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
 from .skills.score import score_sheets
 from .store import models as m
@@ -91,12 +92,21 @@ class Question:
 
 @dataclass(frozen=True)
 class CalibrationInfo:
-    """A stored calibration: its id, method, time and parsed parameters."""
+    """A stored calibration: its id, method, time and the fitted model read from its parameters."""
 
     id: str
     method: str
     created_at: datetime
-    params: ModelParams = field(repr=False)
+    model: GradedResponseModel = field(repr=False)
+
+    @property
+    def params(self) -> ModelParams:
+        return self.model.params_
+
+    @classmethod
+    def from_json(cls, id: str, method: str, created_at: datetime, doc: dict) -> CalibrationInfo:
+        """Through the parameters JSON's one reader (a ``DataError`` names the calibration)."""
+        return cls(id, method, created_at, GradedResponseModel.from_json(doc, f"calibration {id}"))
 
 
 @dataclass(frozen=True)
@@ -382,7 +392,7 @@ def latest_calibration(engine: Engine, organization_id: str | None) -> Calibrati
         best = max(rows, key=lambda r: (bool(r.active), r.method != "generating", r.organization_id is not None,
                                         r.created_at, r.id))
         doc = s.scalar(select(m.Calibration.params).where(m.Calibration.id == best.id))
-    return CalibrationInfo(best.id, best.method, best.created_at, params_from_json(doc, f"calibration {best.id}"))
+    return CalibrationInfo.from_json(best.id, best.method, best.created_at, doc)
 
 
 def current_calibration(engine: Engine, organization_id: str | None) -> ModelParams:

@@ -205,10 +205,11 @@ def publish(engine: Engine, library: Library, params: dict[str, Any], *, method:
         A parameters document that breaks the contract.
     """
     from . import assessment_log as al
-    from .skills.params import params_from_json
+    from .skills.model import GradedResponseModel
 
     org = _organization(engine, organization_id)
-    parsed = params_from_json(params, "the calibration")
+    model = GradedResponseModel.from_json(params, "the calibration")
+    parsed = model.params_
     bank = set(library.items)
     if not bank & set(parsed.items.item_ids):
         raise CalibrationError("the calibration has none of the library's items: it cannot score this store's "
@@ -226,7 +227,7 @@ def publish(engine: Engine, library: Library, params: dict[str, Any], *, method:
             "items": len(parsed.items.item_ids)}
     row = m.Calibration(id=cid, organization_id=org, method=method[:20], created_at=now, params=params,
                         published_by=who[:100], provenance=json.loads(json.dumps(prov, default=str)))
-    info = al.CalibrationInfo(cid, method, now, parsed)
+    info = al.CalibrationInfo(cid, method, now, model)
     return _switch(engine, library, org, info, now, new_row=row)
 
 
@@ -240,7 +241,6 @@ def _user() -> str:
 def _info(engine: Engine, calibration_id: str) -> tuple[al.CalibrationInfo, str]:
     from . import assessment_log as al
     from .skills.data import DataError
-    from .skills.params import params_from_json
 
     with transaction(engine) as s:
         row = s.get(m.Calibration, calibration_id)
@@ -249,10 +249,10 @@ def _info(engine: Engine, calibration_id: str) -> tuple[al.CalibrationInfo, str]
         if row.organization_id is None:
             raise CalibrationError(f"calibration {calibration_id!r} belongs to no organization")
         try:
-            parsed = params_from_json(row.params, f"calibration {calibration_id}")
+            info = al.CalibrationInfo.from_json(row.id, row.method, row.created_at, row.params)
         except DataError as exc:
             raise CalibrationError(str(exc)) from None
-        return al.CalibrationInfo(row.id, row.method, row.created_at, parsed), row.organization_id
+        return info, row.organization_id
 
 
 def activate(engine: Engine, library: Library, calibration_id: str, now: datetime | None = None) -> Published:

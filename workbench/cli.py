@@ -391,7 +391,6 @@ def calibrate(
 ) -> None:
     """Calibrate the graded response model on responses and write the parameters JSON (and publish it)."""
     import os
-    import time
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per chain is fastest here
     with _errors():
@@ -406,15 +405,12 @@ def calibrate(
             data = read_responses_csv(responses, items)
             typer.echo(f"calibrating {len(data.items.item_ids)} items on {data.n_persons} respondents "
                        f"({len(data.y)} answer sheets) with {method}", err=True)
-            from .skills.calibrate import calibrate as fit
+            from .skills.model import GradedResponseModel
 
-            started = time.monotonic()
-            cal = fit(data, method=method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=points,
-                      progressbar=sys.stderr.isatty())
-        doc = cal.to_json()
-        doc["diagnostics"]["seconds"] = round(time.monotonic() - started, 1)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(doc, indent=1))
+            model = GradedResponseModel(method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=points,
+                                        progressbar=sys.stderr.isatty()).fit(data)
+        model.save(out, seconds=model.fit_seconds_)
+        doc = json.loads(out.read_text())
     d = doc["diagnostics"]
     extra = (f"max r-hat {d['max_rhat']}, min bulk ESS {d['min_ess_bulk']}, {d['divergences']} divergences"
              if method == "nuts" else d.get("note", ""))
@@ -449,13 +445,12 @@ def score(
         import pandas as pd
 
         from .skills.data import read_scoring_csv
-        from .skills.params import load_params
-        from .skills.score import score_sheets
+        from .skills.model import GradedResponseModel
 
-        mp = load_params(params)
+        model = GradedResponseModel.load(params)
         with _warnings_to_stderr():
-            data = read_scoring_csv(responses, mp.items)
-        sc = score_sheets(data.y, data.person, data.n_persons, mp.items, data.rater, mp.rater_effects)
+            data = read_scoring_csv(responses, model.params_.items)
+        sc = model.score(data)
         table = pd.DataFrame({"respondent_id": list(data.respondent_ids)})
         for d, name in enumerate(sc.dimensions):
             table[f"{name}_mean"] = sc.mean[:, d].round(5)

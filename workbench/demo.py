@@ -208,15 +208,16 @@ def build_demo(
     responses += follow.responses
 
     say("Calibrating the item bank (Laplace approximation at the posterior mode)")
-    from .skills.calibrate import calibrate  # PyMC: imported only when a model is fitted
+    from .skills.model import GradedResponseModel  # PyMC: imported only when a model is fitted
 
     owner = np.array([i for i, _, _ in rows_for_scoring])
     roles = np.array([role for _, role, _ in rows_for_scoring])
     sheets = np.stack([y for _, _, y in rows_for_scoring])
     data = ResponseData(tuple(leader_ids), owner, roles, sheets, item_spec(params))
-    cal = calibrate(data, method="map", seed=seed, progressbar=False)
+    model = GradedResponseModel("map", seed=seed).fit(data)
+    cal = model.calibration_
     fitted = cal.params()
-    effects = {k: v["mean"] for k, v in cal.rater_effects.items()}
+    effects = model.params_.shifts
     calibration_id = f"{DEMO_ORG}-{as_of.isoformat()}-map"
 
     say("Scoring skill profiles")
@@ -346,7 +347,7 @@ def build_demo(
                                                   rater_effects={"self": SELF_INFLATION})))
         published = assessed_at + timedelta(days=5)
         s.add(m.Calibration(id=calibration_id, organization_id=DEMO_ORG, method="map", created_at=published,
-                            params=cal.to_json(), active=True, activated_at=published, published_by="workbench demo",
+                            params=model.to_json(), active=True, activated_at=published, published_by="workbench demo",
                             provenance={"data_window": {"first_submitted": min(k[0] for k in scoring_keys).isoformat(),
                                                         "last_submitted": max(k[0] for k in scoring_keys).isoformat(),
                                                         "sheets": len(rows_for_scoring), "respondents": n},

@@ -103,7 +103,8 @@ def eap_counts(
     """
     nodes, logw = quadrature(n_points)
     by_rater = counts if isinstance(counts, dict) else {"": counts}
-    effects = rater_effects or {}
+    # the contract's {type: {"mean", "sd"}} or plain shifts
+    effects = {k: float(v["mean"] if isinstance(v, dict) else v) for k, v in (rater_effects or {}).items()}
     first = next(iter(by_rater.values()))
     tables = {r: log_prob_table(params, nodes + effects.get(r, 0.0)).astype(first.dtype) for r in by_rater}
     N, D = first.shape[0], len(params.dimensions)
