@@ -379,7 +379,11 @@ def _laplace(model, data: ResponseData, rng, progressbar: bool = False) -> Calib
 
 
 def _numeric_hessian(grad, x: np.ndarray, eps: float = 1e-4, step=None) -> np.ndarray:
-    """Hessian by central differences of an analytic gradient (2n gradient calls)."""
+    """Hessian by central differences of an analytic gradient (2n gradient calls).
+
+    Forward differences (n + 1 calls) were tried: on 2,000 x 25 they moved posterior SDs by up to
+    5%, against 0.6% between central steps of 1e-4 and 3e-4, so the Laplace fit keeps central ones.
+    """
     n = x.size
     H = np.empty((n, n))
     for i in range(n):
