@@ -195,3 +195,25 @@ def test_demo_is_kept_unless_forced(demo_copy):
     with transaction(eng) as s:
         assert s.scalar(select(func.count()).select_from(m.ChatTurn).where(m.ChatTurn.text == "kept?")) == 1
     eng.dispose()
+
+
+def test_upgrading_a_store_keeps_its_newest_fitted_calibration_in_use(db_url):
+    """Migration 0005 marks, per organization, the calibration scoring used before as the active one."""
+    import sqlalchemy as sa
+
+    from workbench.store.db import migrate
+
+    eng = make_engine(db_url)
+    migrate(eng, "0004")
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    with eng.begin() as c:
+        c.execute(sa.text("INSERT INTO organizations (id, name, created_at, settings) VALUES ('o', 'O', :t, '{}')"),
+                  {"t": t})
+        for cid, method, day in (("gen", "generating", 5), ("old", "map", 2), ("new", "nuts", 3)):
+            c.execute(sa.text("INSERT INTO calibrations (id, organization_id, method, created_at, params) "
+                              "VALUES (:id, 'o', :m, :t, '{}')"), {"id": cid, "m": method, "t": t.replace(day=day)})
+    migrate(eng)
+    with transaction(eng) as s:
+        rows = dict(s.execute(select(m.Calibration.id, m.Calibration.active)).all())
+    assert rows == {"gen": False, "old": False, "new": True}
+    eng.dispose()
