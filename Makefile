@@ -8,6 +8,10 @@ run: install
 	$(BIN)/workbench demo
 	$(BIN)/workbench serve --port $(PORT)
 
+# rebuild the demo organization from scratch (`make run` keeps an existing one)
+demo: install
+	$(BIN)/workbench demo --force
+
 test: install system-deps
 	@scripts/lrs.sh
 	$(BIN)/workbench content check content

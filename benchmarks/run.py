@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach|coach_safety|load|decisions]
+    python -m benchmarks.run [--quick] [--full] [--only calibration|scoring|cohorts|recommend|sim|adaptive|pages|content|coach|coach_safety|load|decisions|processes]
                              [--estimators map,nuts,girth,mirt] [--sizes small,large] [--out DIR]
     python benchmarks/run.py ...   # the same
 
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety", "load", "decisions")
+BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety", "load", "decisions", "processes")
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "scikit-learn", "workbench")
 
 
@@ -188,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_coach_safety
 
             result = bench_coach_safety.run(quick=args.quick, log=log)
+        elif name == "processes":
+            from benchmarks import bench_processes
+
+            result = bench_processes.run(quick=args.quick, log=log)
         else:
             from benchmarks import bench_scoring
 

@@ -101,7 +101,7 @@ def test_calibration_choice_prefers_fitted_then_own_then_newest(engine, library)
     info = al.latest_calibration(engine, ORG)
     assert info.id == "own-old-fit" and info.method == "map"
     params = al.current_calibration(engine, ORG)
-    assert params.items.n_items == len(library.items) and params.rater_effects["self"] == pytest.approx(0.35)
+    assert params.items.n_items == len(library.items) and params.rater_effects["self"]["mean"] == pytest.approx(0.35)
 
 
 def test_self_form_is_adaptive_and_resumes_its_draft(engine, library):

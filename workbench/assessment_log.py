@@ -52,7 +52,8 @@ from sqlalchemy import Engine, func, select
 from .content import Library
 from .skills.adaptive import AdaptiveSession, fisher_information
 from .skills.grm import MISSING, ItemParams
-from .skills.params import ModelParams, params_from_json
+from .skills.model import GradedResponseModel
+from .skills.params import ModelParams
 from .skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
 from .skills.score import score_sheets
 from .store import models as m
@@ -91,12 +92,21 @@ class Question:
 
 @dataclass(frozen=True)
 class CalibrationInfo:
-    """A stored calibration: its id, method, time and parsed parameters."""
+    """A stored calibration: its id, method, time and the fitted model read from its parameters."""
 
     id: str
     method: str
     created_at: datetime
-    params: ModelParams = field(repr=False)
+    model: GradedResponseModel = field(repr=False)
+
+    @property
+    def params(self) -> ModelParams:
+        return self.model.params_
+
+    @classmethod
+    def from_json(cls, id: str, method: str, created_at: datetime, doc: dict) -> CalibrationInfo:
+        """Through the parameters JSON's one reader (a ``DataError`` names the calibration)."""
+        return cls(id, method, created_at, GradedResponseModel.from_json(doc, f"calibration {id}"))
 
 
 @dataclass(frozen=True)
@@ -357,10 +367,12 @@ class FormState:
 
 # ------------------------------------------------------------------------------ calibrations
 def latest_calibration(engine: Engine, organization_id: str | None) -> CalibrationInfo:
-    """The calibration to use for an organization.
+    """The calibration to score with for an organization: its active one.
 
-    Preference: a fitted calibration (any method but ``"generating"``, the demo's true values) over
-    a generating one; among those the organization's own over shared ones (no organization); then
+    The active calibration is the one published last (or activated or rolled back to; see
+    :mod:`workbench.calibration_log`). Without an active one (a store no one published to):
+    a fitted calibration (any method but ``"generating"``, the demo's true values) over a
+    generating one; among those the organization's own over shared ones (no organization); then
     the newest.
 
     Raises
@@ -368,17 +380,19 @@ def latest_calibration(engine: Engine, organization_id: str | None) -> Calibrati
     NoCalibration
         When neither the organization nor the shared pool has any calibration.
     """
-    q = select(m.Calibration.id, m.Calibration.method, m.Calibration.created_at, m.Calibration.organization_id)
+    q = select(m.Calibration.id, m.Calibration.method, m.Calibration.created_at, m.Calibration.organization_id,
+               m.Calibration.active)
     q = q.where((m.Calibration.organization_id == organization_id) | m.Calibration.organization_id.is_(None))
     with transaction(engine) as s:
         rows = s.execute(q).all()
         if not rows:
             where = f"organization {organization_id!r}" if organization_id else "the store"
-            raise NoCalibration(f"there is no calibration for {where}: run `workbench calibrate` "
-                                "(or `workbench demo`) first")
-        best = max(rows, key=lambda r: (r.method != "generating", r.organization_id is not None, r.created_at, r.id))
+            raise NoCalibration(f"there is no calibration for {where}: publish one with `workbench calibrate "
+                                "--publish` (or build the demo with `workbench demo`)")
+        best = max(rows, key=lambda r: (bool(r.active), r.method != "generating", r.organization_id is not None,
+                                        r.created_at, r.id))
         doc = s.scalar(select(m.Calibration.params).where(m.Calibration.id == best.id))
-    return CalibrationInfo(best.id, best.method, best.created_at, params_from_json(doc, f"calibration {best.id}"))
+    return CalibrationInfo.from_json(best.id, best.method, best.created_at, doc)
 
 
 def current_calibration(engine: Engine, organization_id: str | None) -> ModelParams:
@@ -731,6 +745,17 @@ def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | No
     """
     leader = repo.get_leader(engine, leader_id)
     cal = latest_calibration(engine, leader.organization_id)
+    visible, estimates = leader_estimates(engine, library, leader_id, cal)
+    at = now or datetime.now(UTC)
+    with transaction(engine) as s:
+        written = write_estimates(s, leader_id, cal.id, estimates, at)
+    return RescoreResult(leader_id, cal.id, visible, estimates, written)
+
+
+def leader_estimates(engine: Engine, library: Library, leader_id: str, cal: CalibrationInfo
+                     ) -> tuple[frozenset[str], dict[str, dict[str, tuple[float, float]]]]:
+    """A leader's estimates per source with calibration ``cal``, from their stored answer sheets
+    and practice (see :func:`rescore`); nothing is written. Returns ``(visible roles, estimates)``."""
     ip = cal.params.items
     sessions, answers = _sheets(engine, leader_id)
     latest_self = [sid for sid, role, _ in sessions if role == "self"][-1:]
@@ -751,17 +776,22 @@ def rescore(engine: Engine, library: Library, leader_id: str, now: datetime | No
                              for k, d in enumerate(ip.dimensions) if d in competencies}
     if "all" in estimates:
         estimates["all"] = _with_practice(engine, library, leader_id, estimates["all"])
+    return visible, estimates
+
+
+def write_estimates(s, leader_id: str, calibration_id: str, estimates: Mapping[str, Mapping[str, tuple[float, float]]],
+                    at: datetime) -> tuple[str, ...]:
+    """Add estimate rows in session ``s`` for the sources whose values differ from the latest
+    stored ones (or were scored with another calibration); earlier rows stay as history."""
     written = []
-    at = now or datetime.now(UTC)
-    with transaction(engine) as s:
-        for source, values in estimates.items():
-            if _unchanged(s, leader_id, source, cal.id, values):
-                continue
-            written.append(source)
-            for comp, (mean, sd) in values.items():
-                s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=mean, sd=sd, source=source,
-                                      calibration_id=cal.id, estimated_at=at))
-    return RescoreResult(leader_id, cal.id, visible, estimates, tuple(written))
+    for source, values in estimates.items():
+        if _unchanged(s, leader_id, source, calibration_id, values):
+            continue
+        written.append(source)
+        for comp, (mean, sd) in values.items():
+            s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=mean, sd=sd, source=source,
+                                  calibration_id=calibration_id, estimated_at=at))
+    return tuple(written)
 
 
 def _stored_runs(engine: Engine, library: Library, leader_id: str) -> list:

@@ -35,6 +35,10 @@ app.add_typer(experiment_app, name="experiment")
 invitations_app = typer.Typer(help="Multi-rater (360) feedback: invite raters, follow up, remind.",
                               no_args_is_help=True)
 app.add_typer(invitations_app, name="invitations")
+responses_app = typer.Typer(help="Assessment responses in the store.", no_args_is_help=True)
+app.add_typer(responses_app, name="responses")
+calibrations_app = typer.Typer(help="Published calibrations: list, activate, roll back.", no_args_is_help=True)
+app.add_typer(calibrations_app, name="calibrations")
 app.add_typer(content_app, name="content")
 app.add_typer(xapi_app, name="xapi")
 
@@ -110,11 +114,13 @@ def demo(
     as_of: Annotated[str | None, typer.Option("--as-of", help="The demo's 'today' (YYYY-MM-DD; default today).")] = None,
     db: DbOption = None,
     content: ContentOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild the demo organization even if the store has one "
+                                                          "(what users did in it is lost).")] = False,
 ) -> None:
-    """Build (or rebuild) the demo organization in the store."""
+    """Build the demo organization in the store; an existing one is kept unless --force."""
     import time
 
-    from .demo import build_demo
+    from .demo import DEMO_ORG, build_demo, demo_exists
 
     started = time.monotonic()
 
@@ -128,6 +134,10 @@ def demo(
             fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
         lib = _library(content)
         engine = _engine(db)
+        if not force and demo_exists(engine):
+            typer.echo(f"demo organization '{DEMO_ORG}' already in the store: kept as it is "
+                       "(rebuild it with `workbench demo --force` or `make demo`)")
+            return
         summary = build_demo(engine, lib, seed=seed, as_of=day, progress=step)
     typer.echo(
         f"demo organization '{summary.organization_id}': {summary.leaders} leaders in {summary.cohorts} cohorts, "
@@ -366,46 +376,81 @@ def _warnings_to_stderr() -> Iterator[None]:
                     typer.echo(f"warning: {w.message}", err=True)
 
 
+def _parse_time(value: str | None, option: str):
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date or time (YYYY-MM-DD or ISO 8601)")
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 @app.command()
 def calibrate(
     responses: Annotated[Path, typer.Argument(help="Responses CSV (respondent_id[,rater],item...).")],
     out: Annotated[Path, typer.Option(help="Where to write the parameters JSON.")],
     items: Annotated[Path | None, typer.Option(help="Items CSV: item_id,dimension[,reverse].")] = None,
-    method: Annotated[str, typer.Option(help="nuts (default), map (Laplace at the mode, fast) or advi.")] = "nuts",
+    method: Annotated[str, typer.Option(help="map (default: posterior mode with a Laplace approximation, seconds), "
+                                             "nuts (full posterior, minutes) or advi.")] = "map",
     draws: Annotated[int, typer.Option(min=50, max=L.MAX_DRAWS, help="Posterior draws per chain (nuts).")] = 1000,
     tune: Annotated[int, typer.Option(min=50, max=L.MAX_DRAWS, help="Tuning steps per chain (nuts).")] = 500,
     chains: Annotated[int, typer.Option(min=1, max=L.MAX_CHAINS, help="Chains (nuts).")] = 2,
     seed: Annotated[int, typer.Option(min=0, max=L.MAX_SEED, help="Random seed; the same seed gives the same result.")] = 0,
     points: Annotated[int, typer.Option(min=41, max=L.MAX_POINTS, help="Gauss-Hermite quadrature points.")] = 41,
+    publish: Annotated[bool, typer.Option("--publish", help="Also store the calibration in the store, make it the "
+                                                            "active one and rescore every leader.")] = False,
+    organization: Annotated[str | None, typer.Option(help="Organization to publish to (default: the store's only one).")] = None,
+    since: Annotated[str | None, typer.Option(help="With --publish: the data window's start, as exported.")] = None,
+    until: Annotated[str | None, typer.Option(help="With --publish: the data window's end, as exported.")] = None,
+    db: DbOption = None,
+    content: ContentOption = None,
 ) -> None:
-    """Calibrate the graded response model on responses and write the parameters JSON."""
+    """Calibrate the graded response model on responses and write the parameters JSON (and publish it)."""
     import os
-    import time
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per chain is fastest here
     with _errors():
         if method not in ("nuts", "map", "advi"):
             fail(f"--method must be nuts, map or advi (got {method!r})")
+        window = (_parse_time(since, "--since"), _parse_time(until, "--until"))
+        if not publish and (organization or since or until):
+            fail("--organization, --since and --until describe a publication: add --publish")
         from .skills.data import read_responses_csv
 
         with _warnings_to_stderr():
             data = read_responses_csv(responses, items)
             typer.echo(f"calibrating {len(data.items.item_ids)} items on {data.n_persons} respondents "
                        f"({len(data.y)} answer sheets) with {method}", err=True)
-            from .skills.calibrate import calibrate as fit
+            from .skills.model import GradedResponseModel
 
-            started = time.monotonic()
-            cal = fit(data, method=method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=points,
-                      progressbar=sys.stderr.isatty())
-        doc = cal.to_json()
-        doc["diagnostics"]["seconds"] = round(time.monotonic() - started, 1)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(doc, indent=1))
+            model = GradedResponseModel(method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=points,
+                                        progressbar=sys.stderr.isatty()).fit(data)
+        model.save(out, seconds=model.fit_seconds_)
+        doc = json.loads(out.read_text())
     d = doc["diagnostics"]
     extra = (f"max r-hat {d['max_rhat']}, min bulk ESS {d['min_ess_bulk']}, {d['divergences']} divergences"
              if method == "nuts" else d.get("note", ""))
     typer.echo(f"wrote {out}: {len(doc['items'])} items, {len(doc['dimensions'])} dimension(s), "
                f"{method} in {d['seconds']} s; {extra}")
+    if publish:
+        with _errors():
+            from .calibration_log import data_window, file_provenance
+            from .calibration_log import publish as publish_calibration
+
+            engine = _engine(db)
+            prov = {"source": file_provenance(responses), "respondents": data.n_persons, "sheets": len(data.y),
+                    "settings": {"method": method, "draws": draws, "tune": tune, "chains": chains, "seed": seed,
+                                 "points": points},
+                    "data_window": {"since": since, "until": until,
+                                    **data_window(engine, organization, *window)}}
+            res = publish_calibration(engine, _library(content), doc, method=method, provenance=prov,
+                                      organization_id=organization)
+        typer.echo(f"published calibration {res.calibration_id} to '{res.organization_id}' (active; was "
+                   f"{res.previous_id or 'none'}): {res.leaders_rescored} leaders rescored, "
+                   f"{res.estimates_written} estimates written")
 
 
 @app.command()
@@ -419,13 +464,12 @@ def score(
         import pandas as pd
 
         from .skills.data import read_scoring_csv
-        from .skills.params import load_params
-        from .skills.score import score_sheets
+        from .skills.model import GradedResponseModel
 
-        mp = load_params(params)
+        model = GradedResponseModel.load(params)
         with _warnings_to_stderr():
-            data = read_scoring_csv(responses, mp.items)
-        sc = score_sheets(data.y, data.person, data.n_persons, mp.items, data.rater, mp.rater_effects)
+            data = read_scoring_csv(responses, model.params_.items)
+        sc = model.score(data)
         table = pd.DataFrame({"respondent_id": list(data.respondent_ids)})
         for d, name in enumerate(sc.dimensions):
             table[f"{name}_mean"] = sc.mean[:, d].round(5)
@@ -433,6 +477,78 @@ def score(
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
     typer.echo(f"wrote {out}: {len(table)} respondents, {len(sc.dimensions)} dimension(s)")
+
+
+@responses_app.command("export")
+def responses_export(
+    out: Annotated[Path, typer.Option(help="Where to write the responses CSV.")],
+    organization: Annotated[str | None, typer.Option(help="Only this organization's leaders.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only sheets submitted at or after this date/time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only sheets submitted before this date/time.")] = None,
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """Export submitted answer sheets as the responses CSV `workbench calibrate` reads (with the rater
+    column; an item not asked or not answered is an empty cell)."""
+    with _errors():
+        from .calibration_log import export_responses, write_responses
+
+        frame = export_responses(_engine(db), _library(content), organization,
+                                 _parse_time(since, "--since"), _parse_time(until, "--until"))
+        if frame.empty:
+            fail("no submitted answer sheets in the store" + (" in that window" if since or until else ""))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_responses(frame, out)
+    typer.echo(f"wrote {out}: {len(frame)} answer sheets about {frame.respondent_id.nunique()} leaders, "
+               f"{frame.shape[1] - 2} items")
+
+
+@calibrations_app.command("list")
+def calibrations_list(
+    organization: Annotated[str | None, typer.Option(help="Only this organization's calibrations.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Stored calibrations, newest first; the active one is marked with *."""
+    with _errors():
+        from .calibration_log import list_calibrations
+
+        table = list_calibrations(_engine(db), organization)
+    if table.empty:
+        typer.echo("no calibrations in the store")
+        return
+    for r in table.itertuples():
+        typer.echo(f"{'*' if r.active else ' '} {r.id}  {r.method:<10} created {r.created_at:%Y-%m-%d %H:%M}  "
+                   f"by {r.published_by or '-'}  data {r.data_window or '-'}  {r.estimates} estimates")
+
+
+@calibrations_app.command("activate")
+def calibrations_activate(
+    calibration: Annotated[str, typer.Argument(help="Calibration id (see `workbench calibrations list`).")],
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """Make a stored calibration the active one and rescore every leader with it."""
+    with _errors():
+        from .calibration_log import activate
+
+        res = activate(_engine(db), _library(content), calibration)
+    typer.echo(f"calibration {res.calibration_id} is active (was {res.previous_id or 'none'}): "
+               f"{res.leaders_rescored} leaders rescored, {res.estimates_written} estimates written")
+
+
+@calibrations_app.command("rollback")
+def calibrations_rollback(
+    organization: Annotated[str | None, typer.Option(help="Organization (default: the store's only one).")] = None,
+    db: DbOption = None,
+    content: ContentOption = None,
+) -> None:
+    """Return to the calibration that was active before the current one and rescore every leader."""
+    with _errors():
+        from .calibration_log import rollback
+
+        res = rollback(_engine(db), _library(content), organization)
+    typer.echo(f"rolled back from {res.previous_id} to {res.calibration_id}: {res.leaders_rescored} leaders "
+               f"rescored, {res.estimates_written} estimates written")
 
 
 @cat_app.command("simulate")

@@ -16,6 +16,7 @@ from .cohorts import (
     Member,
     PeerFeedback,
     Post,
+    Thresholds,
     Viewer,
     apply_peer_feedback,
     development_areas,
@@ -31,10 +32,14 @@ from .store.db import transaction
 from .store.xapi import make_statement, to_event
 
 
-def cohort_members(engine: Engine, cohort_id: str) -> list[Member]:
+def cohort_members(engine: Engine, cohort_id: str, library: Library | None = None) -> list[Member]:
     """Each leader of the cohort with their latest skill estimates (the prior N(0, 1) when not
-    assessed yet; nobody at all when no one in the cohort is)."""
+    assessed yet; nobody at all when no one in the cohort is) and their role level's
+    expectations (from ``library``'s organization profile; the shipped library by default)."""
     repo.get_cohort(engine, cohort_id)
+    library = library or Library.load()
+    org = library.organization
+    expect = {lv: dict(v) for lv, v in (org.expectations.items() if org else ())}
     leaders = repo.leaders_frame(engine, cohort_id)
     rows = []
     for r in leaders.itertuples():
@@ -42,8 +47,10 @@ def cohort_members(engine: Engine, cohort_id: str) -> list[Member]:
         rows.append((r, {e.competency: (float(e.mean), float(e.sd)) for e in est.itertuples()}))
     # a member not assessed yet takes the skill model's prior, N(0, 1), on the competencies others have
     comps = sorted({c for _, skills in rows for c in skills})
-    return [Member(r.leader_id, skills or dict.fromkeys(comps, (0.0, 1.0)), r.role_level, r.function or "")
+    return [Member(r.leader_id, skills or dict.fromkeys(comps, (0.0, 1.0)), r.role_level, r.function or "",
+                   expectations=expect.get(r.role_level, {}))
             for r, skills in rows if skills or comps]
+
 
 
 def forbidden_pairs(engine: Engine, cohort_id: str) -> list[tuple[str, str]]:
@@ -54,8 +61,8 @@ def forbidden_pairs(engine: Engine, cohort_id: str) -> list[tuple[str, str]]:
 
 
 def form_and_save(engine: Engine, cohort_id: str, min_size: int = 4, max_size: int = 6, seed: int = 0,
-                  save: bool = True) -> Grouping:
-    members = cohort_members(engine, cohort_id)
+                  save: bool = True, library: Library | None = None) -> Grouping:
+    members = cohort_members(engine, cohort_id, library)
     if len(members) < min_size:
         raise ValueError(f"cohort {cohort_id} has {len(members)} leaders; a group needs at least {min_size}")
     grouping = form_groups(members, min_size=min_size, max_size=max_size, forbidden=forbidden_pairs(engine, cohort_id),
@@ -85,9 +92,9 @@ def peer_group(engine: Engine, leader_id: str) -> list[str]:
                               .order_by(m.PeerGroupMember.leader_id)))
 
 
-def cohort_focus(engine: Engine, cohort_id: str, k: int = 4) -> list[str]:
+def cohort_focus(engine: Engine, cohort_id: str, k: int = 4, library: Library | None = None) -> list[str]:
     """The cohort's most shared development areas, most common first."""
-    areas = development_areas(cohort_members(engine, cohort_id))
+    areas = development_areas(cohort_members(engine, cohort_id, library))
     counts = Counter(c for v in areas.values() for c in v)
     return [c for c, _ in counts.most_common(k)]
 
@@ -97,7 +104,7 @@ def plan_sessions(engine: Engine, library: Library, cohort_id: str, start: dt.da
                   save: bool = True) -> tuple[ClassroomSession, ...]:
     """Sessions on the cohort's shared development areas, stored as classroom sessions."""
     cohort = repo.get_cohort(engine, cohort_id)
-    focus = cohort_focus(engine, cohort_id) or list(library.competency_ids[:count])
+    focus = cohort_focus(engine, cohort_id, library=library) or list(library.competency_ids[:count])
     levels = Counter(repo.leaders_frame(engine, cohort_id).role_level)
     level = levels.most_common(1)[0][0] if levels else "first-time"
     sessions = schedule_sessions(library, cohort_id, focus, start=start, weekday=weekday, at=at, count=count,
@@ -138,12 +145,12 @@ def group_view(engine: Engine, library: Library, leader_id: str) -> list[tuple[s
     if not ids:
         return []
     leader = repo.get_leader(engine, leader_id)
-    members = [mb for mb in cohort_members(engine, leader.cohort_id) if mb.leader_id in ids]
+    members = [mb for mb in cohort_members(engine, leader.cohort_id, library) if mb.leader_id in ids]
     areas = development_areas(members)
     names = repo.leaders_frame(engine, leader.cohort_id).set_index("leader_id")["name"]
     out = []
     for mb in members:
-        strong = [library.competencies[c].name for c, (mu, sd) in mb.skills.items() if mu - 0.5 * sd >= 0.5]
+        strong = [library.competencies[c].name for c, (mu, sd) in mb.skills.items() if Thresholds().strong(mu, sd)]
         own = mb.leader_id == leader_id
         out.append((names.get(mb.leader_id, mb.leader_id), strong,
                     [library.competencies[c].name for c in areas.get(mb.leader_id, ())] if own else []))

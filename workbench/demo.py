@@ -208,15 +208,16 @@ def build_demo(
     responses += follow.responses
 
     say("Calibrating the item bank (Laplace approximation at the posterior mode)")
-    from .skills.calibrate import calibrate  # PyMC: imported only when a model is fitted
+    from .skills.model import GradedResponseModel  # PyMC: imported only when a model is fitted
 
     owner = np.array([i for i, _, _ in rows_for_scoring])
     roles = np.array([role for _, role, _ in rows_for_scoring])
     sheets = np.stack([y for _, _, y in rows_for_scoring])
     data = ResponseData(tuple(leader_ids), owner, roles, sheets, item_spec(params))
-    cal = calibrate(data, method="map", seed=seed, progressbar=False)
+    model = GradedResponseModel("map", seed=seed).fit(data)
+    cal = model.calibration_
     fitted = cal.params()
-    effects = {k: v["mean"] for k, v in cal.rater_effects.items()}
+    effects = model.params_.shifts
     calibration_id = f"{DEMO_ORG}-{as_of.isoformat()}-map"
 
     say("Scoring skill profiles")
@@ -344,8 +345,15 @@ def build_demo(
                             params=params_to_json(params, diagnostics={"method": "generating",
                                                                       "note": "the true values the demo simulated from"},
                                                   rater_effects={"self": SELF_INFLATION})))
-        s.add(m.Calibration(id=calibration_id, organization_id=DEMO_ORG, method="map",
-                            created_at=assessed_at + timedelta(days=5), params=cal.to_json()))
+        published = assessed_at + timedelta(days=5)
+        s.add(m.Calibration(id=calibration_id, organization_id=DEMO_ORG, method="map", created_at=published,
+                            params=model.to_json(), active=True, activated_at=published, published_by="workbench demo",
+                            provenance={"data_window": {"first_submitted": min(k[0] for k in scoring_keys).isoformat(),
+                                                        "last_submitted": max(k[0] for k in scoring_keys).isoformat(),
+                                                        "sheets": len(rows_for_scoring), "respondents": n},
+                                        "source": "the demo's simulated answer sheets", "method": "map",
+                                        "diagnostics": cal.diagnostics, "published_by": "workbench demo",
+                                        "published_at": published.isoformat()}))
         s.flush()
         s.execute(insert(m.SkillEstimate), estimates)
         ev_rows = []
@@ -462,14 +470,18 @@ def demo_showcase(engine: Engine) -> dict[str, str | None]:
 
 
 
+def demo_exists(engine: Engine) -> bool:
+    """Whether the store already holds the demo organization."""
+    with transaction(engine) as s:
+        return s.get(m.Organization, DEMO_ORG) is not None
+
+
 def ensure_demo(url: str | None = None, library: Library | None = None, seed: int = 7) -> Engine:
     """An engine on ``url`` (default ``WORKBENCH_DB``) that holds the demo organization,
     building it first when it is missing (for notebooks and experiments)."""
     from .store import connect
 
     engine = connect(url)
-    with transaction(engine) as s:
-        present = s.get(m.Organization, DEMO_ORG) is not None
-    if not present:
+    if not demo_exists(engine):
         build_demo(engine, library or Library.load(), seed=seed)
     return engine

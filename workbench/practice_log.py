@@ -23,7 +23,7 @@ from .practice import (
     apply_run,
     posterior_from_estimates,
 )
-from .recommend.needs import development_need
+from .skills import need as need_model
 from .store import models as m
 from .store import repo
 from .store.db import transaction
@@ -39,16 +39,14 @@ class ScenarioResult:
 
 
 def development_areas(engine: Engine, library: Library, leader_id: str) -> tuple[str, ...]:
-    """The leader's competencies ordered by development need (gap to their role's expectation)."""
+    """The leader's development areas (:mod:`workbench.skills.need`), largest need first."""
     leader = repo.get_leader(engine, leader_id)
     est = repo.latest_estimates(engine, leader_id)
     if est.empty:
         return ()
     exp = (library.organization.expectations.get(leader.role_level, {}) if library.organization else {})
-    need = development_need(est["mean"].to_numpy(), est["sd"].to_numpy(),
-                            np.array([exp.get(c, 0.0) for c in est.competency]))
-    order = np.argsort(-need, kind="stable")
-    return tuple(est.competency.iloc[i] for i in order if need[i] > 0)
+    skills = {r.competency: (float(r.mean), float(r.sd)) for r in est.itertuples()}
+    return need_model.development_areas(skills, exp)
 
 
 def play_scenario(engine: Engine, library: Library, leader_id: str, scenario_id: str,

@@ -36,3 +36,23 @@ def leader_groups(engine: Engine, data: ResponseData, column: str = "first_time"
     leaders = repo.leaders_frame(engine).set_index("leader_id")[column]
     ids = np.asarray(data.respondent_ids)[data.person]
     return leaders.reindex(ids).to_numpy()
+
+
+def publish_calibration(engine: Engine, library: Library, model, organization_id: str | None = None,
+                        published_by: str | None = None, note: str = ""):
+    """Publish a :class:`~workbench.skills.model.GradedResponseModel` fitted on :func:`assessment_data`
+    of this store: store it with its
+    provenance (the store's data window, method, diagnostics, who and when), make it the active one
+    and rescore every leader, in one transaction (:func:`workbench.calibration_log.publish`).
+
+    Returns
+    -------
+    workbench.calibration_log.Published
+    """
+    from .calibration_log import data_window, publish
+
+    doc = model.to_json()
+    prov = {"source": "the store's submitted answer sheets (workbench.psychometrics.assessment_data)",
+            "data_window": data_window(engine, organization_id), "note": note}
+    return publish(engine, library, doc, method=model.method, provenance=prov, published_by=published_by,
+                   organization_id=organization_id)

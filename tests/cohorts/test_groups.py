@@ -8,6 +8,7 @@ from workbench.cohorts.groups import (
     development_areas,
     form_groups,
     random_grouping_coverage,
+    strong_and_development,
     synthetic_cohort,
 )
 
@@ -65,10 +66,20 @@ def test_coaching_pairs_are_strong_coaches_of_development_areas():
     assert len(g.coaching_pairs) == pytest.approx(g.coverage * total)
 
 
-def test_development_areas_lowest_first_and_never_strong():
-    m = Member("a", {"x": (1.5, 0.3), "y": (-1.0, 0.4), "z": (-0.2, 0.4)}, "first-time", "ops")
+def test_development_areas_are_the_skill_models_largest_need_first_and_never_strong():
+    from workbench.skills.need import development_areas as leader_areas
+
+    skills = {"x": (1.5, 0.3), "y": (-1.0, 0.4), "z": (-0.9, 0.2), "w": (-0.2, 0.4)}
+    m = Member("a", skills, "first-time", "ops")
+    # y: gap 1.0, P(below 0) = Phi(2.5); z: gap 0.9, Phi(4.5); w is only possibly below
     assert development_areas([m]) == {"a": ("y", "z")}
-    assert development_areas([m], Thresholds(top_k=3)) == {"a": ("y", "z")}  # x is strong
+    assert development_areas([m])["a"] == leader_areas(skills)
+    # against higher expectations w becomes one too, and so does x, although x is above the strong level
+    high = {"x": 2.5, "y": 0.0, "z": 0.0, "w": 0.8}
+    m2 = Member("b", skills, "senior", "ops", expectations=high)
+    assert development_areas([m2])["b"] == leader_areas(skills, high) == ("x", "y", "w", "z")
+    _, strong, dev = strong_and_development([m2])
+    assert not (strong & dev).any() and dev.sum() == 4
 
 
 def test_secondary_objectives_mix_levels_and_functions():

@@ -20,10 +20,16 @@ def sim_2000x25():
 
 
 @pytest.fixture(scope="session")
-def map_2000x25(sim_2000x25):
-    from workbench.skills.calibrate import calibrate
+def map_model_2000x25(sim_2000x25):
+    """The estimator fitted once (Laplace); its frozen fit is ``map_2000x25``."""
+    from workbench.skills.model import GradedResponseModel
 
-    return calibrate(sim_2000x25[2], method="map", seed=1, progressbar=False)
+    return GradedResponseModel("map", seed=1).fit(sim_2000x25[2])
+
+
+@pytest.fixture(scope="session")
+def map_2000x25(map_model_2000x25):
+    return map_model_2000x25.calibration_
 
 
 @pytest.fixture(scope="session")

@@ -102,10 +102,14 @@ class CohortPage:
             f"<td>{html.escape(r.flags or '')}</td></tr>"
             for r in t.itertuples()
         )
+        from ..calibration_log import active_calibration_note
+
+        note = html.escape(active_calibration_note(self.eng, self.cohort.organization_id))
         table = w.HTML(
             "<div class='wb-card'><table class='wb-roster'><tr><th>Leader</th><th>Level</th><th class='wb-num'>Minutes "
             "(28 days)</th><th class='wb-num'>Modules done</th><th>Last active</th><th class='wb-num'>Development "
-            f"areas</th><th>Flags</th></tr>{body}</table></div>"
+            f"areas</th><th>Flags</th></tr>{body}</table>"
+            f"<div class='wb-muted wb-calibration-note'>{note}</div></div>"
         )
         table.add_class("wb-cohort-roster")
         return [table, figures.distribution_figure(self.overview), figures.heatmap_figure(self.overview)]
@@ -130,7 +134,7 @@ def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> li
     )
     from .cohort_widgets import GroupFormationPanel, SessionPlanner
 
-    members = cohort_members(eng, cohort_id)
+    members = cohort_members(eng, cohort_id, library)
     if len(members) >= MIN_GROUPING:
         groups = GroupFormationPanel(members, library, forbidden_pairs(eng, cohort_id),
                                      on_save=lambda g: save_grouping(eng, cohort_id, g), names=names).widget
@@ -138,6 +142,6 @@ def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> li
         groups = w.HTML(f"<div class='wb-card'>Peer groups can be formed once the cohort has at least {MIN_GROUPING} "
                         f"members and someone has been assessed ({len(members)} so far).</div>")
         groups.add_class("wb-groups-waiting")
-    focus = (cohort_focus(eng, cohort_id) if members else []) or list(library.competency_ids[:4])
+    focus = (cohort_focus(eng, cohort_id, library=library) if members else []) or list(library.competency_ids[:4])
     planner = SessionPlanner(library, cohort_id, focus, on_save=lambda sessions: save_sessions(eng, sessions))
     return [w.HTML("<h3>Peer groups</h3>"), groups, w.HTML("<h3>Classroom sessions</h3>"), planner.widget]

@@ -13,25 +13,56 @@ import pandas as pd
 
 from ..content import Library
 from ..identity import InvalidLink
+from ..skills.need import DEVELOPMENT_AREA, STRENGTH, Z90, assess
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
 from .common import STYLE, LazyTabs, engine, error_page, identify
 
-Z90 = 1.645
+
+def role_expectations(library: Library, role_level: str | None) -> dict[str, float]:
+    """The organization's expectations for a role level (empty without an organization profile)."""
+    org = getattr(library, "organization", None)
+    return dict(org.expectations.get(role_level, {})) if org and role_level else {}
 
 
-def profile_table(estimates: pd.DataFrame, library: Library) -> pd.DataFrame:
-    """Estimates with names, 90% intervals and a plain-language band, weakest first."""
+def profile_table(estimates: pd.DataFrame, library: Library, role_level: str | None = None) -> pd.DataFrame:
+    """Estimates with names, expectations, 90% intervals and the band of :mod:`workbench.skills.need`
+    against the role level's expectation; weakest first."""
+    cols = ["competency", "name", "mean", "sd", "expectation", "low", "high", "p_below", "need", "band"]
     if estimates.empty:
-        return pd.DataFrame(columns=["competency", "name", "mean", "low", "high", "band"])
+        return pd.DataFrame(columns=cols)
     df = estimates.copy()
     df["name"] = [library.competencies[c].name if c in library.competencies else c for c in df["competency"]]
+    exp = role_expectations(library, role_level)
+    df["expectation"] = [float(exp.get(c, 0.0)) for c in df["competency"]]
     df["low"], df["high"] = df["mean"] - Z90 * df["sd"], df["mean"] + Z90 * df["sd"]
-    df["band"] = "in range"
-    df.loc[df["high"] < 0, "band"] = "development area"
-    df.loc[df["low"] > 0, "band"] = "strength"
-    return df.sort_values("mean")[["competency", "name", "mean", "sd", "low", "high", "band"]].reset_index(drop=True)
+    needs = assess(df["mean"].to_numpy(float), df["sd"].to_numpy(float), df["expectation"].to_numpy(float))
+    df["p_below"], df["need"], df["band"] = needs.p_below, needs.score, needs.label
+    return df.sort_values("mean")[cols].reset_index(drop=True)
+
+
+_LEVEL_PLURAL = {"first-time": "first-time leaders", "experienced": "experienced leaders", "senior": "senior leaders"}
+
+
+def profile_summary(table: pd.DataFrame, role_level: str | None = None) -> tuple[list[str], list[str], str]:
+    """``(development areas, strengths, html)`` of the profile card: development areas largest
+    need first, strengths highest first, both by :mod:`workbench.skills.need`."""
+    dev = table[table.band == DEVELOPMENT_AREA].sort_values("need", ascending=False, kind="stable")["name"].tolist()
+    strong = table[table.band == STRENGTH].sort_values("mean", ascending=False, kind="stable")["name"].tolist()
+    who = _LEVEL_PLURAL.get(role_level or "", "leaders in your role")
+    lowest = table.sort_values("need", ascending=False, kind="stable").head(2)["name"].tolist()
+    highest = table.sort_values("need", kind="stable").head(2)["name"].tolist()
+    dev_text = (", ".join(dev) if dev else
+                f"none clearly below what is expected of {who}; closest to it are {', '.join(lowest)}")
+    strong_text = (", ".join(strong) if strong else
+                   f"none clearly above what is expected of {who}; furthest above are {', '.join(highest)}")
+    card = ("<b>Strengths:</b> " + html.escape(strong_text) +
+            "<br><b>Development areas:</b> " + html.escape(dev_text) +
+            f"<div class='wb-muted'>A development area is a competency whose whole 90% interval lies below what is "
+            f"expected of {html.escape(who)} (a strength: wholly above). The narrower a bar, the surer the "
+            f"estimate.</div>")
+    return dev, strong, card
 
 
 def profile_figure(table: pd.DataFrame):
@@ -122,7 +153,8 @@ class LeaderPage:
 
     # ------------------------------------------------------------------ sections
     def profile(self) -> list[w.Widget]:
-        table = profile_table(repo.latest_estimates(self.eng, self.leader.id), self.library)
+        level = self.leader.role_level
+        table = profile_table(repo.latest_estimates(self.eng, self.leader.id), self.library, level)
         if table.empty:
             focus = w.HTML("<div class='wb-card'>No assessment yet: open <b>Assessment</b> to take yours "
                            "(about 15 minutes; your answers are saved as you go).</div>")
@@ -130,19 +162,11 @@ class LeaderPage:
             from .feedback import invite_section
 
             return [focus, *invite_section(self.eng, self.leader.id)]
-        dev = table[table.band == "development area"]["name"].tolist()
-        strong = table[table.band == "strength"]["name"].tolist()
-        lowest, highest = table.head(2)["name"].tolist(), table.tail(2)["name"].tolist()
-        dev_text = (", ".join(dev) if dev else
-                    f"none clearly below the organization's average; your lowest are {', '.join(lowest)}")
-        strong_text = (", ".join(reversed(strong)) if strong else
-                       f"none clearly above the organization's average; your highest are {', '.join(reversed(highest))}")
-        focus = w.HTML(
-            "<div class='wb-card'><b>Strengths:</b> " + html.escape(strong_text) +
-            "<br><b>Development areas:</b> " + html.escape(dev_text) +
-            "<div class='wb-muted'>A strength or development area is one whose whole 90% interval lies above or "
-            "below 0, the organization's average. The narrower a bar, the surer the estimate.</div></div>"
-        )
+        _, _, card = profile_summary(table, level)
+        from ..calibration_log import active_calibration_note
+
+        note = html.escape(active_calibration_note(self.eng, self.leader.organization_id))
+        focus = w.HTML(f"<div class='wb-card'>{card}<div class='wb-muted wb-calibration-note'>{note}</div></div>")
         focus.add_class("wb-focus")
         from .feedback import invite_section, others_section
 

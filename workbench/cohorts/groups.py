@@ -10,8 +10,9 @@ population is N(0, 1)) per competency.
     above average even after discounting half an SD of uncertainty. With theta ~ N(0, 1) and
     SDs near 0.45 this marks roughly the top quarter of a cohort in each competency.
 *Development areas* of a member
-    The ``top_k`` (default 2) competencies with the lowest means among those the member is not
-    strong in, lowest first.
+    As everywhere in the workbench, :mod:`workbench.skills.need`: the competencies whose skill is
+    below the expectation for the member's role level (``Member.expectations``) with probability
+    above 0.95, largest need first. A member never counts as strong in a development area of theirs.
 *Coverage*
     The share of (member, development area) pairs for which another member of the same group
     is strong in that competency. Because a development area is never a strong one, a group
@@ -58,6 +59,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..skills.need import assess
+
 FIRST_TIME = "first-time"
 ROLE_LEVELS = ("first-time", "experienced", "senior")
 
@@ -76,12 +79,15 @@ class Member:
         ``"first-time"``, ``"experienced"`` or ``"senior"``.
     function
         Business function (free text; compared for equality).
+    expectations
+        ``{competency: expected skill}`` for the member's role level (0 where missing).
     """
 
     leader_id: str
     skills: Mapping[str, tuple[float, float]]
     role_level: str = "experienced"
     function: str = ""
+    expectations: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.leader_id:
@@ -108,15 +114,14 @@ class Weights:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a member counts as strong in a competency, and how many development areas count."""
+    """When a member counts as strong in a competency (able to coach others in it)."""
 
     strong_level: float = 0.5
     strong_z: float = 0.5
-    top_k: int = 2
 
-    def __post_init__(self) -> None:
-        if self.top_k < 1:
-            raise ValueError(f"top_k must be at least 1, got {self.top_k}")
+    def strong(self, mean, sd) -> np.ndarray:
+        """``mean - strong_z * sd >= strong_level`` (broadcasts)."""
+        return np.asarray(mean, float) - self.strong_z * np.asarray(sd, float) >= self.strong_level
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class Grouping:
     coaching_pairs
         For every covered (member, development area): the group's strongest member in it.
     development_areas
-        ``{leader_id: (competency, ...)}``, lowest mean first.
+        ``{leader_id: (competency, ...)}``, largest need first.
     """
 
     groups: tuple[tuple[str, ...], ...]
@@ -181,6 +186,7 @@ class _Profile:
     strong: np.ndarray  # (n, C) bool
     need: np.ndarray  # (n, C) bool, development areas
     mean: np.ndarray  # (n, C)
+    score: np.ndarray  # (n, C) need score, orders the development areas
     first_time: np.ndarray  # (n,) bool
     function: np.ndarray  # (n,) int codes
     n_functions: int
@@ -205,24 +211,22 @@ def _profile(members: Sequence[Member], th: Thresholds) -> _Profile:
             raise ValueError(f"{m.leader_id!r} has competencies {sorted(m.skills)}, expected {sorted(comps)}")
     mean = np.array([[m.skills[c][0] for c in comps] for m in members], float)
     sd = np.array([[m.skills[c][1] for c in comps] for m in members], float)
-    strong = mean - th.strong_z * sd >= th.strong_level
-    need = np.zeros_like(strong)
-    k = min(th.top_k, len(comps))
-    for i in range(len(members)):
-        order = [j for j in np.argsort(mean[i], kind="stable") if not strong[i, j]]
-        need[i, order[:k]] = True
+    expectation = np.array([[float(m.expectations.get(c, 0.0)) for c in comps] for m in members], float)
+    needs = assess(mean, sd, expectation)
+    need = needs.development_area
+    strong = th.strong(mean, sd) & ~need  # never a coach in one's own development area
     fn_codes: dict[str, int] = {}
     function = np.array([fn_codes.setdefault(m.function, len(fn_codes)) for m in members], int)
     first = np.array([m.role_level == FIRST_TIME for m in members], bool)
-    return _Profile(comps, strong, need, mean, first, function, len(fn_codes))
+    return _Profile(comps, strong, need, mean, needs.score, first, function, len(fn_codes))
 
 
 def development_areas(members: Sequence[Member], thresholds: Thresholds = Thresholds()) -> dict[str, tuple[str, ...]]:
-    """``{leader_id: development areas}``, lowest mean first."""
+    """``{leader_id: development areas}``, largest need first (:mod:`workbench.skills.need`)."""
     p = _profile(members, thresholds)
     out = {}
     for i, m in enumerate(members):
-        idx = [j for j in np.argsort(p.mean[i], kind="stable") if p.need[i, j]]
+        idx = [j for j in np.argsort(-p.score[i], kind="stable") if p.need[i, j]]
         out[m.leader_id] = tuple(p.competencies[j] for j in idx)
     return out
 

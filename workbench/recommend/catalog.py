@@ -20,7 +20,7 @@ import numpy as np
 from workbench.content import Library
 
 from .context import FORMATS, ROLE_LEVELS, LeaderContext
-from .needs import development_need
+from .needs import assess
 
 #: How much a module counts towards its secondary competencies (primary counts 1).
 SECONDARY_WEIGHT = 0.5
@@ -284,14 +284,29 @@ class ContextBatch:
         return self.catalog.expectations[self.level]
 
     @cached_property
+    def _needs(self):
+        return assess(self.mean, self.sd, self.expectation)
+
+    @cached_property
     def need(self) -> np.ndarray:
-        """(N, C) development need (:func:`~workbench.recommend.needs.development_need`)."""
-        return development_need(self.mean, self.sd, self.expectation)
+        """(N, C) need score (:func:`workbench.skills.need.assess`): gap scaled by its certainty."""
+        return self._needs.score
+
+    @cached_property
+    def band(self) -> np.ndarray:
+        """(N, C) ``"development area"``, ``"in range"`` or ``"strength"`` (:mod:`workbench.skills.need`)."""
+        return self._needs.label
+
+    @cached_property
+    def development(self) -> np.ndarray:
+        """(N, C) True where the competency is a development area of the leader."""
+        return self._needs.development_area
 
     @cached_property
     def need_rank(self) -> np.ndarray:
-        """(N, C) 0 for each leader's largest need, 1 for the next, ..."""
-        order = np.argsort(-self.need, axis=1, kind="stable")
+        """(N, C) 0 for each leader's largest development area, 1 for the next, ...; development
+        areas first (largest need first), then the other competencies by need."""
+        order = np.lexsort((-self.need, ~self.development), axis=1)  # last key sorts first
         rank = np.empty_like(order)
         np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :], axis=1)
         return rank

@@ -214,9 +214,8 @@ def explore_next(context: LeaderContext, library: Library, k: int = 5,
                       f"this takes it further.")
         else:
             c = int(np.argmax(np.where(cat.relevance[m] > 0, cat.relevance[m] * weight, -np.inf)))
-            phrase = text.need_phrase(float(need[c]), int(rank[c]))
-            reason = (f"Your profile points here: {cat.competency_names[c]} is {phrase}." if phrase else
-                      f"Your profile points here: it builds on your strength in {text.mid_sentence(cat.competency_names[c])}.")
+            phrase = text.need_phrase(batch.band[0, c], int(rank[c])) or text.standing_phrase(batch.band[0, c])
+            reason = f"Your profile points here: {cat.competency_names[c]} is {phrase}."
         out.append(Suggestion(cat.module_ids[m], cat.titles[m], int(cat.minutes[m]), cat.competency_ids[int(cat.primary[m])],
                               float(score[m]), basis, reason))
     return out

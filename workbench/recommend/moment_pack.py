@@ -73,7 +73,7 @@ def moment_pack(context: LeaderContext, library: Library, moment_id: str) -> Mom
     comps = tuple(cat.competency_ids[c] for c in order)
 
     def describe(c: int) -> str:
-        return text.need_phrase(float(need[c]), int(rank[c])) or "a strength you can lean on"
+        return text.need_phrase(batch.band[0, c], int(rank[c])) or text.standing_phrase(batch.band[0, c])
 
     # one short module ------------------------------------------------------
     module = None

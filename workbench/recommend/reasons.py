@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .needs import DEVELOPMENT_THRESHOLD
+from .needs import DEVELOPMENT_AREA, STRENGTH
 
 _cached = lru_cache(maxsize=8192)
 
@@ -21,17 +21,24 @@ def mid_sentence(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def is_development_area(need: float) -> bool:
-    return need > DEVELOPMENT_THRESHOLD
+def need_phrase(band: str, rank: int) -> str | None:
+    """``"your largest development area"`` etc. for a development area, else None.
 
-
-def need_phrase(need: float, rank: int) -> str | None:
-    """``"your largest development area"`` etc., or None when the leader meets expectations."""
-    if not is_development_area(need):
+    ``band`` is the competency's label from :mod:`workbench.skills.need` and ``rank`` its place
+    among the leader's development areas (0 = largest need).
+    """
+    if band != DEVELOPMENT_AREA:
         return None
     if rank < len(_ORDINAL):
         return f"your {_ORDINAL[rank]} development area"
     return "one of your development areas"
+
+
+def standing_phrase(band: str) -> str:
+    """How a competency that is not a development area stands against the role's expectation."""
+    if band == STRENGTH:
+        return "a strength you can lean on"
+    return "not clearly below what your role expects"
 
 
 def priority_phrase(weight: float) -> str | None:
@@ -44,35 +51,41 @@ def priority_phrase(weight: float) -> str | None:
 
 
 @_cached
-def gap_reason(competency: str, need: float, rank: int, level: str) -> str:
-    phrase = need_phrase(need, rank)
-    if phrase is None:
+def gap_reason(competency: str, band: str, rank: int, level: str) -> str:
+    phrase = need_phrase(band, rank)
+    if phrase is not None:
+        return f"{competency} is {phrase} compared with what is expected of {_LEVEL_PLURAL[level]}."
+    if band == STRENGTH:
         return (f"You already meet what is expected of {_LEVEL_PLURAL[level]} in {mid_sentence(competency)}; "
                 f"this module helps you keep building it.")
-    return f"{competency} is {phrase} compared with what is expected of {_LEVEL_PLURAL[level]}."
+    return (f"Your {mid_sentence(competency)} is not clearly below what is expected of {_LEVEL_PLURAL[level]}; "
+            f"this module helps you strengthen it.")
 
 
 @_cached
-def priority_reason(competency: str, need: float, rank: int, level: str, weight: float,
+def priority_reason(competency: str, band: str, rank: int, level: str, weight: float,
                     foundational: bool) -> str:
-    phrase, prio = need_phrase(need, rank), priority_phrase(weight)
+    phrase, prio = need_phrase(band, rank), priority_phrase(weight)
     if phrase is not None and prio is not None:
         text = f"{competency} is {phrase} and {prio}."
     elif phrase is not None:
         text = f"{competency} is {phrase} for {_LEVEL_SINGULAR[level]}."
     elif prio is not None:
-        text = f"{competency} is {prio}, and this module helps you build on a strength."
-    else:
+        text = f"{competency} is {prio}, and this module helps you build on what you already do."
+    elif band == STRENGTH:
         text = (f"You already meet what is expected in {mid_sentence(competency)}; "
                 f"this module helps you keep building it.")
+    else:
+        text = (f"Your {mid_sentence(competency)} is not clearly below what your role expects; "
+                f"this module helps you strengthen it.")
     if foundational:
         text += " It is written for leaders in their first leadership role."
     return text
 
 
 @_cached
-def thompson_reason(competency: str, need: float, rank: int) -> str:
-    phrase = need_phrase(need, rank)
+def thompson_reason(competency: str, band: str, rank: int) -> str:
+    phrase = need_phrase(band, rank)
     tail = "based on the gains leaders have made with it so far"
     if phrase is None:
         return f"This module on {mid_sentence(competency)} looks among the most likely to help you, {tail}."
@@ -80,8 +93,8 @@ def thompson_reason(competency: str, need: float, rank: int) -> str:
 
 
 @_cached
-def moment_reason(competency: str, need: float, rank: int, moment_name: str) -> str:
-    phrase = need_phrase(need, rank) or "a strength you can lean on"
+def moment_reason(competency: str, band: str, rank: int, moment_name: str) -> str:
+    phrase = need_phrase(band, rank) or standing_phrase(band)
     return f"For your moment \u201c{moment_name}\u201d: it works on {mid_sentence(competency)}, {phrase}."
 
 

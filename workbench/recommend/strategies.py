@@ -42,7 +42,7 @@ from . import reasons as text
 from .catalog import Catalog, ContextBatch, catalog_for
 from .context import ROLE_LEVELS, LeaderContext
 from .effectiveness import EffectivenessModel
-from .needs import DEVELOPMENT_THRESHOLD, urgency
+from .needs import urgency
 
 THOMPSON_FLOOR = 0.05
 
@@ -117,11 +117,10 @@ def priority_scores(batch: ContextBatch) -> np.ndarray:
     return (weighted @ cat.relevance.T) * batch.level_fit
 
 
-def _need_info(batch: ContextBatch, rows: np.ndarray, focus: np.ndarray) -> tuple[list[float], list[int]]:
-    """Each pair's need and need rank, bucketed to what the reason text depends on (whether it
-    is a development area, and the rank up to 3) so the cached text functions hit often."""
-    need = np.where(batch.need[rows, focus] > DEVELOPMENT_THRESHOLD, 1.0, 0.0)
-    return need.tolist(), np.minimum(batch.need_rank[rows, focus], 3).tolist()
+def _need_info(batch: ContextBatch, rows: np.ndarray, focus: np.ndarray) -> tuple[list[str], list[int]]:
+    """Each pair's band (:mod:`workbench.skills.need`) and development-area rank, bucketed to what
+    the reason text depends on (the band, and the rank up to 3) so the cached text functions hit often."""
+    return batch.band[rows, focus].tolist(), np.minimum(batch.need_rank[rows, focus], 3).tolist()
 
 
 class GapStrategy(Strategy):

@@ -36,10 +36,10 @@ from leaders who have less time than they said (``capacity_noise`` in the simula
 **Metrics** (:class:`StrategyMetrics`, :func:`plan_metrics`), per strategy:
 
 * ``benefit``: mean expected benefit per leader (``benefit_se``: its standard error);
-* ``development_coverage``: among leaders with a development area (largest need above
-  :data:`~workbench.recommend.needs.DEVELOPMENT_THRESHOLD`; the true shortfall for simulated
-  leaders, the estimated need for real ones), the share whose plan has a module whose primary
-  competency is that largest-need competency;
+* ``development_coverage``: among leaders with a development area (for real leaders as defined
+  by :mod:`workbench.skills.need`, the largest one; for simulated leaders, whose true skill is
+  known, the largest true shortfall when it exceeds :data:`MATERIAL_SHORTFALL`), the share whose
+  plan has a module whose primary competency is that competency;
 * ``diversity``: distinct primary competencies per non-empty plan;
 * ``catalogue_coverage``: share of the library's modules recommended to anyone;
 * ``novelty``: mean self-information ``-log2(share of completions)`` of recommended modules
@@ -85,8 +85,11 @@ from .catalog import Catalog, ContextBatch, catalog_for
 from .context import FORMATS, ROLE_LEVELS, LeaderContext
 from .effectiveness import NOISE_SD, PRIOR_COMPLETION, PRIOR_GAIN, EffectivenessModel
 from .engine import BatchSelection, select_batch
-from .needs import DEVELOPMENT_THRESHOLD, urgency
+from .needs import urgency
 from .strategies import PriorityStrategy, Strategy, get_strategy
+
+#: A simulated leader's true shortfall (theta units) that counts as a development area in the metrics.
+MATERIAL_SHORTFALL = 0.05
 
 __all__ = [
     "DEFAULT_STRATEGIES", "METRICS", "TUNABLE", "OracleStrategy", "OutcomeModel", "Population", "StrategyMetrics", "WeightedPriorityStrategy",
@@ -329,8 +332,7 @@ def population_from_contexts(contexts: Sequence[LeaderContext], library: Library
     cat = catalog_for(library)
     batch = ContextBatch.from_contexts(list(contexts), cat)
     shortfall = expected_shortfall(batch.mean, batch.sd, batch.expectation)
-    top = batch.need.argmax(axis=1)
-    top = np.where(batch.need.max(axis=1) > DEVELOPMENT_THRESHOLD, top, -1)
+    top = np.where(batch.development.any(axis=1), batch.need_rank.argmin(axis=1), -1)
     outcome = OutcomeModel.from_effectiveness(cat, effectiveness, overwhelm=overwhelm, level_fit=level_fit)
     return Population(name, batch, shortfall, batch.remaining.copy(), top, outcome, dict(popularity or {}))
 
@@ -427,7 +429,7 @@ def simulate_population(
         moment=np.full(N, -1, dtype=np.int64), recent=np.zeros((N, C)),
     )
     shortfall = np.maximum(cat.expectations[level] - theta, 0.0)
-    top = np.where(shortfall.max(axis=1) > DEVELOPMENT_THRESHOLD, shortfall.argmax(axis=1), -1)
+    top = np.where(shortfall.max(axis=1) > MATERIAL_SHORTFALL, shortfall.argmax(axis=1), -1)
     popularity = dict(zip(cat.module_ids, completed.sum(axis=0).tolist(), strict=True))
     return Population(f"simulated (n={N:,}, seed={seed})", batch, shortfall, capacity, top, outcome, popularity,
                       theta)

@@ -19,13 +19,38 @@ PARAM_BOUND = 1e3
 
 @dataclass(frozen=True)
 class ModelParams:
-    """Everything scoring and adaptive testing need from a calibration."""
+    """Everything scoring and adaptive testing need from a calibration (as read from the contract).
+
+    ``rater_effects`` has the contract's one shape, ``{rater type: {"mean": float, "sd": float or
+    None}}``; :attr:`shifts` gives the means scoring uses. ``a_sd`` and ``b_sd`` are the posterior
+    SDs when the document has them (NaN otherwise).
+    """
 
     items: ItemParams
     correlation: np.ndarray  # (D, D)
-    rater_effects: dict[str, float]
+    rater_effects: dict[str, dict[str, float | None]]
     diagnostics: dict[str, Any]
     reliability: dict[str, float]
+    a_sd: np.ndarray | None = None  # (J,)
+    b_sd: np.ndarray | None = None  # (J, Kmax-1)
+
+    @property
+    def shifts(self) -> dict[str, float]:
+        """``{rater type: mean shift}``, what scoring reads each rater type's sheets through."""
+        return rater_shifts(self.rater_effects)
+
+
+def rater_shifts(effects: dict[str, Any] | None) -> dict[str, float]:
+    """``{type: mean}`` from rater effects in the contract's shape (plain numbers pass through)."""
+    return {str(k): float(v["mean"] if isinstance(v, dict) else v) for k, v in (effects or {}).items()}
+
+
+def _effects_doc(effects: dict[str, Any] | None) -> dict[str, dict[str, float | None]]:
+    out = {}
+    for k, v in (effects or {}).items():
+        mean, sd = (v.get("mean"), v.get("sd")) if isinstance(v, dict) else (v, None)
+        out[str(k)] = {"mean": float(mean), "sd": None if sd is None else float(sd)}
+    return out
 
 
 def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelParams:
@@ -76,8 +101,21 @@ def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelPa
     corr = np.asarray(doc.get("correlation") or np.eye(len(dims)), dtype=float)
     if corr.shape != (len(dims), len(dims)):
         raise DataError(f"{source}: correlation must be {len(dims)} x {len(dims)}")
-    effects = {k: float(v["mean"]) for k, v in (doc.get("rater_effects") or {}).items()}
-    return ModelParams(p, corr, effects, dict(doc.get("diagnostics") or {}), dict(doc.get("reliability") or {}))
+    try:
+        effects = _effects_doc(doc.get("rater_effects"))
+    except (TypeError, ValueError, AttributeError):
+        raise DataError(f"{source}: rater_effects must map a rater type to {{\"mean\": number, \"sd\": number}}") from None
+    a_sd = np.array([_sd(it["a"].get("sd")) for it in items])
+    b_sd = np.full(p.b.shape, np.nan)
+    for j, it in enumerate(items):
+        sds = it["b"].get("sd") or []
+        b_sd[j, : len(sds)] = [_sd(x) for x in sds]
+    return ModelParams(p, corr, effects, dict(doc.get("diagnostics") or {}), dict(doc.get("reliability") or {}),
+                       a_sd=a_sd, b_sd=b_sd)
+
+
+def _sd(x) -> float:
+    return float("nan") if x is None else float(x)
 
 
 def load_params(path: str | Path) -> ModelParams:
@@ -98,22 +136,34 @@ def load_params(path: str | Path) -> ModelParams:
 
 
 def params_to_json(items: ItemParams, correlation: np.ndarray | None = None,
-                   rater_effects: dict[str, float] | None = None, diagnostics: dict | None = None,
-                   reliability: dict[str, float] | None = None) -> dict[str, Any]:
-    """Point parameters (no posterior SDs) in the contract's shape, e.g. for generating values."""
+                   rater_effects: dict[str, Any] | None = None, diagnostics: dict | None = None,
+                   reliability: dict[str, float] | None = None, a_sd: np.ndarray | None = None,
+                   b_sd: np.ndarray | None = None) -> dict[str, Any]:
+    """The parameters JSON contract's document: the one writer (calibrations and generated values).
+
+    ``rater_effects`` may be ``{type: {"mean", "sd"}}`` or ``{type: shift}``; it is written in the
+    contract's one shape. Without ``a_sd``/``b_sd`` (point values, e.g. generating ones) the SDs
+    are ``null``.
+    """
+    def sd(arr, *idx):
+        if arr is None:
+            return None
+        v = float(np.asarray(arr)[idx])
+        return None if np.isnan(v) else v
+
     out_items = []
     for j, iid in enumerate(items.item_ids):
         K, first = int(items.n_categories[j]), int(items.first_category[j])
         out_items.append({
             "item_id": iid, "dimension": items.dimensions[items.dimension[j]],
             "categories": list(range(first, first + K)), "reverse": bool(items.reverse[j]),
-            "a": {"mean": float(items.a[j]), "sd": None},
-            "b": {"mean": [float(x) for x in items.thresholds(j)], "sd": [None] * (K - 1)},
+            "a": {"mean": float(items.a[j]), "sd": sd(a_sd, j)},
+            "b": {"mean": [float(x) for x in items.thresholds(j)], "sd": [sd(b_sd, j, k) for k in range(K - 1)]},
         })
     D = len(items.dimensions)
     doc = {"model": "grm", "dimensions": list(items.dimensions), "items": out_items,
            "correlation": (np.eye(D) if correlation is None else np.asarray(correlation)).tolist(),
-           "diagnostics": diagnostics or {}, "reliability": reliability or {}}
+           "diagnostics": diagnostics or {}, "reliability": {k: float(v) for k, v in (reliability or {}).items()}}
     if rater_effects:
-        doc["rater_effects"] = {k: {"mean": float(v), "sd": None} for k, v in rater_effects.items()}
+        doc["rater_effects"] = _effects_doc(rater_effects)
     return doc

@@ -72,10 +72,8 @@ def category_counts(y: np.ndarray, params: ItemParams) -> np.ndarray:
         raise ValueError(
             f"row {n}, item {params.item_ids[j]}: category index {y[n, j]} outside 0..{params.n_categories[j] - 1}"
         )
-    counts = np.zeros((N, J, int(params.n_categories.max())), dtype=np.float32)
-    n_idx, j_idx = np.nonzero(seen)
-    counts[n_idx, j_idx, y[n_idx, j_idx]] = 1.0
-    return counts
+    # one comparison per category (missing, -1, matches none): vectorized, no scatter
+    return (y[:, :, None] == np.arange(int(params.n_categories.max()))[None, None, :]).astype(np.float32)
 
 
 def _loglik(counts: np.ndarray, params: ItemParams, table: np.ndarray) -> np.ndarray:
@@ -103,7 +101,8 @@ def eap_counts(
     """
     nodes, logw = quadrature(n_points)
     by_rater = counts if isinstance(counts, dict) else {"": counts}
-    effects = rater_effects or {}
+    # the contract's {type: {"mean", "sd"}} or plain shifts
+    effects = {k: float(v["mean"] if isinstance(v, dict) else v) for k, v in (rater_effects or {}).items()}
     first = next(iter(by_rater.values()))
     tables = {r: log_prob_table(params, nodes + effects.get(r, 0.0)).astype(first.dtype) for r in by_rater}
     N, D = first.shape[0], len(params.dimensions)
@@ -147,13 +146,17 @@ def score_sheets(
     With ``rater`` (one type per sheet) each sheet is read through its rater type's shift.
     """
     per_sheet = category_counts(y, params)
+    person = np.asarray(person)
     types = ("",) if rater is None else tuple(dict.fromkeys(rater.tolist()))
     counts = {}
-    for r in types:
-        mask = np.ones(len(person), bool) if rater is None else rater == r
-        c = np.zeros((n_persons,) + per_sheet.shape[1:], dtype=per_sheet.dtype)
-        np.add.at(c, person[mask], per_sheet[mask])
-        counts[r] = c
+    if len(types) == 1 and len(person) == n_persons and np.array_equal(person, np.arange(n_persons)):
+        counts[types[0]] = per_sheet  # one sheet per person, in order: nothing to pool
+    else:
+        for r in types:
+            mask = np.ones(len(person), bool) if rater is None else rater == r
+            c = np.zeros((n_persons,) + per_sheet.shape[1:], dtype=per_sheet.dtype)
+            np.add.at(c, person[mask], per_sheet[mask])
+            counts[r] = c
     return eap_counts(counts, params, n_points, keep_posterior, rater_effects)
 
 

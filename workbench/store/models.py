@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -175,7 +176,9 @@ class Response(Base):
 
 
 class Calibration(Base):
-    """A set of calibrated item parameters (the parameters JSON contract, verbatim)."""
+    """A set of calibrated item parameters (the parameters JSON contract, verbatim) and where
+    they came from. At most one calibration per organization is ``active``: the one every
+    leader's estimates are scored with (see :mod:`workbench.calibration_log`)."""
 
     __tablename__ = "calibrations"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -183,6 +186,11 @@ class Calibration(Base):
     method: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    activated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # data window, respondents, sheets, method settings, diagnostics summary, software versions
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class SkillEstimate(Base):

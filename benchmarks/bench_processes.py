@@ -1,0 +1,115 @@
+"""Whole processes against the reference: ``workbench score`` vs mirt's EAP, and ``workbench calibrate
+--method map`` vs mirt's EM, on the same files, in the same run, one after the other.
+
+What a user waits for is the process: start-up and imports, reading the CSV, the computation and
+writing the result. Each side is timed as a fresh Python process (wall clock, median of the
+repetitions), alternating workbench and mirt so that load from other work on the machine hits both
+alike. The mirt side reads the same CSV with pandas and gets the same item parameters (scoring) or
+the same responses (calibration, 41 quadrature points as ours). Recovery of the discriminations
+(RMSE against the generating values) is printed beside the calibration times.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from workbench.skills.data import write_responses_csv
+from workbench.skills.params import params_to_json
+from workbench.skills.simulate import correlated_thetas, make_test, simulate_data
+
+from ._common import BenchResult, Column
+
+COLUMNS = [
+    Column("task", "task", justify="left"),
+    Column("size", "size", justify="left"),
+    Column("workbench_s", "workbench (s)", "{:.2f}"),
+    Column("mirt_s", "mirt (s)", "{:.2f}"),
+    Column("ratio", "workbench / mirt", "{:.2f}"),
+    Column("rmse_a_workbench", "RMSE a (ours)", "{:.3f}"),
+    Column("rmse_a_mirt", "RMSE a (mirt)", "{:.3f}"),
+]
+
+MIRT_SCORE = """
+import json, sys, numpy as np, pandas as pd, mirt
+from mirt.models.polytomous import GradedResponseModel
+doc = json.load(open(sys.argv[1])); y = pd.read_csv(sys.argv[2]).iloc[:, 1:].to_numpy() - 1
+m = GradedResponseModel(y.shape[1], [len(it["categories"]) for it in doc["items"]])
+m.set_parameters(discrimination=np.array([float(it["a"]["mean"]) for it in doc["items"]]),
+                 thresholds=np.array([it["b"]["mean"] for it in doc["items"]], dtype=float))
+m._is_fitted = True
+r = mirt.fscores(m, np.ascontiguousarray(y, dtype=np.int32), method="EAP", n_quadpts=61)
+pd.DataFrame({"theta": np.asarray(r.theta).ravel()}).to_csv(sys.argv[3], index=False)
+"""
+
+MIRT_FIT = """
+import json, sys, numpy as np, pandas as pd, mirt
+y = pd.read_csv(sys.argv[1]).iloc[:, 1:].to_numpy() - 1
+fit = mirt.fit_mirt(y, model="GRM", n_categories=[5] * y.shape[1], n_quadpts=41)
+json.dump({"a": np.asarray(fit.model.discrimination, float).ravel().tolist()}, open(sys.argv[2], "w"))
+"""
+
+
+def _timed(cmd: list[str]) -> float:
+    start = time.monotonic()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed: {out.stderr.strip().splitlines()[-1:]}")
+    return time.monotonic() - start
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _files(tmp: Path, n: int, n_items: int, seed: int, name: str):
+    rng = np.random.default_rng(seed)
+    params = make_test(n_items, 1, rng)
+    data = simulate_data(params, correlated_thetas(n, 1, 0.0, rng), rng)
+    path = tmp / f"{name}.csv"
+    write_responses_csv(path, data.respondent_ids, data.y, data.items)
+    (tmp / f"{name}.json").write_text(json.dumps(params_to_json(params)))
+    return path, tmp / f"{name}.json", params
+
+
+def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
+    reps = 2 if quick else 3
+    n_score, n_cal = (20_000, 2_000) if quick else (100_000, 10_000)
+    result = BenchResult("processes", "Whole processes on the same files: workbench vs mirt (same run)", COLUMNS,
+                         meta={"repetitions": reps, "score_rows": n_score, "calibration_rows": n_cal, "items": 60})
+    workbench = [sys.executable, "-m", "workbench.cli"]
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as d:
+        tmp = Path(d)
+        log(f"simulating {n_score:,} x 60 for scoring and {n_cal:,} x 60 for calibration")
+        r_score, p_score, _ = _files(tmp, n_score, 60, 11, "score")
+        r_cal, _, truth = _files(tmp, n_cal, 60, 12, "cal")
+        ours, theirs = [], []
+        for i in range(reps):
+            log(f"scoring, repetition {i + 1} of {reps}")
+            ours.append(_timed([*workbench, "score", str(r_score), "--params", str(p_score), "--out",
+                                str(tmp / "s.csv")]))
+            theirs.append(_timed([sys.executable, "-c", MIRT_SCORE, str(p_score), str(r_score), str(tmp / "m.csv")]))
+        a, b = float(np.median(ours)), float(np.median(theirs))
+        result.rows.append({"task": "score (EAP, 61 points)", "size": f"{n_score:,} x 60", "workbench_s": a,
+                            "mirt_s": b, "ratio": a / b})
+        log("calibrating (map) and fitting mirt's EM")
+        a = _timed([*workbench, "calibrate", str(r_cal), "--out", str(tmp / "cp.json"), "--method", "map"])
+        b = _timed([sys.executable, "-c", MIRT_FIT, str(r_cal), str(tmp / "mp.json")])
+        ours_a = np.array([it["a"]["mean"] for it in json.loads((tmp / "cp.json").read_text())["items"]])
+        mirt_a = np.array(json.loads((tmp / "mp.json").read_text())["a"])
+        result.rows.append({"task": "calibrate (map vs EM, 41 points)", "size": f"{n_cal:,} x 60", "workbench_s": a,
+                            "mirt_s": b, "ratio": a / b,
+                            "rmse_a_workbench": float(np.sqrt(np.mean((ours_a - truth.a) ** 2))),
+                            "rmse_a_mirt": float(np.sqrt(np.mean((mirt_a - truth.a) ** 2)))})
+    result.notes.append("wall clock of fresh processes, workbench and mirt alternating; the machine's load average "
+                        "is recorded with the result (other work skews both sides)")
+    return result

@@ -1,0 +1,76 @@
+"""GradedResponseModel: the one estimator (fit returns self, learned attributes, InferenceData for
+every method, score, save/load through the contract's one writer and reader)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from workbench.skills.data import DataError
+from workbench.skills.model import GradedResponseModel, NotFittedError
+from workbench.skills.params import ModelParams, params_to_json
+
+
+def test_fit_learns_trailing_underscore_attributes(map_model_2000x25, sim_2000x25):
+    m = map_model_2000x25
+    assert isinstance(m.params_, ModelParams) and m.method == "map" and m.seed == 1
+    assert m.diagnostics_["method"] == "map" and m.fit_seconds_ > 0
+    assert set(m.reliability_) == {"d1"} and m.correlation_.shape == (1, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.calibration_.method = "nuts"  # the fit is a frozen result
+
+
+def test_laplace_fit_has_inference_data(map_model_2000x25):
+    post = map_model_2000x25.idata_.posterior
+    J = len(map_model_2000x25.params_.items.item_ids)
+    assert post["a"].shape[-1] == J and post["b"].shape[-2:] == (J, 4)
+    # the draws' SDs are the reported posterior SDs
+    a_sd = post["a"].values.reshape(-1, J).std(0)
+    assert np.allclose(a_sd, map_model_2000x25.calibration_.a_sd)
+
+
+def test_save_and_load_round_trip_and_score_alike(map_model_2000x25, sim_2000x25, tmp_path):
+    m = map_model_2000x25
+    path = m.save(tmp_path / "p.json", seconds=1.5)
+    loaded = GradedResponseModel.load(path)
+    assert loaded.idata_ is None and loaded.diagnostics_["seconds"] == 1.5
+    doc = json.loads(path.read_text())
+    doc["diagnostics"].pop("seconds")
+    assert loaded.to_json() | {"diagnostics": doc["diagnostics"]} == doc  # one writer, one reader
+    data = sim_2000x25[2]
+    a, b = m.score(data), loaded.score(data)
+    assert np.array_equal(a.mean, b.mean) and np.array_equal(a.sd, b.sd)
+    truth = sim_2000x25[1][:, 0]
+    assert np.corrcoef(a.mean[:, 0], truth)[0, 1] > 0.9
+    table = loaded.item_table()
+    assert table["a_sd"].notna().all() and (table["a_sd"] > 0).all()
+    assert np.allclose(table["a_sd"], m.item_table()["a_sd"], atol=1e-5)
+
+
+def test_rater_effects_have_one_shape():
+    from workbench.skills.simulate import make_test
+
+    p = make_test(4, 1, np.random.default_rng(0))
+    doc = params_to_json(p, rater_effects={"self": 0.4, "peer": {"mean": -0.1, "sd": 0.05}})
+    assert doc["rater_effects"] == {"self": {"mean": 0.4, "sd": None}, "peer": {"mean": -0.1, "sd": 0.05}}
+    model = GradedResponseModel.from_json(doc)
+    assert model.rater_effects_ == doc["rater_effects"]
+    assert model.params_.shifts == {"self": 0.4, "peer": -0.1}
+    bad = {**doc, "rater_effects": {"self": "high"}}
+    with pytest.raises(DataError, match="rater_effects"):
+        GradedResponseModel.from_json(bad)
+
+
+def test_errors_are_clear(sim_2000x25):
+    with pytest.raises(ValueError, match="unknown method 'em'"):
+        GradedResponseModel("em")
+    with pytest.raises(NotFittedError, match="not fitted"):
+        GradedResponseModel().score(sim_2000x25[2])
+    from workbench.skills.simulate import make_test
+
+    other = GradedResponseModel.from_json(params_to_json(make_test(3, 1, np.random.default_rng(1))))
+    with pytest.raises(ValueError, match="not the model's items"):
+        other.score(sim_2000x25[2])
