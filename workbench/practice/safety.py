@@ -250,7 +250,8 @@ RULES: tuple[Rule, ...] = (
     Rule("crisis", "suicide", r"\bgiv(e|en|ing)\s+(away\s+)?(my|all\s+my)\s+(\w+\s+){0,3}(away\s+)?.{0,40}\b(will\s+not|wont|do\s+not|not\s+going\s+to)\s+(need|be\s+needing)\b"
          r"|\bgiv(e|en|ing)\s+away\s+(my|all\s+my|his|her)\s+(things|stuff|belongings|possessions)\b",
          "I've been giving away my things, I won't need them."),
-    Rule("crisis", "means", r"\b(got|have|bought|buy|keep|kept|tied|tie|hung|hang|hanging|found|looking\s+at|look\s+at|staring\s+at)\s+(a|the|some|my)\s+(length\s+of\s+)?(rope|noose|ligature)\b",
+    Rule("crisis", "means", r"\b(got|have|bought|buy|keep|kept|tied|tie|hung|hang|hanging|found|looking\s+at|look\s+at|staring\s+at)\s+(a|the|some|my)\s+(length\s+of\s+)?(rope|noose|ligature)\b"
+         r"|\bi\s+(\w+\s+){0,4}(a\s+|the\s+)?(handful|fistful|load|pile|bunch|lot|whole\s+(box|packet|pack|bottle|strip))\s+of\s+(my\s+|the\s+)?(tablets|pills|meds|medication|paracetamol|painkillers|sleeping\s+pills)\b",
          "I bought some rope at the weekend and I keep thinking about it."),
     Rule("crisis", "suicide", r"\b(suicide|goodbye|final)\s+(note|letter|message)s?\b",
          "I've written goodbye letters."),
