@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,3 +95,13 @@ def median_time(fn: Callable[[], Any], repeat: int, number: int = 1) -> float:
             fn()
         times.append((time.perf_counter() - t0) / number)
     return float(np.median(times))
+
+
+def demo_db(folder: Path, db: str | None, log: Callable[[str], None]) -> str:
+    """``db`` if given, else a demo organization built into a SQLite file in ``folder``."""
+    if db is not None:
+        return db
+    db = f"sqlite:///{folder / 'demo.db'}"
+    log("building the demo organization")
+    subprocess.run([sys.executable, "-m", "workbench.cli", "demo", "--db", db], check=True, capture_output=True)
+    return db

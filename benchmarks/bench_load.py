@@ -21,8 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,7 +34,7 @@ from workbench.apps.serving import (
     serve_command,
 )
 
-from ._common import BenchResult, Column
+from ._common import BenchResult, Column, demo_db
 
 SECRET = "bench-secret"
 TIMEOUT_MS = 300_000
@@ -218,10 +216,7 @@ def run(quick: bool = False, db: str | None = None, pages: int = 30, browser: bo
         return result
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        if db is None:
-            db = f"sqlite:///{tmpdir / 'demo.db'}"
-            log("building the demo organization")
-            subprocess.run([sys.executable, "-m", "workbench.cli", "demo", "--db", db], check=True, capture_output=True)
+        db = demo_db(tmpdir, db, log)
         env = {"WORKBENCH_SECRET": SECRET, "WORKBENCH_HOME": str(tmpdir / "home"), "OPENBLAS_NUM_THREADS": "1"}
         port = free_port()
         cap = pages + singles + 2

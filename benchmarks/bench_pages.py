@@ -33,7 +33,7 @@ from workbench.apps.serving import (
     voila_command,
 )
 
-from ._common import BenchResult, Column
+from ._common import BenchResult, Column, demo_db
 
 SECRET = "bench-secret"
 LEADER, COHORT = "L0001", "C01"
@@ -90,11 +90,7 @@ def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] =
         return result
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        if db is None:
-            db = f"sqlite:///{tmpdir / 'demo.db'}"
-            log("building the demo organization")
-            subprocess.run([sys.executable, "-m", "workbench.cli", "demo", "--db", db], check=True,
-                           capture_output=True)
+        db = demo_db(tmpdir, db, log)
         ref_dir = tmpdir / "ref"
         ref_dir.mkdir()
         (ref_dir / "reference.ipynb").write_text(json.dumps(REFERENCE_NB))
