@@ -127,3 +127,13 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
         if color[n] == WHITE and (cyc := visit(n)):
             return cyc
     return None
+
+
+def check_organization_notes(org, competencies: set[str] | Mapping[str, object],
+                             modules: Mapping[str, object], file: str) -> list[Problem]:
+    """Notes in ``organization.yaml`` must be about competencies and modules the library has."""
+    problems = [Problem(file, f"notes.competencies.{cid}", f"unknown competency id {cid!r}")
+                for cid in org.notes.competencies if cid not in competencies]
+    problems += [Problem(file, f"notes.modules.{mid}", f"unknown module id {mid!r}")
+                 for mid in org.notes.modules if mid not in modules]
+    return problems

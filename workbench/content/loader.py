@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
+import frontmatter
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -112,8 +113,18 @@ def read_yaml(path: Path, root: Path) -> tuple[Any, list[Problem]]:
     return data, _duplicate_problems(dups, file)
 
 
+class _FrontMatter(frontmatter.YAMLHandler):
+    """python-frontmatter's YAML handler, loading with :class:`_Loader` to note duplicated keys."""
+
+    def load(self, fm: str, **kwargs: object) -> tuple[Any, list[tuple[str, int, int]]]:  # type: ignore[override]
+        return _load_yaml(fm)
+
+
+_FRONT_MATTER = _FrontMatter()
+
+
 def read_markdown(path: Path, root: Path) -> tuple[dict[str, Any] | None, str, list[Problem]]:
-    """Split a Markdown file into its YAML front matter and body."""
+    """Split a Markdown file into its YAML front matter and body (with python-frontmatter)."""
     file = _rel(path, root)
     try:
         CONTENT_FILE.check(path)
@@ -123,19 +134,20 @@ def read_markdown(path: Path, root: Path) -> tuple[dict[str, Any] | None, str, l
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, "", [Problem(file, "", f"cannot read file: {exc}")]
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
+    if not _FRONT_MATTER.detect(text):
         return None, "", [Problem(file, "", "missing front matter: the file must start with '---'", 1)]
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-    if end is None:
-        return None, "", [Problem(file, "", "front matter is not closed by a '---' line", 1)]
     try:
-        meta, dups = _load_yaml("".join(lines[1:end]))
+        fm, body = _FRONT_MATTER.split(text)
+    except ValueError:
+        return None, "", [Problem(file, "", "front matter is not closed by a '---' line", 1)]
+    offset = text.count("\n", 0, text.index(fm))  # lines before the front matter's own text
+    try:
+        meta, dups = _FRONT_MATTER.load(fm)
     except yaml.YAMLError as exc:
-        return None, "", [_yaml_problem(exc, file, line_offset=1)]
+        return None, "", [_yaml_problem(exc, file, line_offset=offset)]
     if not isinstance(meta, dict):
         return None, "", [Problem(file, "", "front matter must be a YAML mapping", 2)]
-    return meta, "".join(lines[end + 1 :]).strip() + "\n", _duplicate_problems(dups, file, line_offset=1)
+    return meta, body.strip() + "\n", _duplicate_problems(dups, file, line_offset=offset)
 
 
 def parse(model: type[M], data: Any, file: str, prefix: str = "") -> tuple[M | None, list[Problem]]:

@@ -190,8 +190,8 @@ class MomentsFile(_Model):
 
 
 class Value(_Model):
-    name: str
-    description: str
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
     competencies: tuple[Id, ...] = ()
 
 
@@ -217,19 +217,56 @@ class SupportChannels(_Model):
     occupational_health: str | None = Field(default=None, min_length=1)
 
 
+class OrganizationNotes(_Model):
+    """What the organization says about its own setting, shown as "In <name>" with each module.
+
+    ``modules`` maps a module id to a note written for that module; ``competencies`` maps a
+    competency id to a note shown with every module whose primary competency it is and that has no
+    note of its own. Both are free text (Markdown inline marks allowed).
+    """
+
+    competencies: dict[Id, str] = {}
+    modules: dict[Id, str] = {}
+
+    @field_validator("competencies", "modules")
+    @classmethod
+    def _notes_not_blank(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, note in v.items():
+            if not str(note).strip():
+                raise ValueError(f"the note for {key!r} is empty")
+        return v
+
+
 class Organization(_Model):
-    name: str
+    name: str = Field(min_length=1)
     mission: str = ""
     values: tuple[Value, ...] = ()
     priorities: tuple[Priority, ...] = ()
     expectations: dict[Level, dict[Id, float]] = {}
     support: SupportChannels | None = None
+    #: where the organization's people work ("stores", "depots", "on the road"), named in notes
+    settings: tuple[str, ...] = ()
+    notes: OrganizationNotes = OrganizationNotes()
+    #: the organization's own transformation, offered to leaders as a big moment
+    transformation: Moment | None = None
 
     def priority_weight(self, competency: str) -> float:
         for p in self.priorities:
             if p.competency == competency:
                 return p.weight
         return 0.0
+
+    def priority_rationale(self, competency: str) -> str:
+        """The organization's stated reason for prioritizing ``competency`` ("" when none)."""
+        for p in self.priorities:
+            if p.competency == competency:
+                return " ".join(p.rationale.split())
+        return ""
+
+    def values_for(self, competencies: tuple[str, ...] | list[str]) -> tuple[Value, ...]:
+        """The values tied to any of ``competencies``, in the order the organization lists them."""
+        wanted = set(competencies)
+        return tuple(v for v in self.values if wanted & set(v.competencies))
 
 
 class CoachingTip(_Model):

@@ -9,25 +9,17 @@ n-grams within words for robustness to inflections and typos ("delegate" ~ "dele
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from .library import Library
+from .types import CONTENT_TYPES, DOC_KINDS, Doc
 
-KINDS = ("module", "moment", "scenario", "tip", "framework")
-_TAGS = re.compile(r"[#*_`>|]+")
+__all__ = ["KINDS", "Doc", "Hit", "LibraryIndex", "library_docs"]
 
-
-@dataclass(frozen=True)
-class Doc:
-    kind: str
-    id: str  # module / moment / scenario id, or "<competency>/tip/<n>", "<competency>/framework/<n>"
-    title: str
-    text: str
-    competencies: tuple[str, ...]
+KINDS = DOC_KINDS
 
 
 @dataclass(frozen=True)
@@ -37,23 +29,8 @@ class Hit:
 
 
 def library_docs(library: Library) -> list[Doc]:
-    docs = []
-    for m in library.modules.values():
-        body = _TAGS.sub(" ", m.body)
-        docs.append(Doc("module", m.id, m.title, f"{m.title}. {m.title}. {m.summary}\n{body}", m.competencies))
-    for mo in library.moments.values():
-        docs.append(Doc("moment", mo.id, mo.name, f"{mo.name}. {mo.name}. {mo.description}\n" + "\n".join(mo.checklist),
-                        mo.competencies))
-    for s in library.scenarios.values():
-        docs.append(Doc("scenario", s.id, s.title, f"{s.title}. {s.summary}", s.competencies))
-    for cid, guide in library.coaching.items():
-        name = library.competencies[cid].name if cid in library.competencies else cid
-        for i, tip in enumerate(guide.tips):
-            docs.append(Doc("tip", f"{cid}/tip/{i}", f"{name}: tip", f"{name}. {tip.text}", (cid,)))
-        for i, fw in enumerate(guide.frameworks):
-            docs.append(Doc("framework", f"{cid}/framework/{i}", fw.name,
-                            f"{fw.name}. {name}. {fw.summary}\n" + "\n".join(fw.steps), (cid,)))
-    return docs
+    """The search documents of every content type that has them, in the order of the type table."""
+    return [doc for t in CONTENT_TYPES if t.docs is not None for doc in t.docs(library)]
 
 
 class LibraryIndex:
