@@ -22,8 +22,8 @@ A callback that raises does not break a widget and leaves its state as it was (t
 still opens when ``on_open`` fails: reading needs nothing saved). The message is shown in an
 element with class ``wb-learning-error`` and kept in ``.errors``.
 
-Module text is Markdown, rendered by :func:`render_markdown`, a small renderer that escapes
-all HTML first and then adds only its own tags.
+Module text is Markdown, rendered by :func:`render_markdown` with markdown-it-py and sanitized
+with nh3.
 
 Stable CSS classes
 ------------------
@@ -44,12 +44,13 @@ Stable CSS classes
 from __future__ import annotations
 
 import html
-import re
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
+import nh3
+from markdown_it import MarkdownIt
 
 from ..content.library import Library
 from ..content.schema import Module
@@ -138,133 +139,20 @@ def _show(widget: w.Widget, visible: bool) -> None:
 
 
 # ------------------------------------------------------------------------------ Markdown
-_FENCE = re.compile(r"^\s*```")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_ITEM = re.compile(r"^\s{0,3}([-*+]|\d{1,9}[.)])\s+(.*)$")
-_QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(\|\s*:?-{1,}:?\s*)*\|?\s*$")
-_CODE = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
-_EM = re.compile(r"(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![*\w])|(?<![_\w])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![_\w])")
-_LINK = re.compile(r"\[([^\]]+)\]\(((?:https?://|mailto:)[^\s)]+)\)")
-
-
-def _inline(text: str) -> str:
-    """Escape a line of text, then mark up code spans, links, bold and italics."""
-    parts = re.split(r"(`[^`]+`)", text)
-    out = []
-    for part in parts:
-        if part.startswith("`") and part.endswith("`") and len(part) > 1:
-            out.append(f"<code>{html.escape(part[1:-1])}</code>")
-            continue
-        s = html.escape(part)
-        s = _LINK.sub(lambda mt: f"<a href=\"{mt.group(2)}\" target=\"_blank\" rel=\"noopener\">{mt.group(1)}</a>", s)
-        s = _BOLD.sub(lambda mt: f"<strong>{mt.group(1) or mt.group(2)}</strong>", s)
-        s = _EM.sub(lambda mt: f"<em>{mt.group(1) or mt.group(2)}</em>", s)
-        out.append(s)
-    return "".join(out)
-
-
-def _cells(line: str) -> list[str]:
-    line = line.strip()
-    if line.startswith("|"):
-        line = line[1:]
-    if line.endswith("|"):
-        line = line[:-1]
-    return [c.strip() for c in line.split("|")]
-
-
-def _blocks(lines: list[str], shift: int) -> list[str]:
-    out: list[str] = []
-    i, n = 0, len(lines)
-    while i < n:
-        line = lines[i]
-        if not line.strip():
-            i += 1
-            continue
-        if _FENCE.match(line):
-            j = i + 1
-            while j < n and not _FENCE.match(lines[j]):
-                j += 1
-            out.append(f"<pre><code>{html.escape(chr(10).join(lines[i + 1:j]))}</code></pre>")
-            i = j + 1
-            continue
-        if mt := _HEADING.match(line):
-            level = min(6, len(mt.group(1)) + shift)
-            out.append(f"<h{level}>{_inline(mt.group(2))}</h{level}>")
-            i += 1
-            continue
-        if _RULE.match(line):
-            out.append("<hr>")
-            i += 1
-            continue
-        if _QUOTE.match(line):
-            inner = []
-            while i < n and (mt := _QUOTE.match(lines[i])):
-                inner.append(mt.group(1))
-                i += 1
-            out.append("<blockquote>" + "\n".join(_blocks(inner, shift)) + "</blockquote>")
-            continue
-        if "|" in line and i + 1 < n and "|" in lines[i + 1] and _TABLE_SEP.match(lines[i + 1]):
-            head = _cells(line)
-            rows = []
-            i += 2
-            while i < n and lines[i].strip() and "|" in lines[i]:
-                rows.append(_cells(lines[i]))
-                i += 1
-            th = "".join(f"<th>{_inline(c)}</th>" for c in head)
-            body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r[:len(head)])
-                           + "<td></td>" * (len(head) - len(r)) + "</tr>" for r in rows)
-            out.append(f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>")
-            continue
-        if mt := _ITEM.match(line):
-            ordered = mt.group(1)[0].isdigit()
-            items: list[list[str]] = []
-            while i < n:
-                mt = _ITEM.match(lines[i])
-                if mt and mt.group(1)[0].isdigit() == ordered:
-                    items.append([mt.group(2)])
-                    i += 1
-                elif lines[i].strip() and lines[i][:1].isspace() and items:  # continuation line
-                    items[-1].append(lines[i].strip())
-                    i += 1
-                elif not lines[i].strip():  # a blank line ends the list unless an item of the same kind follows
-                    j = i
-                    while j < n and not lines[j].strip():
-                        j += 1
-                    nxt = _ITEM.match(lines[j]) if j < n else None
-                    if nxt and nxt.group(1)[0].isdigit() == ordered:
-                        i = j
-                    else:
-                        break
-                else:
-                    break
-            tag = "ol" if ordered else "ul"
-            start = ""
-            if ordered:
-                first = int(re.match(r"\s*(\d+)", line).group(1))
-                start = f" start=\"{first}\"" if first != 1 else ""
-            lis = "".join(f"<li>{_inline(' '.join(it))}</li>" for it in items)
-            out.append(f"<{tag}{start}>{lis}</{tag}>")
-            continue
-        para = []
-        while i < n and lines[i].strip() and not (
-            _FENCE.match(lines[i]) or _HEADING.match(lines[i]) or _RULE.match(lines[i]) or _QUOTE.match(lines[i])
-            or _ITEM.match(lines[i])
-        ):
-            para.append(lines[i].strip())
-            i += 1
-        out.append(f"<p>{_inline(' '.join(para))}</p>")
-    return out
+#: CommonMark with pipe tables; raw HTML in the text is shown as text, soft line breaks join lines
+_MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+_MD.add_render_rule("softbreak", lambda self, tokens, idx, options, env: " ")
+#: What the sanitizer lets through: the tags the renderer makes, links only to the web and e-mail
+_SAFE_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "code",
+                        "pre", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "br", "a"})
+_SAFE_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
 
 
 def render_markdown(text: str, *, shift: int = 0, drop_title: bool = False) -> str:
-    """Markdown to HTML, safely: every character of ``text`` is HTML-escaped before any markup is added.
+    """Markdown to safe HTML: markdown-it-py (CommonMark and pipe tables), then the nh3 sanitizer.
 
-    Supports what the library's modules use: ATX headings, paragraphs, bulleted and numbered
-    lists, bold, italics, inline code, fenced code blocks, block quotes, pipe tables,
-    horizontal rules, and ``http(s)``/``mailto`` links. Raw HTML in the text is shown as text.
+    Raw HTML in the text is shown as text, links keep only ``http(s)`` and ``mailto`` targets and
+    open in a new tab, and the sanitizer drops any tag or attribute outside a short list.
 
     Parameters
     ----------
@@ -275,12 +163,15 @@ def render_markdown(text: str, *, shift: int = 0, drop_title: bool = False) -> s
     drop_title
         Leave out a first-level heading that opens the text (the reader shows the title itself).
     """
-    lines = str(text).replace("\r\n", "\n").split("\n")
-    if drop_title:
-        first = next((k for k, line in enumerate(lines) if line.strip()), None)
-        if first is not None and re.match(r"^#\s", lines[first]):
-            lines = lines[first + 1:]
-    return "\n".join(_blocks(lines, shift))
+    tokens = _MD.parse(str(text))
+    if drop_title and len(tokens) >= 3 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
+        tokens = tokens[3:]
+    for tok in tokens:
+        if tok.type in ("heading_open", "heading_close") and shift:
+            tok.tag = f"h{min(6, int(tok.tag[1]) + shift)}"
+    out = _MD.renderer.render(tokens, _MD.options, {})
+    return nh3.clean(out, tags=set(_SAFE_TAGS), attributes=_SAFE_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener", set_tag_attribute_values={"a": {"target": "_blank"}}).strip()
 
 
 # ------------------------------------------------------------------------------ my plan
