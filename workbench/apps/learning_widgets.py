@@ -34,7 +34,7 @@ Stable CSS classes
 ``wb-explore``, ``wb-explore-search``, ``wb-explore-competency``, ``wb-explore-format``,
 ``wb-explore-minutes``, ``wb-explore-level``, ``wb-explore-heading``, ``wb-explore-results``,
 ``wb-explore-result``, ``wb-explore-suggestion``, ``wb-explore-reason``, ``wb-explore-open``;
-``wb-reader``, ``wb-reader-title``, ``wb-reader-meta``, ``wb-reader-body``, ``wb-reader-apply``,
+``wb-reader``, ``wb-reader-title``, ``wb-reader-meta``, ``wb-reader-body``, ``wb-reader-org``, ``wb-reader-apply``,
 ``wb-reader-close``, ``wb-check``, ``wb-check-question``, ``wb-check-submit``,
 ``wb-check-result``; ``wb-moments``, ``wb-moments-select``, ``wb-moments-description``,
 ``wb-moment-pack``, ``wb-moment-checklist``, ``wb-moment-module``, ``wb-moment-scenario``,
@@ -53,6 +53,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 from ..content.library import Library
+from ..content.organization import organization_section
 from ..content.schema import Module
 from ..recommend.explore import SearchResult, Suggestion, index_for, search_library
 
@@ -88,6 +89,7 @@ LEARNING_STYLE = """
 .wb-reader-body th, .wb-reader-body td {border: 1px solid #d5d9de; padding: 4px 8px; text-align: left;
   vertical-align: top;}
 .wb-reader-body blockquote {border-left: 3px solid #d5d9de; margin: 8px 0; padding: 2px 12px; color: #33414f;}
+.wb-reader-org {border-left: 3px solid #9bb8d3; padding: 2px 14px; margin: 10px 0;}
 .wb-reader-apply {background: #f3f7f1; border-radius: 8px; padding: 8px 14px; margin: 10px 0;}
 .wb-check-question .widget-radio-box label {white-space: normal; line-height: 1.3;}
 .wb-check-right {color: #1e6b35;}
@@ -418,6 +420,10 @@ class ModuleReader:
         self.meta.add_class("wb-reader-meta")
         self.body = w.HTML(render_markdown(module.body, shift=1, drop_title=True))
         self.body.add_class("wb-reader-body")
+        section = organization_section(library, module)
+        self.organization = w.HTML(render_markdown(section.markdown, shift=1) if section else "")
+        self.organization.add_class("wb-reader-org")
+        _show(self.organization, section is not None)
         self.apply = w.HTML(f"<b>Apply this week</b><div>{_esc(module.apply_this_week)}</div>")
         self.apply.add_class("wb-reader-apply")
         self.questions: list[w.RadioButtons] = []
@@ -437,8 +443,8 @@ class ModuleReader:
         self.result_view.add_class("wb-check-result")
         self.check_box = w.VBox([w.HTML("<h3>Check your understanding</h3>"), *boxes, self.submit, self.result_view])
         self.check_box.add_class("wb-check")
-        self.widget = w.VBox([self.close_button, self.title, self.meta, self.body, self.apply, self.check_box,
-                              self._cb.error])
+        self.widget = w.VBox([self.close_button, self.title, self.meta, self.body, self.organization, self.apply,
+                              self.check_box, self._cb.error])
         self.widget.add_class("wb-reader")
 
     @property

@@ -14,7 +14,9 @@ say too little and no competency is detected.
 *Citations.* Coaching tips, coaching frameworks, modules and moment checklists are turned into
 :class:`Citation` objects that say where the advice comes from: a tip names the module it draws
 on ("From the module 'Delegation basics for first-time leaders': ..."), a framework its coaching
-guide, a moment its checklist.
+guide, a moment its checklist. The organization's values (``organization.yaml``) are cited with
+:meth:`Grounding.value_citations`: the values tied to a competency, the one closest to the leader's
+words first ("From Northwind Cooperative's values: "Candor with care": We say what we see ...").
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ class Citation:
     """One piece of library knowledge the coach offers, and where it comes from.
 
     ``doc_id`` is the index document (for de-duplication and logging); ``source_kind`` and
-    ``source_id`` name what is cited to the leader: a ``module``, a moment ``checklist`` or a
-    coaching ``guide`` (for tips without a module and for frameworks).
+    ``source_id`` name what is cited to the leader: a ``module``, a moment ``checklist``, a
+    coaching ``guide`` (for tips without a module and for frameworks) or one of the organization's
+    values (``value``; ``source_id`` is the organization's name, ``doc_id`` ``value/<n>``).
     """
 
     doc_id: str
@@ -64,6 +67,8 @@ class Citation:
             return f"From the module '{self.source_title}': {self.text}"
         if self.source_kind == "checklist":
             return f"From the checklist for '{self.source_title}': {self.text}"
+        if self.source_kind == "value":
+            return f"From {self.source_id}'s values: \u201c{self.source_title}\u201d: {self.text}"
         return f"From the {self.source_title}: {self.text}"
 
 
@@ -124,6 +129,22 @@ class Grounding:
                 break
         return out
 
+    def value_citations(self, competency: str | None, query: str = "", k: int = 1,
+                        exclude: Iterable[str] = ()) -> list[Citation]:
+        """Up to ``k`` of the organization's values tied to ``competency``, best match to ``query`` first.
+
+        Empty when the library has no organization or no value names the competency; with
+        ``competency`` None every value is a candidate.
+        """
+        org = self.library.organization
+        if org is None:
+            return []
+        skip = set(exclude)
+        found = [(i, v) for i, v in enumerate(org.values)
+                 if (competency is None or competency in v.competencies) and f"value/{i}" not in skip]
+        found.sort(key=lambda t: (-_overlap(query, t[1].name + " " + t[1].description), t[0]))
+        return [self.cite("value", f"value/{i}", query) for i, _ in found[:k]]
+
     def moment_checklist(self, moment_id: str, query: str = "", n: int = 3) -> Citation:
         """The ``n`` checklist steps of a moment that best match ``query``, in checklist order.
 
@@ -166,6 +187,12 @@ class Grounding:
             ranked = sorted(range(len(mo.checklist)), key=lambda i: (-_overlap(query, mo.checklist[i]), i))[:n]
             steps = "; ".join(mo.checklist[i] for i in sorted(ranked))
             return Citation(doc_id, kind, "checklist", mo.id, mo.name, steps + ".", mo.competencies[0])
+        if kind == "value":
+            if lib.organization is None:
+                raise ValueError("the library has no organization, so no values to cite")
+            v = lib.organization.values[int(doc_id.split("/")[1])]
+            comp = v.competencies[0] if v.competencies else None
+            return Citation(doc_id, kind, "value", lib.organization.name, v.name, " ".join(v.description.split()), comp)
         if kind == "scenario":
             s = lib.scenarios[doc_id]
             return Citation(doc_id, kind, "scenario", s.id, s.title, " ".join(s.summary.split()), s.competencies[0])

@@ -57,6 +57,8 @@ class Catalog:
     moment_names: tuple[str, ...]
     moment_modules: np.ndarray  # (Mo, M) bool
     moment_competencies: np.ndarray  # (Mo, C) bool
+    #: (C,) the organization's stated reason for each priority ("" for none); quoted in reasons
+    priority_rationales: tuple[str, ...] = ()
 
     @cached_property
     def module_index(self) -> dict[str, int]:
@@ -157,6 +159,7 @@ class Catalog:
             moment_names=tuple(mo.name for mo in moments),
             moment_modules=moment_modules,
             moment_competencies=moment_comps,
+            priority_rationales=tuple(org.priority_rationale(c) if org is not None else "" for c in comps),
         )
 
 

@@ -62,14 +62,28 @@ def gap_reason(competency: str, band: str, rank: int, level: str) -> str:
             f"this module helps you strengthen it.")
 
 
+def quoted(rationale: str) -> str:
+    """The organization's own words in quotation marks, the sentence's full stop outside them."""
+    words = " ".join(rationale.split()).rstrip(".")
+    return f"\u201c{words}\u201d" if words else ""
+
+
 @_cached
 def priority_reason(competency: str, band: str, rank: int, level: str, weight: float,
-                    foundational: bool) -> str:
+                    foundational: bool, rationale: str = "") -> str:
+    """Why a module was chosen by need and the organization's priorities.
+
+    When the competency is a priority and the organization gave its ``rationale``
+    (``organization.yaml``, ``priorities``), the reason quotes it.
+    """
     phrase, prio = need_phrase(band, rank), priority_phrase(weight)
+    quote = quoted(rationale) if prio is not None else ""
     if phrase is not None and prio is not None:
-        text = f"{competency} is {phrase} and {prio}."
+        text = f"{competency} is {phrase} and {prio}" + (f": {quote}." if quote else ".")
     elif phrase is not None:
         text = f"{competency} is {phrase} for {_LEVEL_SINGULAR[level]}."
+    elif prio is not None and quote:
+        text = f"{competency} is {prio}: {quote}. This module helps you build on what you already do."
     elif prio is not None:
         text = f"{competency} is {prio}, and this module helps you build on what you already do."
     elif band == STRENGTH:

@@ -158,7 +158,8 @@ class PriorityStrategy(Strategy):
         names, prio = cat.competency_names, cat.priority.tolist()
         levels = batch.level[rows].tolist()
         found = (batch.first_time[rows] & (cat.level[modules] == 0)).tolist()
-        return [text.priority_reason(names[f], n, r, ROLE_LEVELS[lv], prio[f], fd)
+        why = cat.priority_rationales
+        return [text.priority_reason(names[f], n, r, ROLE_LEVELS[lv], prio[f], fd, why[f] if why else "")
                 for lv, f, n, r, fd in zip(levels, focus.tolist(), need, rank, found, strict=True)]
 
 
@@ -189,7 +190,8 @@ class MomentStrategy(Strategy):
             if inm:
                 out.append(text.moment_reason(names[f], n, r, cat.moment_names[mo]))
             else:
-                out.append(text.priority_reason(names[f], n, r, ROLE_LEVELS[lv], prio[f], fd))
+                out.append(text.priority_reason(names[f], n, r, ROLE_LEVELS[lv], prio[f], fd,
+                                                cat.priority_rationales[f] if cat.priority_rationales else ""))
         return out
 
 
