@@ -10,6 +10,7 @@ from scipy import integrate, stats
 
 from workbench.recommend import ContextBatch, catalog_for, select_batch
 from workbench.recommend.engine import BatchSelection
+from workbench.recommend.strategies import priority_scores
 from workbench.recommend.tuning import (
     METRICS,
     OutcomeModel,
@@ -183,7 +184,15 @@ def test_plan_metrics_by_hand(library, make_context):
 def test_weighted_priority_with_the_shipped_weights_is_priority(sim):
     shipped = select_batch(sim.batch, sim.catalog, "priority")
     tuned = select_batch(sim.batch, sim.catalog, WeightedPriorityStrategy(2.0, 1.0))
-    np.testing.assert_array_equal(shipped.modules, tuned.modules)
+    # the two scores differ by a constant factor, so the greedy choices agree except where two
+    # modules tie to rounding (1 + 2p and 2 (0.5 + p) can differ in the last bit)
+    differ = np.flatnonzero((shipped.modules != tuned.modules).any(axis=1))
+    assert len(differ) <= 0.002 * len(shipped.modules)
+    base = priority_scores(sim.batch)
+    for r in differ:
+        k = np.flatnonzero(shipped.modules[r] != tuned.modules[r])[0]
+        a, b = base[r, shipped.modules[r, k]], base[r, tuned.modules[r, k]]
+        assert a == pytest.approx(b, rel=1e-6), (r, k)
     other = select_batch(sim.batch, sim.catalog, WeightedPriorityStrategy(0.0, 0.0))
     assert (other.modules != shipped.modules).any()
 
