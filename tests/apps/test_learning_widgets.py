@@ -10,6 +10,7 @@ import pytest
 
 from workbench.apps.learning_widgets import (
     ExplorePanel,
+    ModuleReader,
     MomentsPanel,
     PlanPanel,
     render_markdown,
@@ -468,3 +469,17 @@ def test_markdown_sanitizer_keeps_only_safe_tags_and_links():
     assert 'href="data:' not in out and "<a href='https://evil" not in out
     assert '<a href="mailto:people@example.org" target="_blank" rel="noopener">mail</a>' in out
     assert "<td>" in out and "&lt;a href=" in out
+
+
+def test_reader_shows_the_organizations_section_after_the_text(library):
+    import dataclasses
+
+    reader = ModuleReader(library.modules["feedback-sbi"], library)
+    org = reader.organization
+    assert "wb-reader-org" in org._dom_classes and org.layout.display != "none"
+    assert "<h3>In Northwind Cooperative</h3>" in org.value  # at the level of the text's own sections
+    assert "<em>Candor with care</em>" in org.value and "New systems and ways of working" in org.value
+    kids = reader.widget.children
+    assert kids.index(reader.body) + 1 == kids.index(org) and kids.index(org) + 1 == kids.index(reader.apply)
+    bare = ModuleReader(library.modules["feedback-sbi"], dataclasses.replace(library, organization=None))
+    assert bare.organization.value == "" and bare.organization.layout.display == "none"

@@ -90,3 +90,21 @@ def test_suggest_filters_and_skips_what_was_cited(grounding):
     assert not {c.doc_id for c in again} & {c.doc_id for c in first}
     fallback = grounding.suggest("zzqx", "trust")
     assert fallback and fallback[0].competency == "trust"
+
+
+def test_values_are_cited_in_the_organizations_words(library, grounding):
+    import dataclasses
+
+    (cite,) = grounding.value_citations("feedback", "how do I tell him honestly")
+    assert cite.source_kind == "value" and cite.source_title == "Candor with care"
+    assert cite.sentence == ("From Northwind Cooperative's values: \u201cCandor with care\u201d: We say what we see, "
+                             "early and directly, and we do it in a way that respects the person hearing it.")
+    # without a competency, the leader's words pick the value
+    best = grounding.value_citations(None, "what is best for the members who shop with us", k=2)
+    assert best[0].source_title == "Members first" and len(best) == 2
+    assert grounding.value_citations("coaching", exclude=["value/2"]) == []  # "Grow each other" already cited
+    assert grounding.value_citations("nope") == []
+    bare = Grounding(dataclasses.replace(library, organization=None), grounding.index)
+    assert bare.value_citations("feedback") == []
+    with pytest.raises(ValueError, match="no organization"):
+        bare.cite("value", "value/0")

@@ -144,3 +144,33 @@ def test_scores_are_numpy_over_all_leaders(library, make_context):
     assert s.shape == (len(ctxs), len(library.modules))
     best = [library.modules[list(library.modules)[j]].primary_competency for j in s.argmax(axis=1)]
     assert best == list(library.competencies)
+
+
+def test_priority_reasons_quote_the_organizations_rationale(library, make_context, with_priorities):
+    ctx = make_context(gaps={"conflict": 0.8, "change": 0.8})
+    first = recommend(ctx, library, "priority")[0]
+    why = library.organization.priority_rationale("change")
+    assert why.startswith("We are moving from regional depots")
+    assert first.reason.endswith(f": \u201c{why.rstrip('.')}\u201d.")
+    # conflict (weight 0.4) is not a stated priority, so its rationale is not quoted...
+    low = recommend(make_context(gaps={"conflict": 0.8}), library, "priority")[0]
+    assert low.competency == "conflict" and "\u201c" not in low.reason
+    # ...until the organization makes it one: the reason follows organization.yaml
+    swapped = with_priorities({"change": 0.1, "conflict": 1.0})
+    top = recommend(ctx, swapped, "priority")[0]
+    assert top.competency == "conflict" and "Merging depot teams will create some friction" in top.reason
+
+
+def test_priority_reason_text():
+    from workbench.recommend.reasons import priority_reason
+
+    plain = priority_reason("Leading change", "development area", 0, "experienced", 1.0, False)
+    quoted = priority_reason("Leading change", "development area", 0, "experienced", 1.0, False,
+                             "  We move   depots. ")
+    assert plain == "Leading change is your largest development area and a top priority for your organization."
+    assert quoted == ("Leading change is your largest development area and a top priority for your "
+                      "organization: \u201cWe move depots\u201d.")
+    strength = priority_reason("Leading change", "strength", 0, "senior", 0.9, True, "We move depots.")
+    assert strength.startswith("Leading change is a top priority for your organization: \u201cWe move depots\u201d. ")
+    assert strength.endswith("first leadership role.")
+    assert "We move" not in priority_reason("Leading change", "strength", 0, "senior", 0.2, False, "We move depots.")
