@@ -261,3 +261,22 @@ def test_no_date_given_assumes_a_week_and_says_so(library, index):
     assert r.kind == "proposal" and r.proposed.due == date(2026, 12, 4) and "a week from today" in r.text
     r = s.send("Hmm")
     assert r.kind == "question" and "Hmm" not in (s.state.proposed.text if s.state.proposed else "")
+
+
+def test_the_coach_cites_the_organizations_value_once_as_options_are_weighed(library, index):
+    import dataclasses
+
+    s = session(library, index)
+    s.open()
+    replies = [s.send(m) for m in SCRIPT]
+    values = [(i, c) for i, r in enumerate(replies) for c in r.citations if c.source_kind == "value"]
+    assert [(i, c.source_title) for i, c in values] == [(2, "Grow each other")]  # delegating's value
+    assert "From Northwind Cooperative's values: \u201cGrow each other\u201d: Every leader is responsible" in replies[2].text
+    assert_one_question(replies[2])
+    # another organization without values: no value cited, the conversation is otherwise the same
+    bare = dataclasses.replace(library, organization=library.organization.model_copy(update={"values": ()}))
+    s2 = session(bare, index)
+    s2.open()
+    again = [s2.send(m) for m in SCRIPT]
+    assert not any(c.source_kind == "value" for r in again for c in r.citations)
+    assert [r.stage for r in again] == [r.stage for r in replies]

@@ -317,6 +317,10 @@ class OfflineCoach:
             reflection = None
         cites = self._suggest(state, query, ("module",))
         lead = "If you want to go deeper first:" if cites else ""
+        value = self._value_citation(state, query)
+        if value:
+            lead = lead or "As you choose:"
+            cites = cites + value
         state.stage = "way_forward"
         return self._ask(state, "way_forward", lead, reflection, cites, self._question(state, "way_forward", query))
 
@@ -512,6 +516,14 @@ class OfflineCoach:
         c = self.grounding.moment_checklist(mid, query)
         state.cited.append(c.doc_id)
         return (c,)
+
+    def _value_citation(self, state: CoachState, query: str) -> tuple[Citation, ...]:
+        """The organization's value tied to the topic, once per conversation, as the leader weighs options."""
+        if state.competency is None or any(c.startswith("value/") for c in state.cited):
+            return ()
+        cites = self.grounding.value_citations(state.competency, query, k=1, exclude=state.cited)
+        state.cited.extend(c.doc_id for c in cites)
+        return tuple(cites)
 
     def _suggest(self, state: CoachState, query: str, kinds: tuple[str, ...], k: int = 1) -> tuple[Citation, ...]:
         """Up to ``k`` citations, skipping ones already given and, when the leader's role level is
