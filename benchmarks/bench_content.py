@@ -1,4 +1,4 @@
-"""Content loading: the shipped library, parsed with and without the duplicated-key check.
+"""Content loading: the shipped library, parsed with and without the duplicated-key check, and rendered.
 
 The apps load the library on every page load, so the check for keys given twice in a YAML
 mapping (:class:`workbench.content.loader._Loader`) must cost little. Every YAML document of
@@ -58,18 +58,33 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
         for d in docs:
             content_loader._load_yaml(d)
 
-    log(f"content: {len(docs)} YAML documents, {reps} repetitions")
-    plain(), checking(), Library.load()  # warm caches and imports
-    times: dict[str, list[float]] = {"plain": [], "checking": [], "library": []}
+    from workbench.apps import learning_widgets
+
+    bodies = [m.body for m in Library.load().modules.values()]
+
+    def render() -> None:
+        learning_widgets._render_markdown.cache_clear()  # first opens, not the kernel's cache
+        for b in bodies:
+            learning_widgets.render_markdown(b, shift=1, drop_title=True)
+
+    log(f"content: {len(docs)} YAML documents, {len(bodies)} module bodies, {reps} repetitions")
+    plain(), checking(), Library.load(), render()  # warm caches and imports
+    times: dict[str, list[float]] = {"plain": [], "checking": [], "library": [], "render": []}
     for _ in range(reps):
         times["plain"].append(timed(plain)[0])
         times["checking"].append(timed(checking)[0])
         times["library"].append(timed(Library.load)[0])
+        times["render"].append(timed(render)[0])
     ref = statistics.median(times["plain"])
     for key, what, name in (("plain", "parse YAML", base.__name__), ("checking", "parse YAML", "duplicate-checking"),
                             ("library", "Library.load", "duplicate-checking")):
         med = statistics.median(times[key])
         result.rows.append({"what": what, "loader": name, "documents": len(docs), "median_ms": 1000 * med,
                             "min_ms": 1000 * min(times[key]), "relative": med / ref if key != "library" else None})
-    result.notes += ["Library.load also validates every document with pydantic and runs the cross-reference checks"]
+    med = statistics.median(times["render"])
+    result.rows.append({"what": "render module text", "loader": "markdown-it-py + nh3", "documents": len(bodies),
+                        "median_ms": 1000 * med, "min_ms": 1000 * min(times["render"]), "relative": None})
+    result.notes += ["Library.load also validates every document with pydantic and runs the cross-reference checks",
+                     "render module text: every module body to sanitized HTML, as the reader does on first opening one "
+                     "(later opens in the same kernel come from a cache)"]
     return result

@@ -46,6 +46,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -165,7 +166,13 @@ def render_markdown(text: str, *, shift: int = 0, drop_title: bool = False) -> s
     drop_title
         Leave out a first-level heading that opens the text (the reader shows the title itself).
     """
-    tokens = _MD.parse(str(text))
+    return _render_markdown(str(text), int(shift), bool(drop_title))
+
+
+@lru_cache(maxsize=256)
+def _render_markdown(text: str, shift: int, drop_title: bool) -> str:
+    """:func:`render_markdown`, kept for repeated opens (markdown-it-py parses in pure Python)."""
+    tokens = _MD.parse(text)
     if drop_title and len(tokens) >= 3 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
         tokens = tokens[3:]
     for tok in tokens:
