@@ -89,18 +89,30 @@ def _library(path: Path | None):
 # ------------------------------------------------------------------ content
 @content_app.command("check")
 def content_check(path: Annotated[Path | None, typer.Argument(help="Content folder (default: ./content).")] = None) -> None:
-    """Report every problem in the library with file, field and reason; exit 1 on any."""
-    from .content import check, default_content_path
+    """Report every problem in the library with file, field and reason; exit 1 on any.
+
+    A library that loads is also measured for test-wise cues (best option longest, length ratio,
+    absurd-option markers, answer position); their figures are printed whatever the outcome.
+    """
+    from .content import check, cue_report, default_content_path
 
     with _errors():
         root = path or default_content_path()
-        problems = check(root)
+        problems = check(root, cues=False)
     if problems:
         for p in problems:
             typer.echo(str(p))
         typer.echo(f"{len(problems)} problem(s) in {root}", err=True)
         raise typer.Exit(1)
     lib = _library(root)
+    report = cue_report(lib)
+    for line in report.lines():
+        typer.echo(f"test-wise cues: {line}")
+    if report.problems:
+        for p in report.problems:
+            typer.echo(str(p))
+        typer.echo(f"{len(report.problems)} problem(s) in {root}", err=True)
+        raise typer.Exit(1)
     typer.echo(
         f"ok: {len(lib.competencies)} competencies, {len(lib.items)} items, {len(lib.modules)} modules, "
         f"{len(lib.scenarios)} scenarios, {len(lib.moments)} moments in {root}"

@@ -116,9 +116,22 @@ class Library:
         )
 
 
-def check(root: str | os.PathLike[str] | None = None) -> list[Problem]:
-    """Every problem in the library at ``root``; an empty list when it is clean."""
-    return list(_read(Path(root) if root is not None else default_content_path()).problems)
+def check(root: str | os.PathLike[str] | None = None, cues: bool = True) -> list[Problem]:
+    """Every problem in the library at ``root``; an empty list when it is clean.
+
+    With ``cues`` (the default) a library that loads cleanly is also measured for test-wise cues
+    (:func:`cue_report`); loading alone (:meth:`Library.load`) does not judge them.
+    """
+    lib = _read(Path(root) if root is not None else default_content_path())
+    if lib.problems or not cues:
+        return list(lib.problems)
+    return list(cue_report(lib).problems)
+
+
+def cue_report(library: Library) -> checks.CueReport:
+    """The test-wise cue figures of a library's knowledge checks and scenarios, and what fails
+    (:func:`workbench.content.checks.measure_cues`)."""
+    return checks.measure_cues(library.modules, library.scenarios)
 
 
 def _files(folder: Path, suffixes: Iterable[str]) -> list[Path]:
