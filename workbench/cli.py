@@ -645,7 +645,11 @@ def scenario_run(
     db: DbOption = None,
     content: ContentOption = None,
 ) -> None:
-    """Play a scenario non-interactively; the choices update the leader's skill estimates."""
+    """Play a scenario non-interactively; the choices update the leader's skill estimates.
+
+    Only the leader's first run of a scenario is evidence; a replay is stored but leaves the
+    estimates as they were ("evidence_weight" 0 in the JSON).
+    """
     with _errors():
         from .practice_log import play_scenario
 
@@ -664,11 +668,13 @@ def scenario_run(
                         "weak": [b.behavior for b in d.weak], "lessons": list(d.lessons),
                         "quality": {k: round(v, 3) for k, v in d.quality.items()}},
             "estimates": est,
+            "evidence_weight": result.weight,
         }, indent=1))
         return
     typer.echo("Path: " + " -> ".join(f"{n}[{c}]" for n, c in result.path))
     typer.echo(d.as_text())
-    typer.echo("\nYour estimates:")
+    typer.echo("\nYour estimates:" if result.counted else
+               "\nYour estimates (a replay: only your first run of a scenario counts, so they are unchanged):")
     for c, e in est.items():
         typer.echo(f"  {c}: {e['before']['mean']:+.2f} (sd {e['before']['sd']:.2f}) -> "
                    f"{e['after']['mean']:+.2f} (sd {e['after']['sd']:.2f})")

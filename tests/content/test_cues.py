@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from workbench.content import Library, cue_report  # noqa: F401  (used by the shipped-content test)
+from workbench.content import Library, cue_report
 from workbench.content.checks import (
     CUE_ALPHA,
     MAX_LENGTH_RATIO,
@@ -18,7 +18,7 @@ from workbench.content.checks import (
     CueItem,
     cue_figures,
     cue_problems,
-    knowledge_check_items,  # noqa: F401
+    knowledge_check_items,
     poisson_binomial_sf,
     scenario_items,
 )
@@ -49,6 +49,11 @@ def test_the_longest_option_as_the_key_fails_and_rotating_keys_of_equal_length_p
     assert fig.longest == 20 and fig.longest_p < 1e-6 and fig.mean_ratio > MAX_LENGTH_RATIO
     fields = {p.field for p in cue_problems(fig, longest, "modules/")}
     assert {"longest", "length-ratio", "answer-position"} <= fields
+
+    never = [item(i, i % 3, SAME[:3] + (SAME[3] + " and agree who tells the customer",)) for i in range(21)]
+    fig = cue_figures("knowledge-check questions", never)
+    assert fig.longest == 0 and fig.longest_p == 1.0 and fig.longest_p_low == pytest.approx(0.75 ** 21)
+    assert "longest" not in {p.field for p in cue_problems(fig, never, "modules/")}  # reported, not judged
 
     fair = [item(i, i % 4) for i in range(20)]
     fig = cue_figures("knowledge-check questions", fair)
@@ -101,6 +106,15 @@ def test_ties_for_best_at_a_decision_point_count_as_best():
     totals = [sum(c.quality.values()) for c in node.choices]
     first = next(it for it in items if it.field == f"nodes.{node_id}.choices")
     assert first.best == frozenset(i for i, t in enumerate(totals) if t == max(totals))
+
+
+def test_the_shipped_knowledge_checks_pass_the_cue_check():
+    lib = Library.load(REPO / "content")
+    report = cue_report(lib)
+    kc = report.knowledge_checks
+    assert kc.n == len(knowledge_check_items(lib.modules)) >= 100
+    assert not [p for p in report.problems if p.file.startswith("modules/")], [str(p) for p in report.problems]
+    assert kc.longest_p >= CUE_ALPHA and kc.mean_ratio <= MAX_LENGTH_RATIO and kc.marked == 0
 
 
 def test_cli_prints_the_cue_figures(tmp_path):

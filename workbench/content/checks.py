@@ -141,7 +141,7 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
 #: matched on word boundaries) and the plain name printed when it is found.
 ABSURD_MARKERS: tuple[tuple[str, str], ...] = (
     (r"blam(e|es|ed|ing)", "blame"),
-    (r"threat(en|ens|ened|ening)?", "threat"),
+    (r"threaten(s|ed|ing)? (to|them|him|her|you)", "threat"),
     (r"ultimatum", "ultimatum"),
     (r"shout(s|ed|ing)?|yell(s|ed|ing)?|scream(s|ed|ing)?", "shouting"),
     (r"ignor(e|es|ed|ing) (it|them|him|her|the (problem|issue|email|message|complaint)s?)", "ignore it"),
@@ -225,6 +225,7 @@ class CueFigures:
     longest: int                 # items whose best option is the longest
     longest_expected: float      # the same under chance (sum of |best| / k)
     longest_p: float             # one-sided P(at least `longest` | chance)
+    longest_p_low: float         # the other side, P(at most `longest` | chance): reported, not judged
     mean_ratio: float            # mean length ratio best / distractors
     over_1_5: int                # items with a ratio above 1.5
     marked: int                  # items with a distractor carrying an absurd-option marker
@@ -240,7 +241,8 @@ class CueFigures:
             return f"{self.group}: no items"
         pos = " ".join(f"{c}/{e:.1f}" for c, e in zip(self.position_counts, self.position_expected, strict=True))
         return (f"{self.group}: {self.n} items; best option longest in {self.longest} "
-                f"({self.longest / self.n:.0%}; chance {self.longest_expected / self.n:.0%}, p={self.longest_p:.3g}); "
+                f"({self.longest / self.n:.0%}; chance {self.longest_expected / self.n:.0%}, p={self.longest_p:.3g}, "
+                f"p below chance {self.longest_p_low:.3g}); "
                 f"mean length ratio best/distractors {self.mean_ratio:.2f} (cap {MAX_LENGTH_RATIO}), "
                 f"{self.over_1_5} above 1.5; absurd-option markers in {self.marked}; "
                 f"answer position seen/expected {pos} (p={self.position_p:.3g})")
@@ -263,7 +265,7 @@ def cue_figures(group: str, items: list[CueItem]) -> CueFigures:
 
     n = len(items)
     if not n:
-        return CueFigures(group, 0, 0, 0.0, 1.0, 0.0, 0, 0, (), (), 1.0)
+        return CueFigures(group, 0, 0, 0.0, 1.0, 1.0, 0.0, 0, 0, (), (), 1.0)
     longest = sum(it.best_is_longest() for it in items)
     chance = [len(it.best) / it.k for it in items]
     ratios = [r for it in items if (r := it.length_ratio()) is not None]
@@ -281,6 +283,7 @@ def cue_figures(group: str, items: list[CueItem]) -> CueFigures:
         pos_p = 1.0
     return CueFigures(
         group, n, longest, float(sum(chance)), poisson_binomial_sf(longest, chance),
+        1.0 - poisson_binomial_sf(longest + 1, chance),
         float(np.mean(ratios)) if ratios else 1.0, sum(r > 1.5 for r in ratios),
         sum(bool(it.marked_distractors()) for it in items),
         tuple(int(c) for c in counts), tuple(float(e) for e in expected), pos_p,
