@@ -585,7 +585,7 @@ class ModuleReader:
 
         ``answers`` (authored option indexes, whatever the order shown) are put into the radio
         buttons first, as if chosen. Until the result is ``revealed`` a wrong answer shows only
-        the question's hint, and the options are shuffled again for the next try.
+        the question's hint. The options are shuffled again for the next try.
         """
         if answers is not None:
             if len(answers) != len(self.questions):
@@ -622,9 +622,9 @@ class ModuleReader:
         if not revealed:
             outcome += (". Have another go: the options are in a new order, and the best answers are shown "
                         "after your second try")
-            self.reshuffle()
         elif not result.passed:
             outcome += ": read the feedback and try again"
+        self.reshuffle()  # every attempt sees a new order
         self.result_view.value = (f"<div class='wb-card'><b>{right} of {len(result.questions)} right "
                                   f"({result.score:.0%}). {outcome}.</b><ul>{''.join(rows)}</ul></div>")
         return result
