@@ -248,7 +248,24 @@ def test_record_check_stores_passed_or_failed_with_the_score(small, library):
     assert ev[1].statement["context"]["extensions"]["urn:workbench:answers"] == [key[0]] + wrong[1:]
     assert ev[0].statement["object"]["id"] == f"urn:workbench:knowledge-check:{mod.id}"
     assert statuses(eng, "A1") == plan_before
+    # attempts are numbered per leader and module: the first try stays distinguishable from retakes
+    assert (res.attempt, res2.attempt) == (1, 2) and res.revealed and res2.revealed
+    assert [e.statement["context"]["extensions"]["urn:workbench:attempt"] for e in ev] == [1, 2]
     assert snapshot(eng, "B2") == other
+    assert record_check(eng, library, "B2", mod.id, wrong, now=NOW).attempt == 1  # another leader's count
+
+
+def test_a_wrong_first_try_does_not_reveal_the_answers_and_the_second_does(library):
+    mod = library.modules["asking-powerful-questions"]
+    key = [q.answer for q in mod.knowledge_check]
+    wrong = [key[0]] + [(a + 1) % len(q.options) for a, q in zip(key[1:], mod.knowledge_check[1:], strict=True)]
+    first = score_check(mod, wrong)
+    assert first.attempt == 1 and not first.revealed
+    assert all(q.hint for q in first.questions)  # the shipped checks give a hint for a wrong try
+    assert score_check(mod, wrong, attempt=2).revealed and score_check(mod, key).revealed
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="attempt"):
+            score_check(mod, key, attempt=bad)
 
 
 # ------------------------------------------------------------------------------ not now and refresh

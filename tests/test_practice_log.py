@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -103,13 +104,28 @@ def run(*args, stdin=None):
 
 def test_scenario_run_json_contract(practice_db, library):
     best, _ = _best_and_worst_paths(library.scenarios["missed-deadline"])
-    out = run("scenario", "run", "missed-deadline", "--leader", "L0035", "--choices", ",".join(c for _, c in best),
-              "--json", "--db", practice_db)
+    leader = _fresh_leader(connect(practice_db), "missed-deadline")
+    args = ("scenario", "run", "missed-deadline", "--leader", leader, "--choices", ",".join(c for _, c in best),
+            "--json", "--db", practice_db)
+    out = run(*args)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert set(doc) == {"path", "debrief", "estimates"} and len(doc["path"]) == len(best)
+    assert set(doc) == {"path", "debrief", "estimates", "evidence_weight"} and len(doc["path"]) == len(best)
+    assert doc["evidence_weight"] == 1.0
     for est in doc["estimates"].values():
         assert est["after"]["sd"] < est["before"]["sd"]
+    again = json.loads(run(*args).stdout)  # a replay is stored and debriefed but moves nothing
+    assert again["evidence_weight"] == 0.0
+    for est in again["estimates"].values():
+        assert est["after"] == est["before"]
+
+
+def _fresh_leader(eng, *scenario_ids):
+    """A demo leader with skill estimates who has never played any of ``scenario_ids``."""
+    with transaction(eng) as s:
+        played = set(s.scalars(sa.select(m.ScenarioRun.leader_id).where(m.ScenarioRun.scenario_id.in_(scenario_ids))))
+    return next(lid for lid in sorted(repo.leaders_frame(eng).leader_id)
+                if lid not in played and not repo.latest_estimates(eng, lid).empty)
 
 
 def test_chat_reads_stdin_until_end_and_saves(practice_db):
@@ -140,3 +156,65 @@ def test_chat_in_the_terminal_checks_in_after_a_crisis(practice_db):
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("Coach:") == len(lines) + 1
     assert out.stdout.count("Are you safe right now?") == 2 and "Let's carry on where we were" in out.stdout
+
+
+# ------------------------------------------------------------------ evidence that cannot be farmed
+#: a replay must leave every estimate within this of where the first play put it (the rule says exactly)
+REPLAY_TOLERANCE = 1e-6
+
+
+def _estimates(eng, leader):
+    est = repo.latest_estimates(eng, leader).set_index("competency")
+    return {c: (float(r["mean"]), float(r["sd"])) for c, r in est.iterrows()}
+
+
+def test_replaying_a_scenario_ten_times_leaves_the_estimate_where_the_first_play_put_it(practice_db, library):
+    """The issue's case: replaying ``missed-deadline`` moved feedback from +0.23 to +1.24. Now only the
+    first play counts; ten replays of the same path and ten of the best path change nothing, a rescore
+    applies the same rule, and a scenario not played before still moves the estimate."""
+    from workbench import assessment_log as al
+
+    eng, sid = connect(practice_db), "missed-deadline"
+    sc = library.scenarios[sid]
+    other = next(s for s in library.scenarios.values() if s.id != sid and "feedback" in s.competencies)
+    leader = _fresh_leader(eng, sid, other.id)
+    best, worst = _best_and_worst_paths(sc)
+    paths = sorted(enumerate_paths(sc), key=lambda p: (p != worst, p == best))
+    middle = paths[len(paths) // 2]  # neither the best nor the worst path
+    before = _estimates(eng, leader)
+    t0 = datetime.now(UTC)
+    first = play_scenario(eng, library, leader, sid, [c for _, c in middle], now=t0)
+    assert first.counted and first.weight == 1.0
+    after_first = _estimates(eng, leader)
+    assert any(abs(after_first[c][0] - before[c][0]) > 0.01 for c in first.estimates)  # the first play counts
+    for k, path in enumerate([middle] * 10 + [best] * 10, start=1):
+        again = play_scenario(eng, library, leader, sid, [c for _, c in path], now=t0 + timedelta(minutes=k))
+        assert not again.counted and again.weight == 0.0
+        for ch in again.estimates.values():
+            assert ch.after_mean == pytest.approx(ch.before_mean, abs=REPLAY_TOLERANCE)
+            assert ch.after_sd == pytest.approx(ch.before_sd, abs=REPLAY_TOLERANCE)
+    now = _estimates(eng, leader)
+    for comp, (mean, sd) in after_first.items():
+        assert now[comp][0] == pytest.approx(mean, abs=REPLAY_TOLERANCE), comp
+        assert now[comp][1] == pytest.approx(sd, abs=REPLAY_TOLERANCE), comp
+    with transaction(eng) as s:  # every run is kept: nothing submitted is lost
+        runs = s.scalar(sa.select(sa.func.count()).select_from(m.ScenarioRun).where(
+            m.ScenarioRun.leader_id == leader, m.ScenarioRun.scenario_id == sid))
+    assert runs == 21
+
+    # a rescore replays the stored runs by the same rule: the 20 replays add nothing to the first play
+    values = {c: before[c] for c in library.competency_ids if c in before}
+    rescored = al._with_practice(eng, library, leader, values)
+    with transaction(eng) as s:
+        s.execute(sa.delete(m.ScenarioRun).where(m.ScenarioRun.leader_id == leader, m.ScenarioRun.scenario_id == sid,
+                                                 m.ScenarioRun.started_at > t0 + timedelta(seconds=30)))
+    once = al._with_practice(eng, library, leader, values)
+    for comp in values:
+        assert rescored[comp][0] == pytest.approx(once[comp][0], abs=REPLAY_TOLERANCE)
+
+    # genuinely new evidence still counts: another feedback scenario, never played, moves feedback
+    new_best, _ = _best_and_worst_paths(other)
+    fresh = play_scenario(eng, library, leader, other.id, [c for _, c in new_best], now=t0 + timedelta(hours=1))
+    assert fresh.counted
+    assert fresh.estimates["feedback"].after_mean - fresh.estimates["feedback"].before_mean > 0.02
+

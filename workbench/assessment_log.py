@@ -825,16 +825,17 @@ def _stored_runs(engine: Engine, library: Library, leader_id: str) -> list:
 
 def _with_practice(engine: Engine, library: Library, leader_id: str,
                    values: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-    """The ``all`` estimates from the answer sheets, updated with every stored scenario run, so a
-    new assessment does not wipe out the evidence from practice (see docs/practice.md)."""
+    """The ``all`` estimates from the answer sheets, updated with the stored scenario runs, so a
+    new assessment does not wipe out the evidence from practice (see docs/practice.md). Each
+    scenario's first run counts; replays count with the replay weight (0), as when they were saved."""
     runs = _stored_runs(engine, library, leader_id)
     if not runs:
         return dict(values)
-    from .practice.evidence import apply_run, posterior_from_estimates
+    from .practice.evidence import apply_run, evidence_weights, posterior_from_estimates
 
     posterior = posterior_from_estimates(tuple(values), dict(values))
-    for run in runs:
-        apply_run(posterior, run)
+    for run, weight in zip(runs, evidence_weights([r.scenario.id for r in runs]), strict=True):
+        apply_run(posterior, run, weight=weight)
     return {d: (float(posterior.mean[k]), float(posterior.sd[k])) for k, d in enumerate(posterior.dimensions)}
 
 

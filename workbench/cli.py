@@ -89,18 +89,30 @@ def _library(path: Path | None):
 # ------------------------------------------------------------------ content
 @content_app.command("check")
 def content_check(path: Annotated[Path | None, typer.Argument(help="Content folder (default: ./content).")] = None) -> None:
-    """Report every problem in the library with file, field and reason; exit 1 on any."""
-    from .content import check, default_content_path
+    """Report every problem in the library with file, field and reason; exit 1 on any.
+
+    A library that loads is also measured for test-wise cues (best option longest, length ratio,
+    absurd-option markers, answer position); their figures are printed whatever the outcome.
+    """
+    from .content import check, cue_report, default_content_path
 
     with _errors():
         root = path or default_content_path()
-        problems = check(root)
+        problems = check(root, cues=False)
     if problems:
         for p in problems:
             typer.echo(str(p))
         typer.echo(f"{len(problems)} problem(s) in {root}", err=True)
         raise typer.Exit(1)
     lib = _library(root)
+    report = cue_report(lib)
+    for line in report.lines():
+        typer.echo(f"test-wise cues: {line}")
+    if report.problems:
+        for p in report.problems:
+            typer.echo(str(p))
+        typer.echo(f"{len(report.problems)} problem(s) in {root}", err=True)
+        raise typer.Exit(1)
     typer.echo(
         f"ok: {len(lib.competencies)} competencies, {len(lib.items)} items, {len(lib.modules)} modules, "
         f"{len(lib.scenarios)} scenarios, {len(lib.moments)} moments in {root}"
@@ -633,7 +645,11 @@ def scenario_run(
     db: DbOption = None,
     content: ContentOption = None,
 ) -> None:
-    """Play a scenario non-interactively; the choices update the leader's skill estimates."""
+    """Play a scenario non-interactively; the choices update the leader's skill estimates.
+
+    Only the leader's first run of a scenario is evidence; a replay is stored but leaves the
+    estimates as they were ("evidence_weight" 0 in the JSON).
+    """
     with _errors():
         from .practice_log import play_scenario
 
@@ -652,11 +668,13 @@ def scenario_run(
                         "weak": [b.behavior for b in d.weak], "lessons": list(d.lessons),
                         "quality": {k: round(v, 3) for k, v in d.quality.items()}},
             "estimates": est,
+            "evidence_weight": result.weight,
         }, indent=1))
         return
     typer.echo("Path: " + " -> ".join(f"{n}[{c}]" for n, c in result.path))
     typer.echo(d.as_text())
-    typer.echo("\nYour estimates:")
+    typer.echo("\nYour estimates:" if result.counted else
+               "\nYour estimates (a replay: only your first run of a scenario counts, so they are unchanged):")
     for c, e in est.items():
         typer.echo(f"  {c}: {e['before']['mean']:+.2f} (sd {e['before']['sd']:.2f}) -> "
                    f"{e['after']['mean']:+.2f} (sd {e['after']['sd']:.2f})")

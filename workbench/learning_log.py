@@ -9,8 +9,13 @@ in the leader's plan, moves its recommendation along:
 * :func:`log_time`: a ``progressed`` module statement with the duration; active becomes started.
 * :func:`complete_module`: a ``completed`` module statement (completion true, and the duration
   of the last sitting when given); an active or started recommendation becomes completed.
-* :func:`record_check`: a ``passed`` or ``failed`` knowledge-check statement with the score
-  and the chosen answers; recommendations are unchanged.
+* :func:`record_check`: a ``passed`` or ``failed`` knowledge-check statement with the score,
+  the chosen answers (by option identity: the option's index as authored, whatever order the
+  reader showed) and the attempt number; recommendations are unchanged. The best answers are
+  revealed only from the second attempt on (:data:`REVEAL_AFTER`): after a wrong first try the
+  leader learns which questions are wrong, with a hint, not the answer. Knowledge checks never
+  move the skill estimates (see :mod:`workbench.practice.evidence`), and the attempt number keeps
+  a first try distinguishable from retakes.
 * :func:`dismiss` ("Not now"): an active or started recommendation becomes dismissed; no
   statement (the recommendation's status is the record).
 
@@ -30,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from .content import Library
@@ -45,6 +50,8 @@ from .store.xapi import make_statement, to_event
 
 #: A knowledge check counts as passed at this share of right answers (as in the demo data).
 PASS_MARK = 0.5
+#: The best answers (and the feedback that explains them) are shown from this attempt on.
+REVEAL_AFTER = 2
 #: The most minutes one "Log time" entry may add (four hours).
 MAX_LOG_MINUTES = 240
 #: Modules put off with "Not now" are not served again for this many days after they were served.
@@ -52,7 +59,7 @@ NOT_NOW_DAYS = 14
 OPEN = ("active", "started")
 
 __all__ = [
-    "MAX_LOG_MINUTES", "NOT_NOW_DAYS", "PASS_MARK", "CheckResult", "QuestionResult", "complete_module",
+    "MAX_LOG_MINUTES", "NOT_NOW_DAYS", "PASS_MARK", "REVEAL_AFTER", "CheckResult", "QuestionResult", "complete_module",
     "dismiss", "log_time", "put_off", "record_check", "refresh_plan", "score_check", "start_module", "week_budget",
 ]
 
@@ -69,16 +76,27 @@ class QuestionResult:
     chosen_text: str
     answer_text: str
     feedback: str
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """A scored knowledge check: ``score`` is the share of right answers (0..1)."""
+    """A scored knowledge check: ``score`` is the share of right answers (0..1).
+
+    ``attempt`` is the leader's attempt at this module's check (1 for the first). ``revealed``
+    says whether the best answers may be shown: from attempt :data:`REVEAL_AFTER` on, or when
+    every answer is right.
+    """
 
     module_id: str
     questions: tuple[QuestionResult, ...]
     score: float
     passed: bool
+    attempt: int = 1
+
+    @property
+    def revealed(self) -> bool:
+        return self.attempt >= REVEAL_AFTER or all(q.correct for q in self.questions)
 
     @property
     def right(self) -> int:
@@ -89,12 +107,16 @@ class CheckResult:
         return len(self.questions)
 
 
-def score_check(module: Module, answers: Iterable[int]) -> CheckResult:
-    """Score answers (0-based option indexes, one per question) against a module's knowledge check.
+def score_check(module: Module, answers: Iterable[int], attempt: int = 1) -> CheckResult:
+    """Score answers against a module's knowledge check.
 
+    Each answer names an option by its identity: its 0-based index in the options as authored
+    in the module, not its position on screen (the reader shuffles the options every attempt).
     Pure: reads only the module. Raises ``ValueError`` for a wrong number of answers, a
     non-integer answer or an option index out of range, naming the question.
     """
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise ValueError(f"attempt must be 1 or more, got {attempt!r}")
     questions = module.knowledge_check
     if isinstance(answers, str | bytes | Mapping) or not isinstance(answers, Iterable):
         raise ValueError(f"answers must be a list of option numbers, got {type(answers).__name__}")
@@ -110,9 +132,9 @@ def score_check(module: Module, answers: Iterable[int]) -> CheckResult:
         if not 0 <= a < len(q.options):
             raise ValueError(f"answer to question {i} is option {a}, but it has options 0..{len(q.options) - 1}")
         out.append(QuestionResult(q.question, a, q.answer, a == q.answer, q.options[a], q.options[q.answer],
-                                  q.feedback))
+                                  q.feedback, q.hint))
     score = sum(r.correct for r in out) / len(out)
-    return CheckResult(module.id, tuple(out), score, score >= PASS_MARK)
+    return CheckResult(module.id, tuple(out), score, score >= PASS_MARK, attempt)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -204,16 +226,24 @@ def record_check(engine: Engine, library: Library, leader_id: str, module_id: st
     """Score a module's knowledge check (:func:`score_check`) and store "passed" or "failed" with the score.
 
     The statement's object is ``urn:workbench:knowledge-check:<module id>``, its result the
-    scaled score and success, and its context the chosen option indexes
-    (``urn:workbench:answers``). Bad answers are refused before anything is stored.
+    scaled score and success, and its context the chosen options by identity (authored indexes,
+    ``urn:workbench:answers``) and the attempt number (``urn:workbench:attempt``: 1 + the leader's
+    earlier stored attempts at this check). Bad answers are refused before anything is stored.
     """
     mod, when = _module(library, module_id), _now(now)
-    result = score_check(mod, answers)
-    st = make_statement(leader_id, "passed" if result.passed else "failed", "knowledge-check", mod.id, when,
-                        title=mod.title, competency=mod.primary_competency, score=result.score,
-                        success=result.passed, extensions={"urn:workbench:answers": [q.chosen for q in result.questions]})
+    score_check(mod, answers)  # refuse bad answers before touching the store
     with transaction(engine) as s:
         _require_leader(s, leader_id)
+        earlier = s.scalar(select(func.count()).select_from(m.ActivityEvent).where(
+            m.ActivityEvent.leader_id == leader_id, m.ActivityEvent.object_type == "knowledge-check",
+            m.ActivityEvent.object_id == mod.id, m.ActivityEvent.verb.in_(("passed", "failed")),
+            m.ActivityEvent.voided_by.is_(None))) or 0
+        result = score_check(mod, answers, attempt=int(earlier) + 1)
+        st = make_statement(leader_id, "passed" if result.passed else "failed", "knowledge-check", mod.id, when,
+                            title=mod.title, competency=mod.primary_competency, score=result.score,
+                            success=result.passed,
+                            extensions={"urn:workbench:answers": [q.chosen for q in result.questions],
+                                        "urn:workbench:attempt": result.attempt})
         s.add(to_event(st))
     return result
 

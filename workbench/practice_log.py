@@ -1,6 +1,11 @@
 """Recording practice in the store: scenario runs that feed the skill model, and coaching
 conversations with the commitments they end in. The edge between ``workbench.practice``
-(pure) and ``workbench.store``."""
+(pure) and ``workbench.store``.
+
+Only a leader's first finished run of a scenario moves their skill estimates; a replay is
+stored and debriefed but counts with :data:`~workbench.practice.evidence.REPLAY_WEIGHT` (0),
+so replaying a scenario cannot farm the estimate (the rule and its reasons are in
+:mod:`workbench.practice.evidence`)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from .content import Library
 from .practice import (
@@ -23,6 +28,7 @@ from .practice import (
     apply_run,
     posterior_from_estimates,
 )
+from .practice.evidence import evidence_weight
 from .skills import need as need_model
 from .store import models as m
 from .store import repo
@@ -36,6 +42,12 @@ class ScenarioResult:
     path: tuple[tuple[str, str], ...]  # (node id, choice id)
     debrief: Debrief
     estimates: dict[str, EstimateChange]
+    #: how much the run counted as evidence: 1 for the leader's first run of the scenario, else 0
+    weight: float = 1.0
+
+    @property
+    def counted(self) -> bool:
+        return self.weight > 0
 
 
 def development_areas(engine: Engine, library: Library, leader_id: str) -> tuple[str, ...]:
@@ -86,8 +98,9 @@ def save_run(engine: Engine, library: Library, leader_id: str, run: ScenarioRun,
     scenario = run.scenario
     start = started or run.started_at
     finished = run.path[-1].at if run.path else start
+    weight = evidence_weight(earlier_runs(engine, leader_id, scenario.id))
     posterior = current_posterior(engine, library, leader_id)
-    changes = apply_run(posterior, run)
+    changes = apply_run(posterior, run, weight=weight)
     debrief = run.debrief()
     run_id = uuid.uuid4().hex
     with transaction(engine) as s:
@@ -98,11 +111,21 @@ def save_run(engine: Engine, library: Library, leader_id: str, run: ScenarioRun,
         quality = float(np.mean(list(debrief.quality.values()))) / 3 if debrief.quality else None
         s.add(to_event(make_statement(leader_id, "completed", "scenario", scenario.id, finished, title=scenario.title,
                                       competency=scenario.competencies[0], score=quality, completion=True,
-                                      duration=max((finished - start).total_seconds(), 0.0) or None)))
-        for comp, ch in changes.items():
-            s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=ch.after_mean, sd=ch.after_sd,
-                                  source="all", estimated_at=finished))
-    return ScenarioResult(run_id, tuple((st.node_id, st.choice_id) for st in run.path), debrief, changes)
+                                      duration=max((finished - start).total_seconds(), 0.0) or None,
+                                      extensions={"urn:workbench:evidence-weight": weight})))
+        if weight > 0:  # a replay leaves the estimates exactly as they were: no new rows
+            for comp, ch in changes.items():
+                s.add(m.SkillEstimate(leader_id=leader_id, competency=comp, mean=ch.after_mean, sd=ch.after_sd,
+                                      source="all", estimated_at=finished))
+    return ScenarioResult(run_id, tuple((st.node_id, st.choice_id) for st in run.path), debrief, changes, weight)
+
+
+def earlier_runs(engine: Engine, leader_id: str, scenario_id: str) -> int:
+    """How many finished runs of ``scenario_id`` the leader has stored (0 before their first play)."""
+    with transaction(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(m.ScenarioRun).where(
+            m.ScenarioRun.leader_id == leader_id, m.ScenarioRun.scenario_id == scenario_id,
+            m.ScenarioRun.finished_at.is_not(None))) or 0)
 
 
 def coach_session(engine: Engine, library: Library, leader_id: str, moment: str | None = None, **kw) -> CoachSession:

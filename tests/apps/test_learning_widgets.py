@@ -241,7 +241,7 @@ def suggestions(library, context):
 def check_with_score(library, calls):
     def on_check(mid, answers):
         calls.append((mid, answers))
-        return score_check(library.modules[mid], answers)
+        return score_check(library.modules[mid], answers, attempt=sum(c[0] == mid for c in calls))
     return on_check
 
 
@@ -321,7 +321,13 @@ def test_open_read_and_take_the_knowledge_check(library):
     n = len(key)
     assert f"{n - 1} of {n} right" in r.result_view.value and "Passed" in r.result_view.value
     assert r.result_view.value.count("wb-check-right") == n - 1 and r.result_view.value.count("wb-check-wrong") == 1
-    assert "Not quite" in r.result_view.value
+    # a first wrong try names the wrong question and its hint, not the answer
+    last = mod.knowledge_check[-1]
+    assert "Not yet" in r.result_view.value and esc(last.hint) in r.result_view.value
+    assert esc(last.options[last.answer]) not in r.result_view.value and "The best answer" not in r.result_view.value
+    assert r.answers() == wrong_last  # kept by identity across the reshuffle
+    r.check(wrong_last)  # the second try reveals the best answer and why
+    assert "Not quite. The best answer" in r.result_view.value and esc(last.feedback) in r.result_view.value
     res = r.check(key)
     assert res.score == 1.0 and f"{n} of {n} right (100%)" in r.result_view.value
     r.close_button.click()
@@ -483,3 +489,24 @@ def test_reader_shows_the_organizations_section_after_the_text(library):
     assert kids.index(reader.body) + 1 == kids.index(org) and kids.index(org) + 1 == kids.index(reader.apply)
     bare = ModuleReader(library.modules["feedback-sbi"], dataclasses.replace(library, organization=None))
     assert bare.organization.value == "" and bare.organization.layout.display == "none"
+def test_options_are_shuffled_every_attempt_and_answers_keep_their_identity(library):
+    from workbench.apps.learning_widgets import ModuleReader
+
+    mod = library.modules["conflict-styles"]
+    calls = []
+    r = ModuleReader(mod, library, on_check=check_with_score(library, calls), seed=3)
+    orders = [r.shown_order()]
+    for q, shown in zip(mod.knowledge_check, orders[0], strict=True):
+        assert sorted(shown) == list(range(len(q.options)))
+    for radio, q, shown in zip(r.questions, mod.knowledge_check, orders[0], strict=True):
+        labels = dict((v, lab) for lab, v in radio.options)
+        assert all(labels[k] == " ".join(q.options[k].split()) for k in shown)  # each label sits on its own id
+    wrong = [(q.answer + 1) % len(q.options) for q in mod.knowledge_check]
+    for _ in range(4):
+        r.check(wrong)
+        orders.append(r.shown_order())
+    assert [c[1] for c in calls] == [wrong] * 4  # stored by identity whatever the order shown
+    assert all(tuple(a) != tuple(b) for a, b in zip(orders, orders[1:], strict=False))  # a new order every attempt
+    # over many readers every option reaches the first place: the authored position tells nothing
+    firsts = {ModuleReader(mod, library, seed=s).shown_order()[0][0] for s in range(40)}
+    assert firsts == set(range(len(mod.knowledge_check[0].options)))

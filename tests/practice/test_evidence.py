@@ -143,3 +143,38 @@ def test_posterior_from_estimates_rejects_bad_input(library, estimates, match):
 def test_choice_item_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ChoiceItem(**kwargs)
+
+
+def test_only_the_first_run_of_each_scenario_counts():
+    from workbench.practice.evidence import REPLAY_WEIGHT, evidence_weight, evidence_weights
+
+    assert evidence_weight(0) == 1.0 and evidence_weight(1) == evidence_weight(9) == REPLAY_WEIGHT == 0.0
+    assert evidence_weights(["a", "b", "a", "a", "b", "c"]) == [1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    for bad in (-1, 1.5, True, "1"):
+        with pytest.raises(ValueError, match="earlier_runs"):
+            evidence_weight(bad)
+
+
+def test_a_run_weighted_zero_leaves_the_posterior_exactly_and_a_fraction_moves_it_part_way(library):
+    sc = next(iter(library.scenarios.values()))
+    best = max(enumerate_paths(sc), key=lambda p: sum(
+        _mean_quality(next(c for c in sc.nodes[n].choices if c.id == cid)) for n, cid in p))
+    run = ScenarioRun(sc)
+    for _, cid in best:
+        run.choose(cid)
+    dims = library.competency_ids
+    start = {c: (0.0, 0.45) for c in dims}
+    full, half, none = (posterior_from_estimates(dims, start) for _ in range(3))
+    untouched = posterior_from_estimates(dims, start)
+    f = apply_run(full, run)
+    h = apply_run(half, run, weight=0.5)
+    z = apply_run(none, run, weight=0.0)
+    assert np.array_equal(none.log_post, untouched.log_post)
+    for comp in f:
+        assert z[comp].delta_mean == 0.0 and z[comp].weight == 0.0 and z[comp].n_observations == f[comp].n_observations
+        if abs(f[comp].delta_mean) > 1e-3:
+            assert 0 < h[comp].delta_mean / f[comp].delta_mean < 1
+            assert f[comp].after_sd < h[comp].after_sd < h[comp].before_sd
+    for bad in (-0.1, 1.5, float("nan"), True):
+        with pytest.raises(ValueError, match="weight"):
+            apply_run(posterior_from_estimates(dims, start), run, weight=bad)

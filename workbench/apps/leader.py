@@ -304,12 +304,16 @@ class LeaderPage:
         stage = w.VBox([])
         names = {c: comp.name for c, comp in lib.competencies.items()}
 
-        def finish(run, _debrief, _changes):
-            practice_log.save_run(self.eng, lib, lid, run)
-
         def show(_change=None):
+            # only a first play is evidence (see workbench.practice.evidence): a replay shows no estimate change
+            first = practice_log.earlier_runs(self.eng, lid, picker.value) == 0
+
+            def finish(run, _debrief, _changes):
+                practice_log.save_run(self.eng, lib, lid, run)
+                player.posterior = None  # "Play again" is a replay
+
             player = ScenarioPlayer(lib.scenarios[picker.value], on_finish=finish, competency_names=names,
-                                    posterior=practice_log.current_posterior(self.eng, lib, lid))
+                                    posterior=practice_log.current_posterior(self.eng, lib, lid) if first else None)
             stage.children = (player.widget,)
 
         picker.observe(show, names="value")

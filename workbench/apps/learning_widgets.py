@@ -12,8 +12,12 @@ them persists what the callbacks hand over (usually through :mod:`workbench.lear
 * :class:`ExplorePanel` ("Explore") searches and filters the library, shows "Suggested next
   for you" before any search, and opens a module in a :class:`ModuleReader`: the module's text,
   "Apply this week" and its knowledge check. Opening calls ``on_open(module_id)``; checking
-  calls ``on_check(module_id, answers)`` (0-based option indexes), which returns the scored
-  result (:class:`workbench.learning_log.CheckResult` or anything with the same attributes).
+  calls ``on_check(module_id, answers)`` (each answer the chosen option's index as authored,
+  whatever order it was shown in), which returns the scored result
+  (:class:`workbench.learning_log.CheckResult` or anything with the same attributes). The
+  options are shown in a new random order on every attempt; after a wrong first try the reader
+  says which questions are wrong, with the question's hint, and shows the best answers and
+  their feedback only once the result is ``revealed`` (from the second attempt on).
 * :class:`MomentsPanel` ("Moments") lists the big and small leadership moments; picking one
   calls ``on_pick(moment_id)``, which returns the leader's
   :class:`~workbench.recommend.MomentPack`, and shows it.
@@ -44,6 +48,7 @@ Stable CSS classes
 from __future__ import annotations
 
 import html
+import random
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -405,11 +410,14 @@ class ModuleReader:
         ``answer_text`` and ``feedback`` each). Without it there is no Check button.
     on_close
         ``on_close()`` when "Back to the library" is pressed (hidden when not given).
+    seed
+        Seeds the option order (a fresh random order per attempt; None draws from the system).
     """
 
     def __init__(self, module: Module, library: Library, on_check: Callable[[str, list[int]], Any] | None = None,
-                 on_close: Callable[[], Any] | None = None):
+                 on_close: Callable[[], Any] | None = None, seed: int | None = None):
         self.module = module
+        self._rng = random.Random(seed)
         self.on_check, self.on_close = on_check, on_close
         self._cb = _Callbacks()
         self.result: CheckResult | None = None
@@ -436,8 +444,7 @@ class ModuleReader:
         self.questions: list[w.RadioButtons] = []
         boxes = []
         for i, q in enumerate(module.knowledge_check, start=1):
-            radios = w.RadioButtons(options=[(" ".join(o.split()), k) for k, o in enumerate(q.options)], value=None,
-                                    layout=w.Layout(width="100%"))
+            radios = w.RadioButtons(options=self._options(q), value=None, layout=w.Layout(width="100%"))
             self.questions.append(radios)
             box = w.VBox([w.HTML(f"<b>{i}. {_esc(q.question)}</b>"), radios])
             box.add_class("wb-check-question")
@@ -458,14 +465,31 @@ class ModuleReader:
     def errors(self) -> list[str]:
         return self._cb.errors
 
+    def _options(self, q) -> list[tuple[str, int]]:
+        """(label, authored index) pairs in a fresh random order: the value is the option's identity."""
+        return [(" ".join(q.options[k].split()), k) for k in q.order(self._rng)]
+
+    def shown_order(self) -> list[tuple[int, ...]]:
+        """The authored option indexes of each question in the order they are shown now."""
+        return [tuple(v for _, v in r.options) for r in self.questions]
+
+    def reshuffle(self) -> None:
+        """Show every question's options in a new order, keeping what was chosen (by identity)."""
+        for r, q in zip(self.questions, self.module.knowledge_check, strict=True):
+            chosen = r.value
+            r.options = self._options(q)
+            r.value = chosen
+
     def answers(self) -> list[int | None]:
-        """The chosen option index per question (None where nothing is chosen yet)."""
+        """The chosen option per question, as its authored index (None where nothing is chosen yet)."""
         return [r.value for r in self.questions]
 
     def check(self, answers: Sequence[int] | None = None) -> CheckResult | None:
         """Score the check through ``on_check`` and show the feedback; None when not scored.
 
-        ``answers`` (0-based option indexes) are put into the radio buttons first, as if chosen.
+        ``answers`` (authored option indexes, whatever the order shown) are put into the radio
+        buttons first, as if chosen. Until the result is ``revealed`` a wrong answer shows only
+        the question's hint. The options are shuffled again for the next try.
         """
         if answers is not None:
             if len(answers) != len(self.questions):
@@ -484,14 +508,27 @@ class ModuleReader:
         if not ok or result is None:
             return None
         self.result = result
+        revealed = bool(getattr(result, "revealed", True))
         rows = []
         for i, q in enumerate(result.questions, start=1):
             mark = "wb-check-right" if q.correct else "wb-check-wrong"
-            verdict = "Right." if q.correct else f"Not quite. The best answer: {_esc(q.answer_text)}."
+            if q.correct:
+                verdict, note = "Right.", q.feedback
+            elif revealed:
+                verdict, note = f"Not quite. The best answer: {_esc(q.answer_text)}.", q.feedback
+            else:
+                verdict = "Not yet."
+                note = getattr(q, "hint", None) or "Reread the part of the module this question is about."
             rows.append(f"<li class='{mark}'><b>Question {i}: {verdict}</b> "
-                        f"<span style='color:#33414f'>{_esc(q.feedback)}</span></li>")
+                        f"<span style='color:#33414f'>{_esc(note)}</span></li>")
         right = sum(q.correct for q in result.questions)
-        outcome = "Passed" if result.passed else "Not passed yet: read the feedback and try again"
+        outcome = "Passed" if result.passed else "Not passed yet"
+        if not revealed:
+            outcome += (". Have another go: the options are in a new order, and the best answers are shown "
+                        "after your second try")
+        elif not result.passed:
+            outcome += ": read the feedback and try again"
+        self.reshuffle()  # every attempt sees a new order
         self.result_view.value = (f"<div class='wb-card'><b>{right} of {len(result.questions)} right "
                                   f"({result.score:.0%}). {outcome}.</b><ul>{''.join(rows)}</ul></div>")
         return result

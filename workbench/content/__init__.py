@@ -1,6 +1,6 @@
 """The authored content library: schema, loading, cross-reference checks, queries."""
 
-from .library import Library, check, default_content_path
+from .library import Library, check, cue_report, default_content_path
 from .problems import ContentError, Problem
 
-__all__ = ["ContentError", "Library", "Problem", "check", "default_content_path"]
+__all__ = ["ContentError", "Library", "Problem", "check", "cue_report", "default_content_path"]

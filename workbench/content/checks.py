@@ -1,11 +1,16 @@
-"""Checks that need more than one file: links between content, scenario graphs, cycles."""
+"""Checks that need more than one file: links between content, scenario graphs, cycles, and the
+test-wise cues of the knowledge checks and scenario decision points across the library."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
 
 from .problems import Problem
-from .schema import MAX_MODULE_MINUTES, Scenario
+from .schema import MAX_MODULE_MINUTES, Module, Scenario
 
 MIN_DECISIONS_PER_PATH = 3
 
@@ -137,3 +142,242 @@ def check_organization_notes(org, competencies: set[str] | Mapping[str, object],
     problems += [Problem(file, f"notes.modules.{mid}", f"unknown module id {mid!r}")
                  for mid in org.notes.modules if mid not in modules]
     return problems
+# ------------------------------------------------------------------------------ test-wise cues
+#: Tell-tale wording of an option nobody would pick: blame, threats, shouting, pretending a problem away,
+#: humiliation, deleting the evidence, dismissing feelings. A distractor written this way is rejected on
+#: sight, so the item stops measuring the skill. Each entry is a regular expression (case-insensitive,
+#: matched on word boundaries) and the plain name printed when it is found.
+ABSURD_MARKERS: tuple[tuple[str, str], ...] = (
+    (r"blam(e|es|ed|ing)", "blame"),
+    (r"threaten(s|ed|ing)? (to|them|him|her|you)", "threat"),
+    (r"ultimatum", "ultimatum"),
+    (r"shout(s|ed|ing)?|yell(s|ed|ing)?|scream(s|ed|ing)?", "shouting"),
+    (r"ignor(e|es|ed|ing) (it|them|him|her|the (problem|issue|email|message|complaint)s?)", "ignore it"),
+    (r"delet(e|es|ed|ing)", "delete"),
+    (r"humiliat\w*|embarrass(es|ed|ing)? (them|him|her)", "humiliation"),
+    (r"in front of (everyone|the (whole )?team)", "public shaming"),
+    (r"sarcas\w*|mock(s|ed|ing)?", "sarcasm"),
+    (r"get over it|toughen up|man up|stop complaining", "dismissing feelings"),
+    (r"fire (them|him|her)|sack (them|him|her)", "fire them"),
+    (r"punish\w*", "punishment"),
+    (r"pretend\w*", "pretending"),
+    (r"not my (problem|job)|none of my business", "not my problem"),
+    (r"whatever (they|you) (want|like)", "whatever they want"),
+)
+_MARKERS = tuple((re.compile(rf"\b(?:{pat})\b", re.IGNORECASE), name) for pat, name in ABSURD_MARKERS)
+
+#: Significance level of the one-sided tests (correct option longest; answer position).
+CUE_ALPHA = 0.05
+#: The mean ratio of the correct option's length to the mean distractor length may not exceed this.
+MAX_LENGTH_RATIO = 1.15
+#: Share of items with a distractor carrying an absurd-option marker that is tolerated.
+MAX_MARKED_SHARE = 0.05
+#: Groups with fewer items than this are reported but not judged: a handful of items says little.
+MIN_CUE_ITEMS = 10
+
+
+def _marker(text: str) -> str | None:
+    for rx, name in _MARKERS:
+        if rx.search(text):
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class CueItem:
+    """One multiple-choice item as a test-wise reader sees it: option texts and which are best.
+
+    ``best`` holds the indexes of the keyed option(s): the answer of a knowledge-check question,
+    or the choice(s) of highest total quality at a scenario decision point.
+    """
+
+    file: str
+    field: str
+    options: tuple[str, ...]
+    best: frozenset[int]
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        return tuple(len(" ".join(o.split())) for o in self.options)
+
+    @property
+    def k(self) -> int:
+        return len(self.options)
+
+    def best_is_longest(self) -> bool:
+        """True when a best option is the (strictly) longest one."""
+        ls = self.lengths
+        top = max(ls)
+        longest = [i for i, n in enumerate(ls) if n == top]
+        return len(longest) == 1 and longest[0] in self.best
+
+    def length_ratio(self) -> float | None:
+        """Mean length of the best option(s) over the mean length of the distractors."""
+        ls = self.lengths
+        good = [ls[i] for i in self.best]
+        bad = [n for i, n in enumerate(ls) if i not in self.best]
+        if not bad or not good or min(bad) == 0:
+            return None
+        return (sum(good) / len(good)) / (sum(bad) / len(bad))
+
+    def marked_distractors(self) -> list[tuple[int, str]]:
+        return [(i, name) for i, o in enumerate(self.options) if i not in self.best and (name := _marker(o))]
+
+
+@dataclass(frozen=True)
+class CueFigures:
+    """The test-wise cue figures of one group of items (knowledge checks, or scenario decision points)."""
+
+    group: str
+    n: int
+    longest: int                 # items whose best option is the longest
+    longest_expected: float      # the same under chance (sum of |best| / k)
+    longest_p: float             # one-sided P(at least `longest` | chance)
+    longest_p_low: float         # the other side, P(at most `longest` | chance): reported, not judged
+    mean_ratio: float            # mean length ratio best / distractors
+    over_1_5: int                # items with a ratio above 1.5
+    marked: int                  # items with a distractor carrying an absurd-option marker
+    position_counts: tuple[int, ...]     # best option's authored position (0-based), items with one best
+    position_expected: tuple[float, ...]
+    position_p: float            # chi-square goodness of fit against uniform positions
+
+    def as_dict(self) -> dict[str, object]:
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+    def summary(self) -> str:
+        if not self.n:
+            return f"{self.group}: no items"
+        pos = " ".join(f"{c}/{e:.1f}" for c, e in zip(self.position_counts, self.position_expected, strict=True))
+        return (f"{self.group}: {self.n} items; best option longest in {self.longest} "
+                f"({self.longest / self.n:.0%}; chance {self.longest_expected / self.n:.0%}, p={self.longest_p:.3g}, "
+                f"p below chance {self.longest_p_low:.3g}); "
+                f"mean length ratio best/distractors {self.mean_ratio:.2f} (cap {MAX_LENGTH_RATIO}), "
+                f"{self.over_1_5} above 1.5; absurd-option markers in {self.marked}; "
+                f"answer position seen/expected {pos} (p={self.position_p:.3g})")
+
+
+def poisson_binomial_sf(k: int, ps: Iterable[float]) -> float:
+    """P(X >= k) for X the number of successes of independent trials with probabilities ``ps``.
+
+    With equal probabilities this is the one-sided binomial test; items with different numbers
+    of options (different chance levels) need the general form. Exact, by convolution.
+    """
+    dist = np.array([1.0])
+    for p in ps:
+        dist = np.convolve(dist, [1.0 - p, p])
+    return float(min(1.0, dist[k:].sum())) if k > 0 else 1.0
+
+
+def cue_figures(group: str, items: list[CueItem]) -> CueFigures:
+    from scipy import stats
+
+    n = len(items)
+    if not n:
+        return CueFigures(group, 0, 0, 0.0, 1.0, 1.0, 0.0, 0, 0, (), (), 1.0)
+    longest = sum(it.best_is_longest() for it in items)
+    chance = [len(it.best) / it.k for it in items]
+    ratios = [r for it in items if (r := it.length_ratio()) is not None]
+    kmax = max(it.k for it in items)
+    counts = np.zeros(kmax)
+    expected = np.zeros(kmax)
+    for it in items:
+        if len(it.best) == 1:
+            counts[next(iter(it.best))] += 1
+            expected[: it.k] += 1.0 / it.k
+    keep = expected > 0
+    if keep.sum() > 1 and counts.sum() > 0:
+        pos_p = float(stats.chisquare(counts[keep], expected[keep] * counts.sum() / expected.sum()).pvalue)
+    else:
+        pos_p = 1.0
+    return CueFigures(
+        group, n, longest, float(sum(chance)), poisson_binomial_sf(longest, chance),
+        1.0 - poisson_binomial_sf(longest + 1, chance),
+        float(np.mean(ratios)) if ratios else 1.0, sum(r > 1.5 for r in ratios),
+        sum(bool(it.marked_distractors()) for it in items),
+        tuple(int(c) for c in counts), tuple(float(e) for e in expected), pos_p,
+    )
+
+
+def cue_problems(fig: CueFigures, items: list[CueItem], file: str) -> list[Problem]:
+    """Problems when a cue is above chance in a group of at least :data:`MIN_CUE_ITEMS` items."""
+    if fig.n < MIN_CUE_ITEMS:
+        return []
+    out = []
+    if fig.longest_p < CUE_ALPHA:
+        out.append(Problem(file, "longest", (
+            f"the best option is the longest in {fig.longest} of {fig.n} {fig.group} "
+            f"(chance {fig.longest_expected:.1f}; one-sided p={fig.longest_p:.2g} < {CUE_ALPHA}): "
+            "a test-wise reader picks the longest option")))
+    if fig.mean_ratio > MAX_LENGTH_RATIO:
+        out.append(Problem(file, "length-ratio", (
+            f"the best option is on average {fig.mean_ratio:.2f} times as long as the distractors "
+            f"in {fig.group} (at most {MAX_LENGTH_RATIO})")))
+    if fig.marked > MAX_MARKED_SHARE * fig.n:
+        out.append(Problem(file, "absurd-options", (
+            f"{fig.marked} of {fig.n} {fig.group} have a distractor worded to be rejected on sight "
+            f"(at most {MAX_MARKED_SHARE:.0%}); see the markers listed for each")))
+        for it in items:
+            for i, name in it.marked_distractors():
+                out.append(Problem(it.file, f"{it.field}.{i}", f"distractor reads as absurd ({name}): "
+                                                                f"{' '.join(it.options[i].split())[:80]!r}"))
+    if fig.position_p < CUE_ALPHA:
+        out.append(Problem(file, "answer-position", (
+            f"the best option's authored position in {fig.group} is far from even "
+            f"(seen {list(fig.position_counts)}, expected {[round(e, 1) for e in fig.position_expected]}; "
+            f"p={fig.position_p:.2g} < {CUE_ALPHA})")))
+    return out
+
+
+def knowledge_check_items(modules: Mapping[str, Module], files: Mapping[str, str] | None = None) -> list[CueItem]:
+    out = []
+    for mid, mod in modules.items():
+        file = (files or {}).get(mid, f"modules/{mid}.md")
+        for qi, q in enumerate(mod.knowledge_check):
+            out.append(CueItem(file, f"knowledge_check.{qi}.options", tuple(q.options), frozenset({q.answer})))
+    return out
+
+
+def scenario_items(scenarios: Mapping[str, Scenario], files: Mapping[str, str] | None = None) -> list[CueItem]:
+    """Every decision point, with its best choice(s): the highest total quality over competencies."""
+    out = []
+    for sid, sc in scenarios.items():
+        file = (files or {}).get(sid, f"scenarios/{sid}.yaml")
+        for nid, node in sc.nodes.items():
+            if not node.choices:
+                continue
+            totals = [sum(ch.quality.values()) for ch in node.choices]
+            top = max(totals)
+            out.append(CueItem(file, f"nodes.{nid}.choices", tuple(ch.text for ch in node.choices),
+                               frozenset(i for i, t in enumerate(totals) if t == top)))
+    return out
+
+
+@dataclass(frozen=True)
+class CueReport:
+    """Test-wise cue figures for the whole library and the problems they raise."""
+
+    knowledge_checks: CueFigures
+    scenarios: CueFigures
+    problems: tuple[Problem, ...]
+
+    def lines(self) -> list[str]:
+        return [self.knowledge_checks.summary(), self.scenarios.summary()]
+
+
+def measure_cues(modules: Mapping[str, Module], scenarios: Mapping[str, Scenario]) -> CueReport:
+    """Measure the test-wise cues of knowledge checks and scenario decision points.
+
+    A cue fails the check (groups of at least :data:`MIN_CUE_ITEMS` items) when
+
+    * the best option is the longest significantly more often than chance (one-sided exact
+      test at :data:`CUE_ALPHA`, chance per item = number of best options / number of options),
+    * the mean length ratio best / mean distractor is above :data:`MAX_LENGTH_RATIO`,
+    * more than :data:`MAX_MARKED_SHARE` of items have a distractor with an absurd-option marker
+      (:data:`ABSURD_MARKERS`), each one then listed, or
+    * the best option's authored position departs from even (chi-square at :data:`CUE_ALPHA`).
+    """
+    kc = knowledge_check_items(modules)
+    sc = scenario_items(scenarios)
+    kf, sf = cue_figures("knowledge-check questions", kc), cue_figures("scenario decision points", sc)
+    problems = cue_problems(kf, kc, "modules/") + cue_problems(sf, sc, "scenarios/")
+    return CueReport(kf, sf, tuple(problems))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from . import checks
 from .problems import ContentError, Problem
 from .schema import CoachingGuide, Competency, Item, Module, Moment, Organization, Scenario
 from .types import read_library
@@ -104,9 +105,22 @@ class Library:
         )
 
 
-def check(root: str | os.PathLike[str] | None = None) -> list[Problem]:
-    """Every problem in the library at ``root``; an empty list when it is clean."""
-    return list(_read(Path(root) if root is not None else default_content_path()).problems)
+def check(root: str | os.PathLike[str] | None = None, cues: bool = True) -> list[Problem]:
+    """Every problem in the library at ``root``; an empty list when it is clean.
+
+    With ``cues`` (the default) a library that loads cleanly is also measured for test-wise cues
+    (:func:`cue_report`); loading alone (:meth:`Library.load`) does not judge them.
+    """
+    lib = _read(Path(root) if root is not None else default_content_path())
+    if lib.problems or not cues:
+        return list(lib.problems)
+    return list(cue_report(lib).problems)
+
+
+def cue_report(library: Library) -> checks.CueReport:
+    """The test-wise cue figures of a library's knowledge checks and scenarios, and what fails
+    (:func:`workbench.content.checks.measure_cues`)."""
+    return checks.measure_cues(library.modules, library.scenarios)
 
 
 def _read(root: Path) -> Library:

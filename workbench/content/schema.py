@@ -7,6 +7,7 @@ library (links between files, scenario graphs) live in :mod:`workbench.content.c
 
 from __future__ import annotations
 
+import random
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -93,10 +94,20 @@ class Item(_Model):
 
 
 class KnowledgeCheckQuestion(_Model):
+    """One knowledge-check question.
+
+    ``answer`` is the index of the best option in ``options`` as authored; that index is the
+    option's identity (the reader shows the options in a new order each attempt and maps the
+    choice back). ``feedback`` explains why the best option is best and is shown once the answer
+    is revealed; ``hint`` (optional) is shown after a wrong first try and must not give the
+    answer away.
+    """
+
     question: str = Field(min_length=1)
     options: tuple[str, ...] = Field(min_length=2, max_length=6)
     answer: int = Field(ge=0)
     feedback: str = Field(min_length=1)
+    hint: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _answer_in_options(self) -> KnowledgeCheckQuestion:
@@ -104,7 +115,15 @@ class KnowledgeCheckQuestion(_Model):
             raise ValueError(
                 f"answer index {self.answer} is out of range for {len(self.options)} options"
             )
+        if len({" ".join(o.split()).lower() for o in self.options}) != len(self.options):
+            raise ValueError("two options have the same text; each option must be different")
         return self
+
+    def order(self, rng: random.Random) -> tuple[int, ...]:
+        """A fresh display order of the options (authored indexes), drawn from ``rng``."""
+        idx = list(range(len(self.options)))
+        rng.shuffle(idx)
+        return tuple(idx)
 
 
 class ModuleMeta(_Model):

@@ -42,6 +42,28 @@ quadrature points that the spacing near each mean is below 0.8 SD (at most 361 p
 A choice at the top level (3) has a likelihood increasing in theta, so it always moves the
 mean up; a choice at level 0 always moves it down; levels 1 and 2 pull the estimate towards
 the region where that level is the most likely one.
+
+Only new evidence counts: replays
+---------------------------------
+The model above treats every choice as an independent observation of the leader's skill. That
+holds the first time a leader plays a scenario. It does not hold on a replay: after the first
+run the leader has seen the feedback on each choice they made and a debrief naming the strong
+and weak behaviours, so a second run measures how well they remember the key, not how they
+would act. Counting replays as fresh evidence let a leader farm the estimate (replaying
+``missed-deadline`` four times along the same path moved feedback from +0.23 to +1.24, past the
+experienced-level expectation) and, worse, shrank the SD as if the model had learned more.
+
+The rule (:func:`evidence_weights`): a leader's **first finished run** of a scenario counts with
+weight 1; **every later run** of the same scenario counts with :data:`REPLAY_WEIGHT` = 0, on every
+path, including decision points the first run never reached (the debrief and the feedback seen
+already describe the better options, so those choices are not independent either). A weight
+``w`` tempers the choice's likelihood (it is raised to the power ``w``); at 0 the run is still
+stored, shown and debriefed, but the estimate and its SD stay exactly where they were. A
+genuinely new scenario is new evidence and counts fully. The same rule is applied wherever
+runs become evidence: when a run is saved (:func:`workbench.practice_log.save_run`) and when a
+rescore replays the stored runs (``assessment_log``). Knowledge checks never move the skill
+estimate (they test whether a module's ideas were understood, not how the leader acts), and a
+retaken check is stored with its attempt number so the first try stays on the record.
 """
 
 from __future__ import annotations
@@ -58,6 +80,8 @@ from ..skills.score import DEFAULT_POINTS, SkillPosterior, quadrature
 if TYPE_CHECKING:  # pragma: no cover
     from .scenario import ScenarioRun
 
+#: Weight of the choices of a run of a scenario the leader has already finished once (see above).
+REPLAY_WEIGHT = 0.0
 MAX_POINTS = 361  # Gauss-Hermite weights underflow past about 370 points
 GRID_RESOLUTION = 0.8  # grid spacing near a mean must be at most this many SDs
 
@@ -99,7 +123,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class EstimateChange:
-    """A competency's posterior before and after a run, and how many observations moved it."""
+    """A competency's posterior before and after a run, how many observations the run had and the
+    weight they counted with (1 for a first play, :data:`REPLAY_WEIGHT` for a replay)."""
 
     competency: str
     before_mean: float
@@ -107,6 +132,7 @@ class EstimateChange:
     after_mean: float
     after_sd: float
     n_observations: int
+    weight: float = 1.0
 
     @property
     def delta_mean(self) -> float:
@@ -116,6 +142,7 @@ class EstimateChange:
         return {
             "competency": self.competency, "before_mean": self.before_mean, "before_sd": self.before_sd,
             "after_mean": self.after_mean, "after_sd": self.after_sd, "n_observations": self.n_observations,
+            "weight": self.weight,
         }
 
 
@@ -128,11 +155,30 @@ def run_evidence(run: ScenarioRun) -> list[Evidence]:
     return out
 
 
+def evidence_weight(earlier_runs: int) -> float:
+    """The weight of a run given how many finished runs of the same scenario the leader has
+    before it: 1 for the first, :data:`REPLAY_WEIGHT` for any later one."""
+    if isinstance(earlier_runs, bool) or not isinstance(earlier_runs, int) or earlier_runs < 0:
+        raise ValueError(f"earlier_runs must be a count of runs (0 or more), got {earlier_runs!r}")
+    return 1.0 if earlier_runs == 0 else REPLAY_WEIGHT
+
+
+def evidence_weights(scenario_ids: list[str] | tuple[str, ...]) -> list[float]:
+    """The weight of each of a leader's finished runs, given their scenario ids oldest first."""
+    seen: dict[str, int] = {}
+    out = []
+    for sid in scenario_ids:
+        out.append(evidence_weight(seen.get(sid, 0)))
+        seen[sid] = seen.get(sid, 0) + 1
+    return out
+
+
 def apply_run(
     posterior: SkillPosterior,
     run: ScenarioRun,
     item: ChoiceItem = DEFAULT_CHOICE_ITEM,
     allow_partial: bool = False,
+    weight: float = 1.0,
 ) -> dict[str, EstimateChange]:
     """Update ``posterior`` in place with every choice of ``run``; report each touched competency.
 
@@ -147,6 +193,9 @@ def apply_run(
         The GRM parameters shared by all choices.
     allow_partial:
         Also accept an unfinished run (the choices made so far still count as evidence).
+    weight:
+        How much the run counts, 0..1 (:func:`evidence_weight`): each choice's likelihood is
+        raised to this power; at 0 the posterior is left exactly as it was.
 
     Returns
     -------
@@ -165,6 +214,8 @@ def apply_run(
             f"scenario run {run.scenario.id!r} has not reached an ending (at node {run.node_id!r}); "
             "pass allow_partial=True to score the choices made so far"
         )
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must be a number from 0 to 1, got {weight!r}")
     evidence = run_evidence(run)
     missing = sorted({e.competency for e in evidence} - set(posterior.dimensions))
     if missing:
@@ -173,15 +224,28 @@ def apply_run(
     counts: dict[str, int] = {}
     b = np.asarray(item.b, float)
     for e in evidence:
-        posterior.add(e.competency, item.a, b, e.level)
+        if weight == 1.0:
+            posterior.add(e.competency, item.a, b, e.level)
+        elif weight > 0.0:
+            _add_tempered(posterior, e.competency, item.a, b, e.level, weight)
         counts[e.competency] = counts.get(e.competency, 0) + 1
     after_mean, after_sd = posterior.mean, posterior.sd
     out = {}
     for comp, n in counts.items():
         d = posterior.dimensions.index(comp)
         out[comp] = EstimateChange(comp, float(before_mean[d]), float(before_sd[d]), float(after_mean[d]),
-                                   float(after_sd[d]), n)
+                                   float(after_sd[d]), n, float(weight))
     return out
+
+
+def _add_tempered(posterior: SkillPosterior, competency: str, a: float, b: np.ndarray, level: int,
+                  weight: float) -> None:
+    """Multiply in P(level | theta) ** weight (a likelihood counted as a fraction of an observation)."""
+    from ..skills.grm import log_category_probs
+
+    row = posterior.log_post[posterior.dimensions.index(competency)]
+    row += weight * log_category_probs(posterior.nodes, a, b)[:, level]
+    row -= np.logaddexp.reduce(row)
 
 
 @lru_cache(maxsize=32)

@@ -1,0 +1,126 @@
+"""The test-wise cue check: best option longest, length ratio, absurd options, answer position."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from workbench.content import Library, cue_report
+from workbench.content.checks import (
+    CUE_ALPHA,
+    MAX_LENGTH_RATIO,
+    MIN_CUE_ITEMS,
+    CueItem,
+    cue_figures,
+    cue_problems,
+    knowledge_check_items,
+    poisson_binomial_sf,
+    scenario_items,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+SAME = ("Ask what got in the way first", "Set a new date with the team", "Write down the agreed next step",
+        "Check in again on Friday morning")
+
+
+def item(i: int, answer: int, options=SAME) -> CueItem:
+    return CueItem("modules/x.md", f"knowledge_check.{i}.options", tuple(options), frozenset({answer}))
+
+
+def test_poisson_binomial_equals_the_binomial_test_when_chances_are_equal():
+    for k, n, p in [(0, 10, 0.25), (5, 20, 0.25), (12, 30, 1 / 3), (30, 30, 0.5)]:
+        assert poisson_binomial_sf(k, [p] * n) == pytest.approx(stats.binom.sf(k - 1, n, p), rel=1e-9, abs=1e-15)
+    # mixed chance levels: the mean of the distribution is the sum of the chances
+    ps = [1 / 3] * 7 + [1 / 4] * 9
+    dist = [poisson_binomial_sf(k, ps) - poisson_binomial_sf(k + 1, ps) for k in range(len(ps) + 1)]
+    assert sum(dist) == pytest.approx(1.0) and np.dot(range(len(ps) + 1), dist) == pytest.approx(sum(ps))
+
+
+def test_the_longest_option_as_the_key_fails_and_rotating_keys_of_equal_length_pass():
+    longest = [item(i, 3, SAME[:3] + (SAME[3] + " and agree who tells the customer",)) for i in range(20)]
+    fig = cue_figures("knowledge-check questions", longest)
+    assert fig.longest == 20 and fig.longest_p < 1e-6 and fig.mean_ratio > MAX_LENGTH_RATIO
+    fields = {p.field for p in cue_problems(fig, longest, "modules/")}
+    assert {"longest", "length-ratio", "answer-position"} <= fields
+
+    never = [item(i, i % 3, SAME[:3] + (SAME[3] + " and agree who tells the customer",)) for i in range(21)]
+    fig = cue_figures("knowledge-check questions", never)
+    assert fig.longest == 0 and fig.longest_p == 1.0 and fig.longest_p_low == pytest.approx(0.75 ** 21)
+    assert "longest" not in {p.field for p in cue_problems(fig, never, "modules/")}  # reported, not judged
+
+    fair = [item(i, i % 4) for i in range(20)]
+    fig = cue_figures("knowledge-check questions", fair)
+    assert fig.position_counts == (5, 5, 5, 5) and fig.position_p > CUE_ALPHA
+    assert 0.8 < fig.mean_ratio < 1.2
+    assert cue_problems(fig, fair, "modules/") == []
+
+
+def test_longest_at_chance_level_is_not_a_problem_but_well_above_it_is():
+    # option 3 is the longest; keys rotate, so the key is the longest in a quarter of the items
+    opts = SAME[:3] + ("Check in again on Friday morning at nine",)
+    at_chance = [item(i, i % 4, opts) for i in range(24)]
+    fig = cue_figures("knowledge-check questions", at_chance)
+    assert fig.longest == 6 and fig.longest_expected == pytest.approx(6.0) and fig.longest_p > 0.4
+    assert "longest" not in {p.field for p in cue_problems(fig, at_chance, "modules/")}
+    # 12 of 24 keyed on the longest: binomial(24, 1/4) gives P(X >= 12) < 0.01
+    above = [item(i, 3 if i % 2 else i % 3, opts) for i in range(24)]
+    fig = cue_figures("knowledge-check questions", above)
+    assert fig.longest == 12 and fig.longest_p < 0.01
+    assert "longest" in {p.field for p in cue_problems(fig, above, "modules/")}
+
+
+def test_absurd_distractors_are_named_with_their_marker():
+    opts = ("Tell the team who is to blame for the delay", "Ask the team what got in the way",
+            "Threaten to escalate it to your director", "Ignore it and hope it settles")
+    marked = [item(i, 1, opts) for i in range(12)]
+    assert marked[0].marked_distractors() == [(0, "blame"), (2, "threat"), (3, "ignore it")]
+    problems = cue_problems(cue_figures("knowledge-check questions", marked), marked, "modules/")
+    named = [p for p in problems if p.field == "knowledge_check.0.options.0"]
+    assert named and "(blame)" in named[0].reason
+    # a marker in the keyed option is not a give-away, and plain words are not markers
+    key = CueItem("f", "q", ("Ask who owns the blameless review", "Tell them to pretend it is fine"), frozenset({1}))
+    assert key.marked_distractors() == []
+    assert CueItem("f", "q", ("Agree the next step", "Delay the launch"), frozenset({0})).marked_distractors() == []
+
+
+def test_small_groups_are_reported_but_not_judged():
+    few = [item(i, 3, SAME[:3] + (SAME[3] * 3,)) for i in range(MIN_CUE_ITEMS - 1)]
+    fig = cue_figures("knowledge-check questions", few)
+    assert fig.longest == MIN_CUE_ITEMS - 1 and cue_problems(fig, few, "modules/") == []
+    assert "9 items" in fig.summary()
+
+
+def test_ties_for_best_at_a_decision_point_count_as_best():
+    lib = Library.load(FIXTURES / "mini")
+    items = scenario_items(lib.scenarios)
+    assert items and all(it.best and max(it.best) < it.k for it in items)
+    sc = next(iter(lib.scenarios.values()))
+    node_id, node = next((n, nd) for n, nd in sc.nodes.items() if nd.choices)
+    totals = [sum(c.quality.values()) for c in node.choices]
+    first = next(it for it in items if it.field == f"nodes.{node_id}.choices")
+    assert first.best == frozenset(i for i, t in enumerate(totals) if t == max(totals))
+
+
+def test_the_shipped_knowledge_checks_pass_the_cue_check():
+    lib = Library.load(REPO / "content")
+    report = cue_report(lib)
+    kc = report.knowledge_checks
+    assert kc.n == len(knowledge_check_items(lib.modules)) >= 100
+    assert not [p for p in report.problems if p.file.startswith("modules/")], [str(p) for p in report.problems]
+    assert kc.longest_p >= CUE_ALPHA and kc.mean_ratio <= MAX_LENGTH_RATIO and kc.marked == 0
+
+
+def test_cli_prints_the_cue_figures(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "workbench.cli", "content", "check", str(FIXTURES / "mini")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("test-wise cues:")]
+    assert len(lines) == 2 and "knowledge-check questions: 4 items" in lines[0]
+    assert "scenario decision points" in lines[1] and "mean length ratio" in lines[1]
