@@ -1,6 +1,6 @@
 """Recommendation benchmark: batch throughput on 100,000 simulated leaders, one-leader latency.
 
-Leaders are simulated with :func:`workbench.recommend.tuning.simulate_population` (fixed seed)
+Leaders are simulated with :func:`workbench.sim.population.simulate_comparison` (fixed seed)
 over the shipped content library. Each operation is compared, in this process, with a naive
 reference that recommends for one leader at a time in plain Python (:func:`naive_recommend`):
 development need per competency, a score per module, then the engine's constraints slot by
@@ -23,7 +23,7 @@ from workbench.recommend.catalog import FIRST_TIME_FIT, LEVEL_FIT, SECONDARY_WEI
 from workbench.recommend.context import ROLE_LEVELS
 from workbench.recommend.engine import DEFAULT_DRAWS, MAX_ACTIVE, MAX_MODULE_MINUTES
 from workbench.recommend.needs import URGENCY_SOFTNESS
-from workbench.recommend.tuning import simulate_population
+from workbench.sim.population import simulate_comparison
 
 from ._common import BenchResult, Column, median_time, timed
 
@@ -148,7 +148,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
                         "thompson_draws": DEFAULT_DRAWS})
 
     log(f"recommend: simulating {N_LEADERS:,} leaders ...")
-    t_sim, pop = timed(lambda: simulate_population(library, N_LEADERS, seed=SEED))
+    t_sim, pop = timed(lambda: simulate_comparison(library, N_LEADERS, seed=SEED))
     cat, batch, popularity = pop.catalog, pop.batch, pop.popularity
     t_ctx, contexts = timed(lambda: pop.contexts())
     result.meta.update({"simulate_seconds": t_sim, "contexts_seconds": t_ctx})

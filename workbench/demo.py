@@ -29,6 +29,11 @@ import numpy as np
 from sqlalchemy import Engine, delete, insert
 
 from .content import Library
+from .recommend import LeaderContext, recommend_batch
+from .recommend.context import ROLE_LEVELS
+from .sim import dynamics as learning
+from .sim.logs import LOGGING_POLICY, work_through
+from .sim.population import generate_population
 from .skills.data import ResponseData
 from .skills.grm import ItemParams, random_item_params, simulate_responses
 from .skills.params import params_to_json
@@ -48,6 +53,13 @@ DEMO_ORG = "northwind"
 WEEKS = 8
 COHORTS = 12
 LEADERS_PER_COHORT = 26
+LEVEL_SHARES = (0.45, 0.4, 0.15)  # first-time, experienced, senior
+SKILL_SD = 0.9  # true skill around the role's expectation
+ENGAGEMENT = (2.0, 2.0)  # Beta parameters of the chance of acting on a plan module
+PLAN_SIZE = 3  # modules per weekly plan
+EXPLORE_RATE = 0.8  # modules a fully engaged leader opens on their own each week (Explore, not the plan)
+STARTED_UNFINISHED = 0.5  # of the plan modules not completed, the share a leader started (times engagement)
+DISMISSED = 0.15  # of the untouched plan modules, the share the leader turned down with "Not now"
 SELF_INFLATION = 0.35  # self-ratings run high: the rater effect the skill model estimates
 RATER_NOISE = 0.3  # each other rater's idiosyncratic view, per competency
 SKILL_CORRELATION = 0.45
@@ -74,6 +86,8 @@ class DemoSummary:
     responses: int
     events: int
     scenario_runs: int
+    plans: int = 0  # weekly plans served (by the logging policy, with propensities)
+    recommendations: int = 0
     follow_up_invitations: tuple[tuple[str, int], ...] = ()  # (what became of it, count) for the later round
     peers_hidden_leader: str | None = None  # 2 peers submitted, a 3rd invited: peers not yet shown
     peers_visible_leader: str | None = None  # at least 3 peers submitted: peers shown
@@ -127,15 +141,13 @@ def build_demo(
     D = len(dims)
     org = library.organization
     modules = list(library.modules.values())
-    scenarios = list(library.scenarios.values())
 
     say("Generating leaders and skill profiles")
     n = COHORTS * LEADERS_PER_COHORT
-    levels = rng.choice(["first-time", "experienced", "senior"], size=n, p=[0.45, 0.4, 0.15])
-    corr = np.full((D, D), SKILL_CORRELATION) + (1 - SKILL_CORRELATION) * np.eye(D)
-    expect = np.array([[(org.expectations.get(lv, {}) if org else {}).get(c, 0.0) for c in dims] for lv in levels])
-    theta = expect + rng.multivariate_normal(np.zeros(D), corr, size=n) * 0.9
-    engagement = rng.beta(2.0, 2.0, size=n)
+    people = generate_population(library, n, seed, correlation=SKILL_CORRELATION, skill_sd=SKILL_SD, mean_offset=0.0,
+                                 level_shares=LEVEL_SHARES, engagement=ENGAGEMENT, preference_share=0.0)
+    levels = np.array(ROLE_LEVELS)[people.level]
+    theta, expect, engagement = people.skill, people.expectation, people.engagement.copy()
     leader_ids = [f"L{i + 1:04d}" for i in range(n)]
     cohort_ids = [f"C{k + 1:02d}" for k in range(COHORTS)]
 
@@ -153,7 +165,7 @@ def build_demo(
             role=f"{'Team lead' if levels[i] == 'first-time' else 'Manager' if levels[i] == 'experienced' else 'Director'}"
                  f", {FUNCTIONS[i % len(FUNCTIONS)]}",
             function=FUNCTIONS[int(rng.integers(len(FUNCTIONS)))], role_level=str(levels[i]),
-            first_time=bool(levels[i] == "first-time"), weekly_minutes=int(rng.choice([30, 45, 60, 90])),
+            first_time=bool(levels[i] == "first-time"), weekly_minutes=int(people.weekly_minutes[i]),
             created_at=t0 - timedelta(days=14),
         ))
 
@@ -239,70 +251,10 @@ def build_demo(
                                       sd=float(sc.sd[i, d]), source=source, calibration_id=calibration_id,
                                       estimated_at=assessed_at + timedelta(days=5)))
 
-    say("Simulating weeks of learning activity")
-    events, runs, choices = [], [], []
-    counter = 0
-    for i, lid in enumerate(leader_ids):
-        gaps = np.argsort(theta[i] - expect[i])  # weakest relative to expectation first
-        focus = [dims[d] for d in gaps[:3]]
-        suitable = [md for md in modules if md.level == levels[i] or (levels[i] == "senior" and md.level == "experienced")]
-        pool = [md for md in suitable if md.primary_competency in focus] or suitable
-        done: set[str] = set()
-        for week in range(WEEKS):
-            k = rng.poisson(2.2 * engagement[i] * (1.0 - 0.05 * week))
-            for _ in range(int(k)):
-                md = pool[int(rng.integers(len(pool)))] if rng.random() < 0.75 else modules[int(rng.integers(len(modules)))]
-                start = t0 + timedelta(weeks=week, days=int(rng.integers(0, 5)), hours=int(rng.integers(8, 18)))
-                if start > t_end:
-                    continue
-                counter += 1
-                comp = md.primary_competency
-                events.append(make_statement(lid, "launched", "module", md.id, start, title=md.title,
-                                             competency=comp, statement_id=uuid.UUID(_uid(seed, "ev", counter))))
-                if md.id in done or rng.random() > 0.55 + 0.4 * engagement[i]:
-                    counter += 1
-                    spent = float(md.minutes * 60 * rng.uniform(0.15, 0.6))
-                    events.append(make_statement(lid, "progressed", "module", md.id, start + timedelta(seconds=spent),
-                                                 title=md.title, competency=comp, duration=spent,
-                                                 statement_id=uuid.UUID(_uid(seed, "ev", counter))))
-                    continue
-                spent = float(md.minutes * 60 * rng.lognormal(0.0, 0.3))
-                counter += 1
-                events.append(make_statement(lid, "completed", "module", md.id, start + timedelta(seconds=spent),
-                                             title=md.title, competency=comp, duration=spent, completion=True,
-                                             statement_id=uuid.UUID(_uid(seed, "ev", counter))))
-                n_q = len(md.knowledge_check)
-                p_right = 1 / (1 + np.exp(-(0.8 + theta[i][dims.index(comp)])))
-                right = int(rng.binomial(n_q, p_right))
-                counter += 1
-                events.append(make_statement(lid, "passed" if right / n_q >= 0.5 else "failed", "knowledge-check", md.id,
-                                             start + timedelta(seconds=spent + 120), title=md.title, competency=comp,
-                                             score=right / n_q, success=right / n_q >= 0.5,
-                                             statement_id=uuid.UUID(_uid(seed, "ev", counter))))
-                done.add(md.id)
-            if scenarios and rng.random() < 0.25 * engagement[i]:
-                sc = scenarios[int(rng.integers(len(scenarios)))]
-                start = t0 + timedelta(weeks=week, days=int(rng.integers(0, 5)), hours=10)
-                if start > t_end:
-                    continue
-                run_id = _uid(seed, "run", lid, week)
-                node, step, qualities, now = sc.start, 0, [], start
-                while not sc.nodes[node].ending:
-                    opts = sc.nodes[node].choices
-                    skill = np.mean([theta[i][dims.index(c)] for c in sc.competencies if c in dims] or [0.0])
-                    q = np.array([np.mean(list(c.quality.values())) for c in opts])
-                    w = np.exp(1.2 * skill * (q - q.mean()) + 0.8 * (q - q.mean()))
-                    c = opts[int(rng.choice(len(opts), p=w / w.sum()))]
-                    now = now + timedelta(seconds=int(rng.integers(40, 150)))
-                    choices.append(dict(run_id=run_id, step=step, node_id=node, choice_id=c.id, chosen_at=now))
-                    qualities.append(np.mean(list(c.quality.values())) / 3)
-                    node, step = c.next, step + 1
-                runs.append(dict(id=run_id, leader_id=lid, scenario_id=sc.id, started_at=start, finished_at=now, ending=node))
-                counter += 1
-                events.append(make_statement(lid, "completed", "scenario", sc.id, now, title=sc.title,
-                                             competency=sc.competencies[0], score=float(np.mean(qualities)),
-                                             duration=(now - start).total_seconds(), completion=True,
-                                             statement_id=uuid.UUID(_uid(seed, "ev", counter))))
+    say("Serving weekly plans and simulating the learning that followed")
+    activity = _simulate_learning(seed, library, leaders, theta, expect, engagement, estimates, t0, t_end)
+    events, runs, choices, recommendations = (activity.events, activity.runs, activity.choices,
+                                              activity.recommendations)
 
     say("Scheduling classroom sessions and discussion")
     classrooms, posts = [], []
@@ -363,6 +315,8 @@ def build_demo(
                            | {"stored_at": row.timestamp})
         if ev_rows:
             s.execute(insert(m.ActivityEvent), ev_rows)
+        if recommendations:
+            s.execute(insert(m.Recommendation), recommendations)
         if runs:
             s.execute(insert(m.ScenarioRun), runs)
             s.execute(insert(m.ScenarioChoice), choices)
@@ -370,8 +324,159 @@ def build_demo(
         s.execute(insert(m.DiscussionPost), posts)
     say("Done")
     return DemoSummary(DEMO_ORG, n, COHORTS, len(sessions), len(responses), len(events), len(runs),
+                       plans=activity.plans, recommendations=len(recommendations),
                        follow_up_invitations=follow.states, peers_hidden_leader=showcase["peers_hidden"],
                        peers_visible_leader=showcase["peers_visible"])
+
+
+@dataclass(frozen=True)
+class _Learning:
+    events: list
+    runs: list[dict]
+    choices: list[dict]
+    recommendations: list[dict]
+    plans: int
+
+
+def _simulate_learning(seed: int, library: Library, leaders: list[dict], theta: np.ndarray, expect: np.ndarray,
+                       engagement: np.ndarray, estimates: list[dict], t0: datetime, t_end: datetime) -> _Learning:
+    """Eight weeks of learning, from a random stream of its own.
+
+    Week 0 is the assessment week: leaders only explore. From week 1, every Monday morning each
+    leader is served a plan of :data:`PLAN_SIZE` modules by the organization's logging policy
+    (:data:`workbench.sim.logs.LOGGING_POLICY`: the priority strategy, epsilon-greedy)
+    from the context the engine would see in the app (the latest "all" estimates, what they
+    completed so far, their budget and recent minutes), and the recommendation is stored with
+    its propensity and that context. They work through the plan as the simulator's leaders do
+    (:func:`workbench.sim.logs.work_through`: a module is completed with the chance set by their
+    engagement and the minutes they really had that week), and their engagement moves with how
+    relevant and how long the plan's modules were (:mod:`workbench.sim.dynamics`). A module
+    not completed by the next Monday expires (some were started, some turned down with "Not
+    now"); at the as-of time every weekly plan has closed, so a leader who opens the app gets a
+    fresh plan. Leaders also open modules on their own (Explore) and play scenarios.
+    """
+    rng = np.random.default_rng([seed, 5])
+    dyn = learning.Dynamics()
+    dims = library.competency_ids
+    modules = list(library.modules.values())
+    scenarios = list(library.scenarios.values())
+    by_module = {md.id: md for md in modules}
+    minutes_of = np.array([float(md.minutes) for md in modules])
+    index = {md.id: j for j, md in enumerate(modules)}
+    n = len(leaders)
+    mean: list[dict[str, float]] = [{} for _ in range(n)]
+    sd: list[dict[str, float]] = [{} for _ in range(n)]
+    row_of = {r["id"]: i for i, r in enumerate(leaders)}
+    for e in estimates:
+        if e["source"] == "all":
+            mean[row_of[e["leader_id"]]][e["competency"]] = e["mean"]
+            sd[row_of[e["leader_id"]]][e["competency"]] = e["sd"]
+    completed: list[set[str]] = [set() for _ in range(n)]
+    recent = np.zeros((n, len(dims)))  # minutes spent per competency so far
+    events: list = []
+    runs: list[dict] = []
+    choices: list[dict] = []
+    recs: list[dict] = []
+    counter = 0
+    plans = 0
+    spec = dict(LOGGING_POLICY)
+    strategy = spec.pop("strategy")
+
+    def emit(verb: str, kind: str, obj, when: datetime, lid: str, **kw) -> None:
+        nonlocal counter
+        counter += 1
+        events.append(make_statement(lid, verb, kind, obj.id, when, title=obj.title,
+                                     statement_id=uuid.UUID(_uid(seed, "ev", counter)), **kw))
+
+    def study(i: int, md, start: datetime, finish: bool) -> None:
+        """The events of one module opened at ``start``: completed with its check, or left part-way."""
+        lid, comp = leaders[i]["id"], md.primary_competency
+        emit("launched", "module", md, start, lid, competency=comp)
+        if not finish:
+            spent = float(md.minutes * 60 * rng.uniform(0.15, 0.6))
+            emit("progressed", "module", md, start + timedelta(seconds=spent), lid, competency=comp, duration=spent)
+            recent[i, dims.index(comp)] += spent / 60
+            return
+        spent = float(md.minutes * 60 * rng.lognormal(0.0, 0.3))
+        emit("completed", "module", md, start + timedelta(seconds=spent), lid, competency=comp, duration=spent,
+             completion=True)
+        recent[i, dims.index(comp)] += spent / 60
+        n_q = len(md.knowledge_check)
+        right = int(rng.binomial(n_q, 1 / (1 + np.exp(-(0.8 + theta[i][dims.index(comp)])))))
+        emit("passed" if right / n_q >= 0.5 else "failed", "knowledge-check", md,
+             start + timedelta(seconds=spent + 120), lid, competency=comp, score=right / n_q,
+             success=right / n_q >= 0.5)
+        completed[i].add(md.id)
+
+    for week in range(WEEKS):
+        monday = t0 + timedelta(weeks=week, hours=15)  # 08:00 the next morning
+        if week >= 1:
+            contexts = [LeaderContext(
+                leader_id=r["id"], role_level=r["role_level"], first_time=r["first_time"], skill_mean=mean[i],
+                skill_sd=sd[i], completed=frozenset(completed[i]), weekly_minutes=float(r["weekly_minutes"]),
+                recent_minutes={c: float(recent[i, d]) for d, c in enumerate(dims) if recent[i, d] > 0},
+                function=r["function"]) for i, r in enumerate(leaders)]
+            served = recommend_batch(contexts, library, strategy, k=PLAN_SIZE, rng=rng, **spec)
+            chosen = np.full((n, PLAN_SIZE), -1)
+            for i, plan in enumerate(served):
+                for r in plan:
+                    chosen[i, r.rank - 1] = index[r.module_id]
+            available = learning.available_minutes(np.array([r["weekly_minutes"] for r in leaders], float), rng, dyn)
+            done = work_through(chosen, minutes_of, engagement, available, rng)
+            shown, irrelevant, too_long = np.zeros(n), np.zeros(n), np.zeros(n)
+            for i, plan in enumerate(served):
+                if plan:
+                    plans += 1
+                for r in plan:
+                    md, slot = by_module[r.module_id], r.rank - 1
+                    d = dims.index(md.primary_competency)
+                    shown[i] += 1
+                    irrelevant[i] += expect[i, d] - theta[i, d] <= dyn.relevance_threshold
+                    too_long[i] += md.minutes > available[i]
+                    start = monday + timedelta(days=int(rng.integers(0, 5)), hours=int(rng.integers(1, 9)))
+                    if done[i, slot]:
+                        status = "completed"
+                        study(i, md, start, finish=True)
+                    elif rng.random() < STARTED_UNFINISHED * engagement[i]:
+                        status = "expired"  # started, not finished before the next plan
+                        study(i, md, start, finish=False)
+                    else:
+                        status = "dismissed" if rng.random() < DISMISSED else "expired"
+                    recs.append(dict(
+                        id=_uid(seed, "rec", r.module_id, leaders[i]["id"], week), leader_id=leaders[i]["id"],
+                        module_id=r.module_id, strategy=r.strategy, score=float(r.score), reason=r.reason,
+                        propensity=float(r.propensity), rank=r.rank, status=status, served_at=monday,
+                        context=contexts[i].to_dict()))
+            denom = np.maximum(shown, 1)
+            engagement = learning.update_engagement(engagement, irrelevant / denom, too_long / denom, shown > 0, dyn)
+        for i, r in enumerate(leaders):
+            for _ in range(int(rng.poisson(EXPLORE_RATE * engagement[i]))):
+                md = modules[int(rng.integers(len(modules)))]
+                start = t0 + timedelta(weeks=week, days=int(rng.integers(0, 5)), hours=int(rng.integers(15, 25)))
+                if start < t_end:
+                    study(i, md, start, finish=md.id not in completed[i] and rng.random() < 0.5 + 0.4 * engagement[i])
+            if scenarios and rng.random() < 0.25 * engagement[i]:
+                sc = scenarios[int(rng.integers(len(scenarios)))]
+                start = t0 + timedelta(weeks=week, days=int(rng.integers(0, 5)), hours=17)
+                if start > t_end:
+                    continue
+                run_id = _uid(seed, "run", r["id"], week)
+                node, step, qualities, now = sc.start, 0, [], start
+                while not sc.nodes[node].ending:
+                    opts = sc.nodes[node].choices
+                    skill = np.mean([theta[i][dims.index(c)] for c in sc.competencies if c in dims] or [0.0])
+                    q = np.array([np.mean(list(c.quality.values())) for c in opts])
+                    w = np.exp(1.2 * skill * (q - q.mean()) + 0.8 * (q - q.mean()))
+                    c = opts[int(rng.choice(len(opts), p=w / w.sum()))]
+                    now = now + timedelta(seconds=int(rng.integers(40, 150)))
+                    choices.append(dict(run_id=run_id, step=step, node_id=node, choice_id=c.id, chosen_at=now))
+                    qualities.append(np.mean(list(c.quality.values())) / 3)
+                    node, step = c.next, step + 1
+                runs.append(dict(id=run_id, leader_id=r["id"], scenario_id=sc.id, started_at=start, finished_at=now,
+                                 ending=node))
+                emit("completed", "scenario", sc, now, r["id"], competency=sc.competencies[0],
+                     score=float(np.mean(qualities)), duration=(now - start).total_seconds(), completion=True)
+    return _Learning(events, runs, choices, recs, plans)
 
 
 @dataclass(frozen=True)

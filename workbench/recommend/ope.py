@@ -263,3 +263,185 @@ def evaluate(log: BanditLog, target: np.ndarray, reward_model: np.ndarray | None
     if reward_model is not None:
         out["dr"] = doubly_robust(log, target, reward_model, level=level, ci=ci, n_boot=n_boot, rng=gen)
     return out
+
+
+# ------------------------------------------------------------ logged plans
+#: The two decision units a logged plan supports (see :func:`evaluate_plans`).
+PLAN_UNITS = ("top_pick", "plan")
+
+
+@dataclass(frozen=True, eq=False)
+class LoggedPlans:
+    """Plans served by a logging policy, one row per plan, slots in rank order.
+
+    ``contexts`` are what the engine saw when it served each plan (a
+    :class:`~workbench.recommend.ContextBatch` or :class:`~workbench.recommend.LeaderContext`
+    objects); ``modules[n][s]`` is the module id at slot ``s`` (``None`` for an empty slot),
+    ``propensities[n, s]`` the logging policy's probability of it given the earlier slots
+    (the ``propensity`` stored with every recommendation), and ``completed[n, s]`` whether the
+    leader completed it while the plan was live: the reward.
+    """
+
+    contexts: Any
+    modules: tuple[tuple[str | None, ...], ...]
+    propensities: np.ndarray
+    completed: np.ndarray
+    strategy: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.contexts)
+        p = np.asarray(self.propensities, dtype=float)
+        c = np.asarray(self.completed, dtype=bool)
+        if len(self.modules) != n or p.shape[0] != n or c.shape != p.shape:
+            raise ValueError(f"{n} contexts, {len(self.modules)} plans, propensities {p.shape}, completed {c.shape}")
+        if n == 0:
+            raise ValueError("no logged plans")
+        for i, row in enumerate(self.modules):
+            if len(row) != p.shape[1]:
+                raise ValueError(f"plan {i} has {len(row)} slots, propensities {p.shape[1]}")
+            if row[0] is None:
+                raise ValueError(f"plan {i} has no module in its first slot")
+            for s, mid in enumerate(row):
+                filled = mid is not None
+                if filled and not 0 < p[i, s] <= 1:
+                    raise ValueError(f"plan {i} slot {s + 1}: propensity must be in (0, 1], got {p[i, s]!r}")
+                if not filled and c[i, s]:
+                    raise ValueError(f"plan {i} slot {s + 1}: an empty slot cannot be completed")
+        object.__setattr__(self, "propensities", p)
+        object.__setattr__(self, "completed", c)
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    @classmethod
+    def from_frame(cls, frame: Any) -> LoggedPlans:
+        """From stored recommendations, one row each: ``plan`` (any key shared by a plan's rows,
+        e.g. leader and served time), ``rank`` (1-based slot), ``module_id``, ``propensity``,
+        ``status`` (``"completed"`` is the reward) and ``context`` (the dict the engine saw,
+        :meth:`LeaderContext.to_dict`, the same on every row of a plan)."""
+        from .context import LeaderContext
+
+        need = {"plan", "rank", "module_id", "propensity", "status", "context"}
+        missing = sorted(need - set(frame.columns))
+        if missing:
+            raise ValueError(f"logged recommendations lack the columns {missing}")
+        if len(frame) == 0:
+            raise ValueError("no logged recommendations")
+        plans = list(dict.fromkeys(frame["plan"]))
+        K = int(frame["rank"].max())
+        where = {p: i for i, p in enumerate(plans)}
+        mods: list[list[str | None]] = [[None] * K for _ in plans]
+        props = np.ones((len(plans), K))
+        done = np.zeros((len(plans), K), dtype=bool)
+        contexts: list[Any] = [None] * len(plans)
+        for row in frame.itertuples(index=False):
+            i, s = where[row.plan], int(row.rank) - 1
+            if mods[i][s] is not None:
+                raise ValueError(f"plan {row.plan!r} has two recommendations at rank {s + 1}")
+            mods[i][s] = row.module_id
+            props[i, s] = float(row.propensity)
+            done[i, s] = row.status == "completed"
+            if contexts[i] is None:
+                contexts[i] = LeaderContext.from_dict(row.context)
+        strategies = sorted(set(frame["strategy"])) if "strategy" in frame.columns else []
+        return cls(tuple(contexts), tuple(tuple(r) for r in mods), props, done, ", ".join(strategies))
+
+    def rewards(self, unit: str) -> np.ndarray:
+        """Per plan: whether the top pick was completed (``top_pick``), or how many of the plan's
+        modules were (``plan``)."""
+        if unit == "top_pick":
+            return self.completed[:, 0].astype(float)
+        if unit == "plan":
+            return self.completed.sum(axis=1).astype(float)
+        raise ValueError(f"unknown unit {unit!r}; expected one of {', '.join(PLAN_UNITS)}")
+
+    def logging_probability(self, unit: str) -> np.ndarray:
+        """The logging policy's probability of the logged top pick, or of the whole logged plan
+        (the product of its slots' propensities)."""
+        if unit == "top_pick":
+            return self.propensities[:, 0].copy()
+        if unit == "plan":
+            filled = np.array([[m is not None for m in row] for row in self.modules])
+            return np.where(filled, self.propensities, 1.0).prod(axis=1)
+        raise ValueError(f"unknown unit {unit!r}; expected one of {', '.join(PLAN_UNITS)}")
+
+
+def target_probabilities(logged: LoggedPlans, library: Any, strategy: Any = "priority", *,
+                         popularity: Mapping[str, int | float] | None = None, effectiveness: Any = None,
+                         rng: np.random.Generator | int | None = 0, **policy: Any) -> dict[str, np.ndarray]:
+    """A candidate policy's probability of each logged top pick and of each whole logged plan.
+
+    Slot ``s`` is scored with the candidate's choice distribution given the *logged* modules of
+    the earlier slots (:func:`~workbench.recommend.engine.choice_probabilities`), so the product
+    over slots is the candidate's probability of serving exactly the logged plan. An empty
+    logged slot counts 1 when the candidate has nothing feasible there either and 0 otherwise.
+    ``policy``: ``epsilon``, ``temperature``, ``n_draws``, ``max_minutes``, as for the engine.
+    """
+    from .catalog import ContextBatch, catalog_for
+    from .engine import choice_probabilities
+
+    cat = catalog_for(library)
+    ctx = logged.contexts
+    batch = ctx if isinstance(ctx, ContextBatch) else ContextBatch.from_contexts(list(ctx), cat)
+    index = batch.catalog.module_index
+    n, K = logged.propensities.shape
+    per_slot = np.ones((n, K))
+    rows = np.arange(n)
+    gen = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    for s in range(K):
+        chosen = [[m for m in row[:s] if m is not None] for row in logged.modules]
+        probs = choice_probabilities(batch, cat, strategy, chosen=chosen, rng=gen, popularity=popularity,
+                                     effectiveness=effectiveness, **policy)
+        mods = np.array([index[row[s]] if row[s] is not None else -1 for row in logged.modules])
+        filled = mods >= 0
+        per_slot[filled, s] = probs[rows[filled], mods[filled]]
+        per_slot[~filled, s] = (probs[~filled].sum(axis=1) == 0).astype(float)
+    return {"top_pick": per_slot[:, 0], "plan": per_slot.prod(axis=1)}
+
+
+def evaluate_plans(logged: LoggedPlans, library: Any, candidates: Mapping[str, Mapping[str, Any]], *,
+                   level: float = 0.95, rng: np.random.Generator | int | None = 0) -> Any:
+    """Off-policy values of candidate policies on logged plans, as a table.
+
+    ``candidates`` maps a label to the engine arguments of a policy (``strategy`` plus any of
+    ``epsilon``, ``temperature``, ``n_draws``, ``max_minutes``, ``popularity``, ``effectiveness``).
+    For each candidate and each unit (``top_pick``: was the first module completed;
+    ``plan``: how many of the plan's modules were) the table has the IPS and SNIPS estimates
+    with their normal intervals and the effective sample size of the weights. The first row
+    of each unit, ``logged``, is the logging policy's observed mean with its interval.
+
+    Whole-plan weights multiply three slots' ratios: expect a far smaller effective sample
+    size than for the top pick, and read estimates whose ``ess`` is a few dozen as a direction,
+    not a number.
+    """
+    import pandas as pd
+
+    gen = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    rows = []
+    for unit in PLAN_UNITS:
+        r = logged.rewards(unit)
+        se = float(r.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("inf")
+        z = float(norm.ppf(0.5 + level / 2))
+        rows.append(dict(policy="logged", unit=unit, estimator="observed", value=float(r.mean()), se=se,
+                         ci_low=float(r.mean()) - z * se, ci_high=float(r.mean()) + z * se, n=int(r.size),
+                         ess=float(r.size)))
+    for label, spec in candidates.items():
+        spec = dict(spec)
+        strategy = spec.pop("strategy", label)
+        target = target_probabilities(logged, library, strategy, rng=gen, **spec)
+        for unit in PLAN_UNITS:
+            log = BanditLog(np.zeros(len(logged), dtype=np.int64), logged.logging_probability(unit),
+                            logged.rewards(unit))
+            for est in (ips(log, target[unit], level=level), _snips_or_none(log, target[unit], level)):
+                if est is None:
+                    rows.append(dict(policy=label, unit=unit, estimator="snips", value=np.nan, se=np.nan,
+                                     ci_low=np.nan, ci_high=np.nan, n=len(logged), ess=0.0))
+                    continue
+                rows.append(dict(policy=label, unit=unit, estimator=est.estimator, value=est.value, se=est.se,
+                                 ci_low=est.ci_low, ci_high=est.ci_high, n=est.n, ess=est.ess))
+    return pd.DataFrame(rows)
+
+
+def _snips_or_none(log: BanditLog, target: np.ndarray, level: float) -> Estimate | None:
+    """SNIPS, or None when the candidate gives every logged plan probability 0."""
+    return snips(log, target, level=level) if np.any(np.asarray(target) > 0) else None

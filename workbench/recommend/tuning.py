@@ -1,19 +1,19 @@
 """Comparing and tuning recommendation strategies, on real contexts and on simulated leaders.
 
-A :class:`Population` is what a comparison needs about a group of leaders: their contexts as a
+A :class:`ComparisonSet` is what a comparison needs about a group of leaders: their contexts as a
 :class:`~workbench.recommend.catalog.ContextBatch` (what the recommender sees), each leader's
 shortfall per competency and the minutes they really have this week (what decides the
 outcome), module popularity (for the ``popular`` baseline and for novelty) and an
 :class:`OutcomeModel`. Two constructors:
 
-* :func:`population_from_contexts`: real leaders' :class:`~workbench.recommend.LeaderContext`
+* :func:`comparison_from_contexts`: real leaders' :class:`~workbench.recommend.LeaderContext`
   objects (the research notebook builds them from the store with
   ``workbench.plans.leader_context``). The truth is unknown, so the outcome is *expected under
   the skill posterior*: the shortfall is ``E[max(e - theta, 0)]`` for ``theta ~ N(mean, sd)``,
   the capacity is the budget the leader has left, and module effectiveness is the posterior
   mean of an :class:`~workbench.recommend.EffectivenessModel` (the prior when none is given,
   which treats all modules alike).
-* :func:`simulate_population`: simulated leaders whose truth is known: role levels, true skill
+* :func:`workbench.sim.population.simulate_comparison`: simulated leaders whose truth is known: role levels, true skill
   profiles, noisy skill estimates, budgets, the minutes they really have, completions, and the
   true effectiveness of every module. Strategies see only the estimates, and are judged on the
   truth.
@@ -92,20 +92,15 @@ from .strategies import PriorityStrategy, Strategy, get_strategy
 MATERIAL_SHORTFALL = 0.05
 
 __all__ = [
-    "DEFAULT_STRATEGIES", "METRICS", "TUNABLE", "OracleStrategy", "OutcomeModel", "Population", "StrategyMetrics", "WeightedPriorityStrategy",
+    "DEFAULT_STRATEGIES", "METRICS", "TUNABLE", "OracleStrategy", "OutcomeModel", "ComparisonSet", "StrategyMetrics", "WeightedPriorityStrategy",
     "best_setting", "compare_strategies", "comparison_figure", "evaluate", "evaluate_settings",
     "expected_shortfall",
-    "learned_effectiveness", "plan_metrics", "population_from_contexts", "simulate_population", "tune",
+    "learned_effectiveness", "plan_metrics", "comparison_from_contexts", "tune",
     "tuning_figure",
 ]
 
 #: Strategies compared by default (``moment`` needs a moment per leader, so it is left out).
 DEFAULT_STRATEGIES: tuple[str, ...] = ("gap", "priority", "thompson", "popular", "random")
-#: Share of first-time, experienced and senior leaders (the demo organization's mix).
-LEVEL_MIX: tuple[float, float, float] = (0.45, 0.40, 0.15)
-#: Weekly budgets leaders choose, and how often.
-BUDGETS: tuple[float, ...] = (30.0, 45.0, 60.0, 90.0, 120.0)
-BUDGET_PROBS: tuple[float, ...] = (0.25, 0.25, 0.25, 0.15, 0.10)
 #: Thompson draws per choice in comparisons: enough to choose; propensities are not used here.
 TUNING_DRAWS = 200
 #: Grid parameters :func:`tune` understands.
@@ -249,7 +244,7 @@ def learned_effectiveness(outcome: OutcomeModel, observations: int = 20, seed: i
 
 # ------------------------------------------------------------------------ population
 @dataclass(frozen=True, eq=False)
-class Population:
+class ComparisonSet:
     """Leaders to compare strategies on: what the recommender sees and what decides the outcome.
 
     ``shortfall`` (N, C) and ``capacity`` (N,) decide the benefit; ``top_need`` (N,) is each
@@ -310,10 +305,10 @@ class Population:
         return out
 
 
-def population_from_contexts(contexts: Sequence[LeaderContext], library: Library | Catalog, *,
+def comparison_from_contexts(contexts: Sequence[LeaderContext], library: Library | Catalog, *,
                              popularity: Mapping[str, float] | None = None,
                              effectiveness: EffectivenessModel | None = None, overwhelm: float = 1.5,
-                             level_fit: bool = False, name: str = "contexts") -> Population:
+                             level_fit: bool = False, name: str = "contexts") -> ComparisonSet:
     """Real leaders: the outcome is expected under their skill posteriors (module docstring).
 
     Parameters
@@ -334,105 +329,7 @@ def population_from_contexts(contexts: Sequence[LeaderContext], library: Library
     shortfall = expected_shortfall(batch.mean, batch.sd, batch.expectation)
     top = np.where(batch.development.any(axis=1), batch.need_rank.argmin(axis=1), -1)
     outcome = OutcomeModel.from_effectiveness(cat, effectiveness, overwhelm=overwhelm, level_fit=level_fit)
-    return Population(name, batch, shortfall, batch.remaining.copy(), top, outcome, dict(popularity or {}))
-
-
-def _check_fraction(value: float, name: str) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be within [0, 1], got {value!r}")
-
-
-def simulate_population(
-    library: Library | Catalog,
-    n: int = 2000,
-    seed: int = 0,
-    *,
-    level_mix: Sequence[float] = LEVEL_MIX,
-    spread: float = 0.9,
-    correlation: float = 0.45,
-    sd_range: tuple[float, float] = (0.2, 0.5),
-    budgets: Sequence[float] = BUDGETS,
-    budget_probs: Sequence[float] = BUDGET_PROBS,
-    capacity_noise: float = 0.3,
-    completed_mean: float = 1.5,
-    format_preference_share: float = 0.3,
-    outcome: OutcomeModel | None = None,
-    overwhelm: float = 1.5,
-    level_fit: bool = False,
-) -> Population:
-    """Simulated leaders whose truth is known.
-
-    Each leader gets a role level (``level_mix``); a true skill profile
-    ``theta = expectation(level) + spread * z`` with ``z`` correlated normal (``correlation``
-    between competencies, as in the demo organization); a skill estimate
-    ``mean = theta + sd * noise`` with ``sd ~ U(sd_range)`` per competency (what the recommender
-    sees, with honest uncertainty); a weekly budget from ``budgets`` with 0-50% of it already
-    used; the minutes they really have, ``remaining * LogNormal(-capacity_noise**2 / 2,
-    capacity_noise)`` (unbiased, but some leaders have less time than they said); a Poisson
-    (``completed_mean``) number of completed modules without prerequisites, chosen by each
-    module's appeal (LogNormal(0, 0.8)), which also makes popularity uneven; a format preference
-    for ``format_preference_share`` of them. The true module effectiveness is ``outcome`` or
-    :meth:`OutcomeModel.draw`.
-    """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    mix = np.asarray(level_mix, dtype=float)
-    if mix.shape != (len(ROLE_LEVELS),) or np.any(mix < 0) or not np.isclose(mix.sum(), 1.0):
-        raise ValueError(f"level_mix must be {len(ROLE_LEVELS)} shares summing to 1, got {tuple(level_mix)}")
-    bud, bp = np.asarray(budgets, dtype=float), np.asarray(budget_probs, dtype=float)
-    if bud.ndim != 1 or bud.shape != bp.shape or np.any(bud <= 0) or np.any(bp < 0) or not np.isclose(bp.sum(), 1):
-        raise ValueError("budgets must be positive minutes with budget_probs (same length) summing to 1")
-    low, high = sd_range
-    if not 0 < low <= high:
-        raise ValueError(f"sd_range must be (low, high) with 0 < low <= high, got {sd_range!r}")
-    if not -1.0 / 7.0 < correlation < 1.0:  # positive definite for 8 competencies at least
-        raise ValueError(f"correlation must be in (-1/7, 1), got {correlation!r}")
-    for name, v in (("spread", spread), ("capacity_noise", capacity_noise), ("completed_mean", completed_mean)):
-        if not math.isfinite(v) or v < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-    _check_fraction(format_preference_share, "format_preference_share")
-    cat = catalog_for(library)
-    rng = np.random.default_rng([seed, 20_260])
-    N, C, M = int(n), cat.n_competencies, cat.n_modules
-    if outcome is None:
-        outcome = OutcomeModel.draw(cat, np.random.default_rng([seed, 1]), overwhelm=overwhelm, level_fit=level_fit)
-    elif tuple(outcome.module_ids) != cat.module_ids:
-        raise ValueError("the outcome model is over a different module list than the library")
-
-    level = rng.choice(len(ROLE_LEVELS), size=N, p=mix)
-    corr = np.full((C, C), correlation) + (1.0 - correlation) * np.eye(C)
-    z = rng.standard_normal((N, C)) @ np.linalg.cholesky(corr).T
-    theta = cat.expectations[level] + spread * z
-    sd = rng.uniform(low, high, size=(N, C))
-    mean = theta + sd * rng.standard_normal((N, C))
-    weekly = rng.choice(bud, size=N, p=bp)
-    used = np.round(weekly * rng.uniform(0.0, 0.5, size=N))
-    remaining = weekly - used
-    capacity = remaining * rng.lognormal(-0.5 * capacity_noise**2, capacity_noise, size=N)
-
-    appeal = rng.lognormal(0.0, 0.8, size=M) * (cat.n_prerequisites == 0)
-    completed = np.zeros((N, M), dtype=bool)
-    counts = np.minimum(rng.poisson(completed_mean, size=N), int((appeal > 0).sum()))
-    # Gumbel top-k: each leader's completions, without replacement, with probability by appeal
-    keys = np.where(appeal > 0, np.log(np.where(appeal > 0, appeal, 1.0)), -np.inf)[None, :] \
-        + rng.gumbel(size=(N, M))
-    order = np.argsort(-keys, axis=1)
-    take = np.arange(M)[None, :] < counts[:, None]
-    np.put_along_axis(completed, order, take, axis=1)
-    fmt = np.where(rng.random(N) < format_preference_share, rng.integers(0, len(FORMATS), size=N), -1)
-
-    digits = max(5, len(str(N)))
-    batch = ContextBatch(
-        catalog=cat, leader_ids=tuple(f"S{i + 1:0{digits}d}" for i in range(N)), mean=mean, sd=sd, level=level,
-        first_time=level == 0, completed=completed, active=np.zeros((N, M), dtype=bool),
-        active_count=np.zeros(N, dtype=np.int64), remaining=remaining, format_preference=fmt,
-        moment=np.full(N, -1, dtype=np.int64), recent=np.zeros((N, C)),
-    )
-    shortfall = np.maximum(cat.expectations[level] - theta, 0.0)
-    top = np.where(shortfall.max(axis=1) > MATERIAL_SHORTFALL, shortfall.argmax(axis=1), -1)
-    popularity = dict(zip(cat.module_ids, completed.sum(axis=0).tolist(), strict=True))
-    return Population(f"simulated (n={N:,}, seed={seed})", batch, shortfall, capacity, top, outcome, popularity,
-                      theta)
+    return ComparisonSet(name, batch, shortfall, batch.remaining.copy(), top, outcome, dict(popularity or {}))
 
 
 # -------------------------------------------------------------------- a tunable strategy
@@ -473,7 +370,7 @@ class OracleStrategy(Strategy):
 
     name = "oracle"
 
-    def __init__(self, population: Population):
+    def __init__(self, population: ComparisonSet):
         self._values = population.outcome.module_values(population.batch, population.shortfall)
         self._row = {lid: i for i, lid in enumerate(population.batch.leader_ids)}
 
@@ -518,12 +415,12 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
 
 
-def plan_metrics(population: Population, selection: BatchSelection) -> StrategyMetrics:
+def plan_metrics(population: ComparisonSet, selection: BatchSelection) -> StrategyMetrics:
     """Metrics of one selection (from :func:`~workbench.recommend.select_batch`) on a population."""
     return _plan_metrics(population, selection)[0]
 
 
-def _plan_metrics(population: Population, selection: BatchSelection) -> tuple[StrategyMetrics, np.ndarray]:
+def _plan_metrics(population: ComparisonSet, selection: BatchSelection) -> tuple[StrategyMetrics, np.ndarray]:
     """The metrics and each leader's benefit."""
     b, cat = population.batch, population.catalog
     modules = np.asarray(selection.modules)
@@ -564,7 +461,7 @@ def _plan_metrics(population: Population, selection: BatchSelection) -> tuple[St
 
 
 def evaluate(
-    population: Population,
+    population: ComparisonSet,
     strategy: str | Strategy = "priority",
     *,
     k: int = 3,
@@ -583,7 +480,7 @@ def evaluate(
                      epsilon=epsilon, n_draws=n_draws)[0]
 
 
-def _evaluate(population: Population, strategy: str | Strategy, *, k: int, seed: int,
+def _evaluate(population: ComparisonSet, strategy: str | Strategy, *, k: int, seed: int,
               effectiveness: EffectivenessModel | None, temperature: float | None, epsilon: float | None,
               n_draws: int) -> tuple[StrategyMetrics, np.ndarray]:
     strat = get_strategy(strategy, population.popularity, effectiveness)
@@ -602,7 +499,7 @@ def _paired(benefits: list[np.ndarray], reference: int) -> tuple[list[float], li
 
 
 def compare_strategies(
-    population: Population,
+    population: ComparisonSet,
     strategies: Sequence[str | Strategy] = DEFAULT_STRATEGIES,
     *,
     k: int = 3,
@@ -634,7 +531,7 @@ def compare_strategies(
 
 # ------------------------------------------------------------------------------- tuning
 def tune(
-    population: Population,
+    population: ComparisonSet,
     grid: Mapping[str, Sequence[float]],
     *,
     strategy: str = "priority",
@@ -713,7 +610,7 @@ def _setting(params: Mapping[str, float], strategy: str) -> dict[str, float]:
 
 
 def evaluate_settings(
-    population: Population,
+    population: ComparisonSet,
     settings: Sequence[Mapping[str, float]] | Mapping[str, Mapping[str, float]],
     *,
     strategy: str = "priority",
@@ -733,7 +630,7 @@ def evaluate_settings(
     return table
 
 
-def _settings_table(population: Population,
+def _settings_table(population: ComparisonSet,
                     settings: Sequence[Mapping[str, float]] | Mapping[str, Mapping[str, float]], *, strategy: str,
                     k: int, seed: int, effectiveness: EffectivenessModel | None,
                     n_draws: int) -> tuple[pd.DataFrame, list[np.ndarray]]:

@@ -328,6 +328,24 @@ def recommendation_history(engine: Engine, leader_id: str | None = None, cohort_
     return pd.DataFrame(rows, columns=["id", "leader_id", "module_id", "strategy", "reason", "rank", "status", "served_at"])
 
 
+def logged_plans(engine: Engine, organization_id: str, strategy: str | None = None) -> pd.DataFrame:
+    """Every recommendation served to the organization's leaders with what off-policy evaluation
+    needs, oldest first: ``plan`` (leader and served time: one weekly plan), ``leader_id, rank,
+    module_id, strategy, propensity, status, served_at, context`` (the dict the engine saw).
+    Read it with :meth:`workbench.recommend.ope.LoggedPlans.from_frame`."""
+    q = (select(Recommendation.leader_id, Recommendation.served_at, Recommendation.rank, Recommendation.module_id,
+                Recommendation.strategy, Recommendation.propensity, Recommendation.status, Recommendation.context)
+         .join(Leader, Leader.id == Recommendation.leader_id).where(Leader.organization_id == organization_id))
+    if strategy is not None:
+        q = q.where(Recommendation.strategy == strategy)
+    with transaction(engine) as s:
+        rows = s.execute(q.order_by(Recommendation.served_at, Recommendation.leader_id, Recommendation.rank)).all()
+    cols = ["leader_id", "served_at", "rank", "module_id", "strategy", "propensity", "status", "context"]
+    out = pd.DataFrame(rows, columns=cols)
+    out.insert(0, "plan", out["leader_id"] + "@" + out["served_at"].astype(str))
+    return out
+
+
 def activity_totals(engine: Engine, organization_id: str, since: datetime, until: datetime | None = None) -> pd.DataFrame:
     """One row per leader of the organization (also those with no activity), in one query:
     ``leader_id, cohort_id, minutes`` and ``completions`` (modules) since a time, and
