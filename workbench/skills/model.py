@@ -86,9 +86,15 @@ class GradedResponseModel:
                         n_points=self.n_points, progressbar=self.progressbar, cores=self.cores)
         self.fit_seconds_ = round(time.monotonic() - started, 1)
         self.calibration_ = cal
-        self.idata_ = cal.idata
         self._set(params_from_json(cal.to_json(), "the fitted model"))
         return self
+
+    @property
+    def idata_(self):
+        """ArviZ InferenceData of the fit, for every method (None for a loaded model)."""
+        self._check()
+        cal = getattr(self, "calibration_", None)
+        return None if cal is None else cal.inference_data()
 
     def _set(self, params: ModelParams) -> None:
         self.params_ = params
@@ -154,7 +160,6 @@ class GradedResponseModel:
     def _loaded(cls, params: ModelParams) -> GradedResponseModel:
         method = params.diagnostics.get("method")
         model = cls(method=method if method in METHODS else "map")
-        model.idata_ = None
         model._set(params)
         return model
 
