@@ -374,8 +374,8 @@ def _constrained(model, mode: _Mode, xs: np.ndarray, names: list[str]) -> list[l
 
 def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) -> Calibration:
     """Posterior mode by whitened L-BFGS on the numpy posterior (:mod:`workbench.skills.posterior`, the same
-    density as :func:`build_model`), covariance from the cross-product information plus the prior's
-    Hessian, mapped to a and b by drawing from that Gaussian and transforming back."""
+    density as :func:`build_model`), covariance from the inverse of the information there (observed,
+    or the cross-product one on long unidimensional tests; :meth:`Posterior.information`), mapped to a and b by drawing from that Gaussian and transforming back."""
     from tqdm.auto import tqdm
 
     from .posterior import Posterior
@@ -408,9 +408,9 @@ def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) 
         d = np.array([u.delta for u in units])
         effects = {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
                    for i, t in enumerate(post.types)}
-    diagnostics = {"method": "map", "optimizer": "L-BFGS, whitened by the cross-product information",
+    diagnostics = {"method": "map", "optimizer": "L-BFGS, whitened by the information",
                    "converged": mode.converged, "iterations": mode.iterations, "hessian_positive_definite": ok,
-                   "information": "cross-product of per-person scores plus the prior's Hessian",
+                   "information": mode.information,
                    "note": "approximate: Laplace approximation at the posterior mode"}
     return Calibration(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=effects,
                        diagnostics=diagnostics, a_draws=a, b_draws=b, delta_draws=d)
