@@ -2,6 +2,7 @@
 
 >>> model = GradedResponseModel(method="map", seed=0).fit(data)     # doctest: +SKIP
 >>> model.item_table()                  # a, b and their posterior SDs, information  # doctest: +SKIP
+>>> model.global_fit(data)              # M2, RMSEA, CFI, TLI per dimension          # doctest: +SKIP
 >>> model.idata_                        # ArviZ InferenceData, for every method      # doctest: +SKIP
 >>> scores = model.score(other_data)    # EAP by quadrature, no MCMC                 # doctest: +SKIP
 >>> model.save("params.json"); GradedResponseModel.load("params.json")             # doctest: +SKIP
@@ -124,6 +125,14 @@ class GradedResponseModel:
 
         self._check()
         return item_table(getattr(self, "calibration_", None) or self.params_, fit)
+
+    def global_fit(self, data: ResponseData) -> pd.DataFrame:
+        """Limited-information fit per dimension: M2, df, p, RMSEA, CFI, TLI
+        (:func:`workbench.skills.analysis.limited_information_fit`)."""
+        from .analysis import limited_information_fit
+
+        self._check()
+        return limited_information_fit(data, getattr(self, "calibration_", None) or self.params_)
 
     # ------------------------------------------------------------------ contract
     def to_json(self) -> dict[str, Any]:
