@@ -968,8 +968,10 @@ def limited_information_fit(
         n_par = int(K.sum())
         n_mom = pairs[0].size
         row = {"dimension": name, "n": n, "items": J, "moments": n_mom, "parameters": n_par}
-        if J < 3 or n_mom <= n_par or n < 2 * n_mom:
-            rows.append(row)  # too few items or persons for the statistic
+        if J < 3 or n_mom <= n_par or n < 2 * n_mom:  # no statistic: say why
+            row["note"] = ("fewer item means and cross-products than parameters" if J < 3 or n_mom <= n_par
+                           else "too few fully answered sheets")
+            rows.append(row)
             continue
         obs = np.c_[block + 1.0, np.ones((n, 1))]
         p = (obs[:, pairs[0]] * obs[:, pairs[1]]).mean(axis=0)
