@@ -19,9 +19,10 @@ Route (and why it is valid)
   normal approximation, EAP means have covariance Lambda R Lambda with Lambda the marginal
   reliabilities, so the scaled scores' covariance is the data for R.
 * **Methods.** ``nuts``: PyMC's NUTS on the marginal model, r-hat, bulk ESS and
-  divergences checked and written to the output. ``map`` (the default of :class:`~workbench.skills.model.GradedResponseModel` and the CLI): the posterior mode by L-BFGS with
-  a Laplace (Gaussian) approximation from the Hessian at the mode, seconds instead of minutes;
-  labelled ``"method": "map"`` in the output. ``advi``: mean-field ADVI.
+  divergences checked and written to the output. ``map`` (the default of :class:`~workbench.skills.model.GradedResponseModel` and the CLI): the
+  posterior mode with a Laplace (Gaussian) approximation there, computed by
+  :mod:`workbench.skills.posterior` in numpy without PyMC, seconds instead of minutes; labelled
+  ``"method": "map"`` in the output. ``advi``: mean-field ADVI.
 """
 
 from __future__ import annotations
