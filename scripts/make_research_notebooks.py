@@ -18,7 +18,7 @@ cells = [
     code("import os\n\nos.environ.setdefault(\"OPENBLAS_NUM_THREADS\", \"1\")\n\nimport pandas as pd\n\n"
          "from workbench.content import Library\nfrom workbench.demo import ensure_demo\n"
          "from workbench.psychometrics import assessment_data, leader_groups\n"
-         "from workbench.skills import analysis\nfrom workbench.skills.calibrate import calibrate\n\n"
+         "from workbench.skills import analysis, figures\nfrom workbench.skills.calibrate import calibrate\n\n"
          "library = Library.load()\nengine = ensure_demo(db_url, library)\ndata = assessment_data(engine, library)\n"
          "print(f\"{len(data.y)} answer sheets about {data.n_persons} leaders, {len(data.items.item_ids)} items, \"\n"
          "      f\"raters: {', '.join(data.rater_types)}\")"),
@@ -30,17 +30,17 @@ cells = [
     code("pd.DataFrame(cal.correlation, index=cal.items.dimensions, columns=cal.items.dimensions).round(2)"),
     md("## Items"),
     code("analysis.item_table(cal).round(2)"),
-    code("analysis.information_figure(cal.params(), show_items=False)"),
+    code("figures.information_figure(analysis.item_information(cal.params()), show_items=False)"),
     code("analysis.marginal_reliability(cal.params(), data.y).round(3)"),
     md("## Item fit (posterior predictive checks)"),
     code("fit = analysis.item_fit(cal, data, n_rep=fit_replications, seed=seed)\n"
          "fit[[\"item_id\", \"dimension\", \"p_score_groups\", \"p_item_rest\", \"misfit\"]].round(3)"),
-    code("analysis.item_fit_figure(fit)"),
+    code("figures.item_fit_figure(fit)"),
     md("## Differential item functioning: first-time vs experienced leaders"),
     code("groups = leader_groups(engine, data, \"first_time\")\n"
          "dif = analysis.dif(data, cal, groups)\n"
          "dif[[\"item_id\", \"dimension\", \"b_shift\", \"esd\", \"p_adj\", \"dif\"]].round(3)"),
-    code("analysis.dif_figure(dif)"),
+    code("figures.dif_figure(dif)"),
 ]
 nb = nbf.v4.new_notebook(cells=cells)
 nb.cells[1].metadata["tags"] = ["parameters"]

@@ -412,6 +412,8 @@ def calibrate(
     chains: Annotated[int, typer.Option(min=1, max=L.MAX_CHAINS, help="Chains (nuts).")] = 2,
     seed: Annotated[int, typer.Option(min=0, max=L.MAX_SEED, help="Random seed; the same seed gives the same result.")] = 0,
     points: Annotated[int, typer.Option(min=41, max=L.MAX_POINTS, help="Gauss-Hermite quadrature points.")] = 41,
+    global_fit: Annotated[bool, typer.Option("--global-fit", help="Also compute M2, RMSEA, CFI and TLI per dimension "
+                                                                  "(written to the diagnostics).")] = False,
     publish: Annotated[bool, typer.Option("--publish", help="Also store the calibration in the store, make it the "
                                                             "active one and rescore every leader.")] = False,
     organization: Annotated[str | None, typer.Option(help="Organization to publish to (default: the store's only one).")] = None,
@@ -440,7 +442,16 @@ def calibrate(
 
             model = GradedResponseModel(method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=points,
                                         progressbar=sys.stderr.isatty()).fit(data)
-        model.save(out, seconds=model.fit_seconds_)
+        fit = {}
+        if global_fit:
+            table = model.global_fit(data)
+            fit = {"global_fit": json.loads(table.to_json(orient="records"))}
+            for row in fit["global_fit"]:
+                if row.get("M2") is not None:
+                    typer.echo(f"{row['dimension']}: M2 = {row['M2']:.1f} on {row['df']} df (p = {row['p']:.3g}), "
+                               f"RMSEA {row['RMSEA']:.3f}, CFI {row['CFI']:.3f}, TLI {row['TLI']:.3f} (n = {row['n']})",
+                               err=True)
+        model.save(out, seconds=model.fit_seconds_, **fit)
         doc = json.loads(out.read_text())
     d = doc["diagnostics"]
     extra = (f"max r-hat {d['max_rhat']}, min bulk ESS {d['min_ess_bulk']}, {d['divergences']} divergences"

@@ -11,6 +11,7 @@ import pytest
 from scipy import optimize
 
 from workbench.skills import analysis as an
+from workbench.skills import figures
 from workbench.skills.data import ResponseData
 from workbench.skills.grm import (
     MISSING,
@@ -105,13 +106,13 @@ def test_test_information_sums_items_and_gives_prior_se():
 
 def test_information_figure_has_a_subplot_per_dimension():
     params = make_test(6, 2, np.random.default_rng(5))
-    fig = an.information_figure(params)
+    fig = figures.information_figure(params)
     assert len(fig.data) == 6 + 2  # item curves and a test curve per dimension
     assert {t.yaxis for t in fig.data} == {"y", "y2"}
     test_curves = [t for t in fig.data if t.name.endswith(": test")]
     expected = an.test_information(params)
     np.testing.assert_allclose(test_curves[0].y, expected[expected.dimension == "d1"].information)
-    slim = an.information_figure(an.item_information(params), show_items=False)
+    slim = figures.information_figure(an.item_information(params), show_items=False)
     assert len(slim.data) == 2
 
 
@@ -180,7 +181,7 @@ def test_item_fit_flags_planted_misfitting_items():
     assert fit.misfit[2:].sum() <= 3  # 22 clean items
     table = an.item_table(fitted, fit)
     assert table.misfit[:2].all() and table.fit_p.to_numpy()[0] == fit.p_value[0]
-    fig = an.item_fit_figure(fit)
+    fig = figures.item_fit_figure(fit)
     assert list(fig.data[0].x) == list(fit.item_id)
 
 
@@ -266,7 +267,7 @@ def test_dif_finds_a_planted_threshold_shift(dif_data):
     assert (table.df == 5).all()
     same_dim = table.dimension == planted.dimension
     assert (table.n_anchors[same_dim & ~table.dif] == 8).all() and (table.n_anchors[~same_dim] == 9).all()
-    fig = an.dif_figure(table)
+    fig = figures.dif_figure(table)
     assert len(fig.data) == 2 and {t.name for t in fig.data} == {"ref", "focal"}
 
 
@@ -277,7 +278,7 @@ def test_dif_ignores_impact_alone(dif_data):
     assert (table.p_value < 0.05).mean() <= 0.2
     assert table.b_shift.abs().max() < 0.3
     np.testing.assert_allclose(table.mu_focal - table.mu_ref, -0.5, atol=0.15)
-    fig = an.dif_figure(table)  # nothing flagged: the three largest likelihood ratios
+    fig = figures.dif_figure(table)  # nothing flagged: the three largest likelihood ratios
     assert len(fig.data) == 6
 
 
@@ -364,3 +365,48 @@ def test_item_fit_false_flag_rate_over_several_data_sets():
             rates[col].append(flagged(fit[col]).mean())
     for col, r in rates.items():
         assert 0.02 <= np.mean(r) <= 0.17, (col, r)
+
+
+# ----------------------------------------------------------------------------- global fit (M2)
+def test_m2_moments_and_their_covariance_equal_the_full_multinomial():
+    """Cross-check against brute force: on 4 items (3 x 3 x 2 x 4 = 72 patterns) the pattern
+    probabilities are enumerable, and the moments' mean and covariance follow from them directly."""
+    import itertools
+
+    p = make_test(4, 1, np.random.default_rng(0), n_categories=[3, 3, 2, 4])
+    nodes, w = np.polynomial.hermite_e.hermegauss(41)
+    w = w / w.sum()
+    K = p.n_categories
+    probs = an._grm_probs(nodes, p.a, p.b, K)
+    scores = np.where(np.arange(K.max())[None, :] < K[:, None], np.arange(1, K.max() + 1), 0.0)
+    pairs = an._moment_pairs(4)
+    patterns = np.array(list(itertools.product(*[range(k) for k in K])))
+    prob = np.array([(np.prod([probs[j, c] for j, c in enumerate(pat)], axis=0) * w).sum() for pat in patterns])
+    obs = np.c_[patterns + 1.0, np.ones(len(patterns))]
+    m = obs[:, pairs[0]] * obs[:, pairs[1]]
+    pi = prob @ m
+    xi = (m * prob[:, None]).T @ m - np.outer(pi, pi)
+    assert prob.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.allclose(an._model_moments(probs, scores, w, pairs), pi, atol=1e-12)
+    assert np.allclose(an._moment_covariance(probs, scores, w, pairs), xi, atol=1e-11)
+
+
+def test_m2_is_chi_square_under_the_model_and_large_under_misfit():
+    rng = np.random.default_rng(7)
+    p = make_test(10, 1, rng)
+    stats = []
+    for _ in range(12):
+        data = simulate_data(p, correlated_thetas(1500, 1, 0.0, rng), rng)
+        stats.append(an.limited_information_fit(data, p).iloc[0])
+    m2 = np.array([s["M2"] for s in stats])
+    df = stats[0]["df"]
+    assert df == 55 - 50 and stats[0]["n"] == 1500
+    # chi-square(5): mean 5, SD 3.2; the mean of 12 has SE 0.9
+    assert 2.5 < m2.mean() < 8.5, m2
+    assert np.mean([s["RMSEA"] for s in stats]) < 0.03 and min(s["CFI"] for s in stats) > 0.99
+    # two uncorrelated dimensions read as one: the items of the second carry no information on the first
+    two = make_test(10, 2, rng)
+    data = simulate_data(two, correlated_thetas(1500, 2, 0.0, rng), rng)
+    one = ItemParams(two.item_ids, np.zeros(10, int), ("d1",), two.a, two.b, two.n_categories)
+    bad = an.limited_information_fit(np.asarray(data.y), one).iloc[0]
+    assert bad["p"] < 1e-6 and bad["RMSEA"] > 0.1 and bad["CFI"] < 0.9

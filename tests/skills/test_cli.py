@@ -29,7 +29,7 @@ def files(tmp_path_factory):
     write_items_csv(tmp / "i.csv", d.items)
     with open(tmp / "r.csv", "a") as fh:
         fh.write("nobody" + "," * 10 + "\n")
-    out = run("calibrate", tmp / "r.csv", "--items", tmp / "i.csv", "--out", tmp / "p.json", "--method", "map")
+    out = run("calibrate", tmp / "r.csv", "--items", tmp / "i.csv", "--out", tmp / "p.json", "--global-fit")
     return tmp, out
 
 
@@ -41,6 +41,10 @@ def test_calibrate_writes_the_contract(files):
     assert doc["model"] == "grm" and doc["dimensions"] == ["d1", "d2"] and len(doc["items"]) == 10
     assert doc["diagnostics"]["method"] == "map" and len(doc["correlation"]) == 2
     assert set(doc["reliability"]) == {"d1", "d2"}
+    # map is the default; five five-point items per dimension have fewer moments than parameters
+    fit = doc["diagnostics"]["global_fit"]
+    assert [r["dimension"] for r in fit] == ["d1", "d2"] and all(r["moments"] == 15 for r in fit)
+    assert all(r.get("M2") is None and "fewer" in r["note"] for r in fit)
 
 
 def test_score_writes_the_contract(files):

@@ -1,8 +1,8 @@
-"""Item analysis for the graded response model: information, reliability, fit and DIF.
+"""Item analysis for the graded response model: information, reliability, fit, global fit and DIF.
 
-Every analysis is a pure function returning a pandas DataFrame; the figure builders at the end
-are thin plotly layers over those tables (the ArviZ split between computing a summary and
-drawing it). Only numpy, scipy, pandas and plotly are used; a ``Calibration`` is read by duck
+Every analysis is a pure function returning a pandas DataFrame; the figures are drawn from those
+tables by :mod:`workbench.skills.figures` (the ArviZ split between computing a summary and
+drawing it). Only numpy, scipy and pandas are used; a ``Calibration`` is read by duck
 typing (``params()``, ``a_draws``, ``b_draws``, ``a_sd``, ``b_sd``, ``rater_effects``).
 
 Parameterization as in :mod:`workbench.skills.grm`: ``P(Y >= k | theta) = logistic(a (theta - b_k))``.
@@ -23,6 +23,9 @@ Item fit
     theta from their grid posterior under those parameters, and a replicated data set with the
     observed missingness; discrepancies are computed for the observed and the replicated data
     with the same draws. p-values are ``P(T_rep >= T_obs)``.
+Global fit
+    Limited-information M2 for ordinal items with RMSEA, CFI and TLI (Maydeu-Olivares & Joe
+    2006, 2014), per dimension: :func:`limited_information_fit`.
 DIF
     Likelihood-ratio tests with anchor items (Thissen, Steinberg & Wainer 1993): per studied item
     and group, ``theta ~ N(mu_g, sigma_g)`` is estimated from the anchor items at their given
@@ -39,8 +42,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 from scipy import optimize, stats
 from scipy.special import expit, log_expit, logsumexp
 
@@ -54,12 +55,11 @@ FIT_STATISTICS = ("score_groups", "item_rest", "categories")
 
 __all__ = [
     "dif",
-    "dif_figure",
-    "information_figure",
+    "dif_curves",
     "item_fit",
-    "item_fit_figure",
     "item_information",
     "item_table",
+    "limited_information_fit",
     "marginal_reliability",
     "test_information",
 ]
@@ -821,6 +821,194 @@ def dif(
     return out
 
 
+
+def dif_curves(table: pd.DataFrame, items: Sequence[str] | None = None,
+               theta_grid: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
+    """Expected item score by group on a theta grid for items of a :func:`dif` result (default the
+    flagged ones, or the three largest likelihood ratios if none is): item_id, group, theta,
+    expected_score."""
+    theta = _theta_grid(theta_grid)
+    done = table.dropna(subset=["a_ref", "a_focal"])
+    if items is None:
+        flagged = done[done["dif"]]
+        items = list((flagged if len(flagged) else done.nlargest(3, "lr"))["item_id"])
+    ref, focal = table.attrs.get("groups", ("reference", "focal"))
+    out = []
+    for iid, r in done.set_index("item_id").loc[list(items)].iterrows():
+        for label, a, b in ((ref, r.a_ref, r.b_ref), (focal, r.a_focal, r.b_focal)):
+            out.append(pd.DataFrame({"item_id": iid, "group": label, "theta": theta,
+                                     "expected_score": _expected_score(a, np.asarray(b), theta)}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["item_id", "group", "theta", "expected_score"])
+
+# ----------------------------------------------------------------------------- global fit (M2)
+def _moment_pairs(J: int) -> tuple[np.ndarray, np.ndarray]:
+    """The moments of M2 for ordinal items (Maydeu-Olivares & Joe 2014, "Mord"): E[Y_i] for every
+    item, then E[Y_i Y_j] for i < j. Each is a pair of item indices, J standing for "no item"."""
+    iu, ju = np.triu_indices(J, 1)
+    return np.r_[np.arange(J), iu], np.r_[np.full(J, J), ju]
+
+
+def _conditional_moments(probs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """E[Y | theta] and E[Y^2 | theta] per item and node from category probabilities (J, K, Q);
+    a last row of ones stands for "no item"."""
+    mu = np.einsum("jkq,jk->jq", probs, scores)
+    s = np.einsum("jkq,jk->jq", probs, scores**2)
+    ones = np.ones((1, probs.shape[2]))
+    return np.r_[mu, ones], np.r_[s, ones]
+
+
+def _model_moments(probs: np.ndarray, scores: np.ndarray, w: np.ndarray, pairs) -> np.ndarray:
+    mu, _ = _conditional_moments(probs, scores)
+    i, j = pairs
+    return (mu[i] * mu[j]) @ w
+
+
+def _moment_covariance(probs: np.ndarray, scores: np.ndarray, w: np.ndarray, pairs) -> np.ndarray:
+    """Xi: the covariance of one person's moment vector under the model, by quadrature.
+
+    Items are independent given theta, so E[m_a m_b | theta] is the product of the four items'
+    conditional means, with E[Y_x^2 | theta] = mu_x r_x (r_x = s_x / mu_x, scores are >= 1) for an
+    item x in both moments."""
+    mu, s = _conditional_moments(probs, scores)
+    i, j = pairs
+    J = probs.shape[0]
+    v = mu[i] * mu[j]  # (M, Q) conditional mean of each moment
+    xi = (v * w) @ v.T
+    r = s / mu**2 - 1.0  # the factor an item shared by two moments adds, minus one
+    for x in range(J):
+        both = np.flatnonzero((i == x) | (j == x))
+        vx = v[both] * (w * r[x])
+        xi[np.ix_(both, both)] += vx @ v[both].T
+    second = np.flatnonzero(j < J)  # a second-order moment with itself shares both of its items
+    xi[second, second] += (v[second] ** 2 * r[i[second]] * r[j[second]]) @ w
+    pi = v @ w
+    return xi - np.outer(pi, pi)
+
+
+def _m2(p: np.ndarray, pi: np.ndarray, xi: np.ndarray, delta: np.ndarray, n: int) -> float:
+    """M2 = n (p - pi)' C (p - pi), C = Xi^-1 - Xi^-1 D (D' Xi^-1 D)^-1 D' Xi^-1."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    f = cho_factor(xi)
+    e = p - pi
+    xe, xd = cho_solve(f, e), cho_solve(f, delta)
+    inner = np.linalg.solve(delta.T @ xd, xd.T @ e)
+    return float(n * (e @ xe - (e @ xd) @ inner))
+
+
+def _grm_probs(theta: np.ndarray, a: np.ndarray, b: np.ndarray, K: np.ndarray) -> np.ndarray:
+    Kmax = int(K.max())
+    out = np.zeros((len(a), Kmax, theta.size))
+    for j in range(len(a)):
+        C = np.ones((K[j] + 1, theta.size))
+        C[1:K[j]] = expit(a[j] * (theta[None, :] - b[j, : K[j] - 1, None]))
+        C[K[j]] = 0.0
+        out[j, : K[j]] = C[:-1] - C[1:]
+    return out
+
+
+def _numeric_jacobian(fun, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    cols = []
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e[k] = eps
+        cols.append((fun(x + e) - fun(x - e)) / (2 * eps))
+    return np.stack(cols, axis=1)
+
+
+def limited_information_fit(
+    data: ResponseData | np.ndarray,
+    source: Any,
+    n_points: int = 61,
+    rater: str | None = None,
+) -> pd.DataFrame:
+    """Limited-information global fit per dimension: M2 for ordinal items with RMSEA, CFI and TLI.
+
+    M2 (Maydeu-Olivares & Joe 2006, 2014; the ordinal "Mord" form mirt calls M2*) compares the
+    observed item means and cross-products with the model's, weighted by the inverse of their
+    asymptotic covariance Xi under the model and with the estimated parameters' influence
+    removed through the Jacobian D of the moments:
+    ``M2 = N (p - pi)' [Xi^-1 - Xi^-1 D (D' Xi^-1 D)^-1 D' Xi^-1] (p - pi)``, chi-square with
+    (moments - parameters) degrees of freedom. RMSEA = sqrt(max(M2 - df, 0) / (N df)); CFI and TLI
+    compare with the same statistic of the independence model (items independent, each with its
+    own category proportions; the moments see it through the J item means). Each dimension is tested on its own: the calibration fits each
+    competency's items from their own block's marginal likelihood.
+
+    The moments need one sheet per person, fully answered: with several rater types, the sheets of
+    ``rater`` (default: the most common type) are used, each read at its rater shift, and rows with
+    a missing answer in the dimension are left out (``n`` says how many were used).
+    """
+    from scipy.stats import chi2
+
+    params, _, _, effects = _resolve(source)
+    params, y, person, _, row_rater, _ = _sheets(data, params)
+    shift = 0.0
+    if row_rater is not None:
+        types, counts = np.unique(row_rater, return_counts=True)
+        rater = rater or str(types[np.argmax(counts)])
+        keep = row_rater == rater
+        y, person = y[keep], person[keep]
+        _, first = np.unique(person, return_index=True)
+        y = y[np.sort(first)]
+        shift = effects.get(rater, 0.0)
+    nodes, w = np.polynomial.hermite_e.hermegauss(n_points)
+    w = w / w.sum()
+    theta = nodes + shift
+    rows = []
+    for d, name in enumerate(params.dimensions):
+        idx = np.flatnonzero(params.dimension == d)
+        block = y[:, idx]
+        block = block[(block != MISSING).all(axis=1)]
+        n, J = block.shape[0], idx.size
+        K = params.n_categories[idx]
+        a, b = params.a[idx], params.b[idx]
+        scores = np.where(np.arange(int(K.max()))[None, :] < K[:, None], np.arange(1, int(K.max()) + 1), 0.0)
+        pairs = _moment_pairs(J)
+        n_par = int(K.sum())
+        n_mom = pairs[0].size
+        row = {"dimension": name, "n": n, "items": J, "moments": n_mom, "parameters": n_par}
+        if J < 3 or n_mom <= n_par or n < 2 * n_mom:  # no statistic: say why
+            row["note"] = ("fewer item means and cross-products than parameters" if J < 3 or n_mom <= n_par
+                           else "too few fully answered sheets")
+            rows.append(row)
+            continue
+        obs = np.c_[block + 1.0, np.ones((n, 1))]
+        p = (obs[:, pairs[0]] * obs[:, pairs[1]]).mean(axis=0)
+
+        def grm(x, K=K, J=J):  # noqa: B023 (called only within this iteration)
+            bb = np.full((J, int(K.max()) - 1), np.nan)
+            bb[np.arange(int(K.max()) - 1)[None, :] < (K - 1)[:, None]] = x[J:]
+            return _grm_probs(theta, x[:J], bb, K)
+
+        x = np.r_[a, b[~np.isnan(b)]]
+        probs = grm(x)
+        m2 = _m2(p, _model_moments(probs, scores, w, pairs), _moment_covariance(probs, scores, w, pairs),
+                 _numeric_jacobian(lambda z, s=scores, pr=pairs: _model_moments(grm(z), s, w, pr), x), n)
+        df = n_mom - n_par
+        # independence model: items independent, each with its observed category proportions; the
+        # moments see it only through the item means, its J parameters here
+        counts = np.stack([np.bincount(block[:, k], minlength=int(K.max())) for k in range(J)]).astype(float)
+        prop = counts / counts.sum(1, keepdims=True)
+        p0 = np.repeat(prop[:, :, None], theta.size, axis=2)
+        m0 = (prop * scores).sum(1)
+
+        def null_moments(m, pairs=pairs):
+            mm = np.r_[m, 1.0]
+            return mm[pairs[0]] * mm[pairs[1]]
+
+        df0 = n_mom - J
+        m2_0 = _m2(p, null_moments(m0), _moment_covariance(p0, scores, w, pairs),
+                   _numeric_jacobian(null_moments, m0), n)
+        rmsea = float(np.sqrt(max(m2 - df, 0.0) / (n * df)))
+        cfi = 1.0 - max(m2 - df, 0.0) / max(m2_0 - df0, m2 - df, 1e-12)
+        tli = (m2_0 / df0 - m2 / df) / (m2_0 / df0 - 1.0)
+        row.update({"M2": m2, "df": df, "p": float(chi2.sf(m2, df)), "RMSEA": rmsea, "CFI": cfi, "TLI": tli,
+                    "M2_null": m2_0, "df_null": df0})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 # ---------------------------------------------------------------------------- item table
 def item_table(cal: Any, fit: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per item summarizing a calibration (or bare ItemParams).
@@ -866,97 +1054,3 @@ def item_table(cal: Any, fit: pd.DataFrame | None = None) -> pd.DataFrame:
         out["fit_p"] = joined["p_value"].to_numpy()
         out["misfit"] = joined["misfit"].to_numpy()
     return out
-
-
-# ------------------------------------------------------------------------------- figures
-def information_figure(
-    source: Any,
-    theta_grid: Sequence[float] | np.ndarray | None = None,
-    test_info: pd.DataFrame | None = None,
-    show_items: bool = True,
-) -> go.Figure:
-    """Item and test information curves, one subplot per dimension.
-
-    Parameters
-    ----------
-    source : ItemParams, ModelParams, Calibration or pandas.DataFrame
-        Parameters (the tables are computed on ``theta_grid``) or an :func:`item_information` table.
-    theta_grid : array-like, optional
-        Used with ItemParams only.
-    test_info : pandas.DataFrame, optional
-        A :func:`test_information` table; default the sum of the item curves per dimension.
-    show_items : bool
-        Draw the item curves (thin) as well as the test curve (thick).
-    """
-    if not isinstance(source, pd.DataFrame):
-        items = item_information(source, theta_grid)
-        test_info = test_information(source, theta_grid) if test_info is None else test_info
-    else:
-        items = source
-    if test_info is None:
-        test_info = items.groupby(["dimension", "theta"], sort=False, as_index=False)["information"].sum()
-    dims = list(dict.fromkeys(items["dimension"]))
-    fig = make_subplots(rows=len(dims), cols=1, shared_xaxes=True, subplot_titles=[str(d) for d in dims],
-                        vertical_spacing=min(0.12, 0.3 / max(len(dims), 1)))
-    for i, dim in enumerate(dims, start=1):
-        if show_items:
-            for iid, part in items[items["dimension"] == dim].groupby("item_id", sort=False):
-                fig.add_trace(go.Scatter(x=part["theta"], y=part["information"], mode="lines", name=str(iid),
-                                         legendgroup=str(dim), legendgrouptitle_text=str(dim),
-                                         line={"width": 1}, opacity=0.6), row=i, col=1)
-        tot = test_info[test_info["dimension"] == dim]
-        fig.add_trace(go.Scatter(x=tot["theta"], y=tot["information"], mode="lines", name=f"{dim}: test",
-                                 legendgroup=str(dim), line={"width": 3, "color": "black"}), row=i, col=1)
-        fig.update_yaxes(title_text="information", row=i, col=1)
-    fig.update_xaxes(title_text="theta", row=len(dims), col=1)
-    fig.update_layout(title="Item and test information", height=max(320, 280 * len(dims)))
-    return fig
-
-
-def item_fit_figure(fit: pd.DataFrame, alpha: float = 0.05) -> go.Figure:
-    """Posterior predictive p-values per item, misfitting items highlighted, with the alpha band."""
-    colors = np.where(fit["misfit"], "crimson", "steelblue")
-    fig = go.Figure(go.Scatter(x=fit["item_id"], y=fit["p_value"], mode="markers", marker={"color": colors, "size": 9},
-                               customdata=np.stack([fit["dimension"], fit["n"]], axis=1),
-                               hovertemplate="%{x} (%{customdata[0]}, n=%{customdata[1]}): p=%{y:.3f}<extra></extra>"))
-    fig.add_hrect(y0=alpha, y1=1 - alpha, fillcolor="lightgrey", opacity=0.3, line_width=0)
-    fig.update_layout(title=f"Item fit: posterior predictive p-values ({fit.attrs.get('statistic', 'p_value')})",
-                      xaxis_title="item", yaxis_title="p-value", yaxis_range=[0, 1])
-    return fig
-
-
-def dif_figure(table: pd.DataFrame, items: Sequence[str] | None = None,
-               theta_grid: Sequence[float] | np.ndarray | None = None) -> go.Figure:
-    """Expected item score curves per group, one subplot per item.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A :func:`dif` result.
-    items : sequence of str, optional
-        Items to draw; default the flagged ones, or the three largest likelihood ratios if none is.
-    theta_grid : array-like, optional
-        Default 81 points from -4 to 4.
-    """
-    theta = _theta_grid(theta_grid)
-    done = table.dropna(subset=["a_ref", "a_focal"])
-    if items is None:
-        flagged = done[done["dif"]]
-        items = list((flagged if len(flagged) else done.nlargest(3, "lr"))["item_id"])
-    rows = done.set_index("item_id").loc[list(items)]
-    ref, focal = table.attrs.get("groups", ("reference", "focal"))
-    n = len(rows)
-    cols = min(3, max(n, 1))
-    nrows = max(1, -(-n // cols))
-    titles = [f"{iid} (adj. p={r.p_adj:.2g}, ESD={r.esd:+.2f})" for iid, r in rows.iterrows()]
-    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=titles or None)
-    for i, (_, r) in enumerate(rows.iterrows()):
-        rr, cc = i // cols + 1, i % cols + 1
-        for label, a, b, color in ((ref, r.a_ref, r.b_ref, "steelblue"), (focal, r.a_focal, r.b_focal, "darkorange")):
-            fig.add_trace(go.Scatter(x=theta, y=_expected_score(a, np.asarray(b), theta), mode="lines",
-                                     name=str(label), legendgroup=str(label), showlegend=i == 0,
-                                     line={"color": color}), row=rr, col=cc)
-        fig.update_xaxes(title_text="theta", row=rr, col=cc)
-        fig.update_yaxes(title_text="expected score", row=rr, col=cc)
-    fig.update_layout(title="DIF: expected item score by group", height=max(320, 300 * nrows))
-    return fig

@@ -19,9 +19,10 @@ Route (and why it is valid)
   normal approximation, EAP means have covariance Lambda R Lambda with Lambda the marginal
   reliabilities, so the scaled scores' covariance is the data for R.
 * **Methods.** ``nuts``: PyMC's NUTS on the marginal model, r-hat, bulk ESS and
-  divergences checked and written to the output. ``map`` (the default of :class:`~workbench.skills.model.GradedResponseModel` and the CLI): the posterior mode by L-BFGS with
-  a Laplace (Gaussian) approximation from the Hessian at the mode, seconds instead of minutes;
-  labelled ``"method": "map"`` in the output. ``advi``: mean-field ADVI.
+  divergences checked and written to the output. ``map`` (the default of :class:`~workbench.skills.model.GradedResponseModel` and the CLI): the
+  posterior mode with a Laplace (Gaussian) approximation there, computed by
+  :mod:`workbench.skills.posterior` in numpy without PyMC, seconds instead of minutes; labelled
+  ``"method": "map"`` in the output. ``advi``: mean-field ADVI.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import numpy as np
 
 from .data import ItemSpec, ResponseData
 from .grm import ItemParams
-from .marginal import MarginalLoglik
 from .params import params_to_json
 from .score import category_counts
 
@@ -56,8 +56,9 @@ class ConvergenceWarning(UserWarning):
 class Calibration:
     """A fitted model (frozen): posterior summaries in the parameters JSON contract's terms.
 
-    ``idata`` is ArviZ InferenceData for every method: NUTS and ADVI draws, or for ``map`` the
-    draws of the Laplace (Gaussian) approximation mapped back to ``a`` and ``b``.
+    :meth:`inference_data` is ArviZ InferenceData for every method: NUTS and ADVI draws, or for
+    ``map`` the draws of the Laplace (Gaussian) approximation mapped back to ``a`` and ``b`` (built
+    on first use, so the quick route does not import ArviZ unless asked).
     ``rater_effects`` has the contract's shape ``{type: {"mean", "sd"}}``.
     """
 
@@ -71,9 +72,20 @@ class Calibration:
     correlation: np.ndarray | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     reliability: dict[str, float] = field(default_factory=dict)
-    idata: Any = None  # arviz InferenceData
+    idata: Any = None  # arviz InferenceData (NUTS, ADVI); see inference_data()
     a_draws: np.ndarray | None = None  # (S, J)
     b_draws: np.ndarray | None = None  # (S, J, Kmax-1)
+    delta_draws: np.ndarray | None = None  # (S, rater types), in the order of rater_effects
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def inference_data(self):
+        """ArviZ InferenceData of the fit (the Laplace draws' is built once, on first use)."""
+        if self.idata is not None:
+            return self.idata
+        if "idata" not in self._cache and self.a_draws is not None:
+            self._cache["idata"] = _laplace_idata(self.a_draws, self.b_draws, self.delta_draws,
+                                                  self.items, list(self.rater_effects))
+        return self._cache.get("idata")
 
     def params(self) -> ItemParams:
         it = self.items
@@ -106,12 +118,12 @@ class Calibration:
                               b_sd=r(self.b_sd))
 
 
-def _laplace_idata(a: np.ndarray, b: np.ndarray, delta: np.ndarray | None, data: ResponseData, types: list[str]):
+def _laplace_idata(a: np.ndarray, b: np.ndarray, delta: np.ndarray | None, items: ItemSpec, types: list[str]):
     """InferenceData of the Laplace approximation's draws (one chain)."""
     import arviz as az
 
     posterior = {"a": a[None], "b": b[None]}
-    coords = {"item": list(data.items.item_ids), "threshold": list(range(1, b.shape[2] + 1))}
+    coords = {"item": list(items.item_ids), "threshold": list(range(1, b.shape[2] + 1))}
     dims = {"a": ["item"], "b": ["item", "threshold"]}
     if delta is not None:
         posterior["delta"] = delta[None]
@@ -132,7 +144,14 @@ def _counts_by_rater(data: ResponseData) -> dict[str, np.ndarray]:
     for r in types:
         mask = np.ones(len(data.person), bool) if r == "all" else data.rater == r
         c = np.zeros((data.n_persons,) + per_row.shape[1:], dtype=np.float64)
-        np.add.at(c, data.person[mask], per_row[mask])
+        who, rows = data.person[mask], per_row[mask]
+        order = np.argsort(who, kind="stable")
+        who, rows = who[order], rows[order]
+        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]]) if who.size else np.zeros(0, int)
+        if starts.size == who.size:  # one sheet per person: nothing to add up
+            c[who] = rows
+        elif who.size:
+            c[who[starts]] = np.add.reduceat(rows, starts, axis=0)
         out[r] = c
     return out
 
@@ -195,6 +214,8 @@ def build_model(data: ResponseData, n_points: int = DEFAULT_POINTS, a_prior_sd: 
             # categories that cannot occur carry count 0; keep their entries finite
             valid = np.arange(Kmax)[None, :] < spec.n_categories[:, None]
             tables.append(pt.switch(valid[:, :, None], table, 0.0))
+        from .marginal import MarginalLoglik
+
         op = MarginalLoglik([counts[t] for t in types], spec.dimension, len(spec.dimensions), logw)
         loglik, _ = op(pt.stack(tables))
         pm.Potential("marginal_loglik", loglik)
@@ -220,10 +241,14 @@ def calibrate(
     if n_points < 41:
         warnings.warn(f"{n_points} quadrature points can bias discriminations on long tests; 41 or more is safer",
                       stacklevel=2)
+    rng = np.random.default_rng(seed)
+    if method == "map":  # numpy and scipy only: no PyMC import, nothing to compile
+        cal = _laplace(data, n_points, rng, progressbar)
+        correlation, reliability = _correlation_and_reliability(cal, data, seed, mode=True)
+        return replace(cal, correlation=correlation, reliability=reliability)
     import pymc as pm
 
     model = build_model(data, n_points=n_points)
-    rng = np.random.default_rng(seed)
     if method == "nuts":
         with model:
             # Laplace preconditioning: start each chain from a draw of the Gaussian at the
@@ -244,15 +269,13 @@ def calibrate(
                 f"min bulk ESS {cal.diagnostics['min_ess_bulk']:.0f} (want > {ESS_PER_CHAIN * chains}), "
                 f"{cal.diagnostics['divergences']} divergences; run more --tune/--draws",
                 ConvergenceWarning, stacklevel=2)
-    elif method == "advi":
+    else:
         with model:
             approx = pm.fit(n=20_000, method="advi", random_seed=seed, progressbar=progressbar)
             idata = approx.sample(1000, random_seed=seed)
         cal = replace(_from_draws(idata, data, "advi", model),
                       diagnostics={"method": "advi", "iterations": 20_000, "final_elbo": float(-approx.hist[-1]),
                                    "note": "approximate: mean-field variational posterior"})
-    else:
-        cal = _laplace(model, data, rng, progressbar)
     correlation, reliability = _correlation_and_reliability(cal, data, seed)
     return replace(cal, correlation=correlation, reliability=reliability)
 
@@ -350,32 +373,48 @@ def _constrained(model, mode: _Mode, xs: np.ndarray, names: list[str]) -> list[l
     return [fn(*[mode.unpack(x)[v.name] for v in mode.value_vars]) for x in xs]
 
 
-def _laplace(model, data: ResponseData, rng, progressbar: bool = False) -> Calibration:
-    """Posterior mode by L-BFGS, covariance from the inverse Hessian (unconstrained scale),
-    mapped to a and b by drawing from that Gaussian and transforming back."""
-    with model:
-        mode = _find_mode(model, progressbar)
-        draws = rng.multivariate_normal(mode.x, mode.cov, size=1000)
-        names = ["a", "b"] + (["delta"] if "delta" in model.named_vars else [])
-        outs = _constrained(model, mode, draws, names)
-    a = np.array([o[0] for o in outs])
-    b = np.array([o[1] for o in outs])
-    Kmask = np.arange(b.shape[2])[None, :] < (data.items.n_categories - 1)[:, None]
+def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) -> Calibration:
+    """Posterior mode by whitened L-BFGS on the numpy posterior (:mod:`workbench.skills.posterior`, the same
+    density as :func:`build_model`), covariance from the inverse of the information there (observed,
+    or the cross-product one on long unidimensional tests; :meth:`Posterior.information`), mapped to a and b by drawing from that Gaussian and transforming back."""
+    from tqdm.auto import tqdm
+
+    from .posterior import Posterior
+
+    spec = data.items
+    counts = _counts_by_rater(data)
+    post = Posterior(counts, spec.dimension, len(spec.dimensions), spec.n_categories, n_points)
+
+    with tqdm(desc="posterior mode (L-BFGS iterations)", disable=not progressbar, leave=False) as bar:
+        mode = post.find_mode(step=bar.update)
+    try:
+        cov = np.linalg.inv(mode.precision)
+        cov = (cov + cov.T) / 2
+        ok = bool(np.all(np.linalg.eigvalsh(cov) > 0))
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        cov = np.diag(1.0 / np.maximum(np.diag(mode.precision), 1e-6))
+    xs = rng.multivariate_normal(mode.x, cov, size=1000)
+    units = [post.unpack(x) for x in xs]
+    a = np.array([u.a for u in units])
+    b = np.array([u.c / u.a[:, None] for u in units])
+    Kmask = np.arange(b.shape[2])[None, :] < (spec.n_categories - 1)[:, None]
     b = np.where(Kmask[None], b, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
     effects, d = {}, None
-    if len(outs[0]) > 2:
-        d = np.array([o[2] for o in outs])
+    if len(post.types) > 1:
+        d = np.array([u.delta for u in units])
         effects = {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
-                   for i, t in enumerate(model._wb_types)}
-    diagnostics = {"method": "map", "optimizer": "L-BFGS-B", "converged": mode.converged,
-                   "iterations": mode.iterations, "hessian_positive_definite": mode.hessian_ok,
+                   for i, t in enumerate(post.types)}
+    diagnostics = {"method": "map", "optimizer": "L-BFGS, whitened by the information",
+                   "converged": mode.converged, "iterations": mode.iterations, "hessian_positive_definite": ok,
+                   "information": mode.information,
                    "note": "approximate: Laplace approximation at the posterior mode"}
     return Calibration(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=effects,
-                       diagnostics=diagnostics, idata=_laplace_idata(a, b, d, data, list(model._wb_types)),
-                       a_draws=a, b_draws=b)
+                       diagnostics=diagnostics, a_draws=a, b_draws=b, delta_draws=d)
 
 
 def _numeric_hessian(grad, x: np.ndarray, eps: float = 1e-4, step=None) -> np.ndarray:
@@ -395,8 +434,9 @@ def _numeric_hessian(grad, x: np.ndarray, eps: float = 1e-4, step=None) -> np.nd
     return (H + H.T) / 2
 
 
-def _correlation_and_reliability(cal: Calibration, data: ResponseData, seed: int):
-    """LKJ-prior correlation of dimensions, and marginal reliability per dimension."""
+def _correlation_and_reliability(cal: Calibration, data: ResponseData, seed: int, mode: bool = False):
+    """LKJ-prior correlation of dimensions (posterior mean, or with ``mode`` the posterior mode
+    without PyMC), and marginal reliability per dimension."""
     from .score import eap_counts
 
     params = cal.params()
@@ -417,7 +457,43 @@ def _correlation_and_reliability(cal: Calibration, data: ResponseData, seed: int
     scaled = mean / lam[None, :]
     S = np.cov(scaled, rowvar=False)
     err = np.diag((1 - lam) / lam)
+    if mode:
+        return _lkj_mode(S, err, scaled.shape[0]), reliability
     return _lkj_correlation(S, err, scaled.shape[0], seed), reliability
+
+
+def _lkj_mode(S: np.ndarray, err: np.ndarray, n: int, eta: float = 2.0) -> np.ndarray:
+    """Posterior mode of R with an LKJ(eta) prior, where scaled scores ~ N(0, R + err) (the map route).
+
+    R is built from canonical partial correlations (tanh of free values) through its Cholesky factor,
+    so every candidate is a valid correlation matrix.
+    """
+    from scipy.optimize import minimize
+
+    D = S.shape[0]
+    il = np.tril_indices(D, -1)
+
+    def corr(x):
+        cpc = np.zeros((D, D))
+        cpc[il] = np.tanh(x)
+        L = np.zeros((D, D))
+        L[0, 0] = 1.0
+        for i in range(1, D):
+            rest = 1.0
+            for j in range(i):
+                L[i, j] = cpc[i, j] * np.sqrt(rest)
+                rest -= L[i, j] ** 2
+            L[i, i] = np.sqrt(max(rest, 1e-12))
+        return L @ L.T
+
+    def f(x):
+        R = corr(x)
+        sign, logdet = np.linalg.slogdet(R + err)
+        _, logdet_r = np.linalg.slogdet(R)
+        return 0.5 * n * (logdet + np.trace(np.linalg.solve(R + err, S))) - (eta - 1) * logdet_r
+
+    res = minimize(f, np.zeros(len(il[0])), method="BFGS")
+    return corr(res.x)
 
 
 def _lkj_correlation(S: np.ndarray, err: np.ndarray, n: int, seed: int, eta: float = 2.0) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 >>> model = GradedResponseModel(method="map", seed=0).fit(data)     # doctest: +SKIP
 >>> model.item_table()                  # a, b and their posterior SDs, information  # doctest: +SKIP
+>>> model.global_fit(data)              # M2, RMSEA, CFI, TLI per dimension          # doctest: +SKIP
 >>> model.idata_                        # ArviZ InferenceData, for every method      # doctest: +SKIP
 >>> scores = model.score(other_data)    # EAP by quadrature, no MCMC                 # doctest: +SKIP
 >>> model.save("params.json"); GradedResponseModel.load("params.json")             # doctest: +SKIP
@@ -86,9 +87,15 @@ class GradedResponseModel:
                         n_points=self.n_points, progressbar=self.progressbar, cores=self.cores)
         self.fit_seconds_ = round(time.monotonic() - started, 1)
         self.calibration_ = cal
-        self.idata_ = cal.idata
         self._set(params_from_json(cal.to_json(), "the fitted model"))
         return self
+
+    @property
+    def idata_(self):
+        """ArviZ InferenceData of the fit, for every method (None for a loaded model)."""
+        self._check()
+        cal = getattr(self, "calibration_", None)
+        return None if cal is None else cal.inference_data()
 
     def _set(self, params: ModelParams) -> None:
         self.params_ = params
@@ -118,6 +125,14 @@ class GradedResponseModel:
 
         self._check()
         return item_table(getattr(self, "calibration_", None) or self.params_, fit)
+
+    def global_fit(self, data: ResponseData) -> pd.DataFrame:
+        """Limited-information fit per dimension: M2, df, p, RMSEA, CFI, TLI
+        (:func:`workbench.skills.analysis.limited_information_fit`)."""
+        from .analysis import limited_information_fit
+
+        self._check()
+        return limited_information_fit(data, getattr(self, "calibration_", None) or self.params_)
 
     # ------------------------------------------------------------------ contract
     def to_json(self) -> dict[str, Any]:
@@ -154,7 +169,6 @@ class GradedResponseModel:
     def _loaded(cls, params: ModelParams) -> GradedResponseModel:
         method = params.diagnostics.get("method")
         model = cls(method=method if method in METHODS else "map")
-        model.idata_ = None
         model._set(params)
         return model
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .grm import MISSING, ItemParams, log_category_probs
 
@@ -114,8 +113,12 @@ def eap_counts(
         for r, c in by_rater.items():
             lp += _loglik(c[sl], params, tables[r])
         lp += logw
-        lp -= logsumexp(lp, axis=2, keepdims=True)
+        lp -= lp.max(axis=2, keepdims=True)  # normalized by hand: scipy's logsumexp checks and copies
         p = np.exp(lp)
+        total = p.sum(axis=2, keepdims=True)
+        p /= total
+        if post is not None:
+            lp -= np.log(total)
         m = p @ nodes
         mean[sl] = m
         sd[sl] = np.sqrt(np.maximum(p @ nodes**2 - m**2, 0.0))

@@ -1,0 +1,86 @@
+"""The numpy calibration posterior: its gradient, per-person scores, information and mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.skills.calibrate import _counts_by_rater, _numeric_hessian
+from workbench.skills.posterior import Posterior
+from workbench.skills.simulate import correlated_thetas, make_test, simulate_data
+
+
+@pytest.fixture(scope="module")
+def rated():
+    """Mixed 2- to 5-category items on two dimensions, four rater types, missing answers."""
+    rng = np.random.default_rng(11)
+    p = make_test(8, 2, rng, n_categories=[2, 3, 5, 5, 3, 5, 4, 5])
+    data = simulate_data(p, correlated_thetas(400, 2, 0.5, rng), rng,
+                         raters={"self": 1, "manager": 1, "peer": 2, "direct": 1},
+                         rater_effects={"self": 0.5, "manager": -0.1, "peer": 0.05}, missing=0.1)
+    spec = data.items
+    post = Posterior(_counts_by_rater(data), spec.dimension, len(spec.dimensions), spec.n_categories, 41)
+    return data, post
+
+
+def test_gradient_matches_finite_differences(rated):
+    _, post = rated
+    x = post.start() + np.random.default_rng(0).normal(0, 0.2, post.size)
+    _, g = post.logp(x)
+    eps = 1e-5
+    num = np.array([(post.logp(x + eps * e, False) - post.logp(x - eps * e, False)) / (2 * eps)
+                    for e in np.eye(post.size)])
+    assert np.abs(num - g).max() < 1e-5 * max(1.0, np.abs(g).max())
+
+
+def test_person_scores_add_up_to_the_likelihood_gradient(rated):
+    _, post = rated
+    x = post.start() + np.random.default_rng(1).normal(0, 0.2, post.size)
+    lp, g, S = post.person_scores(x)
+    lp64, g64 = post.logp(x)
+    prior = post._log_prior(x, post.unpack(x))[1]
+    assert S.shape == (post.N, post.size)
+    assert np.allclose(S.sum(0), g64 - prior, rtol=1e-4, atol=1e-3)
+    assert abs(lp - lp64) < 1e-3 * abs(lp64)
+
+
+def test_prior_hessian_by_colours_equals_the_full_one(rated):
+    _, post = rated
+    x = post.start() + np.random.default_rng(2).normal(0, 0.3, post.size)
+    full = _numeric_hessian(lambda z: post._log_prior(z, post.unpack(z))[1], x, eps=1e-5)
+    assert np.abs(post.prior_hessian(x) - full).max() < 1e-6
+
+
+def test_mode_and_cross_product_information(rated):
+    _, post = rated
+    mode = post.find_mode()
+    assert mode.converged
+    _, g = post.logp(mode.x)
+    assert np.abs(g).max() < 0.05
+    # the precision here is the observed information (few colours), equal to the full Hessian's
+    observed = -_numeric_hessian(lambda z: post.logp(z)[1], mode.x)
+    assert "observed" in mode.information
+    assert np.abs(mode.precision - observed).max() < 1e-3 * np.abs(observed).max()
+    # the cross-product information agrees with the observed one within sampling error
+    _, _, S = post.person_scores(mode.x)
+    cross = S.T @ S.astype(float) - post.prior_hessian(mode.x)
+    ratio = np.sqrt(np.diag(np.linalg.inv(cross)) / np.diag(np.linalg.inv(observed)))
+    assert 0.9 < np.median(ratio) < 1.15 and ratio.min() > 0.85 and ratio.max() < 1.25, ratio
+
+
+@pytest.mark.slow
+def test_same_posterior_as_the_pymc_model(rated):
+    """The numpy mode is the PyMC model's mode (same priors, transforms and Jacobians)."""
+    from workbench.skills.calibrate import _constrained, _find_mode, build_model
+
+    data, post = rated
+    u = post.unpack(post.find_mode().x)
+    model = build_model(data)
+    with model:
+        mode = _find_mode(model)
+        a, b, d = _constrained(model, mode, mode.x[None], ["a", "b", "delta"])[0]
+    assert post.types == list(model._wb_types)
+    real = np.arange(b.shape[1])[None, :] < (data.items.n_categories - 1)[:, None]
+    assert np.abs(a - u.a).max() < 5e-3
+    assert np.abs((b - u.c / u.a[:, None])[real]).max() < 1e-2
+    assert np.abs(d - u.delta).max() < 5e-3
