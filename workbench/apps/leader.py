@@ -309,7 +309,8 @@ class LeaderPage:
 
         def show(_change=None):
             player = ScenarioPlayer(lib.scenarios[picker.value], on_finish=finish, competency_names=names,
-                                    posterior=practice_log.current_posterior(self.eng, lib, lid))
+                                    posterior=practice_log.current_posterior(self.eng, lib, lid),
+                                    module_titles={m.id: m.title for m in lib.modules.values()})
             stage.children = (player.widget,)
 
         picker.observe(show, names="value")

@@ -242,6 +242,7 @@ def _read(root: Path) -> Library:
         problems.append(Problem(module_files[cycle[0]], "prerequisites", "prerequisite cycle: " + " -> ".join(cycle)))
     for sid, sc in scenarios.items():
         problems += checks.check_ids(sc.moments, moments, scenario_files[sid], "moments", "moment")
+        problems += checks.check_scenario_debrief(sc, scenario_files[sid], modules)
 
     # organization -----------------------------------------------------------
     organization = None
