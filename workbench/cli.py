@@ -677,13 +677,15 @@ def scenario_run(
             "path": [{"node": n, "choice": c} for n, c in result.path],
             "debrief": {"ending": d.ending_id, "text": d.ending_text, "strong": [b.behavior for b in d.strong],
                         "weak": [b.behavior for b in d.weak], "lessons": list(d.lessons),
+                        "missteps": [{"node": x.node_id, "choice": x.choice_id, "behavior": x.behavior,
+                                      "instead": x.instead, "modules": list(x.modules)} for x in d.missteps],
                         "quality": {k: round(v, 3) for k, v in d.quality.items()}},
             "estimates": est,
             "evidence_weight": result.weight,
         }, indent=1))
         return
     typer.echo("Path: " + " -> ".join(f"{n}[{c}]" for n, c in result.path))
-    typer.echo(d.as_text())
+    typer.echo(d.as_text({m.id: m.title for m in lib.modules.values()}))
     typer.echo("\nYour estimates:" if result.counted else
                "\nYour estimates (a replay: only your first run of a scenario counts, so they are unchanged):")
     for c, e in est.items():

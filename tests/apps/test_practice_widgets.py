@@ -54,7 +54,9 @@ def test_scenario_player_plays_to_a_debrief_with_estimates(library):
         buttons = player.choice_buttons
         assert len(buttons) == len(player.run.choices) and all("wb-scenario-choice" in b._dom_classes for b in buttons)
         target = best_id(player)
-        idx = [c.id for c in player.run.choices].index(target)
+        assert sorted(player.shown) == sorted(c.id for c in player.run.choices)
+        assert all(f"wb-scenario-choice-{cid}" in b._dom_classes for cid, b in zip(player.shown, buttons, strict=True))
+        idx = player.shown.index(target)
         before = player.progress.value
         buttons[idx].click()
         n += 1
@@ -83,6 +85,32 @@ def test_scenario_player_choose_by_number_and_no_estimates_without_posterior(lib
     while not player.run.done:
         player.choose(len(player.run.choices))
     assert player.debrief is not None and player.changes == {} and player.estimates.value == ""
+
+
+def test_scenario_player_shuffles_per_attempt_and_scores_by_identity(library):
+    sc = library.scenarios["the-hard-call"]
+    titles = {m.id: m.title for m in library.modules.values()}
+    player = ScenarioPlayer(sc, module_titles=titles, seed=3)
+    orders = {player.shown}
+    for _ in range(12):
+        player.restart()
+        orders.add(player.shown)
+    assert len(orders) > 1  # a new attempt draws a new order
+    player = ScenarioPlayer(sc, module_titles=titles, seed=3)
+    again = ScenarioPlayer(sc, seed=3)
+    assert player.shown == again.shown  # the same seed gives the same order
+    # number 1 is whatever the first button shows, and it is scored as that choice
+    first = player.shown[0]
+    fb = player.choose(1)
+    assert fb.choice_id == first and fb.node_id == "open"
+    # play a weaker choice by id to the end: the debrief says what would have worked and links the module
+    while not player.run.done:
+        worst = min(player.run.choices, key=lambda c: c.mean_quality)
+        player.choose(worst.id)
+    d = player.debrief
+    assert d.missteps and "What would have worked better" in player.debrief_view.value
+    mid = d.missteps[-1].modules[0]
+    assert f"data-module='{mid}'" in player.debrief_view.value and titles[mid] in player.debrief_view.value
 
 
 def test_scenario_player_survives_a_failing_callback(library):

@@ -313,7 +313,8 @@ class LeaderPage:
                 player.posterior = None  # "Play again" is a replay
 
             player = ScenarioPlayer(lib.scenarios[picker.value], on_finish=finish, competency_names=names,
-                                    posterior=practice_log.current_posterior(self.eng, lib, lid) if first else None)
+                                    posterior=practice_log.current_posterior(self.eng, lib, lid) if first else None,
+                                    module_titles={m.id: m.title for m in lib.modules.values()})
             stage.children = (player.widget,)
 
         picker.observe(show, names="value")

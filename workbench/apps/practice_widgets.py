@@ -5,7 +5,10 @@ that hosts them passes callbacks to persist what happens:
 
 * :class:`ScenarioPlayer` calls ``on_choice(run, feedback)`` after every choice and
   ``on_finish(run, debrief, changes)`` once an ending is reached (``changes`` are the
-  before/after estimates when a posterior was given, else an empty dict).
+  before/after estimates when a posterior was given, else an empty dict). It shows the options
+  in an order shuffled per attempt (``player.shown``) and scores by choice id, and its debrief
+  says, for each weaker choice made, what would have worked and which modules teach it
+  (class ``wb-scenario-module``, with ``data-module`` set to the module id).
 * :class:`ChatPanel` calls ``on_turn(turn)`` for every line of the conversation (the coach's
   opening included) and ``on_commitment(commitment)`` once the leader confirms a commitment.
   While the coach proposes a commitment, the panel shows it as an editable draft (the leader's
@@ -27,6 +30,7 @@ Stable CSS classes for the browser tests and the page's styling: ``wb-scenario``
 from __future__ import annotations
 
 import html
+import secrets
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -96,6 +100,11 @@ class ScenarioPlayer:
         Display names for competency ids (e.g. ``{c: comp.name for c, comp in library.competencies.items()}``).
     clock:
         Passed to :class:`ScenarioRun` for the step timestamps.
+    module_titles:
+        Module titles by id, for the debrief's "learn it in" links (ids are shown when absent).
+    seed:
+        Seeds the option order of the first attempt (tests); each restart draws a new order.
+        Without it every attempt draws its own.
     """
 
     def __init__(
@@ -106,8 +115,12 @@ class ScenarioPlayer:
         posterior: SkillPosterior | None = None,
         competency_names: Mapping[str, str] | None = None,
         clock: Callable[[], Any] | None = None,
+        module_titles: Mapping[str, str] | None = None,
+        seed: int | str | None = None,
     ):
         self.scenario = scenario
+        self.module_titles = dict(module_titles or {})
+        self._next_seed = seed
         self.on_choice, self.on_finish = on_choice, on_finish
         self.posterior = posterior
         self.names = dict(competency_names or {})
@@ -151,6 +164,8 @@ class ScenarioPlayer:
     def restart(self) -> None:
         """Start a fresh run of the same scenario (the posterior keeps what earlier runs added)."""
         self.run = ScenarioRun(self.scenario, clock=self._clock)
+        self.attempt_seed = self._next_seed if self._next_seed is not None else secrets.token_hex(8)
+        self._next_seed = None
         self.debrief: Debrief | None = None
         self.changes = {}
         self.feedback.value = ""
@@ -159,8 +174,15 @@ class ScenarioPlayer:
         self.restart_button.layout.display = "none"
         self._render()
 
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """Choice ids at the current node in the order the buttons show them (this attempt's shuffle)."""
+        return tuple(c.id for c in self.run.shuffled(self.attempt_seed))
+
     def choose(self, selection: int | str) -> Feedback:
-        """Take a choice (1-based number or id), as clicking its button does."""
+        """Take a choice, as clicking its button does: by id, or by the 1-based number shown on the button."""
+        if isinstance(selection, int) and not isinstance(selection, bool) and 1 <= selection <= len(self.shown):
+            selection = self.shown[selection - 1]
         fb = self.run.choose(selection)
         self._cb.call(self.on_choice, self.run, fb)
         verdict = "Strong move" if fb.strong else "Worth rethinking"
@@ -182,12 +204,16 @@ class ScenarioPlayer:
         if d.strong:
             parts.append("<b>What you did well</b><ul>" +
                          "".join(f"<li>{html.escape(b.behavior)}</li>" for b in d.strong) + "</ul>")
-        if d.weak:
-            parts.append("<b>What to work on</b><ul>" +
-                         "".join(f"<li>{html.escape(b.behavior)}</li>" for b in d.weak) + "</ul>")
-        if d.lessons:
-            parts.append("<b>Lessons from this scenario</b><ul>" +
-                         "".join(f"<li>{html.escape(x)}</li>" for x in d.lessons) + "</ul>")
+        if d.missteps:
+            items = []
+            for m in d.missteps:
+                links = ", ".join(
+                    f"<span class='wb-scenario-module' data-module='{html.escape(mid)}'>"
+                    f"{html.escape(self.module_titles.get(mid, mid))}</span>" for mid in m.modules)
+                items.append(f"<li><i>{html.escape(m.behavior)}</i>: you chose &ldquo;{html.escape(' '.join(m.choice_text.split()))}&rdquo;"
+                             f"<br>What would have worked: {html.escape(' '.join(m.instead.split()))}"
+                             f"<br><span class='wb-muted'>Learn it in: {links}</span></li>")
+            parts.append("<b>What would have worked better</b><ul class='wb-scenario-missteps'>" + "".join(items) + "</ul>")
         self.debrief_view.value = "".join(parts) + "</div>"
         if self.changes:
             rows = "".join(
@@ -211,7 +237,7 @@ class ScenarioPlayer:
         self.progress_label.value = (f"Decision {run.steps_taken + 1}, at least {run.remaining[0]} to go"
                                      if not run.done else f"Done after {run.steps_taken} decisions")
         buttons = []
-        for i, c in enumerate(run.choices, start=1):
+        for i, c in enumerate(run.shuffled(self.attempt_seed), start=1):
             b = w.Button(description=f"{i}. {' '.join(c.text.split())}", tooltip=' '.join(c.text.split()),
                          layout=w.Layout(width="100%", height="auto"))
             b.add_class("wb-scenario-choice")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .problems import Problem
-from .schema import MAX_MODULE_MINUTES, Module, Scenario
+from .schema import MAX_MODULE_MINUTES, STRONG_QUALITY, Module, Scenario
 
 MIN_DECISIONS_PER_PATH = 3
 
@@ -87,6 +87,33 @@ def check_scenario_graph(sc: Scenario, file: str, competencies: set[str]) -> lis
                 f"every path needs at least {MIN_DECISIONS_PER_PATH}",
             )
         )
+    return problems
+
+
+def check_scenario_debrief(sc: Scenario, file: str, modules: set[str] | Mapping[str, object]) -> list[Problem]:
+    """What the path-dependent debrief needs: every weaker choice says what would have worked
+    (``instead``) and names at least one existing module that teaches it; module ids on any
+    choice exist; every epilogue refers to a choice of this scenario."""
+    problems: list[Problem] = []
+    for nid, node in sc.nodes.items():
+        for ci, ch in enumerate(node.choices):
+            base = f"nodes.{nid}.choices.{ci}"
+            if ch.mean_quality < STRONG_QUALITY:
+                if not ch.instead:
+                    problems.append(Problem(file, f"{base}.instead", "a weaker choice (mean quality below "
+                                            f"{STRONG_QUALITY:g}) must say what would have worked here"))
+                if not ch.modules:
+                    problems.append(Problem(file, f"{base}.modules", "a weaker choice must name the module(s) "
+                                            "that teach what would have worked"))
+            problems += check_ids(ch.modules, modules, file, f"{base}.modules", "module")
+        for ei, ep in enumerate(node.epilogues):
+            for ri, ref in enumerate(ep.if_chosen):
+                at, _, cid = ref.partition(":")
+                field = f"nodes.{nid}.epilogues.{ei}.if_chosen.{ri}"
+                if at not in sc.nodes:
+                    problems.append(Problem(file, field, f"unknown node {at!r} in {ref!r}"))
+                elif cid not in {c.id for c in sc.nodes[at].choices}:
+                    problems.append(Problem(file, field, f"node {at!r} has no choice {cid!r} ({ref!r})"))
     return problems
 
 

@@ -148,13 +148,27 @@ class Module(ModuleMeta):
         return self.competencies[0]
 
 
+STRONG_QUALITY = 2.0
+"""A scenario choice is strong when its mean quality over the competencies it touches is at least 2
+("good" on the 0 poor, 1 weak, 2 good, 3 strong scale), and weaker below that."""
+
+
 class Choice(_Model):
+    """One option at a decision point.
+
+    A weaker choice (mean quality below :data:`STRONG_QUALITY`) must say what would have worked
+    at this point (``instead``) and name the modules that teach it (``modules``): the debrief
+    shows both to a leader who took it.
+    """
+
     id: str = Field(min_length=1)
     text: str = Field(min_length=1)
     next: Id
     feedback: str = Field(min_length=1)
     behavior: str = Field(min_length=1)
     quality: dict[Id, int] = Field(min_length=1)
+    instead: str | None = Field(default=None, min_length=1)
+    modules: tuple[Id, ...] = ()
 
     @field_validator("quality")
     @classmethod
@@ -164,11 +178,42 @@ class Choice(_Model):
                 raise ValueError(f"quality for {comp!r} must be 0..3, got {level}")
         return v
 
+    @property
+    def mean_quality(self) -> float:
+        return sum(self.quality.values()) / len(self.quality)
+
+    @property
+    def strong(self) -> bool:
+        return self.mean_quality >= STRONG_QUALITY
+
+
+class Epilogue(_Model):
+    """A passage added to an ending when the path took any of the choices in ``if_chosen``.
+
+    Each reference is ``<node id>:<choice id>``; the library check makes sure both exist.
+    """
+
+    if_chosen: tuple[str, ...] = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+    @field_validator("if_chosen")
+    @classmethod
+    def _refs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for ref in v:
+            node, sep, choice = ref.partition(":")
+            if not sep or not node or not choice:
+                raise ValueError(f"{ref!r} is not a choice reference; write it as '<node id>:<choice id>'")
+        return v
+
+    def applies(self, taken: set[tuple[str, str]]) -> bool:
+        return any(tuple(ref.split(":", 1)) in taken for ref in self.if_chosen)
+
 
 class Node(_Model):
     text: str = Field(min_length=1)
     ending: bool = False
     choices: tuple[Choice, ...] = ()
+    epilogues: tuple[Epilogue, ...] = ()
 
     @model_validator(mode="after")
     def _ending_xor_choices(self) -> Node:
@@ -176,6 +221,8 @@ class Node(_Model):
             raise ValueError("an ending node has no choices")
         if not self.ending and len(self.choices) < 2:
             raise ValueError("a decision node needs at least 2 choices (or ending: true)")
+        if self.epilogues and not self.ending:
+            raise ValueError("only an ending node has epilogues")
         ids = [c.id for c in self.choices]
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate choice ids {ids}")
@@ -190,7 +237,6 @@ class Scenario(_Model):
     moments: tuple[Id, ...] = ()
     start: Id
     nodes: dict[Id, Node] = Field(min_length=2)
-    debrief: tuple[str, ...] = ()
 
 
 class Moment(_Model):

@@ -211,6 +211,7 @@ def _link_scenarios(b: Build) -> None:
     moments, files = b.entries.get("moments", {}), b.files.get("scenarios", {})
     for sid, sc in b.entries.get("scenarios", {}).items():
         b.problems.extend(checks.check_ids(sc.moments, moments, files[sid], "moments", "moment"))
+        b.problems.extend(checks.check_scenario_debrief(sc, files[sid], b.entries.get("modules", {})))
 
 
 def _scenario_docs(library: Library) -> Iterable[Doc]:

@@ -3,8 +3,14 @@
 A :class:`ScenarioRun` walks one leader through one :class:`~workbench.content.schema.Scenario`
 of the library. It knows the current node, the path taken so far (node, choice, time), the
 feedback given after every choice and whether an ending has been reached; when it has, its
-:meth:`ScenarioRun.debrief` names the behaviors the leader showed, strong and weak, together
-with the scenario's own debrief lessons.
+:meth:`ScenarioRun.debrief` names the behaviors the leader showed, strong and weak, and for
+each weaker choice actually made what would have worked there and the modules that teach it.
+The ending itself depends on the path: an ending node adds the epilogues whose choices were
+taken on the way.
+
+:meth:`ScenarioRun.shuffled` gives the options at the current node in an order fixed per
+attempt (seeded), so a player cannot learn "the answer is always the third"; choosing is by
+choice id, so the shuffle never changes how a choice is scored.
 
 The run is plain state over the content model: it neither reads nor writes a store. A caller
 persists ``run.path`` (one row per step) and can rebuild the run later with
@@ -13,14 +19,15 @@ persists ``run.path`` (one row per step) and can rebuild the run later with
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from ..content.schema import Choice, Node, Scenario
+from ..content.schema import STRONG_QUALITY, Choice, Node, Scenario
 
-STRONG_THRESHOLD = 2.0
+STRONG_THRESHOLD = STRONG_QUALITY
 """A behavior counts as strong when its mean quality over the competencies it touches is at
 least 2 ("good" on the 0 poor, 1 weak, 2 good, 3 strong scale), and as weak below that."""
 
@@ -82,12 +89,26 @@ class BehaviorShown:
 
 
 @dataclass(frozen=True)
-class Debrief:
-    """The end-of-scenario summary.
+class Misstep:
+    """A weaker choice the leader made, with what would have worked there and where to learn it."""
 
-    ``strong`` and ``weak`` list the behaviors shown (in the order shown); ``lessons`` are the
-    scenario's authored debrief points; ``quality`` is the mean level 0..3 per competency
-    touched over the whole run.
+    node_id: str
+    choice_id: str
+    choice_text: str
+    behavior: str
+    instead: str
+    modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Debrief:
+    """The end-of-scenario summary, built from the path actually taken.
+
+    ``strong`` and ``weak`` list the behaviors shown (in the order shown); ``missteps`` has one
+    entry per weaker choice made, saying what would have worked and which modules teach it;
+    ``lessons`` are those "what would have worked" sentences (empty for a flawless run);
+    ``ending_text`` is the ending node's text followed by the ``epilogues`` the path earned;
+    ``quality`` is the mean level 0..3 per competency touched over the whole run.
     """
 
     scenario_id: str
@@ -98,19 +119,28 @@ class Debrief:
     weak: tuple[BehaviorShown, ...]
     lessons: tuple[str, ...]
     quality: Mapping[str, float]
+    missteps: tuple[Misstep, ...] = ()
+    epilogues: tuple[str, ...] = ()
 
-    def as_text(self) -> str:
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """Module ids the missteps point to, each once, in the order first named."""
+        return tuple(dict.fromkeys(m for s in self.missteps for m in s.modules))
+
+    def as_text(self, module_titles: Mapping[str, str] | None = None) -> str:
         """A plain-text rendering for a console or a chat transcript."""
+        titles = module_titles or {}
         lines = [f"Debrief: {self.title}", "", self.ending_text, ""]
         if self.strong:
             lines.append("What you did well:")
             lines += [f"  + {b.behavior}" for b in self.strong]
-        if self.weak:
-            lines.append("What to work on:")
-            lines += [f"  - {b.behavior}" for b in self.weak]
-        if self.lessons:
-            lines += ["", "Lessons from this scenario:"]
-            lines += [f"  * {lesson}" for lesson in self.lessons]
+        if self.missteps:
+            lines.append("What would have worked better:")
+            for m in self.missteps:
+                lines.append(f"  - You chose: {' '.join(m.choice_text.split())}")
+                lines.append(f"    Instead: {' '.join(m.instead.split())}")
+                lines.append("    Learn it in: " + ", ".join(
+                    f"{titles[x]} ({x})" if x in titles else x for x in m.modules))
         return "\n".join(lines)
 
 
@@ -242,7 +272,7 @@ class ScenarioRun:
 
     # --------------------------------------------------------------- results
     def debrief(self) -> Debrief:
-        """Behaviors shown (strong and weak) and the scenario's lessons.
+        """Behaviors shown (strong and weak), what would have worked at each weaker choice, the ending.
 
         Raises
         ------
@@ -259,14 +289,32 @@ class ScenarioRun:
         for f in self._feedback:
             for comp, q in f.quality.items():
                 levels.setdefault(comp, []).append(q)
+        missteps = tuple(
+            Misstep(s.node_id, c.id, c.text, c.behavior, c.instead or "", c.modules)
+            for s, c in zip(self._path, self.chosen(), strict=True) if not c.strong
+        )
+        taken = {(s.node_id, s.choice_id) for s in self._path}
+        epilogues = tuple(e.text for e in self.node.epilogues if e.applies(taken))
         return Debrief(
             scenario_id=self.scenario.id, title=self.scenario.title, ending_id=self.node_id,
-            ending_text=self.node.text,
+            ending_text="\n\n".join((self.node.text, *epilogues)),
             strong=tuple(b for b in shown if b.mean_quality >= STRONG_THRESHOLD),
             weak=tuple(b for b in shown if b.mean_quality < STRONG_THRESHOLD),
-            lessons=tuple(self.scenario.debrief),
+            lessons=tuple(m.instead for m in missteps if m.instead),
             quality=MappingProxyType({c: sum(v) / len(v) for c, v in levels.items()}),
+            missteps=missteps, epilogues=epilogues,
         )
+
+    def shuffled(self, seed: int | str | None = None) -> tuple[Choice, ...]:
+        """The options at the current node in an order that depends on ``seed`` and the node.
+
+        The same seed gives the same order at the same node (a page re-render does not move
+        the buttons); a new attempt takes a new seed. Take the choice by its id, never by
+        its position in this order.
+        """
+        opts = list(self.choices)
+        random.Random(f"{seed}|{self.scenario.id}|{self.node_id}").shuffle(opts)
+        return tuple(opts)
 
     @classmethod
     def replay(
