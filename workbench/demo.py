@@ -60,6 +60,9 @@ PLAN_SIZE = 3  # modules per weekly plan
 EXPLORE_RATE = 0.8  # modules a fully engaged leader opens on their own each week (Explore, not the plan)
 STARTED_UNFINISHED = 0.5  # of the plan modules not completed, the share a leader started (times engagement)
 DISMISSED = 0.15  # of the untouched plan modules, the share the leader turned down with "Not now"
+#: Peers who answered for the first leaders: L0001 has two (below the anonymity threshold, a third is
+#: invited: peers hidden), L0002 four (peers shown), so the showcase is the same whatever the seed.
+SHOWCASE_PEERS = {0: 2, 1: 4}
 SELF_INFLATION = 0.35  # self-ratings run high: the rater effect the skill model estimates
 RATER_NOISE = 0.3  # each other rater's idiosyncratic view, per competency
 SKILL_CORRELATION = 0.45
@@ -175,7 +178,9 @@ def build_demo(
     raters, sessions, responses, rows_for_scoring, scoring_keys = [], [], [], [], []
     assessed_at = t0 + timedelta(days=2)
     for i, lid in enumerate(leader_ids):
-        others = [("manager", 1 if leaders[i]["manager_id"] else 0), ("peer", int(rng.integers(2, 5))),
+        peers = int(rng.integers(2, 5))
+        peers = SHOWCASE_PEERS.get(i, peers)  # the first leaders show the anonymity rule whatever the seed
+        others = [("manager", 1 if leaders[i]["manager_id"] else 0), ("peer", peers),
                   ("direct_report", int(rng.integers(0, 5)) if levels[i] != "first-time" else int(rng.integers(0, 3)))]
         plan = [("self", 0)] + [(role, k) for role, count in others for k in range(count)]
         for role, k in plan:
