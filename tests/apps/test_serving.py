@@ -172,3 +172,80 @@ def test_stop_tree_kills_a_server_that_ignores_sigterm_and_what_it_started(tmp_p
     stop_tree(proc, grace=1.0)
     assert proc.poll() is not None
     assert not [k for k in kids if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_pool_sizes_stay_within_a_quarter_of_the_cap():
+    from workbench.apps.server import default_pool_sizes
+
+    for cap in (2, 3, 8, 16, 48, 200):
+        sizes = default_pool_sizes(cap)
+        assert sizes["leader.ipynb"] >= 1
+        assert sum(sizes.values()) <= max(1, cap // 4) + 1, (cap, sizes)
+    assert default_pool_sizes(48) == {"leader.ipynb": 6, "cohort.ipynb": 1, "rater.ipynb": 1}
+    assert default_pool_sizes(3) == {"leader.ipynb": 1, "cohort.ipynb": 0, "rater.ipynb": 0}
+    assert default_pool_sizes(48, leader_pool=0)["leader.ipynb"] == 0
+    cmd = voila_command(".", 1234, leader_pool=5)
+    assert "--WorkbenchVoila.leader_pool=5" in cmd and not any("progressive_rendering" in a for a in cmd)
+    assert "--VoilaConfiguration.progressive_rendering=True" in voila_command(".", 1234, gate=False)
+
+
+def test_a_pooled_kernel_is_no_ones_until_a_page_takes_it_and_then_only_that_pages():
+    """Pooled kernels are not counted against the cap; the one a page takes becomes its link's (and
+    counts against that link), and refilling the pool inside the page's request is not that link's."""
+    import asyncio
+    import contextvars
+
+    from workbench.apps.server import _RESERVATION, GuardedKernelManager, PooledKernels, _Owned
+
+    class Base(GuardedKernelManager):
+        """Stands in for Voilà's preheating manager: a pool of started kernels, refilled on use."""
+
+        async def get_rendered_notebook(self, notebook_name, **kwargs):
+            task = self._pools[notebook_name].pop(0)
+            kid = (await task)["kernel_id"]
+            self.fill_if_needed(notebook_name=notebook_name, extra_kernel_env_variables={"VOILA_REQUEST_URL": "x"})
+            return None, [], kid
+
+        def fill_if_needed(self, delay=None, notebook_name=None, extra_kernel_env_variables=None, **kwargs):
+            self.refills.append((_RESERVATION.get(), dict(extra_kernel_env_variables or {})))
+
+    class Km(PooledKernels, Base):
+        pass
+
+    async def started(kid):
+        return {"kernel_id": kid}
+
+    async def scenario():
+        km = Km(max_kernels=3, max_kernels_per_link=1, orphan_grace=0.0)
+        km.refills = []
+        km._pools = {"leader.ipynb": []}
+        for kid in ("p1", "p2"):
+            km._kernels[kid] = object()
+            km._kernel_connections[kid] = 0
+            km._owned[kid] = _Owned(None, rendering=False)
+            task = asyncio.ensure_future(started(kid))
+            await task
+            km._pools["leader.ipynb"].append(task)
+        assert km.pooled() == {"p1", "p2"} and km.count() == 0 and km._orphans(None) == []
+        res = await km.reserve("ann")
+        token = _RESERVATION.set(res)
+        try:
+            _, _, kid = await km.get_rendered_notebook("leader.ipynb")
+        finally:
+            _RESERVATION.reset(token)
+            km.release(res)
+        assert kid == "p1" and km.owner_of("p1") == "ann" and km.owner_of("p2") is None
+        assert km.count("ann") == 1 and km.count() == 1 and km.pooled() == {"p2"}
+        # the refill ran outside ann's request and without her request's address (it holds her link)
+        assert km.refills == [(None, {})]
+        from workbench.apps.server import KernelCapReached
+
+        km._kernel_connections["p1"] = 1  # her browser is connected to it
+        with pytest.raises(KernelCapReached):  # ann's one page is open: the pool does not lift her cap
+            await km.reserve("ann")
+        return contextvars.copy_context().get(_RESERVATION)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, scenario()).result() is None

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hmac
 import html
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
@@ -38,6 +40,7 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from tornado import web
 from traitlets import Float, Integer
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.execution_request_handler import ExecutionRequestHandler
 from voila.tornado.handler import TornadoVoilaHandler
@@ -130,11 +133,28 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             del self._owned[kid]  # shut down or culled
         return self._owned
 
+    def pooled(self) -> set[str]:
+        """Ids of started kernels waiting in the preheated pool for a page (none without a pool)."""
+        ids = set()
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    ids.add(task.result()["kernel_id"])
+        return ids
+
+    def pool_count(self) -> int:
+        """Kernels in the pool, started or starting."""
+        return sum(len(pool) for pool in getattr(self, "_pools", {}).values())
+
     def count(self, owner: str | None = None) -> int:
-        """Live and starting kernels, of one link or (``owner=None``) of the whole server."""
+        """Live and starting pages' kernels, of one link or (``owner=None``) of the whole server.
+
+        Kernels waiting in the pool are no one's page yet and are not counted (see :meth:`pool_count`).
+        """
         live = self._live()
         if owner is None:
-            return len(live) + len(self._pending)
+            pooled = self.pooled()
+            return sum(kid not in pooled for kid in live) + len(self._pending)
         return sum(o.owner == owner for o in live.values()) + sum(r.owner == owner for r in self._pending)
 
     def owner_of(self, kernel_id: str) -> str | None:
@@ -142,9 +162,9 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         return o.owner if o else None
 
     def _orphans(self, owner: str | None) -> list[str]:
-        now = time.monotonic()
+        now, pooled = time.monotonic(), self.pooled()
         return [kid for kid, o in self._live().items()
-                if (owner is None or o.owner == owner) and not o.rendering
+                if (owner is None or o.owner == owner) and not o.rendering and kid not in pooled
                 and now - o.rendered_at > self.orphan_grace and not self._kernel_connections.get(kid, 0)]
 
     def _full(self, owner: str) -> tuple[bool, int] | None:
@@ -181,9 +201,9 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             o = self._owned[res.kernel_id]
             o.rendering, o.rendered_at = False, time.monotonic()
 
-    async def start_kernel(self, **kwargs):
+    def _claim(self, kernel_id: str) -> None:
+        """Record ``kernel_id`` as the page's of the current request's reservation, if any."""
         res = _RESERVATION.get()
-        kernel_id = await super().start_kernel(**kwargs)
         if res is not None and res.kernel_id is None:
             res.kernel_id = kernel_id
             if res in self._pending:
@@ -191,7 +211,40 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             self._owned[kernel_id] = _Owned(res.owner)
         elif kernel_id not in self._owned:
             self._owned[kernel_id] = _Owned(None, rendering=False)
+
+    async def start_kernel(self, **kwargs):
+        kernel_id = await super().start_kernel(**kwargs)
+        self._claim(kernel_id)
         return kernel_id
+
+
+class PooledKernels:
+    """Placed above Voilà's preheating kernel manager (``VoilaKernelManager``, built by Voilà on top of
+    :class:`GuardedKernelManager`): the kernel a page takes from the pool becomes that page's link's, and
+    the pool is refilled outside the page's request, never past the server's cap.
+
+    A pooled kernel has imported the app and waits, inside the notebook's first cell, for the query of
+    the one request it is given to (:func:`workbench.apps._kernel.query_string`); it never served
+    anyone before and serves no one after, so one person's data never reaches another's page.
+    """
+
+    async def get_rendered_notebook(self, notebook_name: str, *args, **kwargs):
+        render_task, rendered_cache, kernel_id = await super().get_rendered_notebook(notebook_name, *args, **kwargs)
+        self._claim(kernel_id)
+        return render_task, rendered_cache, kernel_id
+
+    def fill_if_needed(self, delay=None, notebook_name=None, extra_kernel_env_variables=None, **kwargs):
+        # a refill must not start inside a page's request: its kernels would count as that person's
+        res = _RESERVATION.get()  # a page taking a pooled kernel is counted twice until it is claimed
+        taking = res is not None and res in self._pending
+        if self._pools.get(notebook_name) is not None and \
+                self.count() - taking + self.pool_count() >= self.server_cap:
+            self.log.info("Not refilling the pool of %s: the server is at its cap", notebook_name)
+            return None
+        extra = dict(extra_kernel_env_variables or {})
+        extra.pop("VOILA_REQUEST_URL", None)  # the request that emptied the pool is not the next one's
+        return contextvars.Context().run(super().fill_if_needed, delay=delay, notebook_name=notebook_name,
+                                         extra_kernel_env_variables=extra, **kwargs)
 
 
 # ---------------------------------------------------------------- pages and logging
@@ -378,6 +431,40 @@ class GuardedChannelsHandler(_PlainErrors, OwnerMixin, VoilaKernelWebsocketHandl
         return super(VoilaKernelWebsocketHandler, self).write_message(message, binary)
 
 
+#: a kernel proves it is this server's with this header, holding the key in its environment
+#: (the same names as in :mod:`workbench.apps._kernel`, which runs in the kernels)
+KERNEL_KEY_HEADER = "X-Workbench-Kernel-Key"
+KERNEL_KEY_ENV = "WORKBENCH_KERNEL_KEY"
+
+
+class GuardedQueryHandler(_PlainErrors, RedactedMixin, RequestInfoSocketHandler):
+    """``/voila/query/<id>``: where a preheated kernel waits for its page's request (and query string).
+
+    Voilà's own handler gives the request of a kernel's page to whoever connects first with the
+    kernel's id, and keeps it. Here only a kernel of this server may connect (it proves it with the
+    random key the server put in its kernels' environment, never sent to a browser), and the request
+    is forgotten once given.
+    """
+
+    async def get(self, kernel_id, *args, **kwargs):
+        key = self.request.headers.get(KERNEL_KEY_HEADER, "")
+        expected = self.settings.get("workbench_kernel_key", "")
+        if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
+            raise web.HTTPError(404)
+        if kernel_id not in self.settings["kernel_manager"]:
+            raise web.HTTPError(404)
+        return await super().get(kernel_id, *args, **kwargs)
+
+    def open(self, kernel_id: str) -> None:
+        super().open(kernel_id)
+        if RequestInfoSocketHandler._cache.pop(kernel_id, None) is not None:
+            self.close()
+
+    def on_close(self) -> None:
+        for kid in [k for k, w in RequestInfoSocketHandler._waiters.items() if w is self]:
+            del RequestInfoSocketHandler._waiters[kid]
+
+
 class PageHandler(MessagePageMixin, TornadoVoilaHandler):
     """``/voila/render/<app>.ipynb``: the gate, the kernel caps and the link cookie, then Voilà."""
 
@@ -416,11 +503,40 @@ class PageHandler(MessagePageMixin, TornadoVoilaHandler):
                                secure=self.request.protocol == "https"
                                or self.request.headers.get("X-Forwarded-Proto") == "https")
         ctx_token = _RESERVATION.set(res)
+        release_turn = None
         try:
+            if not km.get_pool_size(path):  # no preheated kernel waiting: this page starts one, in turn
+                release_turn = await self._turn(km, path)
             await super().get(path)
         finally:
             _RESERVATION.reset(ctx_token)
             km.release(res)
+            if release_turn is not None:
+                release_turn()
+
+    async def _turn(self, km, path: str):
+        """Wait for a turn to start a kernel (``WorkbenchVoila.max_executing`` at a time, in order).
+
+        Returns the function that gives the turn back (held at most ``turn_seconds``), or None when a
+        preheated kernel became free meanwhile (the page then takes it and needs no turn).
+        """
+        turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
+        if turns is None:
+            return None
+        await turns.acquire()
+        given_back = False
+
+        def give_back() -> None:
+            nonlocal given_back
+            if not given_back:
+                given_back = True
+                turns.release()
+
+        if km.get_pool_size(path):
+            give_back()
+            return None
+        asyncio.get_running_loop().call_later(self.settings.get("workbench_turn_seconds", 60.0), give_back)
+        return give_back
 
 
 #: Voilà's handlers kept as they are: its page's own static assets
@@ -430,6 +546,7 @@ _REPLACE = {
     VoilaKernelWebsocketHandler: GuardedChannelsHandler,
     VoilaShutdownKernelHandler: GuardedShutdownHandler,
     ExecutionRequestHandler: GuardedExecutionHandler,
+    RequestInfoSocketHandler: GuardedQueryHandler,
     TornadoVoilaHandler: PageHandler,
 }
 
@@ -438,21 +555,70 @@ def _redacted(cls: type) -> type:
     return type(cls.__name__, (RedactedMixin, cls), {})
 
 
-class WorkbenchVoila(Voila):
-    """Voilà with the guarded route table (see the module's docstring)."""
+#: the app notebooks that get a preheated pool, and how many of their pages open at once are typical
+POOLED_APPS = ("leader.ipynb", "cohort.ipynb", "rater.ipynb")
 
-    max_executing = Integer(0, config=True, help="Pages run at the same time (0: one per core); the others wait "
-                                                 "their turn in order.")
+
+def default_pool_sizes(server_cap: int, leader_pool: int = -1) -> dict[str, int]:
+    """Preheated kernels per app notebook for a server cap.
+
+    A pooled kernel holds the memory of a page (:data:`PAGE_MEMORY_MB`) while nobody uses it, so all
+    pools together stay within a quarter of the server's cap: leader pages (the many) get
+    ``cap // 8`` kernels, between 1 and 6 unless ``leader_pool`` (0 or more) says otherwise; the cohort
+    and rater pages one each once the cap leaves room for them (cap 8 or more).
+    """
+    leader = leader_pool if leader_pool >= 0 else min(6, max(1, server_cap // 8))
+    others = 1 if server_cap >= 8 else 0
+    return {"leader.ipynb": leader, "cohort.ipynb": others, "rater.ipynb": others}
+
+
+def _pooled_factory(factory):
+    """Voilà's kernel manager factory, with :class:`PooledKernels` on top of its preheating manager."""
+
+    def make(base_class, preheat_kernel, default_pool_size, **kwargs):
+        cls = factory(base_class, preheat_kernel, default_pool_size, **kwargs)
+        return type(cls.__name__, (PooledKernels, cls), {}) if preheat_kernel else cls
+
+    return make
+
+
+class WorkbenchVoila(Voila):
+    """Voilà with the guarded route table and preheated kernels (see the module's docstring)."""
+
+    max_executing = Integer(0, config=True, help="Pages that start a kernel (no preheated one being free) at the "
+                                                 "same time (0: one per core); the others wait their turn in order.")
     turn_seconds = Float(60.0, config=True, help="Longest a page holds its turn before the next one starts.")
+    leader_pool = Integer(-1, config=True, help="Preheated kernels kept waiting for leader pages (-1: the server's "
+                                                "kernel cap over 8, between 1 and 6; see default_pool_sizes).")
 
     def init_settings(self):
-        settings = super().init_settings()
+        import voila.app as voila_app
+
+        # every kernel this server starts knows the key with which it may ask for its page's query
+        key = secrets.token_hex(16)
+        os.environ[KERNEL_KEY_ENV] = key
+        os.environ["VOILA_APP_IP"] = self.ip if self.ip not in ("", "0.0.0.0", "::", "localhost") else "127.0.0.1"
+        if self.voila_configuration.preheat_kernel and "kernel_pools_config" not in self.config.VoilaKernelManager:
+            cap = self.config.GuardedKernelManager.get("max_kernels", 0) or default_max_kernels()
+            sizes = default_pool_sizes(cap, self.leader_pool)
+            self.config.VoilaKernelManager.kernel_pools_config = {
+                "default": {"pool_size": 0}, **{nb: {"pool_size": n} for nb, n in sizes.items()}}
+        factory = voila_app.voila_kernel_manager_factory
+        voila_app.voila_kernel_manager_factory = _pooled_factory(factory)
+        try:
+            settings = super().init_settings()
+        finally:
+            voila_app.voila_kernel_manager_factory = factory
         settings["log_function"] = log_request
         settings["workbench_turns"] = asyncio.Semaphore(self.max_executing or os.cpu_count() or 1)
         settings["workbench_turn_seconds"] = self.turn_seconds
+        settings["workbench_kernel_key"] = key
         log.handlers[:] = self.log.handlers  # the gate's lines go where Voilà's go
         log.setLevel(logging.INFO)
         log.propagate = False
+        pools = self.config.VoilaKernelManager.get("kernel_pools_config")
+        if self.voila_configuration.preheat_kernel and pools:
+            log.info("preheated kernels per app: %s", {nb: c["pool_size"] for nb, c in pools.items() if nb != "default"})
         return settings
 
     def init_handlers(self):

@@ -1,8 +1,9 @@
 # Voilà configuration used by `workbench serve` (passed with --Voila.config_file_paths).
-# The prelaunch hook refuses any page whose signed link is missing, invalid or for another app
-# (workbench.apps.server checks the same before it; the hook stays for plain `voila` runs);
-# the kernel manager records which link started each kernel and caps kernels.
-from workbench.apps.gate import prelaunch_hook
-
-c.VoilaConfiguration.prelaunch_hook = prelaunch_hook  # noqa: F821 - `c` is provided by traitlets
+# workbench.apps.server checks every page's signed link (the gate) before a kernel is taken or started,
+# so there is no prelaunch hook: kernels are preheated instead (started, the app imported, waiting
+# for their page's request; sizes in workbench.apps.server.default_pool_sizes). Preheating renders
+# a page as its cells finish over the page's own response, so Voilà's progressive rendering is off.
+# The kernel manager records which link took or started each kernel and caps kernels.
+c.VoilaConfiguration.preheat_kernel = True  # noqa: F821 - `c` is provided by traitlets
+c.VoilaConfiguration.progressive_rendering = False  # noqa: F821
 c.VoilaConfiguration.multi_kernel_manager_class = "workbench.apps.server.GuardedKernelManager"  # noqa: F821
