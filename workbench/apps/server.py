@@ -35,10 +35,12 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
-from jupyter_server.services.kernels.handlers import KernelHandler
+from jupyter_server.services.kernels.handlers import KernelHandler, _kernel_id_regex
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.utils import url_path_join
 from tornado import web
-from traitlets import Float, Integer
+from tornado.ioloop import IOLoop
+from traitlets import Dict, Float, Integer
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -75,6 +77,7 @@ class KernelCapReached(Exception):
 @dataclass(eq=False)
 class _Reservation:
     owner: str
+    notebook: str | None = None
     kernel_id: str | None = None
 
 
@@ -103,14 +106,48 @@ def default_max_kernels(memory_mb: int | None = None) -> int:
     return max(2, int(mem * 0.5 // PAGE_MEMORY_MB))
 
 
+def default_pool_sizes(server_cap: int, leader_pool: int = -1) -> dict[str, int]:
+    """Preheated kernels kept waiting per app notebook, for a server cap.
+
+    A waiting kernel holds most of a page's memory (:data:`PAGE_MEMORY_MB`) while nobody uses it, so
+    the pools together stay within about a quarter of the cap: leader pages (the many) get
+    ``cap // 8`` kernels, between 1 and 6, unless ``leader_pool`` (0 or more) says otherwise; the
+    cohort and rater pages one each once the cap leaves room for them (a cap of 16 or more).
+    """
+    leader = leader_pool if leader_pool >= 0 else min(6, max(1, server_cap // 8))
+    others = 1 if server_cap >= 16 else 0
+    return {"leader.ipynb": leader, "cohort.ipynb": others, "rater.ipynb": others}
+
+
+#: what a preheated kernel runs before any request: the app's imports (the page's slow part)
+WARM_CODE = """import os
+os.environ["VOILA_KERNEL_ID"] = {kernel_id!r}
+import workbench.apps.{app}
+"""
+#: the request's variables a page's kernel is given (as Voilà sets them in a kernel it starts for a page)
+REQUEST_VARIABLES = ("QUERY_STRING", "SCRIPT_NAME", "PATH_INFO", "SERVER_SOFTWARE", "SERVER_PROTOCOL",
+                     "SERVER_PORT", "SERVER_NAME", "VOILA_REQUEST_URL")
+
+
 class GuardedKernelManager(AsyncMappingKernelManager):
-    """Voilà's kernel manager, which also knows which link started each kernel and caps kernels.
+    """Voilà's kernel manager, which also knows which link started each kernel, caps kernels and
+    keeps a few kernels preheated.
 
     A page reserves a slot (:meth:`reserve`) before its kernel starts; the kernel started while
     the reservation is current (a context variable of the page's request) is recorded as that
     link's. At the cap, kernels of the link (or, when the server is full, of anyone) that no
     page is connected to any more (a closed or reloaded tab) are shut down to make room before
     a request is refused.
+
+    **Preheated kernels.** For each app notebook in :attr:`pool_sizes`, that many kernels are
+    started ahead of any request and import the app (:data:`WARM_CODE`: most of a page's processor
+    time). When a page of that app starts its kernel, it is given a waiting one instead, and the
+    pool is refilled outside the page's request. The waiting kernel has never served anyone: its
+    notebook, once the page runs it, asks the server for the request it was given
+    (``/voila/query/<id>``, :class:`GuardedQueryHandler`; :func:`workbench.apps._kernel.query_string`)
+    and serves that one page only, like a kernel started for it. Waiting kernels are nobody's page:
+    they are not counted against the caps, never culled, and refilled only while pages and pool
+    together stay under the server's cap.
     """
 
     max_kernels = Integer(0, config=True, help="Most live kernels on this server (0: half the machine's memory "
@@ -118,11 +155,14 @@ class GuardedKernelManager(AsyncMappingKernelManager):
     max_kernels_per_link = Integer(3, config=True, help="Most live kernels one signed link may hold.")
     orphan_grace = Float(20.0, config=True, help="Seconds after its page was sent before a kernel no page is "
                                                  "connected to may be shut down to make room.")
+    pool_sizes = Dict(config=True, help="Preheated kernels per app notebook, e.g. {'leader.ipynb': 4} (empty: none).")
+    kernel_env = Dict(config=True, help="Variables added to the environment of preheated kernels.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._owned: dict[str, _Owned] = {}
         self._pending: list[_Reservation] = []
+        self._pool: dict[str, list[asyncio.Task]] = {}
 
     @property
     def server_cap(self) -> int:
@@ -133,23 +173,76 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             del self._owned[kid]  # shut down or culled
         return self._owned
 
+    # -- the pool
     def pooled(self) -> set[str]:
-        """Ids of started kernels waiting in the preheated pool for a page (none without a pool)."""
-        ids = set()
-        for pool in getattr(self, "_pools", {}).values():
-            for task in pool:
-                if task.done() and not task.cancelled() and task.exception() is None:
-                    ids.add(task.result()["kernel_id"])
-        return ids
+        """Ids of started kernels waiting in the pool for a page."""
+        return {t.result() for tasks in self._pool.values() for t in tasks
+                if t.done() and not t.cancelled() and t.exception() is None}
 
-    def pool_count(self) -> int:
-        """Kernels in the pool, started or starting."""
-        return sum(len(pool) for pool in getattr(self, "_pools", {}).values())
+    def pool_count(self, notebook: str | None = None) -> int:
+        """Kernels in the pool (of one notebook, or of all), started or starting."""
+        if notebook is not None:
+            return len(self._pool.get(notebook, ()))
+        return sum(len(tasks) for tasks in self._pool.values())
 
+    def fill_pools(self) -> None:
+        """Start kernels until every pool is full, while pages and pools stay under the server's cap.
+
+        Runs in an empty context: a kernel it starts is never the page's whose request emptied the pool.
+        """
+        contextvars.Context().run(self._fill)
+
+    def _fill(self) -> None:
+        for notebook, size in self.pool_sizes.items():
+            tasks = self._pool.setdefault(notebook, [])
+            tasks[:] = [t for t in tasks if not t.done() or (not t.cancelled() and t.exception() is None
+                                                            and t.result() in self)]
+            while len(tasks) < size and self.count() + self.pool_count() < self.server_cap:
+                tasks.append(asyncio.ensure_future(self._warm(notebook)))
+
+    async def _warm(self, notebook: str) -> str:
+        """Start a kernel for ``notebook``'s pages and import its app in it; its id."""
+        env = {**os.environ, **self.kernel_env, "VOILA_PREHEAT": "True"}
+        kernel_id = await super().start_kernel(kernel_name="python3", path="", env=env)
+        self._owned[kernel_id] = _Owned(None, rendering=False)
+        client = self.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+            app = os.path.splitext(os.path.basename(notebook))[0]
+            reply = await client.execute(WARM_CODE.format(kernel_id=kernel_id, app=app), silent=True,
+                                         store_history=False, reply=True, timeout=300)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"preheating {notebook} failed: {reply['content'].get('evalue')}")
+        except Exception:
+            await self.shutdown_kernel(kernel_id, now=True)
+            raise
+        finally:
+            client.stop_channels()
+        self.log.info("Kernel %s preheated for %s", kernel_id, notebook)
+        return kernel_id
+
+    async def _take(self, notebook: str) -> str | None:
+        """A preheated kernel of ``notebook``'s pool (waiting for one still starting), or None."""
+        tasks = self._pool.get(notebook, [])
+        while tasks:
+            ready = [t for t in tasks if t.done()]
+            task = ready[0] if ready else tasks[0]
+            tasks.remove(task)
+            try:
+                kernel_id = await task
+            except Exception as exc:  # noqa: BLE001 - a kernel that failed to preheat: try the next
+                self.log.warning("A preheated kernel for %s failed: %s", notebook, exc)
+                continue
+            if kernel_id in self:
+                return kernel_id
+        return None
+
+    # -- counting and caps
     def count(self, owner: str | None = None) -> int:
         """Live and starting pages' kernels, of one link or (``owner=None``) of the whole server.
 
-        Kernels waiting in the pool are no one's page yet and are not counted (see :meth:`pool_count`).
+        Kernels waiting in the pool are nobody's page and are not counted (see :meth:`pool_count`).
         """
         live = self._live()
         if owner is None:
@@ -175,8 +268,8 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             return False, self.server_cap
         return None
 
-    async def reserve(self, owner: str) -> _Reservation:
-        """A slot for one more kernel of ``owner``, or :class:`KernelCapReached`."""
+    async def reserve(self, owner: str, notebook: str | None = None) -> _Reservation:
+        """A slot for one more kernel of ``owner`` (a page of ``notebook``), or :class:`KernelCapReached`."""
         while (full := self._full(owner)) is not None:
             per_link, limit = full
             orphans = self._orphans(owner if per_link else None)
@@ -189,7 +282,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
                     await self.shutdown_kernel(kid)
                 except KeyError:
                     pass  # already gone
-        res = _Reservation(owner)
+        res = _Reservation(owner, notebook)
         self._pending.append(res)
         return res
 
@@ -201,9 +294,20 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             o = self._owned[res.kernel_id]
             o.rendering, o.rendered_at = False, time.monotonic()
 
-    def _claim(self, kernel_id: str) -> None:
-        """Record ``kernel_id`` as the page's of the current request's reservation, if any."""
+    async def start_kernel(self, **kwargs):
+        """The page's kernel: a preheated one when its app's pool has one, else a new one."""
         res = _RESERVATION.get()
+        kernel_id = None
+        if res is not None and res.notebook in self.pool_sizes:
+            kernel_id = await self._take(res.notebook)
+            if kernel_id is not None:
+                env = kwargs.get("env") or {}
+                request = {k: v for k, v in env.items() if k in REQUEST_VARIABLES or k.startswith("HTTP_")}
+                RequestInfoSocketHandler.send_updates({"kernel_id": kernel_id, "payload": request})
+                self.log.info("Page of %s given preheated kernel %s", res.notebook, kernel_id)
+            asyncio.get_running_loop().call_later(0.5, self.fill_pools)
+        if kernel_id is None:
+            kernel_id = await super().start_kernel(**kwargs)
         if res is not None and res.kernel_id is None:
             res.kernel_id = kernel_id
             if res in self._pending:
@@ -211,40 +315,22 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             self._owned[kernel_id] = _Owned(res.owner)
         elif kernel_id not in self._owned:
             self._owned[kernel_id] = _Owned(None, rendering=False)
-
-    async def start_kernel(self, **kwargs):
-        kernel_id = await super().start_kernel(**kwargs)
-        self._claim(kernel_id)
         return kernel_id
 
+    async def shutdown_kernel(self, kernel_id: str, *args, **kwargs):
+        RequestInfoSocketHandler._cache.pop(kernel_id, None)
+        result = await super().shutdown_kernel(kernel_id, *args, **kwargs)
+        for tasks in self._pool.values():  # a waiting kernel shut down (by an operator): start another
+            if any(t.done() and not t.cancelled() and t.exception() is None and t.result() == kernel_id
+                   for t in tasks):
+                tasks[:] = [t for t in tasks if not (t.done() and not t.cancelled() and t.exception() is None
+                                                     and t.result() == kernel_id)]
+        return result
 
-class PooledKernels:
-    """Placed above Voilà's preheating kernel manager (``VoilaKernelManager``, built by Voilà on top of
-    :class:`GuardedKernelManager`): the kernel a page takes from the pool becomes that page's link's, and
-    the pool is refilled outside the page's request, never past the server's cap.
-
-    A pooled kernel has imported the app and waits, inside the notebook's first cell, for the query of
-    the one request it is given to (:func:`workbench.apps._kernel.query_string`); it never served
-    anyone before and serves no one after, so one person's data never reaches another's page.
-    """
-
-    async def get_rendered_notebook(self, notebook_name: str, *args, **kwargs):
-        render_task, rendered_cache, kernel_id = await super().get_rendered_notebook(notebook_name, *args, **kwargs)
-        self._claim(kernel_id)
-        return render_task, rendered_cache, kernel_id
-
-    def fill_if_needed(self, delay=None, notebook_name=None, extra_kernel_env_variables=None, **kwargs):
-        # a refill must not start inside a page's request: its kernels would count as that person's
-        res = _RESERVATION.get()  # a page taking a pooled kernel is counted twice until it is claimed
-        taking = res is not None and res in self._pending
-        if self._pools.get(notebook_name) is not None and \
-                self.count() - taking + self.pool_count() >= self.server_cap:
-            self.log.info("Not refilling the pool of %s: the server is at its cap", notebook_name)
-            return None
-        extra = dict(extra_kernel_env_variables or {})
-        extra.pop("VOILA_REQUEST_URL", None)  # the request that emptied the pool is not the next one's
-        return contextvars.Context().run(super().fill_if_needed, delay=delay, notebook_name=notebook_name,
-                                         extra_kernel_env_variables=extra, **kwargs)
+    async def cull_kernel_if_idle(self, kernel_id: str):
+        if kernel_id in self.pooled():
+            return None  # waiting for a page, not idle
+        return await super().cull_kernel_if_idle(kernel_id)
 
 
 # ---------------------------------------------------------------- pages and logging
@@ -437,7 +523,7 @@ KERNEL_KEY_HEADER = "X-Workbench-Kernel-Key"
 KERNEL_KEY_ENV = "WORKBENCH_KERNEL_KEY"
 
 
-class GuardedQueryHandler(_PlainErrors, RedactedMixin, RequestInfoSocketHandler):
+class GuardedQueryHandler(MessagePageMixin, RequestInfoSocketHandler):
     """``/voila/query/<id>``: where a preheated kernel waits for its page's request (and query string).
 
     Voilà's own handler gives the request of a kernel's page to whoever connects first with the
@@ -484,7 +570,7 @@ class PageHandler(MessagePageMixin, TornadoVoilaHandler):
         # the kernels of a link are those of whoever it names (every link of one leader counts together)
         owner = token_digest(f"{APP_KINDS[name]}:{subject}", full=True)
         try:
-            res = await km.reserve(owner)
+            res = await km.reserve(owner, name)
         except KernelCapReached as full:
             log.warning("gate: %s full (%d kernels) for link sha256:%s", "link" if full.per_link else "server",
                         full.limit, digest)
@@ -503,40 +589,11 @@ class PageHandler(MessagePageMixin, TornadoVoilaHandler):
                                secure=self.request.protocol == "https"
                                or self.request.headers.get("X-Forwarded-Proto") == "https")
         ctx_token = _RESERVATION.set(res)
-        release_turn = None
         try:
-            if not km.get_pool_size(path):  # no preheated kernel waiting: this page starts one, in turn
-                release_turn = await self._turn(km, path)
             await super().get(path)
         finally:
             _RESERVATION.reset(ctx_token)
             km.release(res)
-            if release_turn is not None:
-                release_turn()
-
-    async def _turn(self, km, path: str):
-        """Wait for a turn to start a kernel (``WorkbenchVoila.max_executing`` at a time, in order).
-
-        Returns the function that gives the turn back (held at most ``turn_seconds``), or None when a
-        preheated kernel became free meanwhile (the page then takes it and needs no turn).
-        """
-        turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
-        if turns is None:
-            return None
-        await turns.acquire()
-        given_back = False
-
-        def give_back() -> None:
-            nonlocal given_back
-            if not given_back:
-                given_back = True
-                turns.release()
-
-        if km.get_pool_size(path):
-            give_back()
-            return None
-        asyncio.get_running_loop().call_later(self.settings.get("workbench_turn_seconds", 60.0), give_back)
-        return give_back
 
 
 #: Voilà's handlers kept as they are: its page's own static assets
@@ -546,7 +603,6 @@ _REPLACE = {
     VoilaKernelWebsocketHandler: GuardedChannelsHandler,
     VoilaShutdownKernelHandler: GuardedShutdownHandler,
     ExecutionRequestHandler: GuardedExecutionHandler,
-    RequestInfoSocketHandler: GuardedQueryHandler,
     TornadoVoilaHandler: PageHandler,
 }
 
@@ -555,60 +611,30 @@ def _redacted(cls: type) -> type:
     return type(cls.__name__, (RedactedMixin, cls), {})
 
 
-#: the app notebooks that get a preheated pool, and how many of their pages open at once are typical
-POOLED_APPS = ("leader.ipynb", "cohort.ipynb", "rater.ipynb")
-
-
-def default_pool_sizes(server_cap: int, leader_pool: int = -1) -> dict[str, int]:
-    """Preheated kernels per app notebook for a server cap.
-
-    A pooled kernel holds the memory of a page (:data:`PAGE_MEMORY_MB`) while nobody uses it, so all
-    pools together stay within a quarter of the server's cap: leader pages (the many) get
-    ``cap // 8`` kernels, between 1 and 6 unless ``leader_pool`` (0 or more) says otherwise; the cohort
-    and rater pages one each once the cap leaves room for them (cap 8 or more).
-    """
-    leader = leader_pool if leader_pool >= 0 else min(6, max(1, server_cap // 8))
-    others = 1 if server_cap >= 8 else 0
-    return {"leader.ipynb": leader, "cohort.ipynb": others, "rater.ipynb": others}
-
-
-def _pooled_factory(factory):
-    """Voilà's kernel manager factory, with :class:`PooledKernels` on top of its preheating manager."""
-
-    def make(base_class, preheat_kernel, default_pool_size, **kwargs):
-        cls = factory(base_class, preheat_kernel, default_pool_size, **kwargs)
-        return type(cls.__name__, (PooledKernels, cls), {}) if preheat_kernel else cls
-
-    return make
-
-
 class WorkbenchVoila(Voila):
     """Voilà with the guarded route table and preheated kernels (see the module's docstring)."""
 
-    max_executing = Integer(0, config=True, help="Pages that start a kernel (no preheated one being free) at the "
-                                                 "same time (0: one per core); the others wait their turn in order.")
+    max_executing = Integer(0, config=True, help="Pages run at the same time (0: one per core); the others wait "
+                                                 "their turn in order.")
     turn_seconds = Float(60.0, config=True, help="Longest a page holds its turn before the next one starts.")
     leader_pool = Integer(-1, config=True, help="Preheated kernels kept waiting for leader pages (-1: the server's "
-                                                "kernel cap over 8, between 1 and 6; see default_pool_sizes).")
+                                                "kernel cap over 8, between 1 and 6; 0: none). See "
+                                                "default_pool_sizes.")
 
     def init_settings(self):
-        import voila.app as voila_app
-
-        # every kernel this server starts knows the key with which it may ask for its page's query
+        # every kernel this server starts knows the key with which it may ask for its page's request
         key = secrets.token_hex(16)
         os.environ[KERNEL_KEY_ENV] = key
-        os.environ["VOILA_APP_IP"] = self.ip if self.ip not in ("", "0.0.0.0", "::", "localhost") else "127.0.0.1"
-        if self.voila_configuration.preheat_kernel and "kernel_pools_config" not in self.config.VoilaKernelManager:
-            cap = self.config.GuardedKernelManager.get("max_kernels", 0) or default_max_kernels()
-            sizes = default_pool_sizes(cap, self.leader_pool)
-            self.config.VoilaKernelManager.kernel_pools_config = {
-                "default": {"pool_size": 0}, **{nb: {"pool_size": n} for nb, n in sizes.items()}}
-        factory = voila_app.voila_kernel_manager_factory
-        voila_app.voila_kernel_manager_factory = _pooled_factory(factory)
-        try:
-            settings = super().init_settings()
-        finally:
-            voila_app.voila_kernel_manager_factory = factory
+        settings = super().init_settings()
+        km = self.kernel_manager
+        if isinstance(km, GuardedKernelManager):
+            if not km.pool_sizes:
+                km.pool_sizes = default_pool_sizes(km.server_cap, self.leader_pool)
+            km.kernel_env = {
+                "VOILA_APP_IP": self.ip if self.ip not in ("", "0.0.0.0", "::", "localhost") else "127.0.0.1",
+                "VOILA_APP_PORT": str(self.port), "VOILA_SERVER_URL": self.server_url or "/",
+                "VOILA_BASE_URL": self.base_url, **km.kernel_env}
+            IOLoop.current().add_callback(km.fill_pools)
         settings["log_function"] = log_request
         settings["workbench_turns"] = asyncio.Semaphore(self.max_executing or os.cpu_count() or 1)
         settings["workbench_turn_seconds"] = self.turn_seconds
@@ -616,9 +642,8 @@ class WorkbenchVoila(Voila):
         log.handlers[:] = self.log.handlers  # the gate's lines go where Voilà's go
         log.setLevel(logging.INFO)
         log.propagate = False
-        pools = self.config.VoilaKernelManager.get("kernel_pools_config")
-        if self.voila_configuration.preheat_kernel and pools:
-            log.info("preheated kernels per app: %s", {nb: c["pool_size"] for nb, c in pools.items() if nb != "default"})
+        if isinstance(km, GuardedKernelManager):
+            log.info("preheated kernels per app: %s (server cap %d)", km.pool_sizes, km.server_cap)
         return settings
 
     def init_handlers(self):
@@ -629,7 +654,9 @@ class WorkbenchVoila(Voila):
                 kept.append((pattern, _REPLACE[cls], *rest))
             elif cls.__name__ in _KEEP:
                 kept.append((pattern, _redacted(cls), *rest))
-            # everything else (tree, contents, files, login, query...) falls through to the 404 page
+            # everything else (tree, contents, files, login, ...) falls through to the 404 page
+        # where preheated kernels wait for their page's request (only this server's kernels may connect)
+        kept.append((url_path_join(self.server_url, r"/voila/query/" + _kernel_id_regex), GuardedQueryHandler))
         return [*kept, (r"/.*", NotFoundPage)]
 
 

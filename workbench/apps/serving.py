@@ -45,10 +45,10 @@ def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: st
     Idle kernels are culled after ``cull_idle`` seconds once no page is connected to them,
     tracebacks are never shown to visitors, a busy port is an error (not a silent move to the
     next one). With ``gate`` (what ``workbench serve`` runs) the server is
-    :mod:`workbench.apps.server`: the signed-link gate refuses a page before any kernel is taken or
+    :mod:`workbench.apps.server`: the signed-link gate refuses a page before any kernel is given or
     started, kernels are preheated (``leader_pool`` waiting for leader pages, -1 sized to the cap,
-    see :func:`workbench.apps.server.default_pool_sizes`) and cells reach the page as they finish
-    over its response, kernel endpoints answer only the browser that opened the page, at most
+    see :func:`workbench.apps.server.default_pool_sizes`), cells render as they finish (progressive
+    rendering), kernel endpoints answer only the browser that opened the page, at most
     ``kernels_per_link`` kernels per link and ``max_kernels`` in all (0: sized to the machine's
     memory), and nothing else is served. Without ``gate`` it is plain Voilà (the benchmarks'
     reference pages), rendering progressively unless ``progressive`` is false.
@@ -58,14 +58,14 @@ def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: st
         f"--Voila.ip={ip}", f"--port={port}", "--Voila.port_retries=0", f"--Voila.base_url={base_url}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle}", "--MappingKernelManager.cull_interval=30",
         "--MappingKernelManager.cull_connected=False", "--VoilaConfiguration.show_tracebacks=False",
+        # cells render as they finish: the leader app's header shows while its tabs are built
+        f"--VoilaConfiguration.progressive_rendering={progressive or gate}",
     ]
-    if gate:  # preheating and progressive rendering are set by the configuration file
+    if gate:
         cmd += [f"--Voila.config_file_paths={VOILA_CONFIG}", "--VoilaConfiguration.allow_template_override=NO",
                 "--VoilaConfiguration.allow_theme_override=NO", f"--GuardedKernelManager.max_kernels={max_kernels}",
                 f"--GuardedKernelManager.max_kernels_per_link={kernels_per_link}",
                 f"--WorkbenchVoila.leader_pool={leader_pool}"]
-    else:
-        cmd.append(f"--VoilaConfiguration.progressive_rendering={progressive}")
     return cmd
 
 
