@@ -107,7 +107,8 @@ async def _open_protocol(base: str, url: str) -> tuple[float | None, float | Non
     sockets: list = []
     try:
         try:
-            r = await AsyncHTTPClient().fetch(url, request_timeout=TIMEOUT_MS / 1000)
+            r = await AsyncHTTPClient().fetch(url, request_timeout=TIMEOUT_MS / 1000,
+                                             connect_timeout=TIMEOUT_MS / 1000)
         except HTTPClientError as exc:
             return None, None, f"HTTP {exc.code}", sockets
         kernel = r.body.decode().split('"kernelId": "', 1)[1].split('"', 1)[0]
@@ -181,6 +182,12 @@ async def _opener(stack: contextlib.AsyncExitStack, base: str, browser_mode: boo
         async def close(handle):
             await handle.close()
     else:
+        from tornado.httpclient import AsyncHTTPClient
+
+        # independent visitors: no queue of the client's own (tornado's default is 10 connections,
+        # and a request queued 20 s fails)
+        AsyncHTTPClient.configure(None, max_clients=1000)
+
         async def open_page(u):
             return await _open_protocol(base, u)
 

@@ -40,6 +40,7 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
+from tornado.websocket import WebSocketClosedError
 from traitlets import Dict, Float, Integer
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
@@ -460,7 +461,14 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
         self.check_kernel_owner(kernel_id)
         return await super().get(kernel_id, *args, **kwargs)
 
-    async def on_message(self, message):
+    def on_message(self, message):
+        # Run in the background: tornado reads no frame of a socket (not even the answers to its own
+        # keep-alive pings) while ``on_message`` is running, so a page waiting its turn in a burst
+        # was dropped after the ping timeout (90 s).
+        self._run = asyncio.ensure_future(self._execute(message))
+        self._run.add_done_callback(self._finished)
+
+    async def _execute(self, message):
         turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
         if turns is None:
             return await super().on_message(message)
@@ -470,6 +478,14 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
         if not done:  # a slow page keeps running, without holding others up
             await run
         return run.result()
+
+    def _finished(self, run: asyncio.Future) -> None:
+        if not run.cancelled() and run.exception() is not None:
+            exc = run.exception()
+            if isinstance(exc, WebSocketClosedError):  # the page went away while it ran
+                return
+            log.error("running the page of kernel %s failed", getattr(self, "_kernel_id", "?"),
+                      exc_info=(type(exc), exc, exc.__traceback__))
 
 
 def _requested_protocols(handler: web.RequestHandler) -> list[str]:
