@@ -465,10 +465,10 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
         # Run in the background: tornado reads no frame of a socket (not even the answers to its own
         # keep-alive pings) while ``on_message`` is running, so a page waiting its turn in a burst
         # was dropped after the ping timeout (90 s).
-        self._run = asyncio.ensure_future(self._execute(message))
+        self._run = asyncio.ensure_future(self._run_page(message))
         self._run.add_done_callback(self._finished)
 
-    async def _execute(self, message):
+    async def _run_page(self, message):
         turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
         if turns is None:
             return await super().on_message(message)
