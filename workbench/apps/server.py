@@ -464,9 +464,9 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
     def on_message(self, message):
         # Run in the background: tornado reads no frame of a socket (not even the answers to its own
         # keep-alive pings) while ``on_message`` is running, so a page waiting its turn in a burst
-        # was dropped after the ping timeout (90 s).
-        self._run = asyncio.ensure_future(self._run_page(message))
-        self._run.add_done_callback(self._finished)
+        # was dropped once the ping timeout passed.
+        self._page_run = asyncio.ensure_future(self._run_page(message))
+        self._page_run.add_done_callback(self._page_done)
 
     async def _run_page(self, message):
         turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
@@ -479,7 +479,7 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
             await run
         return run.result()
 
-    def _finished(self, run: asyncio.Future) -> None:
+    def _page_done(self, run: asyncio.Future) -> None:
         if not run.cancelled() and run.exception() is not None:
             exc = run.exception()
             if isinstance(exc, WebSocketClosedError):  # the page went away while it ran
