@@ -312,7 +312,9 @@ def run(quick: bool = False, db: str | None = None, pages: int = 30, browser: bo
         with background(voila_command(bare_dir, port, gate=False), port, env=env, log=tmpdir / "bare.log"):
             bare = asyncio.run(_bare(f"http://127.0.0.1:{port}", singles, browser, log))
         result.rows.append(bare)
-        cap = pages + singles + 2
+        # admits every page, and lets the largest pool fill beside them (waiting kernels are refilled only
+        # while pages and waiting kernels together stay under the cap)
+        cap = pages + singles + 2 + max([p for p in preheats if p > 0] + [6]) + 2
         leaders = [f"L{i:04d}" for i in range(1, pages + 1)]
         for preheat in preheats:
             port = free_port()
