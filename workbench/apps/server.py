@@ -16,6 +16,10 @@ page needs:
 * The kernel websocket must speak the ``v1.kernel.websocket.jupyter.org`` subprotocol, the one
   Voilà's page speaks. Voilà 0.5.13 reads every outgoing binary message in that format, and a
   socket on the older protocol made it spin, grow by gigabytes and stop serving everyone.
+* Kernels are preheated (:class:`GuardedKernelManager`): a few per app are started and import the
+  app before any request, and a page that passed the gate is given one. Its notebook asks for the
+  page's request over ``/voila/query/<id>`` (:class:`GuardedQueryHandler`), which answers only the
+  server's own kernels (a key in their environment) and forgets the request once given.
 * Nothing lists or serves the notebook folder: the tree, the contents API, ``/voila/files``,
   ``/login`` and every other route answer a styled 404. Voilà's own static assets stay.
 * Logs never hold a link: the access log and the handlers' error lines show the query with
@@ -56,8 +60,8 @@ log = logging.getLogger("workbench.serve")
 
 #: the only kernel websocket protocol accepted (the one Voilà's page speaks)
 KERNEL_WS_PROTOCOL = "v1.kernel.websocket.jupyter.org"
-#: memory of one open leader page: its kernel (213 MB resident) and its share of the Voilà process (about
-#: 40 MB), measured on the demo (see
+#: memory of one open leader page: its kernel (196-213 MB resident) and its share of the Voilà process (about
+#: 35-40 MB), measured on the demo (see
 #: ``docs/deployment.md``); the default server-wide cap is half the machine's memory over this
 PAGE_MEMORY_MB = 250
 #: a cookie per link a browser opened: ``wb_link_<first 16 hex of the link's hash>``
