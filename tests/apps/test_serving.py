@@ -4,6 +4,7 @@ defensive reading of kernel messages, the refusal page and the default kernel ca
 from __future__ import annotations
 
 import json
+import os
 import struct
 
 import pytest
@@ -258,3 +259,38 @@ def test_a_preheated_kernel_is_no_ones_until_a_page_takes_it_and_then_only_that_
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, scenario()).result()
+
+
+def test_a_kernel_reads_its_query_from_the_environment_or_waits_for_it_when_preheated(monkeypatch):
+    """Started for a page: ``QUERY_STRING``. Preheated: it asks the server once, with the server's kernel
+    key, keeps the request's variables and never asks again."""
+    import threading
+
+    from websockets.sync.server import serve
+
+    from workbench.apps import _kernel
+
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.delenv("SCRIPT_NAME", raising=False)  # (restored after the test, like every variable set here)
+    monkeypatch.setenv("SCRIPT_NAME", "-")
+    monkeypatch.setenv("QUERY_STRING", "token=started")
+    assert _kernel.query_string() == "token=started"
+
+    seen = []
+
+    def handler(ws):
+        seen.append((ws.request.path, ws.request.headers.get(_kernel.KERNEL_KEY_HEADER)))
+        ws.send(json.dumps({"QUERY_STRING": "token=given", "SCRIPT_NAME": "/voila/render/leader.ipynb"}))
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.socket.getsockname()[1]
+        for k, v in {"VOILA_PREHEAT": "True", "VOILA_APP_IP": "127.0.0.1", "VOILA_APP_PORT": str(port),
+                     "VOILA_SERVER_URL": "/", "VOILA_KERNEL_ID": "k-1", _kernel.KERNEL_KEY_ENV: "sekrit"}.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.delenv("QUERY_STRING")
+        assert _kernel.query_string() == "token=given"
+        assert _kernel.query_string() == "token=given"  # the second call reads the environment
+        server.shutdown()
+    assert seen == [("/voila/query/k-1", "sekrit")]
+    assert os.environ["SCRIPT_NAME"] == "/voila/render/leader.ipynb" and os.environ["VOILA_PREHEAT"] == "False"
