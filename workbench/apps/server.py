@@ -168,6 +168,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         self._owned: dict[str, _Owned] = {}
         self._pending: list[_Reservation] = []
         self._pool: dict[str, list[asyncio.Task]] = {}
+        self._warming: set[str] = set()
 
     @property
     def server_cap(self) -> int:
@@ -180,9 +181,9 @@ class GuardedKernelManager(AsyncMappingKernelManager):
 
     # -- the pool
     def pooled(self) -> set[str]:
-        """Ids of started kernels waiting in the pool for a page."""
-        return {t.result() for tasks in self._pool.values() for t in tasks
-                if t.done() and not t.cancelled() and t.exception() is None}
+        """Ids of started kernels in the pool: waiting for a page, or still importing the app."""
+        return self._warming | {t.result() for tasks in self._pool.values() for t in tasks
+                                if t.done() and not t.cancelled() and t.exception() is None}
 
     def pool_count(self, notebook: str | None = None) -> int:
         """Kernels in the pool (of one notebook, or of all), started or starting."""
@@ -210,6 +211,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         env = {**os.environ, **self.kernel_env, "VOILA_PREHEAT": "True"}
         kernel_id = await super().start_kernel(kernel_name="python3", path="", env=env)
         self._owned[kernel_id] = _Owned(None, rendering=False)
+        self._warming.add(kernel_id)  # (until its task is done, a pool kernel, not a page)
         client = self.get_kernel(kernel_id).client()
         client.start_channels()
         try:
@@ -224,6 +226,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             raise
         finally:
             client.stop_channels()
+            asyncio.get_running_loop().call_soon(self._warming.discard, kernel_id)  # once the task is done
         self.log.info("Kernel %s preheated for %s", kernel_id, notebook)
         return kernel_id
 
