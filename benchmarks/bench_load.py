@@ -1,19 +1,28 @@
-"""Many leader pages at once against one ``workbench serve``: time to first content, memory, errors.
+"""Many leader pages at once against one ``workbench serve``, against a bare Voilà page: time to first
+content, memory, errors.
 
-One ``workbench serve`` runs on a demo database with a kernel cap that admits every page
-(``--max-kernels`` above the page count). By default pages are opened the way Voilà's page
-script opens them, without a browser: fetch the page (which starts its kernel and sets its
-cookie), connect the kernel websocket (``v1.kernel.websocket.jupyter.org``) and Voilà's execution
-websocket, ask for the notebook to run, and read the results. Timed from the request: the first
-cell's result (the leader header: the first content) and the last (the first tab built). Headless
-Chromium on the same 2-core machine spends more processor time on 30 pages' scripts than the
-server does, so it measures the client as much as the server; ``browser=True`` opens the pages in
-it instead (timed until the header, then the profile chart, are visible).
+One run measures, on the same machine:
 
-First single pages one after another (the baseline of the same run), then ``pages`` pages of
-different leaders at the same moment. An error is any answer but 200, a refused socket, or a page
-not built within the timeout. With every page open it measures each page's kernel (resident and
-unique memory) and the Voilà server process.
+1. a bare Voilà page (a notebook of one small widget, plain ``voila`` with the same flags), one page
+   at a time: the floor any Voilà page pays (start or take a kernel, render, run);
+2. for each preheating setting (kernels kept started and waiting for leader pages, see
+   :func:`workbench.apps.server.default_pool_sizes`): one ``workbench serve`` on a demo database with a
+   kernel cap that admits every page, single leader pages one at a time (each after the pool has
+   refilled, as a page arriving on its own would find it), then ``pages`` pages of different leaders
+   at the same moment.
+
+By default pages are opened the way Voilà's page script opens them, without a browser: fetch the page
+(which gives it a kernel and sets its cookie), connect the kernel websocket
+(``v1.kernel.websocket.jupyter.org``) and Voilà's execution websocket, ask for the notebook to run, and
+read the results. Timed from the request: the first cell's result (the first content: the leader
+header, the bare page's widget) and the last (the first tab built). Headless Chromium on the same 2-core
+machine spends more processor time on 30 pages' scripts than the server does, so it measures the client
+as much as the server; ``browser=True`` opens the pages in it instead (timed until the header, then the
+profile chart, are visible).
+
+An error is any answer but 200, a refused socket, or a page not built within the timeout. With every
+page open it measures each page's kernel (resident and unique memory; kernels found by the page's
+kernel id), the kernels still waiting in the pool, and the Voilà server process.
 """
 
 from __future__ import annotations
@@ -26,12 +35,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from workbench.apps.server import default_pool_sizes
 from workbench.apps.serving import (
     CHROMIUM_FLAGS,
     background,
     chromium_path,
     free_port,
     serve_command,
+    voila_command,
 )
 
 from ._common import BenchResult, Column, demo_db
@@ -40,16 +51,25 @@ SECRET = "bench-secret"
 TIMEOUT_MS = 300_000
 COLUMNS = [
     Column("what", "run", justify="left"),
+    Column("preheat", "preheated"),
     Column("n", "pages"),
     Column("errors", "errors"),
     Column("p50", "p50 first content s", "{:.2f}"),
     Column("p95", "p95 first content s", "{:.2f}"),
     Column("chart_p95", "p95 page built s", "{:.2f}"),
     Column("ratio", "p95 / single p95", "{:.2f}"),
+    Column("bare_ratio", "p95 / bare p95", "{:.2f}"),
     Column("rss", "RSS per page MB", "{:.0f}"),
     Column("uss", "USS per page MB", "{:.0f}"),
+    Column("pool_rss", "RSS per waiting kernel MB", "{:.0f}"),
     Column("server", "server RSS MB", "{:.0f}"),
 ]
+BARE_NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "id": "bare", "metadata": {}, "outputs": [],
+               "source": "import ipywidgets as w\nw.HTML('<b>Hello</b>')"}],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -87,10 +107,12 @@ async def _open_protocol(base: str, url: str) -> tuple[float | None, float | Non
     sockets: list = []
     try:
         try:
-            r = await AsyncHTTPClient().fetch(url, request_timeout=TIMEOUT_MS / 1000)
+            r = await AsyncHTTPClient().fetch(url, request_timeout=TIMEOUT_MS / 1000,
+                                             connect_timeout=TIMEOUT_MS / 1000)
         except HTTPClientError as exc:
             return None, None, f"HTTP {exc.code}", sockets
         kernel = r.body.decode().split('"kernelId": "', 1)[1].split('"', 1)[0]
+        sockets.append(kernel)
         headers = {"Cookie": "; ".join(c.split(";", 1)[0] for c in r.headers.get_list("Set-Cookie"))}
         ws = base.replace("http://", "ws://", 1)
         channels = await websocket_connect(HTTPRequest(f"{ws}/api/kernels/{kernel}/channels?session_id={kernel}",
@@ -123,116 +145,197 @@ def _close(sockets: list) -> None:
     for s in sockets:
         if isinstance(s, asyncio.Future):
             s.cancel()
-        else:
+        elif not isinstance(s, str):  # (the kernel id)
             s.close()
 
 
-def _memory(serve_pid: int) -> tuple[list[tuple[float, float]], float]:
-    """(RSS, USS) in MB of every kernel under the serve process, and the Voilà server's RSS."""
+def _memory(serve_pid: int, page_kernels: set[str]) -> tuple[list[tuple[float, float]], list[float], float]:
+    """(RSS, USS) in MB of the pages' kernels, the RSS of the other kernels (waiting in the pool), and the
+    Voilà server's RSS. A kernel is known by its connection file (``kernel-<id>.json``)."""
     import psutil
 
-    kernels, server = [], 0.0
+    pages, waiting, server = [], [], 0.0
     for p in psutil.Process(serve_pid).children(recursive=True):
         cmd = " ".join(p.cmdline())
         if "ipykernel" in cmd:
             mi = p.memory_full_info()
-            kernels.append((mi.rss / 2**20, mi.uss / 2**20))
+            if any(f"kernel-{k}.json" in cmd for k in page_kernels):
+                pages.append((mi.rss / 2**20, mi.uss / 2**20))
+            else:
+                waiting.append(mi.rss / 2**20)
         elif "workbench.apps.server" in cmd:
             server = p.memory_info().rss / 2**20
-    return kernels, server
+    return pages, waiting, server
 
 
-async def _run(app: str, leaders: list[str], singles: int, serve_pid: int, browser_mode: bool, log) -> list[dict]:
+async def _opener(stack: contextlib.AsyncExitStack, base: str, browser_mode: bool):
+    """(open a page, close it) for the chosen client."""
+    if browser_mode:
+        from playwright.async_api import async_playwright
+
+        pw = await stack.enter_async_context(async_playwright())
+        browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=list(CHROMIUM_FLAGS))
+
+        async def open_page(u):
+            return await _open(browser, u)
+
+        async def close(handle):
+            await handle.close()
+    else:
+        from tornado.httpclient import AsyncHTTPClient
+
+        # independent visitors: no queue of the client's own (tornado's default is 10 connections,
+        # and a request queued 20 s fails)
+        AsyncHTTPClient.configure(None, max_clients=1000)
+
+        async def open_page(u):
+            return await _open_protocol(base, u)
+
+        async def close(handle):
+            _close(handle)
+    return open_page, close
+
+
+def _pool_filled(server_log: Path, size: int, log, timeout: float = 600.0):
+    """A coroutine function that returns once the server's log shows ``size`` leader kernels waiting."""
+
+    async def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = server_log.read_text(errors="replace")
+            if text.count("preheated for leader.ipynb") - text.count("Page of leader.ipynb given") >= size:
+                await asyncio.sleep(1.0)  # the last one's import settles
+                return
+            await asyncio.sleep(0.5)
+        log(f"the pool did not fill to {size} in {timeout:.0f} s")
+
+    return wait
+
+
+def _kernel_of(handle) -> str | None:
+    return next((s for s in handle if isinstance(s, str)), None) if isinstance(handle, list) else None
+
+
+async def _singles(open_page, close, urls: list[str], settle) -> tuple[list[float], list[float], int]:
+    """Pages one at a time (after one not counted, to warm caches), each once ``settle()`` returns."""
+    *_, handle = await open_page(urls[-1])
+    await close(handle)
+    firsts, lasts, errors = [], [], 0
+    for u in urls[:-1]:
+        await settle()
+        first, last, err, handle = await open_page(u)
+        await close(handle)
+        errors += err is not None
+        if err is None:
+            firsts.append(first)
+            lasts.append(last)
+    return firsts, lasts, errors
+
+
+async def _bare(base: str, singles: int, browser_mode: bool, log) -> dict:
+    async with contextlib.AsyncExitStack() as stack:
+        open_page, close = await _opener(stack, base, browser_mode)
+        url = f"{base}/voila/render/bare.ipynb"
+        firsts, lasts, errors = await _singles(open_page, close, [url] * (singles + 1), lambda: asyncio.sleep(1.0))
+    log(f"bare pages: {[round(t, 2) for t in firsts]}")
+    return dict(what="bare Voilà page, one at a time", n=len(firsts) + errors, errors=errors,
+                p50=statistics.median(firsts) if firsts else None, p95=_pct(firsts, 0.95) if firsts else None,
+                chart_p95=_pct(lasts, 0.95) if lasts else None, times=firsts, last=lasts)
+
+
+async def _run(app: str, leaders: list[str], singles: int, serve_pid: int, browser_mode: bool, log,
+               settle, preheat: int, bare_p95: float | None) -> list[dict]:
     from workbench.identity import app_url, make_token
 
     def url(lid: str) -> str:
         return app_url(app, "leader.ipynb", make_token("leader", lid, key=SECRET))
 
     async with contextlib.AsyncExitStack() as stack:
-        if browser_mode:
-            from playwright.async_api import async_playwright
-
-            pw = await stack.enter_async_context(async_playwright())
-            browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True,
-                                               args=list(CHROMIUM_FLAGS))
-
-            async def open_page(u):
-                return await _open(browser, u)
-
-            async def close(handle):
-                await handle.close()
-        else:
-            async def open_page(u):
-                return await _open_protocol(app, u)
-
-            async def close(handle):
-                _close(handle)
-
-        # one page to warm caches (bytecode, fonts), not counted; then single pages one at a time
-        *_, handle = await open_page(url(leaders[-1]))
-        await close(handle)
-        single, single_last, single_err = [], [], 0
-        for lid in leaders[:singles]:
-            first, last, err, handle = await open_page(url(lid))
-            await close(handle)
-            single_err += err is not None
-            if err is None:
-                single.append(first)
-                single_last.append(last)
+        open_page, close = await _opener(stack, app, browser_mode)
+        await settle()  # the pool fills after the server starts
+        single, single_last, single_err = await _singles(
+            open_page, close, [url(lid) for lid in leaders[:singles]] + [url(leaders[-1])], settle)
         log(f"single pages: {[round(t, 2) for t in single]}")
-        await asyncio.sleep(3)
+        await settle()
         results = await asyncio.gather(*(open_page(url(lid)) for lid in leaders))
         firsts = [r[0] for r in results if r[2] is None]
         lasts = [r[1] for r in results if r[2] is None]
         errors = [r[2] for r in results if r[2] is not None]
         log(f"concurrent pages: {len(firsts)} built, errors {errors}")
-        kernels, server = _memory(serve_pid)
+        page_kernels = {k for r in results if (k := _kernel_of(r[3]))}
+        kernels, waiting, server = _memory(serve_pid, page_kernels)
         for *_, handle in results:
             await close(handle)
     single_p95 = _pct(single, 0.95) if single else None
+    p95 = _pct(firsts, 0.95) if firsts else None
     return [
-        dict(what="one page at a time", n=len(single) + single_err, errors=single_err,
+        dict(what="leader page, one at a time", preheat=preheat, n=len(single) + single_err, errors=single_err,
              p50=statistics.median(single) if single else None, p95=single_p95,
              chart_p95=_pct(single_last, 0.95) if single_last else None, ratio=1.0 if single else None,
-             times=single, last=single_last),
-        dict(what=f"{len(leaders)} pages at once", n=len(leaders), errors=len(errors),
-             p50=statistics.median(firsts) if firsts else None, p95=_pct(firsts, 0.95) if firsts else None,
+             bare_ratio=single_p95 / bare_p95 if single_p95 and bare_p95 else None, times=single, last=single_last),
+        dict(what=f"{len(leaders)} leader pages at once", preheat=preheat, n=len(leaders), errors=len(errors),
+             p50=statistics.median(firsts) if firsts else None, p95=p95,
              chart_p95=_pct(lasts, 0.95) if lasts else None,
-             ratio=_pct(firsts, 0.95) / single_p95 if firsts and single_p95 else None,
+             ratio=p95 / single_p95 if p95 and single_p95 else None,
+             bare_ratio=p95 / bare_p95 if p95 and bare_p95 else None,
              rss=statistics.mean(k[0] for k in kernels) if kernels else None,
              uss=statistics.mean(k[1] for k in kernels) if kernels else None,
+             pool_rss=statistics.mean(waiting) if waiting else None, waiting=len(waiting),
              server=server, kernels=len(kernels), times=firsts, last=lasts, error_kinds=errors),
     ]
 
 
 def run(quick: bool = False, db: str | None = None, pages: int = 30, browser: bool = False,
-        log: Callable[[str], None] = print) -> BenchResult:
+        preheats: tuple[int, ...] | None = None, log: Callable[[str], None] = print) -> BenchResult:
+    """``preheats``: the leader pools to compare (-1: ``workbench serve``'s default for the cap; default
+    -1 with ``quick``, else 0 (none, as before preheating), -1 and ``pages`` (a pool for the whole burst))."""
+    import json
+
     singles = 3 if quick else 5
+    preheats = preheats if preheats is not None else ((-1,) if quick else (0, -1, pages))
     how = "in headless Chromium" if browser else "as the page script opens them"
     result = BenchResult("load", f"{pages} leader pages at once against one workbench serve ({how})", COLUMNS,
-                         meta={"pages": pages, "singles": singles, "browser": browser})
+                         meta={"pages": pages, "singles": singles, "browser": browser, "preheats": list(preheats)})
     if browser and not Path(chromium_path()).exists():
         result.notes.append("skipped: Debian's chromium is not installed (scripts/system-deps.sh installs it)")
         return result
+    import psutil
+
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         db = demo_db(tmpdir, db, log)
         env = {"WORKBENCH_SECRET": SECRET, "WORKBENCH_HOME": str(tmpdir / "home"), "OPENBLAS_NUM_THREADS": "1"}
+        bare_dir = tmpdir / "bare"
+        bare_dir.mkdir()
+        (bare_dir / "bare.ipynb").write_text(json.dumps(BARE_NOTEBOOK))
         port = free_port()
-        cap = pages + singles + 2
-        cmd = serve_command(db, port, "--max-kernels", str(cap))
+        with background(voila_command(bare_dir, port, gate=False), port, env=env, log=tmpdir / "bare.log"):
+            bare = asyncio.run(_bare(f"http://127.0.0.1:{port}", singles, browser, log))
+        result.rows.append(bare)
+        # admits every page, and lets the largest pool fill beside them (waiting kernels are refilled only
+        # while pages and waiting kernels together stay under the cap)
+        cap = pages + singles + 2 + max([p for p in preheats if p > 0] + [6]) + 2
         leaders = [f"L{i:04d}" for i in range(1, pages + 1)]
-        import psutil
-
-        with background(cmd, port, env=env, log=tmpdir / "serve.log"):
-            serve_pid = next(p.pid for p in psutil.process_iter(["cmdline"])
-                             if p.info["cmdline"] and "serve" in p.info["cmdline"] and str(port) in p.info["cmdline"])
-            result.rows = asyncio.run(_run(f"http://127.0.0.1:{port}", leaders, singles, serve_pid, browser, log))
+        for preheat in preheats:
+            port = free_port()
+            cmd = serve_command(db, port, "--max-kernels", str(cap), "--preheat", str(preheat))
+            log(f"workbench serve, preheat {preheat}")
+            with background(cmd, port, env=env, log=tmpdir / f"serve-{preheat}.log"):
+                serve_pid = next(p.pid for p in psutil.process_iter(["cmdline"])
+                                 if p.info["cmdline"] and "serve" in p.info["cmdline"] and str(port) in p.info["cmdline"])
+                pool = preheat if preheat >= 0 else default_pool_sizes(cap)["leader.ipynb"]
+                settle = _pool_filled(tmpdir / f"serve-{preheat}.log", pool, log)
+                result.rows += asyncio.run(_run(f"http://127.0.0.1:{port}", leaders, singles, serve_pid, browser,
+                                                log, settle, preheat, bare["p95"]))
         result.meta["kernel_cap"] = cap
+        result.meta["default_pool"] = default_pool_sizes(cap)
     what = ("the header visible, then the profile chart, each page in its own context of one headless Chromium "
-            "on the same machine") if browser else ("the first cell's result (the header), then the last (the first "
-                                                    "tab built), read from Voilà's execution websocket")
-    result.notes.append(f"First content: {what}; kernel cap {cap} (admits every page). Memory: mean over the page "
-                        "kernels with every page open (USS: memory no other process shares).")
+            "on the same machine") if browser else ("the first cell's result (the header; the bare page's widget), "
+                                                    "then the last (the first tab built), read from Voilà's "
+                                                    "execution websocket")
+    result.notes.append(f"First content: {what}; kernel cap {cap} (admits every page). Preheated: leader kernels "
+                        f"kept waiting (-1: the default for the cap, {default_pool_sizes(cap)['leader.ipynb']} here; "
+                        "0: none). Memory: mean over the pages' kernels with every page open (USS: memory no other "
+                        "process shares), and over kernels still waiting in the pool.")
     result.notes.append("Goal of issue 19: no errors and p95 <= 3x one page's p95, on the same machine in the same run.")
     return result

@@ -209,6 +209,9 @@ def serve(
     kernels_per_link: Annotated[int, typer.Option(help="Most pages open at once per signed link.", min=1)] = 3,
     cull_idle: Annotated[int, typer.Option(
         help="Seconds before an idle page no browser is connected to is shut down.", min=30)] = 240,
+    preheat: Annotated[int, typer.Option(
+        help="Kernels kept started and waiting for leader pages (-1: the kernel cap over 8, between 1 and 6).",
+        min=-1)] = -1,
 ) -> None:
     """Serve the Voilà leader, cohort and rater apps (on 127.0.0.1 unless --ip says otherwise).
 
@@ -246,7 +249,7 @@ def serve(
     from .apps.serving import run_until_signalled, voila_command
 
     cmd = voila_command(APPS_DIR, port, ip=ip, base_url=path, max_kernels=max_kernels,
-                        kernels_per_link=kernels_per_link, cull_idle=cull_idle)
+                        kernels_per_link=kernels_per_link, cull_idle=cull_idle, leader_pool=preheat)
     typer.echo(f"Serving the Leadership Workbench apps at {url} (listening on {ip}:{port})")
     if first is not None and sys.stdout.isatty():  # links are bearer secrets: never into a log file
         typer.echo(f"A demo leader's page: {app_url(url, 'leader.ipynb', make_token('leader', first.id))}")

@@ -4,6 +4,7 @@ defensive reading of kernel messages, the refusal page and the default kernel ca
 from __future__ import annotations
 
 import json
+import os
 import struct
 
 import pytest
@@ -172,3 +173,128 @@ def test_stop_tree_kills_a_server_that_ignores_sigterm_and_what_it_started(tmp_p
     stop_tree(proc, grace=1.0)
     assert proc.poll() is not None
     assert not [k for k in kids if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_pool_sizes_stay_within_a_quarter_of_the_cap():
+    from workbench.apps.server import default_pool_sizes
+
+    for cap in (2, 3, 8, 16, 48, 200):
+        sizes = default_pool_sizes(cap)
+        assert sizes["leader.ipynb"] >= 1
+        assert sum(sizes.values()) <= max(1, cap // 4), (cap, sizes)
+    assert default_pool_sizes(48) == {"leader.ipynb": 6, "cohort.ipynb": 1, "rater.ipynb": 1}
+    assert default_pool_sizes(3) == {"leader.ipynb": 1, "cohort.ipynb": 0, "rater.ipynb": 0}
+    assert default_pool_sizes(48, leader_pool=0)["leader.ipynb"] == 0
+    cmd = voila_command(".", 1234, leader_pool=5)
+    assert "--WorkbenchVoila.leader_pool=5" in cmd and "--VoilaConfiguration.progressive_rendering=True" in cmd
+    assert "--VoilaConfiguration.progressive_rendering=False" in voila_command(".", 1234, gate=False,
+                                                                               progressive=False)
+
+
+def test_a_preheated_kernel_is_no_ones_until_a_page_takes_it_and_then_only_that_pages():
+    """Waiting kernels are not counted against the caps; the one a page takes becomes its link's (and
+    counts against that link), it is given that page's request only, and the pool is refilled
+    outside the page's request."""
+    import asyncio
+
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    from workbench.apps.server import _RESERVATION, GuardedKernelManager, KernelCapReached
+
+    class Km(GuardedKernelManager):
+        """Kernels are names: preheating one records it, starting one (no pool) makes a new name."""
+
+        async def _warm(self, notebook):
+            kid = f"warm{len(self.warmed)}"
+            self.warmed.append((kid, _RESERVATION.get()))
+            self._kernels[kid] = object()
+            self._kernel_connections[kid] = 0
+            from workbench.apps.server import _Owned
+
+            self._owned[kid] = _Owned(None, rendering=False)
+            self._warming.add(kid)  # started, still importing: a pool kernel, not a page
+            self.counted_while_warming.append(self.count())
+            await asyncio.sleep(0)
+            self._warming.discard(kid)
+            return kid
+
+        async def shutdown_kernel(self, kernel_id, now=False, restart=False):
+            self._kernels.pop(kernel_id)
+
+    async def page(km, owner, query):
+        res = await km.reserve(owner, "leader.ipynb")
+        token = _RESERVATION.set(res)
+        try:
+            return await km.start_kernel(kernel_name="python3", path="", env={"QUERY_STRING": query, "HOME": "/x"})
+        finally:
+            _RESERVATION.reset(token)
+            km.release(res)
+
+    async def scenario():
+        km = Km(max_kernels=4, max_kernels_per_link=1, orphan_grace=0.0, pool_sizes={"leader.ipynb": 2})
+        km.warmed, km.counted_while_warming = [], []
+        km.fill_pools()
+        await asyncio.gather(*km._pool["leader.ipynb"])
+        assert km.pooled() == {"warm0", "warm1"} and km.count() == 0 and km._orphans(None) == []
+        assert [r for _, r in km.warmed] == [None, None] and km.counted_while_warming == [0, 0]
+        kid = await page(km, "ann", "token=ann-link")
+        assert kid == "warm0" and km.owner_of("warm0") == "ann" and km.owner_of("warm1") is None
+        assert km.count("ann") == 1 and km.count() == 1
+        # the kernel is given ann's request (and no other variable of the server's environment), once
+        assert RequestInfoSocketHandler._cache.pop("warm0") == {"QUERY_STRING": "token=ann-link"}
+        await asyncio.sleep(0.6)  # the refill, after the page's request
+        await asyncio.gather(*km._pool["leader.ipynb"])
+        assert km.pooled() == {"warm1", "warm2"} and km.warmed[2][1] is None  # not in ann's request
+        km._kernel_connections["warm0"] = 1  # her browser is connected to it
+        with pytest.raises(KernelCapReached):  # the pool does not lift her cap
+            await km.reserve("ann", "leader.ipynb")
+        kid = await page(km, "bob", "token=bob-link")
+        assert kid == "warm1" and km.owner_of("warm1") == "bob"
+        assert RequestInfoSocketHandler._cache.pop("warm1") == {"QUERY_STRING": "token=bob-link"}
+        # pages and pool stay under the server's cap (4): two pages, so at most two waiting
+        await asyncio.sleep(0.6)
+        assert km.count() == 2 and km.count() + km.pool_count() <= 4
+        # a page of an app without a pool starts its own kernel (here: the base manager's, refused)
+        km.pool_sizes = {}
+        km._pool.clear()
+        assert km.pooled() == set()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+
+
+def test_a_kernel_reads_its_query_from_the_environment_or_waits_for_it_when_preheated(monkeypatch):
+    """Started for a page: ``QUERY_STRING``. Preheated: it asks the server once, with the server's kernel
+    key, keeps the request's variables and never asks again."""
+    import threading
+
+    from websockets.sync.server import serve
+
+    from workbench.apps import _kernel
+
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.delenv("SCRIPT_NAME", raising=False)  # (restored after the test, like every variable set here)
+    monkeypatch.setenv("SCRIPT_NAME", "-")
+    monkeypatch.setenv("QUERY_STRING", "token=started")
+    assert _kernel.query_string() == "token=started"
+
+    seen = []
+
+    def handler(ws):
+        seen.append((ws.request.path, ws.request.headers.get(_kernel.KERNEL_KEY_HEADER)))
+        ws.send(json.dumps({"QUERY_STRING": "token=given", "SCRIPT_NAME": "/voila/render/leader.ipynb"}))
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.socket.getsockname()[1]
+        for k, v in {"VOILA_PREHEAT": "True", "VOILA_APP_IP": "127.0.0.1", "VOILA_APP_PORT": str(port),
+                     "VOILA_SERVER_URL": "/", "VOILA_KERNEL_ID": "k-1", _kernel.KERNEL_KEY_ENV: "sekrit"}.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.delenv("QUERY_STRING")
+        assert _kernel.query_string() == "token=given"
+        assert _kernel.query_string() == "token=given"  # the second call reads the environment
+        server.shutdown()
+    assert seen == [("/voila/query/k-1", "sekrit")]
+    assert os.environ["SCRIPT_NAME"] == "/voila/render/leader.ipynb" and os.environ["VOILA_PREHEAT"] == "False"

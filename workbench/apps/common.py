@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
 from urllib.parse import parse_qs
 
 import ipywidgets as w
@@ -26,15 +25,13 @@ STYLE = """
 
 
 def query_token() -> str | None:
-    """The ``token`` query parameter of the Voilà page, if any."""
-    qs = ""
-    try:  # preheated kernels do not see QUERY_STRING; Voilà offers a helper for that case
-        from voila.utils import get_query_string
+    """The ``token`` query parameter of the Voilà page, if any (a preheated kernel waits for its request)."""
+    from ._kernel import query_string
 
-        qs = get_query_string() or ""
-    except Exception:  # noqa: BLE001 - outside Voilà there is no query string at all
+    try:
+        qs = query_string()
+    except Exception:  # noqa: BLE001 - no server to ask (outside Voilà) or it went away: no link
         qs = ""
-    qs = qs or os.environ.get("QUERY_STRING", "")
     values = parse_qs(qs).get("token")
     return values[0] if values else None
 

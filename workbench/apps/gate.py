@@ -1,9 +1,12 @@
-"""The server-side gate: Voilà starts a kernel only for a valid signed link to the right app.
+"""The server-side gate: a page gets a kernel only for a valid signed link to the right app.
 
-``workbench serve`` installs :func:`prelaunch_hook` as Voilà's ``prelaunch_hook``. It runs in
-the server process before any kernel starts, so a missing, tampered, expired or wrong-kind
-token is answered with 403 and no notebook code (and no store read) ever runs for it. The
-notebooks check the token again themselves, so a page opened any other way is still safe.
+``workbench serve``'s page handler (:class:`workbench.apps.server.PageHandler`) calls
+:func:`check_request` in the server process before any kernel is given (a preheated one) or
+started, so a missing, tampered, expired or wrong-kind token is answered with 403 and no notebook
+code (and no store read) ever runs for it. The notebooks check the token again themselves, so a
+page opened any other way is still safe. :func:`prelaunch_hook` is the same check as a Voilà
+``prelaunch_hook``, for running the app notebooks under plain ``voila`` (it cannot be combined
+with Voilà's own kernel preheating, which is why ``workbench serve`` gates in its handler).
 """
 
 from __future__ import annotations

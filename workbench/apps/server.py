@@ -16,6 +16,10 @@ page needs:
 * The kernel websocket must speak the ``v1.kernel.websocket.jupyter.org`` subprotocol, the one
   Voilà's page speaks. Voilà 0.5.13 reads every outgoing binary message in that format, and a
   socket on the older protocol made it spin, grow by gigabytes and stop serving everyone.
+* Kernels are preheated (:class:`GuardedKernelManager`): a few per app are started and import the
+  app before any request, and a page that passed the gate is given one. Its notebook asks for the
+  page's request over ``/voila/query/<id>`` (:class:`GuardedQueryHandler`), which answers only the
+  server's own kernels (a key in their environment) and forgets the request once given.
 * Nothing lists or serves the notebook folder: the tree, the contents API, ``/voila/files``,
   ``/login`` and every other route answer a styled 404. Voilà's own static assets stay.
 * Logs never hold a link: the access log and the handlers' error lines show the query with
@@ -26,18 +30,24 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hmac
 import html
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
-from jupyter_server.services.kernels.handlers import KernelHandler
+from jupyter_server.services.kernels.handlers import KernelHandler, _kernel_id_regex
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.utils import url_path_join
 from tornado import web
-from traitlets import Float, Integer
+from tornado.ioloop import IOLoop
+from tornado.websocket import WebSocketClosedError
+from traitlets import Dict, Float, Integer
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.execution_request_handler import ExecutionRequestHandler
 from voila.tornado.handler import TornadoVoilaHandler
@@ -50,8 +60,8 @@ log = logging.getLogger("workbench.serve")
 
 #: the only kernel websocket protocol accepted (the one Voilà's page speaks)
 KERNEL_WS_PROTOCOL = "v1.kernel.websocket.jupyter.org"
-#: memory of one open leader page: its kernel (213 MB resident) and its share of the Voilà process (about
-#: 40 MB), measured on the demo (see
+#: memory of one open leader page: its kernel (196-213 MB resident) and its share of the Voilà process (about
+#: 35-40 MB), measured on the demo (see
 #: ``docs/deployment.md``); the default server-wide cap is half the machine's memory over this
 PAGE_MEMORY_MB = 250
 #: a cookie per link a browser opened: ``wb_link_<first 16 hex of the link's hash>``
@@ -72,6 +82,7 @@ class KernelCapReached(Exception):
 @dataclass(eq=False)
 class _Reservation:
     owner: str
+    notebook: str | None = None
     kernel_id: str | None = None
 
 
@@ -100,14 +111,48 @@ def default_max_kernels(memory_mb: int | None = None) -> int:
     return max(2, int(mem * 0.5 // PAGE_MEMORY_MB))
 
 
+def default_pool_sizes(server_cap: int, leader_pool: int = -1) -> dict[str, int]:
+    """Preheated kernels kept waiting per app notebook, for a server cap.
+
+    A waiting kernel holds most of a page's memory (:data:`PAGE_MEMORY_MB`) while nobody uses it, so
+    the pools together stay within about a quarter of the cap: leader pages (the many) get
+    ``cap // 8`` kernels, between 1 and 6, unless ``leader_pool`` (0 or more) says otherwise; the
+    cohort and rater pages one each once the cap leaves room for them (a cap of 16 or more).
+    """
+    leader = leader_pool if leader_pool >= 0 else min(6, max(1, server_cap // 8))
+    others = 1 if server_cap >= 16 else 0
+    return {"leader.ipynb": leader, "cohort.ipynb": others, "rater.ipynb": others}
+
+
+#: what a preheated kernel runs before any request: the app's imports (the page's slow part)
+WARM_CODE = """import os
+os.environ["VOILA_KERNEL_ID"] = {kernel_id!r}
+import workbench.apps.{app}
+"""
+#: the request's variables a page's kernel is given (as Voilà sets them in a kernel it starts for a page)
+REQUEST_VARIABLES = ("QUERY_STRING", "SCRIPT_NAME", "PATH_INFO", "SERVER_SOFTWARE", "SERVER_PROTOCOL",
+                     "SERVER_PORT", "SERVER_NAME", "VOILA_REQUEST_URL")
+
+
 class GuardedKernelManager(AsyncMappingKernelManager):
-    """Voilà's kernel manager, which also knows which link started each kernel and caps kernels.
+    """Voilà's kernel manager, which also knows which link started each kernel, caps kernels and
+    keeps a few kernels preheated.
 
     A page reserves a slot (:meth:`reserve`) before its kernel starts; the kernel started while
     the reservation is current (a context variable of the page's request) is recorded as that
     link's. At the cap, kernels of the link (or, when the server is full, of anyone) that no
     page is connected to any more (a closed or reloaded tab) are shut down to make room before
     a request is refused.
+
+    **Preheated kernels.** For each app notebook in :attr:`pool_sizes`, that many kernels are
+    started ahead of any request and import the app (:data:`WARM_CODE`: most of a page's processor
+    time). When a page of that app starts its kernel, it is given a waiting one instead, and the
+    pool is refilled outside the page's request. The waiting kernel has never served anyone: its
+    notebook, once the page runs it, asks the server for the request it was given
+    (``/voila/query/<id>``, :class:`GuardedQueryHandler`; :func:`workbench.apps._kernel.query_string`)
+    and serves that one page only, like a kernel started for it. Waiting kernels are nobody's page:
+    they are not counted against the caps, never culled, and refilled only while pages and pool
+    together stay under the server's cap.
     """
 
     max_kernels = Integer(0, config=True, help="Most live kernels on this server (0: half the machine's memory "
@@ -115,11 +160,15 @@ class GuardedKernelManager(AsyncMappingKernelManager):
     max_kernels_per_link = Integer(3, config=True, help="Most live kernels one signed link may hold.")
     orphan_grace = Float(20.0, config=True, help="Seconds after its page was sent before a kernel no page is "
                                                  "connected to may be shut down to make room.")
+    pool_sizes = Dict(config=True, help="Preheated kernels per app notebook, e.g. {'leader.ipynb': 4} (empty: none).")
+    kernel_env = Dict(config=True, help="Variables added to the environment of preheated kernels.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._owned: dict[str, _Owned] = {}
         self._pending: list[_Reservation] = []
+        self._pool: dict[str, list[asyncio.Task]] = {}
+        self._warming: set[str] = set()
 
     @property
     def server_cap(self) -> int:
@@ -130,11 +179,83 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             del self._owned[kid]  # shut down or culled
         return self._owned
 
+    # -- the pool
+    def pooled(self) -> set[str]:
+        """Ids of started kernels in the pool: waiting for a page, or still importing the app."""
+        return self._warming | {t.result() for tasks in self._pool.values() for t in tasks
+                                if t.done() and not t.cancelled() and t.exception() is None}
+
+    def pool_count(self, notebook: str | None = None) -> int:
+        """Kernels in the pool (of one notebook, or of all), started or starting."""
+        if notebook is not None:
+            return len(self._pool.get(notebook, ()))
+        return sum(len(tasks) for tasks in self._pool.values())
+
+    def fill_pools(self) -> None:
+        """Start kernels until every pool is full, while pages and pools stay under the server's cap.
+
+        Runs in an empty context: a kernel it starts is never the page's whose request emptied the pool.
+        """
+        contextvars.Context().run(self._fill)
+
+    def _fill(self) -> None:
+        for notebook, size in self.pool_sizes.items():
+            tasks = self._pool.setdefault(notebook, [])
+            tasks[:] = [t for t in tasks if not t.done() or (not t.cancelled() and t.exception() is None
+                                                            and t.result() in self)]
+            while len(tasks) < size and self.count() + self.pool_count() < self.server_cap:
+                tasks.append(asyncio.ensure_future(self._warm(notebook)))
+
+    async def _warm(self, notebook: str) -> str:
+        """Start a kernel for ``notebook``'s pages and import its app in it; its id."""
+        env = {**os.environ, **self.kernel_env, "VOILA_PREHEAT": "True"}
+        kernel_id = await super().start_kernel(kernel_name="python3", path="", env=env)
+        self._owned[kernel_id] = _Owned(None, rendering=False)
+        self._warming.add(kernel_id)  # (until its task is done, a pool kernel, not a page)
+        client = self.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+            app = os.path.splitext(os.path.basename(notebook))[0]
+            reply = await client.execute(WARM_CODE.format(kernel_id=kernel_id, app=app), silent=True,
+                                         store_history=False, reply=True, timeout=300)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"preheating {notebook} failed: {reply['content'].get('evalue')}")
+        except Exception:
+            await self.shutdown_kernel(kernel_id, now=True)
+            raise
+        finally:
+            client.stop_channels()
+            asyncio.get_running_loop().call_soon(self._warming.discard, kernel_id)  # once the task is done
+        self.log.info("Kernel %s preheated for %s", kernel_id, notebook)
+        return kernel_id
+
+    async def _take(self, notebook: str) -> str | None:
+        """A preheated kernel of ``notebook``'s pool (waiting for one still starting), or None."""
+        tasks = self._pool.get(notebook, [])
+        while tasks:
+            ready = [t for t in tasks if t.done()]
+            task = ready[0] if ready else tasks[0]
+            tasks.remove(task)
+            try:
+                kernel_id = await task
+            except Exception as exc:  # noqa: BLE001 - a kernel that failed to preheat: try the next
+                self.log.warning("A preheated kernel for %s failed: %s", notebook, exc)
+                continue
+            if kernel_id in self:
+                return kernel_id
+        return None
+
+    # -- counting and caps
     def count(self, owner: str | None = None) -> int:
-        """Live and starting kernels, of one link or (``owner=None``) of the whole server."""
+        """Live and starting pages' kernels, of one link or (``owner=None``) of the whole server.
+
+        Kernels waiting in the pool are nobody's page and are not counted (see :meth:`pool_count`).
+        """
         live = self._live()
         if owner is None:
-            return len(live) + len(self._pending)
+            pooled = self.pooled()
+            return sum(kid not in pooled for kid in live) + len(self._pending)
         return sum(o.owner == owner for o in live.values()) + sum(r.owner == owner for r in self._pending)
 
     def owner_of(self, kernel_id: str) -> str | None:
@@ -142,9 +263,9 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         return o.owner if o else None
 
     def _orphans(self, owner: str | None) -> list[str]:
-        now = time.monotonic()
+        now, pooled = time.monotonic(), self.pooled()
         return [kid for kid, o in self._live().items()
-                if (owner is None or o.owner == owner) and not o.rendering
+                if (owner is None or o.owner == owner) and not o.rendering and kid not in pooled
                 and now - o.rendered_at > self.orphan_grace and not self._kernel_connections.get(kid, 0)]
 
     def _full(self, owner: str) -> tuple[bool, int] | None:
@@ -155,8 +276,8 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             return False, self.server_cap
         return None
 
-    async def reserve(self, owner: str) -> _Reservation:
-        """A slot for one more kernel of ``owner``, or :class:`KernelCapReached`."""
+    async def reserve(self, owner: str, notebook: str | None = None) -> _Reservation:
+        """A slot for one more kernel of ``owner`` (a page of ``notebook``), or :class:`KernelCapReached`."""
         while (full := self._full(owner)) is not None:
             per_link, limit = full
             orphans = self._orphans(owner if per_link else None)
@@ -169,7 +290,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
                     await self.shutdown_kernel(kid)
                 except KeyError:
                     pass  # already gone
-        res = _Reservation(owner)
+        res = _Reservation(owner, notebook)
         self._pending.append(res)
         return res
 
@@ -182,8 +303,19 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             o.rendering, o.rendered_at = False, time.monotonic()
 
     async def start_kernel(self, **kwargs):
+        """The page's kernel: a preheated one when its app's pool has one, else a new one."""
         res = _RESERVATION.get()
-        kernel_id = await super().start_kernel(**kwargs)
+        kernel_id = None
+        if res is not None and res.notebook in self.pool_sizes:
+            kernel_id = await self._take(res.notebook)
+            if kernel_id is not None:
+                env = kwargs.get("env") or {}
+                request = {k: v for k, v in env.items() if k in REQUEST_VARIABLES or k.startswith("HTTP_")}
+                RequestInfoSocketHandler.send_updates({"kernel_id": kernel_id, "payload": request})
+                self.log.info("Page of %s given preheated kernel %s", res.notebook, kernel_id)
+            asyncio.get_running_loop().call_later(0.5, self.fill_pools)
+        if kernel_id is None:
+            kernel_id = await super().start_kernel(**kwargs)
         if res is not None and res.kernel_id is None:
             res.kernel_id = kernel_id
             if res in self._pending:
@@ -192,6 +324,21 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         elif kernel_id not in self._owned:
             self._owned[kernel_id] = _Owned(None, rendering=False)
         return kernel_id
+
+    async def shutdown_kernel(self, kernel_id: str, *args, **kwargs):
+        RequestInfoSocketHandler._cache.pop(kernel_id, None)
+        result = await super().shutdown_kernel(kernel_id, *args, **kwargs)
+        for tasks in self._pool.values():  # a waiting kernel shut down (by an operator): start another
+            if any(t.done() and not t.cancelled() and t.exception() is None and t.result() == kernel_id
+                   for t in tasks):
+                tasks[:] = [t for t in tasks if not (t.done() and not t.cancelled() and t.exception() is None
+                                                     and t.result() == kernel_id)]
+        return result
+
+    async def cull_kernel_if_idle(self, kernel_id: str):
+        if kernel_id in self.pooled():
+            return None  # waiting for a page, not idle
+        return await super().cull_kernel_if_idle(kernel_id)
 
 
 # ---------------------------------------------------------------- pages and logging
@@ -321,7 +468,14 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
         self.check_kernel_owner(kernel_id)
         return await super().get(kernel_id, *args, **kwargs)
 
-    async def on_message(self, message):
+    def on_message(self, message):
+        # Run in the background: tornado reads no frame of a socket (not even the answers to its own
+        # keep-alive pings) while ``on_message`` is running, so a page waiting its turn in a burst
+        # was dropped once the ping timeout passed.
+        self._page_run = asyncio.ensure_future(self._run_page(message))
+        self._page_run.add_done_callback(self._page_done)
+
+    async def _run_page(self, message):
         turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
         if turns is None:
             return await super().on_message(message)
@@ -331,6 +485,14 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
         if not done:  # a slow page keeps running, without holding others up
             await run
         return run.result()
+
+    def _page_done(self, run: asyncio.Future) -> None:
+        if not run.cancelled() and run.exception() is not None:
+            exc = run.exception()
+            if isinstance(exc, WebSocketClosedError):  # the page went away while it ran
+                return
+            log.error("running the page of kernel %s failed", getattr(self, "_kernel_id", "?"),
+                      exc_info=(type(exc), exc, exc.__traceback__))
 
 
 def _requested_protocols(handler: web.RequestHandler) -> list[str]:
@@ -378,6 +540,40 @@ class GuardedChannelsHandler(_PlainErrors, OwnerMixin, VoilaKernelWebsocketHandl
         return super(VoilaKernelWebsocketHandler, self).write_message(message, binary)
 
 
+#: a kernel proves it is this server's with this header, holding the key in its environment
+#: (the same names as in :mod:`workbench.apps._kernel`, which runs in the kernels)
+KERNEL_KEY_HEADER = "X-Workbench-Kernel-Key"
+KERNEL_KEY_ENV = "WORKBENCH_KERNEL_KEY"
+
+
+class GuardedQueryHandler(MessagePageMixin, RequestInfoSocketHandler):
+    """``/voila/query/<id>``: where a preheated kernel waits for its page's request (and query string).
+
+    Voilà's own handler gives the request of a kernel's page to whoever connects first with the
+    kernel's id, and keeps it. Here only a kernel of this server may connect (it proves it with the
+    random key the server put in its kernels' environment, never sent to a browser), and the request
+    is forgotten once given.
+    """
+
+    async def get(self, kernel_id, *args, **kwargs):
+        key = self.request.headers.get(KERNEL_KEY_HEADER, "")
+        expected = self.settings.get("workbench_kernel_key", "")
+        if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
+            raise web.HTTPError(404)
+        if kernel_id not in self.settings["kernel_manager"]:
+            raise web.HTTPError(404)
+        return await super().get(kernel_id, *args, **kwargs)
+
+    def open(self, kernel_id: str) -> None:
+        super().open(kernel_id)
+        if RequestInfoSocketHandler._cache.pop(kernel_id, None) is not None:
+            self.close()
+
+    def on_close(self) -> None:
+        for kid in [k for k, w in RequestInfoSocketHandler._waiters.items() if w is self]:
+            del RequestInfoSocketHandler._waiters[kid]
+
+
 class PageHandler(MessagePageMixin, TornadoVoilaHandler):
     """``/voila/render/<app>.ipynb``: the gate, the kernel caps and the link cookie, then Voilà."""
 
@@ -397,7 +593,7 @@ class PageHandler(MessagePageMixin, TornadoVoilaHandler):
         # the kernels of a link are those of whoever it names (every link of one leader counts together)
         owner = token_digest(f"{APP_KINDS[name]}:{subject}", full=True)
         try:
-            res = await km.reserve(owner)
+            res = await km.reserve(owner, name)
         except KernelCapReached as full:
             log.warning("gate: %s full (%d kernels) for link sha256:%s", "link" if full.per_link else "server",
                         full.limit, digest)
@@ -439,20 +635,38 @@ def _redacted(cls: type) -> type:
 
 
 class WorkbenchVoila(Voila):
-    """Voilà with the guarded route table (see the module's docstring)."""
+    """Voilà with the guarded route table and preheated kernels (see the module's docstring)."""
 
     max_executing = Integer(0, config=True, help="Pages run at the same time (0: one per core); the others wait "
                                                  "their turn in order.")
     turn_seconds = Float(60.0, config=True, help="Longest a page holds its turn before the next one starts.")
+    leader_pool = Integer(-1, config=True, help="Preheated kernels kept waiting for leader pages (-1: the server's "
+                                                "kernel cap over 8, between 1 and 6; 0: none). See "
+                                                "default_pool_sizes.")
 
     def init_settings(self):
+        # every kernel this server starts knows the key with which it may ask for its page's request
+        key = secrets.token_hex(16)
+        os.environ[KERNEL_KEY_ENV] = key
         settings = super().init_settings()
+        km = self.kernel_manager
+        if isinstance(km, GuardedKernelManager):
+            if not km.pool_sizes:
+                km.pool_sizes = default_pool_sizes(km.server_cap, self.leader_pool)
+            km.kernel_env = {
+                "VOILA_APP_IP": self.ip if self.ip not in ("", "0.0.0.0", "::", "localhost") else "127.0.0.1",
+                "VOILA_APP_PORT": str(self.port), "VOILA_SERVER_URL": self.server_url or "/",
+                "VOILA_BASE_URL": self.base_url, **km.kernel_env}
+            IOLoop.current().add_callback(km.fill_pools)
         settings["log_function"] = log_request
         settings["workbench_turns"] = asyncio.Semaphore(self.max_executing or os.cpu_count() or 1)
         settings["workbench_turn_seconds"] = self.turn_seconds
+        settings["workbench_kernel_key"] = key
         log.handlers[:] = self.log.handlers  # the gate's lines go where Voilà's go
         log.setLevel(logging.INFO)
         log.propagate = False
+        if isinstance(km, GuardedKernelManager):
+            log.info("preheated kernels per app: %s (server cap %d)", km.pool_sizes, km.server_cap)
         return settings
 
     def init_handlers(self):
@@ -463,7 +677,9 @@ class WorkbenchVoila(Voila):
                 kept.append((pattern, _REPLACE[cls], *rest))
             elif cls.__name__ in _KEEP:
                 kept.append((pattern, _redacted(cls), *rest))
-            # everything else (tree, contents, files, login, query...) falls through to the 404 page
+            # everything else (tree, contents, files, login, ...) falls through to the 404 page
+        # where preheated kernels wait for their page's request (only this server's kernels may connect)
+        kept.append((url_path_join(self.server_url, r"/voila/query/" + _kernel_id_regex), GuardedQueryHandler))
         return [*kept, (r"/.*", NotFoundPage)]
 
 

@@ -38,17 +38,20 @@ CULL_IDLE_SECONDS = 240
 
 def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: str = "127.0.0.1",
                   base_url: str = "/", max_kernels: int = 0, kernels_per_link: int = 3,
-                  cull_idle: int = CULL_IDLE_SECONDS) -> list[str]:
+                  cull_idle: int = CULL_IDLE_SECONDS, leader_pool: int = -1,
+                  progressive: bool = True) -> list[str]:
     """The Voilà command line for ``notebook_dir`` on ``ip``:``port``.
 
     Idle kernels are culled after ``cull_idle`` seconds once no page is connected to them,
     tracebacks are never shown to visitors, a busy port is an error (not a silent move to the
-    next one) and cells render as they finish (progressive rendering). With ``gate`` (what
-    ``workbench serve`` runs) the server is :mod:`workbench.apps.server`: the signed-link gate
-    refuses a page before its kernel starts, kernel endpoints answer only the browser that
-    opened the page, at most ``kernels_per_link`` kernels per link and ``max_kernels`` in all
-    (0: sized to the machine's memory), and nothing else is served. Without ``gate`` it is
-    plain Voilà (the benchmarks' reference pages).
+    next one). With ``gate`` (what ``workbench serve`` runs) the server is
+    :mod:`workbench.apps.server`: the signed-link gate refuses a page before any kernel is given or
+    started, kernels are preheated (``leader_pool`` waiting for leader pages, -1 sized to the cap,
+    see :func:`workbench.apps.server.default_pool_sizes`), cells render as they finish (progressive
+    rendering), kernel endpoints answer only the browser that opened the page, at most
+    ``kernels_per_link`` kernels per link and ``max_kernels`` in all (0: sized to the machine's
+    memory), and nothing else is served. Without ``gate`` it is plain Voilà (the benchmarks'
+    reference pages), rendering progressively unless ``progressive`` is false.
     """
     cmd = [
         sys.executable, "-m", "workbench.apps.server" if gate else "voila", str(notebook_dir), "--no-browser",
@@ -56,12 +59,13 @@ def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: st
         f"--MappingKernelManager.cull_idle_timeout={cull_idle}", "--MappingKernelManager.cull_interval=30",
         "--MappingKernelManager.cull_connected=False", "--VoilaConfiguration.show_tracebacks=False",
         # cells render as they finish: the leader app's header shows while its tabs are built
-        "--VoilaConfiguration.progressive_rendering=True",
+        f"--VoilaConfiguration.progressive_rendering={progressive or gate}",
     ]
     if gate:
         cmd += [f"--Voila.config_file_paths={VOILA_CONFIG}", "--VoilaConfiguration.allow_template_override=NO",
                 "--VoilaConfiguration.allow_theme_override=NO", f"--GuardedKernelManager.max_kernels={max_kernels}",
-                f"--GuardedKernelManager.max_kernels_per_link={kernels_per_link}"]
+                f"--GuardedKernelManager.max_kernels_per_link={kernels_per_link}",
+                f"--WorkbenchVoila.leader_pool={leader_pool}"]
     return cmd
 
 
