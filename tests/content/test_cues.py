@@ -53,7 +53,8 @@ def test_the_longest_option_as_the_key_fails_and_rotating_keys_of_equal_length_p
     never = [item(i, i % 3, SAME[:3] + (SAME[3] + " and agree who tells the customer",)) for i in range(21)]
     fig = cue_figures("knowledge-check questions", never)
     assert fig.longest == 0 and fig.longest_p == 1.0 and fig.longest_p_low == pytest.approx(0.75 ** 21)
-    assert "longest" not in {p.field for p in cue_problems(fig, never, "modules/")}  # reported, not judged
+    fields = {p.field for p in cue_problems(fig, never, "modules/")}
+    assert "longest" not in fields and "longest-below-chance" in fields  # "never pick the longest" pays
 
     fair = [item(i, i % 4) for i in range(20)]
     fig = cue_figures("knowledge-check questions", fair)
@@ -124,3 +125,58 @@ def test_cli_prints_the_cue_figures(tmp_path):
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("test-wise cues:")]
     assert len(lines) == 2 and "knowledge-check questions: 4 items" in lines[0]
     assert "scenario decision points" in lines[1] and "mean length ratio" in lines[1]
+
+
+# three options of clearly different lengths: 0 short, 1 middle, 2 long
+SHORT_MID_LONG = ("Ask what got in the way", "Ask what got in the way this week",
+                  "Ask what got in the way this week and what would help")
+
+
+def three(i: int, answer: int) -> CueItem:
+    return CueItem("scenarios/x.yaml", f"nodes.n{i}.choices", SHORT_MID_LONG, frozenset({answer}))
+
+
+def test_best_option_rarely_the_longest_fails_as_a_reverse_cue():
+    # 30 items, chance 1/3 each; the key is never the longest: P(X <= 0) = (2/3)^30, far below alpha
+    never = [three(i, i % 2) for i in range(30)]
+    fig = cue_figures("scenario decision points", never)
+    assert fig.longest == 0 and fig.longest_p_low == pytest.approx((2 / 3) ** 30)
+    reasons = {p.field: p.reason for p in cue_problems(fig, never, "scenarios/")}
+    assert "longest-below-chance" in reasons and "rules out the longest" in reasons["longest-below-chance"]
+    # just inside the acceptance region: 6 of 30 longest, binomial(30, 1/3) gives P(X <= 6) > alpha
+    few = [three(i, 2 if i < 6 else i % 2) for i in range(30)]
+    fig = cue_figures("scenario decision points", few)
+    assert fig.longest == 6 and fig.longest_p_low == pytest.approx(stats.binom.cdf(6, 30, 1 / 3))
+    assert fig.longest_p_low > CUE_ALPHA
+    assert "longest-below-chance" not in {p.field for p in cue_problems(fig, few, "scenarios/")}
+
+
+def test_best_option_the_shortest_more_often_than_chance_fails():
+    # 16 of 30 keyed on the shortest, the rest split over middle and long: binomial(30, 1/3) P(X >= 16) < 0.05
+    short = [three(i, 0 if i < 16 else 1 + i % 2) for i in range(30)]
+    fig = cue_figures("scenario decision points", short)
+    assert fig.shortest == 16 and fig.shortest_p == pytest.approx(stats.binom.sf(15, 30, 1 / 3))
+    assert fig.shortest_p < CUE_ALPHA and fig.longest_p_low > CUE_ALPHA
+    fields = {p.field for p in cue_problems(fig, short, "scenarios/")}
+    assert "shortest" in fields and "longest" not in fields
+    assert "best option shortest in 16 (53%" in fig.summary()
+    # a tie for shortest is not "the shortest"
+    tied = CueItem("f", "q", ("Ask them", "Tell Ann", "Ask what got in the way"), frozenset({0}))
+    assert tied.best_is_shortest() is False and three(0, 0).best_is_shortest() and not three(0, 1).best_is_shortest()
+
+
+def test_keys_spread_evenly_over_short_middle_and_long_pass_both_sides():
+    balanced = [three(i, i % 3) for i in range(30)]
+    fig = cue_figures("scenario decision points", balanced)
+    assert fig.longest == fig.shortest == 10 and fig.longest_expected == pytest.approx(10.0)
+    assert fig.longest_p_low > 0.5 and fig.shortest_p > 0.5 and fig.longest_p > 0.5
+    assert cue_problems(fig, balanced, "scenarios/") == []
+
+
+def test_the_shipped_scenarios_carry_no_length_cue_in_either_direction():
+    report = cue_report(Library.load(REPO / "content"))
+    sc = report.scenarios
+    assert sc.n >= 80
+    assert min(sc.longest_p, sc.longest_p_low, sc.shortest_p) >= CUE_ALPHA, sc.summary()
+    assert 0.9 <= sc.mean_ratio <= 1.1
+    assert not [p for p in report.problems if p.field in {"longest", "longest-below-chance", "shortest"}]

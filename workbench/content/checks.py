@@ -193,7 +193,8 @@ ABSURD_MARKERS: tuple[tuple[str, str], ...] = (
 )
 _MARKERS = tuple((re.compile(rf"\b(?:{pat})\b", re.IGNORECASE), name) for pat, name in ABSURD_MARKERS)
 
-#: Significance level of the one-sided tests (correct option longest; answer position).
+#: Significance level of the one-sided tests (correct option longest more or less often than chance,
+#: shortest more often; answer position).
 CUE_ALPHA = 0.05
 #: The mean ratio of the correct option's length to the mean distractor length may not exceed this.
 MAX_LENGTH_RATIO = 1.15
@@ -238,6 +239,13 @@ class CueItem:
         longest = [i for i, n in enumerate(ls) if n == top]
         return len(longest) == 1 and longest[0] in self.best
 
+    def best_is_shortest(self) -> bool:
+        """True when a best option is the (strictly) shortest one."""
+        ls = self.lengths
+        low = min(ls)
+        shortest = [i for i, n in enumerate(ls) if n == low]
+        return len(shortest) == 1 and shortest[0] in self.best
+
     def length_ratio(self) -> float | None:
         """Mean length of the best option(s) over the mean length of the distractors."""
         ls = self.lengths
@@ -260,13 +268,15 @@ class CueFigures:
     longest: int                 # items whose best option is the longest
     longest_expected: float      # the same under chance (sum of |best| / k)
     longest_p: float             # one-sided P(at least `longest` | chance)
-    longest_p_low: float         # the other side, P(at most `longest` | chance): reported, not judged
+    longest_p_low: float         # the other side, P(at most `longest` | chance): "avoid the longest" pays
     mean_ratio: float            # mean length ratio best / distractors
     over_1_5: int                # items with a ratio above 1.5
     marked: int                  # items with a distractor carrying an absurd-option marker
     position_counts: tuple[int, ...]     # best option's authored position (0-based), items with one best
     position_expected: tuple[float, ...]
     position_p: float            # chi-square goodness of fit against uniform positions
+    shortest: int = 0            # items whose best option is the shortest (chance: `longest_expected`)
+    shortest_p: float = 1.0      # one-sided P(at least `shortest` | chance)
 
     def as_dict(self) -> dict[str, object]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -277,7 +287,8 @@ class CueFigures:
         pos = " ".join(f"{c}/{e:.1f}" for c, e in zip(self.position_counts, self.position_expected, strict=True))
         return (f"{self.group}: {self.n} items; best option longest in {self.longest} "
                 f"({self.longest / self.n:.0%}; chance {self.longest_expected / self.n:.0%}, p={self.longest_p:.3g}, "
-                f"p below chance {self.longest_p_low:.3g}); "
+                f"p below chance {self.longest_p_low:.3g}); best option shortest in {self.shortest} "
+                f"({self.shortest / self.n:.0%}, p={self.shortest_p:.3g}); "
                 f"mean length ratio best/distractors {self.mean_ratio:.2f} (cap {MAX_LENGTH_RATIO}), "
                 f"{self.over_1_5} above 1.5; absurd-option markers in {self.marked}; "
                 f"answer position seen/expected {pos} (p={self.position_p:.3g})")
@@ -302,6 +313,7 @@ def cue_figures(group: str, items: list[CueItem]) -> CueFigures:
     if not n:
         return CueFigures(group, 0, 0, 0.0, 1.0, 1.0, 0.0, 0, 0, (), (), 1.0)
     longest = sum(it.best_is_longest() for it in items)
+    shortest = sum(it.best_is_shortest() for it in items)
     chance = [len(it.best) / it.k for it in items]
     ratios = [r for it in items if (r := it.length_ratio()) is not None]
     kmax = max(it.k for it in items)
@@ -322,6 +334,7 @@ def cue_figures(group: str, items: list[CueItem]) -> CueFigures:
         float(np.mean(ratios)) if ratios else 1.0, sum(r > 1.5 for r in ratios),
         sum(bool(it.marked_distractors()) for it in items),
         tuple(int(c) for c in counts), tuple(float(e) for e in expected), pos_p,
+        shortest, poisson_binomial_sf(shortest, chance),
     )
 
 
@@ -335,6 +348,16 @@ def cue_problems(fig: CueFigures, items: list[CueItem], file: str) -> list[Probl
             f"the best option is the longest in {fig.longest} of {fig.n} {fig.group} "
             f"(chance {fig.longest_expected:.1f}; one-sided p={fig.longest_p:.2g} < {CUE_ALPHA}): "
             "a test-wise reader picks the longest option")))
+    if fig.longest_p_low < CUE_ALPHA:
+        out.append(Problem(file, "longest-below-chance", (
+            f"the best option is the longest in only {fig.longest} of {fig.n} {fig.group} "
+            f"(chance {fig.longest_expected:.1f}; one-sided p={fig.longest_p_low:.2g} < {CUE_ALPHA}): "
+            "a test-wise reader rules out the longest option")))
+    if fig.shortest_p < CUE_ALPHA:
+        out.append(Problem(file, "shortest", (
+            f"the best option is the shortest in {fig.shortest} of {fig.n} {fig.group} "
+            f"(chance {fig.longest_expected:.1f}; one-sided p={fig.shortest_p:.2g} < {CUE_ALPHA}): "
+            "a test-wise reader picks the shortest option")))
     if fig.mean_ratio > MAX_LENGTH_RATIO:
         out.append(Problem(file, "length-ratio", (
             f"the best option is on average {fig.mean_ratio:.2f} times as long as the distractors "
@@ -398,6 +421,8 @@ def measure_cues(modules: Mapping[str, Module], scenarios: Mapping[str, Scenario
 
     * the best option is the longest significantly more often than chance (one-sided exact
       test at :data:`CUE_ALPHA`, chance per item = number of best options / number of options),
+    * the best option is the longest significantly less often than chance (the other one-sided
+      test: "never pick the longest" pays), or the shortest significantly more often,
     * the mean length ratio best / mean distractor is above :data:`MAX_LENGTH_RATIO`,
     * more than :data:`MAX_MARKED_SHARE` of items have a distractor with an absurd-option marker
       (:data:`ABSURD_MARKERS`), each one then listed, or
