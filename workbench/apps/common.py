@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -84,7 +85,8 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str =
     if caption:
         styler = styler.set_caption(html.escape(caption))
     classes = " ".join(c for c in ("wb-table", css_class) if c)
-    body = styler.to_html(table_attributes=f'class="{classes}"', exclude_styles=True)
+    body = styler.set_table_attributes(f'class="{classes}"').to_html()
+    body = re.sub(r'<style type="text/css">\s*</style>\s*', "", body)  # no cell styles: no empty style block
     return f"<div class='wb-table-scroll'>{body}</div>"
 
 
@@ -109,9 +111,12 @@ def figure_table(fig) -> pd.DataFrame:
         x, y = getattr(trace, "x", None), getattr(trace, "y", None)
         if x is None or y is None:
             continue
-        horizontal = getattr(trace, "orientation", None) == "h"
+        ex, ey = getattr(trace, "error_x", None), getattr(trace, "error_y", None)
+        has_ex = ex is not None and ex.array is not None
+        horizontal = (getattr(trace, "orientation", None) == "h" or has_ex
+                      or (len(y) and isinstance(y[0], str) and not isinstance(x[0], str)))
         labels, values = (y, x) if horizontal else (x, y)
-        err = getattr(trace, "error_x" if horizontal else "error_y", None)
+        err = ex if horizontal else ey
         plus = list(err.array) if err is not None and err.array is not None else None
         minus = list(err.arrayminus) if err is not None and err.arrayminus is not None else plus
         for k, (lab, val) in enumerate(zip(labels, values, strict=False)):
@@ -205,6 +210,10 @@ class LazyTabs:
     def open(self, name: str, select: bool = True) -> w.VBox:
         """Build (or rebuild, when it may have changed) a section and, by default, switch the tabs to it."""
         box = self.boxes[name]
+        index = self.sections.index(name)
+        if select and self.tabs.selected_index != index:
+            self.tabs.selected_index = index  # the observer opens it: built once, not twice
+            return box
         stale, version = self._stale(name)
         if stale:
             if not box.children:  # first opening: something shows at once while the section is built
@@ -219,6 +228,4 @@ class LazyTabs:
                 self.built_with.pop(name, None)
             self.built.add(name)
             self.builds += 1
-        if select:
-            self.tabs.selected_index = self.sections.index(name)
         return box
