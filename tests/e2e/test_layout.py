@@ -101,7 +101,7 @@ def check_every_tab(page, seen, name: str, header: str, tabbed: bool = True) -> 
         page.wait_for_timeout(500)  # charts lay themselves out
         for label, (width, height) in VIEWPORTS.items():
             page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(400)
+            page.wait_for_timeout(1500)  # plotly resizes its charts a moment after the window
             where = f"{name} / {title or 'page'} / {label}"
             layout = page.evaluate(OVERFLOW_JS)
             if layout["scrollWidth"] > layout["innerWidth"]:
