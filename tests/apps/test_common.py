@@ -127,6 +127,18 @@ def test_chart_has_no_toolbar_fits_its_box_and_a_table_alternative():
     assert "04 Mar 2026" in alt.value and "0.25" in alt.value and "Coaching" in alt.value
 
 
+def test_chart_titles_are_broken_into_lines_that_fit_a_phone():
+    long = "Where my time went (last 28 days) vs where I need it most of all"
+    fig = go.FigureWidget([go.Bar(x=[1], y=[2])],
+                          layout=go.Layout(title=long, xaxis_title="skill (0 = organization average)"))
+    box = chart(fig)
+    lines = fig.layout.title.text.split("<br>")
+    assert len(lines) >= 2 and all(len(x) <= 40 for x in lines) and " ".join(lines) == long
+    assert fig.layout.margin.t >= 34 + 19 * (len(lines) - 1) and fig.layout.xaxis.automargin is True
+    assert all(len(x) <= 28 for x in fig.layout.xaxis.title.text.split("<br>"))
+    assert long in box.children[1].value  # the table's caption keeps the title whole
+
+
 def test_the_stylesheet_and_template_are_shipped_and_load_nothing_from_elsewhere():
     css = STYLESHEET.read_text()
     template = (STYLESHEET.parents[1] / "index.html.j2").read_text()

@@ -131,6 +131,19 @@ def figure_table(fig) -> pd.DataFrame:
     return table
 
 
+#: the longest chart title and axis title lines that fit a 360 px phone
+TITLE_CHARS, AXIS_CHARS = 40, 28
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken at spaces into lines of at most ``width`` characters (plotly's ``<br>``)."""
+    import textwrap
+
+    if not text or len(text) <= width or "<br>" in text:
+        return text
+    return "<br>".join(textwrap.wrap(text, width))
+
+
 def chart(fig, css_class: str = "") -> w.VBox:
     """A plotly figure for a page: no toolbar, sized to its container, and its numbers as a table
     under a "Show the numbers" toggle (the chart's text alternative). The figure keeps its title."""
@@ -138,6 +151,15 @@ def chart(fig, css_class: str = "") -> w.VBox:
         fig._config = {**(fig._config or {}), **CHART_CONFIG}
     fig.update_layout(autosize=True, width=None)
     title = fig.layout.title.text or "Chart"
+    # SVG text does not wrap: long titles are broken into lines that fit a 360 px phone
+    lines = _wrap(title, TITLE_CHARS)
+    if lines != title:
+        fig.update_layout(title_text=lines, margin_t=max(fig.layout.margin.t or 50, 34 + 19 * lines.count("<br>")))
+    for axis in [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]:
+        ax = fig.layout[axis]
+        ax.automargin = True  # tick labels get the room they need
+        if ax.title.text:
+            ax.title.text = _wrap(ax.title.text, AXIS_CHARS)
     table = figure_table(fig)
     parts = [fig]
     if not table.empty:
