@@ -8,7 +8,13 @@ fresh browser context and timed from navigation to its first content becoming vi
   and a second reference with one small plotly ``FigureWidget`` (what any chart adds);
 * leader: the header (``.wb-leader-header``), then the profile chart (``.js-plotly-plot``);
 * facilitator: the header (``.wb-cohort-header``), the attention list, the first chart;
-* refused link: the 403 page (no kernel starts).
+* refused link: the 403 page (no kernel starts);
+* every tab of the leader and facilitator pages, opened in turn after the page's first content: the
+  time from the click to the tab showing something (its placeholder or its content) and to its
+  content (no placeholder left). The Progress tab is opened twice: the second opening, with
+  nothing changed, shows the content it computed the first time.
+
+Pages and tabs are timed at a phone viewport (390 x 844) and a desktop one (1280 x 900).
 
 The ratio column divides each median by the reference median of the same run. Also timed, in a
 fresh Python process: importing the leader app and building one leader's page (the kernel's share).
@@ -37,7 +43,9 @@ from ._common import BenchResult, Column, demo_db
 
 SECRET = "bench-secret"
 LEADER, COHORT = "L0001", "C01"
+VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
 COLUMNS = [
+    Column("viewport", "viewport", justify="left"),
     Column("page", "page", justify="left"),
     Column("waits_for", "first content", justify="left"),
     Column("n", "n"),
@@ -73,6 +81,26 @@ def _build_page_in_process(db_url: str) -> float:
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
                          check=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def _time_tabs(pg, viewport: str, page: str, again: str | None, times: dict) -> None:
+    """Open every tab of a page in turn (then ``again`` a second time): seconds from the click to the
+    tab showing something, and to its content."""
+    pg.locator(".lm-TabBar-tab").first.wait_for(state="visible", timeout=180_000)
+    titles = [t.inner_text() for t in pg.locator(".lm-TabBar-tab").all()]
+    for n, title in enumerate([*titles[1:], *([again] if again else [])]):
+        section = f".wb-section-{title.lower().replace(' ', '-')}"
+        t0 = time.perf_counter()
+        pg.locator(".lm-TabBar-tab", has_text=title).first.click()
+        pg.wait_for_function("s => { const b = document.querySelector(s); return b && b.offsetParent !== null "
+                             "&& b.children.length > 0; }", arg=section, timeout=180_000)
+        shown = time.perf_counter() - t0
+        pg.wait_for_function("s => { const b = document.querySelector(s); return b && b.children.length > 0 "
+                             "&& !b.querySelector('.wb-section-loading'); }", arg=section, timeout=180_000)
+        done = time.perf_counter() - t0
+        label = f"tab {title}" + (" (opened again)" if n >= len(titles) - 1 else "")
+        times.setdefault((viewport, page, f"{label}: something"), []).append(shown)
+        times.setdefault((viewport, page, f"{label}: content"), []).append(done)
 
 
 def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] = print) -> BenchResult:
@@ -111,28 +139,34 @@ def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] =
                   (".js-plotly-plot", "engagement chart")]),
                 ("refused link", f"{app}/voila/render/leader.ipynb?token=forged", [("h1", "403 page")]),
             ]
-            times: dict[tuple[str, str], list[float]] = {}
+            times: dict[tuple[str, str, str], list[float]] = {}
+            tabbed = {"leader": "Progress", "facilitator": None}
             for i in range(repeat + 1):  # the first round warms caches (bytecode, fonts) and is not counted
-                for name, url, waits in pages:
-                    ctx = browser.new_context()
-                    pg = ctx.new_page()
-                    t0 = time.perf_counter()
-                    pg.goto(url, wait_until="commit", timeout=180_000)
-                    for selector, label in waits:
-                        pg.locator(selector).first.wait_for(state="visible", timeout=180_000)
-                        if i:
-                            times.setdefault((name, label), []).append(time.perf_counter() - t0)
-                    pg.close()
-                    ctx.close()
+                for vp, (width, height) in VIEWPORTS.items():
+                    for name, url, waits in pages:
+                        if vp != "desktop" and name.startswith("reference"):
+                            continue  # the references are Voilà's floor: one viewport is enough
+                        ctx = browser.new_context(viewport={"width": width, "height": height})
+                        pg = ctx.new_page()
+                        t0 = time.perf_counter()
+                        pg.goto(url, wait_until="commit", timeout=180_000)
+                        for selector, label in waits:
+                            pg.locator(selector).first.wait_for(state="visible", timeout=180_000)
+                            if i:
+                                times.setdefault((vp, name, label), []).append(time.perf_counter() - t0)
+                        if name in tabbed:
+                            _time_tabs(pg, vp, name, tabbed[name], times if i else {})
+                        pg.close()
+                        ctx.close()
                 log(f"round {i}/{repeat} done")
             browser.close()
-        ref_median = statistics.median(times[("reference (one widget)", "widget")])
-        for (name, label), ts in times.items():
+        ref_median = statistics.median(times[("desktop", "reference (one widget)", "widget")])
+        for (vp, name, label), ts in times.items():
             med = statistics.median(ts)
-            result.rows.append(dict(page=name, waits_for=label, n=len(ts), median=med, min=min(ts), max=max(ts),
-                                    ratio=med / ref_median, times=ts))
+            result.rows.append(dict(viewport=vp, page=name, waits_for=label, n=len(ts), median=med, min=min(ts),
+                                    max=max(ts), ratio=med / ref_median, times=ts))
         build = [_build_page_in_process(db) for _ in range(3 if quick else 5)]
-        result.rows.append(dict(page="leader, in process", waits_for="import + build page", n=len(build),
+        result.rows.append(dict(viewport="-", page="leader, in process", waits_for="import + build page", n=len(build),
                                 median=statistics.median(build), min=min(build), max=max(build), ratio=None,
                                 times=build))
     result.notes.append("Timed from navigation start; each page in a fresh browser context; one warm-up round "

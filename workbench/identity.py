@@ -61,11 +61,11 @@ def make_token(kind: str, subject: str, key: str | None = None) -> str:
 
 def verify_token(token: str | None, max_age_hours: float = DEFAULT_TTL_HOURS, key: str | None = None) -> Identity:
     if not token:
-        raise InvalidLink("this page needs a personal link: ask for yours with 'workbench link'")
+        raise InvalidLink("this page needs a personal link")
     try:
         data = _serializer(key).loads(token, max_age=max_age_hours * 3600)
     except SignatureExpired:
-        raise InvalidLink("this link has expired: ask for a new one") from None
+        raise InvalidLink("this link has expired") from None
     except BadSignature:
         raise InvalidLink("this link is not valid") from None
     if not isinstance(data, dict) or data.get("kind") not in KINDS or not data.get("sub"):

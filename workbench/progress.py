@@ -62,6 +62,14 @@ def personal_progress(engine: Engine, library: Library, leader_id: str, now: dat
     )
 
 
+def progress_version(engine: Engine, leader_id: str, now: datetime | None = None) -> tuple:
+    """Changes whenever :func:`personal_progress` for the leader may give another result: the
+    leader's rows (:func:`workbench.store.repo.leader_data_version`) and the day (the recent
+    window and the streak move with the calendar). The leader app rebuilds its Progress tab only
+    when this changes."""
+    return _now(now).date().isoformat(), repo.leader_data_version(engine, leader_id)
+
+
 def cohort_overview(engine: Engine, library: Library, cohort_id: str, now: datetime | None = None, *,
                     inactive_days: int = 14, started_days: int = 21, unstarted_days: int = 28,
                     weeks: int = ENGAGEMENT_WEEKS, days: int = RECENT_DAYS) -> CohortOverview:

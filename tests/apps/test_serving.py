@@ -63,6 +63,17 @@ def test_message_page_is_escaped_and_self_contained():
     assert "&lt;open&gt;" in page and "Close one &amp; reload." in page and "<script" not in page
     assert "http" not in page.replace("HTTP 429", "")  # no external assets
     assert "<h1>" in page and "font-family" in page
+    assert "width=device-width" in page  # sized for phones like the apps
+
+
+def test_refusal_and_landing_tell_a_person_what_to_do():
+    from workbench.apps.server import ASK_FOR_A_LINK, LANDING
+
+    refused = message_page(403, "Cannot open this page", "This link has expired.", ASK_FOR_A_LINK)
+    assert "ask your facilitator for a new link" in refused.lower() and "HTTP 403" in refused
+    assert "workbench link" not in refused  # nobody is told to run a command
+    landing = message_page(200, "Leadership Workbench", *LANDING)
+    assert "personal link" in landing and "HTTP" not in landing and ".ipynb" not in landing
 
 
 def test_default_kernel_cap_follows_memory():

@@ -129,7 +129,7 @@ def test_the_kernel_websocket_freeze_is_closed_and_others_are_still_served(guard
 
 #: every route a visitor might try that no page needs: a styled 404, whoever asks
 NOT_FOUND = [
-    ("GET", "/"), ("GET", "/voila"), ("GET", "/voila/"), ("GET", "/voila/tree"), ("GET", "/voila/tree/leader.ipynb"),
+    ("GET", "/voila"), ("GET", "/voila/"), ("GET", "/voila/tree"), ("GET", "/voila/tree/leader.ipynb"),
     ("GET", "/voila/api/contents"), ("GET", "/voila/api/contents/leader.ipynb"), ("GET", "/api/contents"),
     ("GET", "/voila/files/leader.ipynb"), ("GET", "/voila/files/../../pyproject.toml"),
     ("GET", "/api/kernels"), ("POST", "/api/kernels"), ("GET", "/api/sessions"), ("POST", "/api/sessions"),
@@ -150,6 +150,9 @@ def test_every_route_a_link_holder_can_reach(guarded, demo_engine):
             assert r.status == 404, (method, path, r.status)
             assert "leader.ipynb" not in r.body and "Traceback" not in r.body
             assert "Nothing here" in r.body or path.startswith("/api/kernels/0"), (method, path, r.body)
+    # the root: a landing page saying how to get in, never a listing of the notebooks
+    r = request(f"{guarded.url}/?token={token}")
+    assert r.status == 200 and "personal link" in r.body and ".ipynb" not in r.body and "<script" not in r.body
     # pages: only the three apps, only with their own kind of link
     assert request(f"{guarded.url}/voila/render/leader.ipynb").status == 403
     assert request(f"{guarded.url}/voila/render/cohort.ipynb?token={token}").status == 403

@@ -50,17 +50,6 @@ from typing import Any, Protocol
 
 import ipywidgets as w
 
-ASSESSMENT_STYLE = """
-<style>
-.wb-assessment-options {flex-wrap: wrap; gap: 6px;}
-.wb-assessment-option, .wb-assessment-option button {white-space: normal !important; height: auto !important;
-  min-height: 40px; line-height: 1.3; padding: 6px 12px;}
-.wb-assessment-question p {font-size: 1.1em; line-height: 1.45;}
-.wb-assessment-error {color: #b3261e;}
-.wb-assessment-hint {color: #5f6b7a; align-self: center;}
-</style>
-"""
-
 DEFAULT_DONE = ("<b>Thank you, your answers are submitted.</b><br>"
                 "They are saved and can no longer be changed.")
 
@@ -155,7 +144,7 @@ class AssessmentForm:
         self._next: str | None = None
         self._done = bool(submitted)
 
-        head = f"{ASSESSMENT_STYLE}<h3>{html.escape(title)}</h3>"
+        head = f"<h3>{html.escape(title)}</h3>"
         if intro:
             head += f"<div class='wb-muted'>{html.escape(intro)}</div>"
         self.header = w.HTML(head)

@@ -11,7 +11,7 @@ from ..content import Library
 from ..identity import InvalidLink
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
-from .common import STYLE, LazyTabs, engine, error_page, identify
+from .common import LazyTabs, chart, engine, error_page, identify, page_header, table_html
 
 #: the fewest members worth forming peer groups for (groups have 4 to 6 people)
 MIN_GROUPING = 4
@@ -41,12 +41,7 @@ def cohort_parts(token: str | None = None, library: Library | None = None, db=No
 
 
 def cohort_header(cohort, members: int) -> w.HTML:
-    header = w.HTML(
-        f"{STYLE}<div class='wb-page'><h2>{html.escape(cohort.name)}</h2>"
-        f"<div class='wb-muted'>Facilitator: {html.escape(cohort.facilitator or '-')} · {members} leaders</div></div>"
-    )
-    header.add_class("wb-cohort-header")
-    return header
+    return page_header(cohort.name, f"Facilitator: {cohort.facilitator or '-'} · {members} leaders", "wb-cohort-header")
 
 
 class CohortPage:
@@ -67,6 +62,7 @@ class CohortPage:
         self.tabs, self.boxes = self.pages.tabs, self.pages.boxes
         self.widget = w.VBox([header, self.tabs])
         self.widget.add_class("wb-cohort-app")
+        self.tabs.add_class("wb-app")
 
     @property
     def built(self) -> set[str]:
@@ -88,31 +84,30 @@ class CohortPage:
         attention = w.HTML(f"<div class='wb-card'><b>Needs attention ({att.leader_id.nunique() if len(att) else 0} "
                            f"leaders)</b>{body}</div>")
         attention.add_class("wb-attention")
-        return [attention, figures.engagement_figure(o), figures.comparison_figure(o)]
+        return [attention, chart(figures.engagement_figure(o)), chart(figures.comparison_figure(o))]
 
     def roster(self) -> list[w.Widget]:
         from ..analytics import figures
 
         t = self.overview.roster
-        body = "".join(
-            f"<tr><td>{html.escape(r.name)}</td><td>{r.role_level}</td>"
-            f"<td class='wb-num'>{r.minutes_recent:.0f}</td><td class='wb-num'>{r.modules_completed}</td>"
-            f"<td>{'' if pd.isna(r.last_activity) else f'{r.last_activity:%d %b}'}</td>"
-            f"<td class='wb-num'>{'-' if pd.isna(r.development_areas) else int(r.development_areas)}</td>"
-            f"<td>{html.escape(r.flags or '')}</td></tr>"
-            for r in t.itertuples()
-        )
+        frame = pd.DataFrame({
+            "Leader": t["name"], "Level": t["role_level"], "Minutes (28 days)": t["minutes_recent"].round(0),
+            "Modules done": t["modules_completed"],
+            "Last active": [None if pd.isna(d) else f"{d:%d %b}" for d in t["last_activity"]],
+            "Development areas": t["development_areas"], "Flags": t["flags"].fillna(""),
+        })
         from ..calibration_log import active_calibration_note
 
         note = html.escape(active_calibration_note(self.eng, self.cohort.organization_id))
+        numeric = ("Minutes (28 days)", "Modules done", "Development areas")
         table = w.HTML(
-            "<div class='wb-card'><table class='wb-roster'><tr><th>Leader</th><th>Level</th><th class='wb-num'>Minutes "
-            "(28 days)</th><th class='wb-num'>Modules done</th><th>Last active</th><th class='wb-num'>Development "
-            f"areas</th><th>Flags</th></tr>{body}</table>"
-            f"<div class='wb-muted wb-calibration-note'>{note}</div></div>"
+            "<div class='wb-card'>"
+            + table_html(frame, caption="Roster", css_class="wb-roster", numeric=numeric,
+                         formats={"Minutes (28 days)": "{:.0f}", "Development areas": "{:.0f}"})
+            + f"<div class='wb-muted wb-calibration-note'>{note}</div></div>"
         )
         table.add_class("wb-cohort-roster")
-        return [table, figures.distribution_figure(self.overview), figures.heatmap_figure(self.overview)]
+        return [table, chart(figures.distribution_figure(self.overview)), chart(figures.heatmap_figure(self.overview))]
 
     def invitations(self) -> list[w.Widget]:
         from .feedback import invitations_section

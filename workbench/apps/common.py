@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable, Hashable, Mapping
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import ipywidgets as w
+import pandas as pd
 
 from ..identity import Identity, InvalidLink, verify_token
 
-STYLE = """
-<style>
-.wb-page {max-width: 980px; margin: 0 auto; font-family: system-ui, sans-serif;}
-.wb-card {border: 1px solid #e3e6ea; border-radius: 8px; padding: 10px 16px; margin: 6px 0;}
-.wb-muted {color: #5f6b7a;}
-.wb-error {border-left: 4px solid #b3261e; background: #fbeaea; padding: 12px 16px;}
-.wb-leader-tabs .lm-TabBar-tab, .wb-cohort-tabs .lm-TabBar-tab {flex: 0 1 auto !important; max-width: none !important;
-  min-width: 90px !important; padding: 0 14px !important;}
-.wb-card table {border-collapse: collapse; width: 100%;}
-.wb-card th, .wb-card td {padding: 4px 10px; border-bottom: 1px solid #eef0f3; text-align: left;}
-.wb-card th.wb-num, .wb-card td.wb-num {text-align: right;}
-</style>
-"""
+#: the apps' stylesheet, served with the page by the workbench's Voilà template (``workbench serve``)
+STYLESHEET = Path(__file__).resolve().parent / "share" / "voila" / "templates" / "workbench" / "static" / "workbench.css"
+#: chart options: no toolbar (its unlabelled buttons were the first keyboard stops), sized to its container
+CHART_CONFIG = {"displayModeBar": False, "responsive": True, "displaylogo": False}
 
 
 def query_token() -> str | None:
@@ -44,8 +39,9 @@ def identify(token: str | None, kind: str) -> Identity:
 
 
 def error_page(message: str) -> w.Widget:
-    box = w.HTML(f"{STYLE}<div class='wb-page'><div class='wb-error'><b>Cannot open this page.</b> "
-                 f"{html.escape(message)}</div></div>")
+    box = w.HTML(f"<div class='wb-page'><h1>Cannot open this page</h1><div class='wb-error'>"
+                 f"{html.escape(message)} Ask whoever sent you the link (for a leader, your facilitator) "
+                 "for a new one.</div></div>")
     box.add_class("wb-error-page")
     return box
 
@@ -57,22 +53,154 @@ def engine():
     return make_engine()
 
 
+def page_header(title: str, subtitle: str, css_class: str, extra: str = "") -> w.HTML:
+    """The heading of an app: its ``<h1>`` (one per page) and a line under it."""
+    header = w.HTML(f"<div class='wb-page'><h1>{html.escape(title)}</h1>"
+                    f"<div class='wb-muted'>{html.escape(subtitle)}</div>{extra}</div>")
+    header.add_class(css_class)
+    return header
+
+
+def loading(title: str) -> w.HTML:
+    """What an opened tab shows at once while it is being built: a line and a progress bar."""
+    box = w.HTML(f"<div class='wb-loading' role='status' aria-live='polite'><progress aria-label='Loading "
+                 f"{html.escape(title)}'></progress><span>Loading {html.escape(title)}…</span></div>")
+    box.add_class("wb-section-loading")
+    return box
+
+
+def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str = "",
+               formats: Mapping[str, str] | None = None, numeric: tuple[str, ...] = ()) -> str:
+    """An HTML table of ``frame`` (pandas Styler: cells escaped, no index), in a box that scrolls
+    sideways inside its card when the screen is narrower than the table."""
+    styler = frame.style.hide(axis="index").format(formats or {}, na_rep="-", escape="html")
+    styler = styler.format_index(escape="html", axis=1)
+    if numeric:
+        styler = styler.set_td_classes(pd.DataFrame(
+            [["wb-num" if c in numeric else "" for c in frame.columns]] * len(frame),
+            index=frame.index, columns=frame.columns))
+    if caption:
+        styler = styler.set_caption(html.escape(caption))
+    classes = " ".join(c for c in ("wb-table", css_class) if c)
+    body = styler.set_table_attributes(f'class="{classes}"').to_html()
+    body = re.sub(r'<style type="text/css">\s*</style>\s*', "", body)  # no cell styles: no empty style block
+    return f"<div class='wb-table-scroll'>{body}</div>"
+
+
+def figure_table(fig) -> pd.DataFrame:
+    """The numbers a plotly figure draws, one row per point: ``series``, ``label``, ``value`` (and the
+    interval when it has error bars); the text alternative of a chart."""
+    import numpy as np
+
+    rows = []
+    for trace in fig.data:
+        if getattr(trace, "hoverinfo", None) == "skip" or getattr(trace, "showlegend", None) is False and \
+                getattr(trace, "fill", None) == "toself":
+            continue
+        series = trace.name or ""
+        if trace.type == "heatmap":
+            z = np.asarray(trace.z, dtype=object)
+            xs, ys = list(trace.x if trace.x is not None else range(z.shape[1])), \
+                list(trace.y if trace.y is not None else range(z.shape[0]))
+            rows += [dict(series=str(y), label=str(x), value=z[i][j]) for i, y in enumerate(ys)
+                     for j, x in enumerate(xs)]
+            continue
+        x, y = getattr(trace, "x", None), getattr(trace, "y", None)
+        if x is None or y is None:
+            continue
+        ex, ey = getattr(trace, "error_x", None), getattr(trace, "error_y", None)
+        has_ex = ex is not None and ex.array is not None
+        horizontal = (getattr(trace, "orientation", None) == "h" or has_ex
+                      or (len(y) and isinstance(y[0], str) and not isinstance(x[0], str)))
+        labels, values = (y, x) if horizontal else (x, y)
+        err = ex if horizontal else ey
+        plus = list(err.array) if err is not None and err.array is not None else None
+        minus = list(err.arrayminus) if err is not None and err.arrayminus is not None else plus
+        for k, (lab, val) in enumerate(zip(labels, values, strict=False)):
+            row = dict(series=series, label=lab.strftime("%d %b %Y") if hasattr(lab, "strftime") else str(lab),
+                       value=val)
+            if plus is not None and val is not None:
+                row["low"], row["high"] = val - minus[k], val + plus[k]
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    if not table.empty and (table["series"] == "").all():
+        table = table.drop(columns="series")
+    return table
+
+
+#: the longest chart title and axis title lines that fit a 360 px phone
+TITLE_CHARS, AXIS_CHARS = 40, 28
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken at spaces into lines of at most ``width`` characters (plotly's ``<br>``)."""
+    import textwrap
+
+    if not text or len(text) <= width or "<br>" in text:
+        return text
+    return "<br>".join(textwrap.wrap(text, width))
+
+
+def chart(fig, css_class: str = "") -> w.VBox:
+    """A plotly figure for a page: no toolbar, sized to its container, and its numbers as a table
+    under a "Show the numbers" toggle (the chart's text alternative). The figure keeps its title."""
+    if hasattr(fig, "_config"):
+        fig._config = {**(fig._config or {}), **CHART_CONFIG}
+    fig.update_layout(autosize=True, width=None)
+    title = fig.layout.title.text or "Chart"
+    # SVG text does not wrap: long titles are broken into lines that fit a 360 px phone
+    lines = _wrap(title, TITLE_CHARS)
+    if lines != title:
+        fig.update_layout(title_text=lines, margin_t=max(fig.layout.margin.t or 50, 34 + 19 * lines.count("<br>")))
+    for axis in [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]:
+        ax = fig.layout[axis]
+        ax.automargin = True  # tick labels get the room they need
+        if ax.title.text:
+            ax.title.text = _wrap(ax.title.text, AXIS_CHARS)
+    table = figure_table(fig)
+    parts = [fig]
+    if not table.empty:
+        cols = {c: c.capitalize() for c in table.columns}
+        formats = {cols[c]: "{:.2f}" for c in ("value", "low", "high") if c in cols
+                   and pd.api.types.is_float_dtype(table[c])}
+        alt = w.HTML(f"<details class='wb-chart-table'><summary>Show the numbers: {html.escape(title)}</summary>"
+                     f"{table_html(table.rename(columns=cols), caption=title, formats=formats)}</details>")
+        alt.add_class("wb-chart-alt")
+        parts.append(alt)
+    box = w.VBox(parts)
+    box.add_class("wb-chart")
+    if css_class:
+        box.add_class(css_class)
+    return box
+
+
 class LazyTabs:
-    """Tabs whose sections are built when first opened (and the ``live`` ones on every opening).
+    """Tabs whose sections are built when first opened, and rebuilt only when they may have changed.
 
     ``builders`` maps a section title to a function returning its widgets. A builder that raises
     shows its error in its own tab (class ``wb-section-error``); the rest of the page goes on.
     Each section's box has the class ``wb-section-<title in lower case, dashes for spaces>``.
+    While a section is built it shows :func:`loading` (class ``wb-section-loading``).
+
+    ``versions`` maps a section to a cheap function whose value changes whenever something the
+    section shows has changed: the section is rebuilt on an opening only when that value differs
+    from the one it was built with. Sections in ``live`` without a version are rebuilt on every
+    opening.
     """
 
-    def __init__(self, builders: dict, live: frozenset[str] | set[str] = frozenset(), css_class: str = ""):
+    def __init__(self, builders: dict, live: frozenset[str] | set[str] = frozenset(), css_class: str = "",
+                 versions: Mapping[str, Callable[[], Hashable]] | None = None):
         self.builders, self.live = dict(builders), frozenset(live)
+        self.versions = dict(versions or {})
+        self.built_with: dict[str, Hashable] = {}
         self.boxes = {name: w.VBox([]) for name in self.builders}
         for name, box in self.boxes.items():
             box.add_class("wb-section-" + name.lower().replace(" ", "-"))
         self.built: set[str] = set()
+        self.builds = 0
         self.tabs = w.Tab(children=list(self.boxes.values()))
         self.tabs.titles = tuple(self.boxes)
+        self.tabs.add_class("wb-tabs")
         if css_class:
             self.tabs.add_class(css_class)
         self.tabs.observe(self._opened, names="selected_index")
@@ -86,17 +214,37 @@ class LazyTabs:
         if change["new"] is not None:
             self.open(self.sections[change["new"]], select=False)
 
+    def _version(self, name: str) -> Hashable:
+        try:
+            return self.versions[name]()
+        except Exception:  # noqa: BLE001 - a version that cannot be read never matches: the section is rebuilt
+            return object()
+
+    def _stale(self, name: str) -> tuple[bool, Hashable]:
+        if name in self.versions:
+            version = self._version(name)
+            return name not in self.built or version != self.built_with.get(name), version
+        return name not in self.built or name in self.live, None
+
     def open(self, name: str, select: bool = True) -> w.VBox:
-        """Build (or rebuild) a section and, by default, switch the tabs to it."""
+        """Build (or rebuild, when it may have changed) a section and, by default, switch the tabs to it."""
         box = self.boxes[name]
-        if name not in self.built or name in self.live:
+        index = self.sections.index(name)
+        if select and self.tabs.selected_index != index:
+            self.tabs.selected_index = index  # the observer opens it: built once, not twice
+            return box
+        stale, version = self._stale(name)
+        if stale:
+            if not box.children:  # first opening: something shows at once while the section is built
+                box.children = (loading(name),)
             try:
                 box.children = tuple(self.builders[name]())
+                self.built_with[name] = version
             except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
                 msg = w.HTML(f"<div class='wb-error'>This section could not be shown: {html.escape(str(exc))}</div>")
                 msg.add_class("wb-section-error")
                 box.children = (msg,)
+                self.built_with.pop(name, None)
             self.built.add(name)
-        if select:
-            self.tabs.selected_index = self.sections.index(name)
+            self.builds += 1
         return box

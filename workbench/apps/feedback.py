@@ -133,7 +133,9 @@ def others_section(eng, library: Library, leader_id: str) -> list[w.Widget]:
         gaps_html = ("Worth a conversation with your manager or coach:<ul>" + "".join(items) + "</ul>")
     gaps = w.HTML(f"<div class='wb-card'><b>Biggest differences</b><div>{gaps_html}</div></div>")
     gaps.add_class("wb-others-gaps")
-    box = w.VBox([status, self_others_figure(gap.table, names), gaps])
+    from .common import chart
+
+    box = w.VBox([status, chart(self_others_figure(gap.table, names)), gaps])
     box.add_class("wb-others")
     return [box]
 

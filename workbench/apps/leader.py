@@ -17,7 +17,7 @@ from ..skills.need import DEVELOPMENT_AREA, STRENGTH, Z90, assess
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
-from .common import STYLE, LazyTabs, engine, error_page, identify
+from .common import LazyTabs, chart, engine, error_page, identify, page_header
 
 
 def role_expectations(library: Library, role_level: str | None) -> dict[str, float]:
@@ -82,7 +82,8 @@ def profile_figure(table: pd.DataFrame):
 
 
 SECTIONS = ("My profile", "Assessment", "My plan", "Moments", "Practice", "Progress", "Explore", "My cohort")
-#: sections rebuilt every time they are opened, because other sections change what they show
+#: sections that other sections change: "My profile" is rebuilt on every opening, "Progress" only when
+#: :func:`workbench.progress.progress_version` says the leader's rows have changed
 LIVE_SECTIONS = {"My profile", "Progress"}
 
 
@@ -110,13 +111,8 @@ def leader_parts(token: str | None = None, library: Library | None = None, db=No
 
 
 def leader_header(leader) -> w.HTML:
-    header = w.HTML(
-        f"{STYLE}<div class='wb-page'><h2>{html.escape(leader.name)}</h2>"
-        f"<div class='wb-muted'>{html.escape(leader.role or '')} · {leader.role_level} leader · "
-        f"cohort {html.escape(leader.cohort_id or '-')}</div></div>"
-    )
-    header.add_class("wb-leader-header")
-    return header
+    return page_header(leader.name, f"{leader.role or ''} · {leader.role_level} leader · cohort {leader.cohort_id or '-'}",
+                       "wb-leader-header")
 
 
 class LeaderPage:
@@ -134,11 +130,15 @@ class LeaderPage:
         builders = {"My profile": self.profile, "Assessment": self.assessment, "My plan": self.plan,
                     "Moments": self.moments, "Practice": self.practice, "Progress": self.progress,
                     "Explore": self.explore, "My cohort": self.cohort}
+        from ..progress import progress_version
+
         self.pages = LazyTabs({name: builders[name] for name in SECTIONS if name != "My cohort" or leader.cohort_id},
-                              live=LIVE_SECTIONS, css_class="wb-leader-tabs")
+                              live=LIVE_SECTIONS, css_class="wb-leader-tabs",
+                              versions={"Progress": lambda: progress_version(eng, leader.id)})
         self.tabs, self.boxes = self.pages.tabs, self.pages.boxes
         self.widget = w.VBox([self.header, self.tabs])
         self.widget.add_class("wb-leader-app")
+        self.tabs.add_class("wb-app")
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -170,7 +170,7 @@ class LeaderPage:
         focus.add_class("wb-focus")
         from .feedback import invite_section, others_section
 
-        return [focus, profile_figure(table), *others_section(self.eng, self.library, self.leader.id),
+        return [focus, chart(profile_figure(table)), *others_section(self.eng, self.library, self.leader.id),
                 *invite_section(self.eng, self.leader.id)]
 
     def assessment(self) -> list[w.Widget]:
@@ -271,9 +271,10 @@ class LeaderPage:
             f"<div class='wb-card wb-progress-gaps'><b>Where you have spent too little time</b><div>{gaps}</div></div>"
         )
         summary.add_class("wb-activity")
-        out = [summary, figures.time_figure(p), figures.investment_figure(p), figures.trajectory_figure(p)]
+        out = [summary, chart(figures.time_figure(p)), chart(figures.investment_figure(p)),
+               chart(figures.trajectory_figure(p))]
         if not p.checks.empty:
-            out.append(figures.checks_figure(p))
+            out.append(chart(figures.checks_figure(p)))
         return out
 
     def explore(self) -> list[w.Widget]:
@@ -298,7 +299,7 @@ class LeaderPage:
         areas = practice_log.development_areas(self.eng, lib, lid)
         scenarios = sorted(lib.scenarios.values(), key=lambda sc: (not set(sc.competencies) & set(areas[:3]), sc.title))
         picker = w.Dropdown(options=[(sc.title, sc.id) for sc in scenarios], description="Scenario",
-                            layout=w.Layout(width="520px"))
+                            layout=w.Layout(width="520px", max_width="100%"))
         picker.add_class("wb-practice-pick")
         self.scenario_picker = picker
         stage = w.VBox([])

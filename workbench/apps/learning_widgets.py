@@ -583,16 +583,18 @@ class ExplorePanel:
                             continuous_update=True, layout=w.Layout(width="100%"))
         self.query.add_class("wb-explore-search")
         comps = sorted(library.competencies.values(), key=lambda c: c.name)
-        self.competency = w.Dropdown(options=[("Any competency", ANY)] + [(c.name, c.id) for c in comps], value=ANY)
+        self.competency = w.Dropdown(options=[("Any competency", ANY)] + [(c.name, c.id) for c in comps], value=ANY,
+                                     description="Competency", style={"description_width": "initial"})
         self.competency.add_class("wb-explore-competency")
         formats = sorted({m.format for m in library.modules.values()})
         self.format = w.Dropdown(options=[("Any format", ANY)] + [(FORMAT_NAMES.get(f, f), f) for f in formats],
-                                 value=ANY)
+                                 value=ANY, description="Format", style={"description_width": "initial"})
         self.format.add_class("wb-explore-format")
         self.max_minutes = w.Dropdown(options=[("Any length", ANY)] + [(f"Up to {x} min", x) for x in MINUTE_CHOICES],
-                                      value=ANY)
+                                      value=ANY, description="Length", style={"description_width": "initial"})
         self.max_minutes.add_class("wb-explore-minutes")
-        self.level = w.Dropdown(options=[("Any level", ANY)] + [(v, k_) for k_, v in LEVEL_NAMES.items()], value=ANY)
+        self.level = w.Dropdown(options=[("Any level", ANY)] + [(v, k_) for k_, v in LEVEL_NAMES.items()], value=ANY,
+                                description="Level", style={"description_width": "initial"})
         self.level.add_class("wb-explore-level")
         for d in (self.competency, self.format, self.max_minutes, self.level):
             d.layout = w.Layout(width="auto")
@@ -742,7 +744,8 @@ class MomentsPanel:
         self.select = w.Dropdown(
             options=[("Choose a moment…", ANY)]
             + [(f"{'Big moment' if mo.kind == 'big' else 'Everyday moment'}: {mo.name}", mo.id) for mo in moments],
-            value=ANY, layout=w.Layout(width="auto"))
+            value=ANY, layout=w.Layout(width="auto", max_width="100%"), description="Moment",
+            style={"description_width": "initial"})
         self.select.add_class("wb-moments-select")
         self.select.observe(self._picked, names="value")
         self.header = w.HTML(f"{LEARNING_STYLE}<h3>Moments</h3><div class='wb-muted'>Facing something right now? "

@@ -44,18 +44,6 @@ from ..practice.evidence import EstimateChange, apply_run
 from ..practice.scenario import Debrief, Feedback, ScenarioRun
 from ..skills.score import SkillPosterior
 
-PRACTICE_STYLE = """
-<style>
-.wb-scenario-choice, .wb-scenario-choice button {white-space: normal !important; height: auto !important;
-  text-align: left; line-height: 1.35; padding: 8px 12px;}
-.wb-chat-messages {max-height: 460px; overflow-y: auto;}
-.wb-chat-message {border-radius: 8px; padding: 8px 12px; margin: 4px 0; max-width: 85%;}
-.wb-chat-leader {background: #e8f0fe; margin-left: auto;}
-.wb-chat-coach {background: #f4f5f7;}
-.wb-practice-error {color: #b3261e;}
-</style>
-"""
-
 
 def _html(text: str) -> str:
     return html.escape(text).replace("\n\n", "<br><br>").replace("\n", "<br>")
@@ -128,7 +116,7 @@ class ScenarioPlayer:
         self._cb = _Callbacks()
         self.changes: dict[str, EstimateChange] = {}
 
-        self.title = w.HTML(f"{PRACTICE_STYLE}<h3>{html.escape(scenario.title)}</h3>"
+        self.title = w.HTML(f"<h3>{html.escape(scenario.title)}</h3>"
                             f"<div class='wb-muted'>{html.escape(' '.join(scenario.summary.split()))}</div>")
         self.title.add_class("wb-scenario-title")
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="Progress")
@@ -274,11 +262,12 @@ class ChatPanel:
         self._seen = 0
         self.last_reply: Reply | None = None
 
-        self.header = w.HTML(f"{PRACTICE_STYLE}<h3>Coaching conversation</h3>"
+        self.header = w.HTML("<h3>Coaching conversation</h3>"
                              "<div class='wb-muted'>One question at a time: goal, reality, options, way forward.</div>")
         self.header.add_class("wb-chat-header")
         self.messages = w.VBox([])
         self.messages.add_class("wb-chat-messages")
+        self.messages.tabbable = True  # it scrolls: reachable from the keyboard
         self.input = w.Textarea(placeholder="Type your answer…", layout=w.Layout(width="100%", height="80px"))
         self.input.add_class("wb-chat-input")
         self.send_button = w.Button(description="Send", button_style="primary")
@@ -290,7 +279,7 @@ class ChatPanel:
         self.no_button = w.Button(description="No, change it")
         self.no_button.add_class("wb-chat-no")
         self.no_button.on_click(lambda _b: self.send("no, change it"))
-        self.draft = w.Textarea(layout=w.Layout(width="100%", height="60px"))
+        self.draft = w.Textarea(placeholder="Your commitment", layout=w.Layout(width="100%", height="60px"))
         self.draft.add_class("wb-chat-draft")
         self.draft_due = w.DatePicker(description="Due")
         self.draft_due.add_class("wb-chat-draft-due")

@@ -14,7 +14,7 @@ from ..content import Library
 from ..identity import InvalidLink
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
-from .common import STYLE, engine, error_page, identify
+from .common import engine, error_page, identify, page_header
 
 ROLE_NAMES = {"manager": "manager", "peer": "peer", "direct_report": "team member"}
 
@@ -44,15 +44,15 @@ def rater_app(token: str | None = None, library: Library | None = None, db=None)
     library = library or Library.load()
     state = al.start(eng, library, assignment.leader_id, rater_role=assignment.role,
                      rater_id=assignment.invitation_id)
-    header = w.HTML(
-        f"{STYLE}<div class='wb-page'><h2>Feedback for {html.escape(assignment.leader_name)}</h2>"
-        f"<div class='wb-muted'>You were asked as their {ROLE_NAMES[assignment.role]}"
-        + (f" · open until {assignment.expires_at:%d %b %Y}" if assignment.expires_at else "") + "</div>"
-        f"<div class='wb-card'>{html.escape(privacy_note(assignment.role, assignment.leader_name))} "
-        "Each answer is saved as soon as you give it: you can close this page and come back "
-        "with the same link.</div></div>"
+    header = page_header(
+        f"Feedback for {assignment.leader_name}",
+        f"You were asked as their {ROLE_NAMES[assignment.role]}"
+        + (f" · open until {assignment.expires_at:%d %b %Y}" if assignment.expires_at else ""),
+        "wb-rater-header",
+        extra=f"<div class='wb-card'>{html.escape(privacy_note(assignment.role, assignment.leader_name))} "
+              "Each answer is saved as soon as you give it: you can close this page and come back "
+              "with the same link.</div>",
     )
-    header.add_class("wb-rater-header")
     form = AssessmentForm.from_state(
         state,
         on_answer=lambda item, value: al.record_answer(eng, state, item, value, library=library),
@@ -61,4 +61,5 @@ def rater_app(token: str | None = None, library: Library | None = None, db=None)
     )
     page = w.VBox([header, form.widget])
     page.add_class("wb-rater-app")
+    page.add_class("wb-app")
     return page

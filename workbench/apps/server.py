@@ -37,6 +37,8 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
 from urllib.parse import parse_qsl, urlencode
 
 from jupyter_server.services.kernels.handlers import KernelHandler, _kernel_id_regex
@@ -342,26 +344,23 @@ class GuardedKernelManager(AsyncMappingKernelManager):
 
 
 # ---------------------------------------------------------------- pages and logging
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       background: #f5f6f8; color: #1f2933; margin: 0; }}
-main {{ max-width: 34rem; margin: 12vh auto; background: #fff; border-radius: 8px; padding: 2rem 2.5rem;
-       box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
-h1 {{ font-size: 1.4rem; margin: 0 0 .8rem; }}
-p {{ line-height: 1.5; margin: .5rem 0; }}
-.wb-status {{ color: #6b7280; font-size: .85rem; }}
-</style></head>
-<body><main class="wb-message-page"><h1>{title}</h1>{paragraphs}<p class="wb-status">{status}</p></main></body></html>
-"""
+#: the refusal, landing and error pages (``string.Template``: $title, $paragraphs, $status)
+PAGE = Template((Path(__file__).resolve().parent / "share" / "pages" / "message.html").read_text(encoding="utf-8"))
+#: what the server root shows: what this is and how to get in (never a listing of the notebooks)
+LANDING = ("This server shows each person their own leadership-development page: a leader's profile, "
+           "plan and progress, a facilitator's cohort, or a feedback form.",
+           "Open it with the personal link you were sent. Leaders get theirs from their facilitator; "
+           "people asked for feedback, in the invitation; facilitators, from whoever runs the workbench.")
+#: what a refused link should do next
+ASK_FOR_A_LINK = ("Ask your facilitator for a new link (if you were asked for feedback: the person who "
+                  "sent you the invitation).")
 
 
 def message_page(status: int, title: str, *paragraphs: str) -> str:
-    """A small self-contained HTML page (no scripts, no external assets) for refusals."""
+    """A small self-contained HTML page in the apps' look (no scripts, no external assets)."""
     paras = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    return PAGE.format(title=html.escape(title), paragraphs=paras, status=f"HTTP {status}")
+    return PAGE.substitute(title=html.escape(title), paragraphs=paras,
+                           status="" if status == 200 else f"HTTP {status}")
 
 
 def redact_uri(uri: str) -> str:
@@ -398,11 +397,19 @@ class MessagePageMixin(RedactedMixin):
         if text:
             paragraphs = [text]
         elif status_code < 500:
-            paragraphs = ["Open the page with the link you were sent."]
+            paragraphs = ["Open the page with the personal link you were sent.", ASK_FOR_A_LINK]
         else:
             paragraphs = ["The server could not open this page. Please try again in a minute."]
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(message_page(status_code, title, *paragraphs))
+
+
+class LandingPage(MessagePageMixin, web.RequestHandler):
+    """The server root: what this is and how to get in, in the apps' look (no listing of notebooks)."""
+
+    def get(self):
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(message_page(200, "Leadership Workbench", *LANDING))
 
 
 class NotFoundPage(MessagePageMixin, web.RequestHandler):
@@ -410,6 +417,12 @@ class NotFoundPage(MessagePageMixin, web.RequestHandler):
 
     def prepare(self):
         raise web.HTTPError(404)
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital and a full stop."""
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")) if text else text
 
 
 def _owner_cookie_name(owner: str) -> str:
@@ -587,8 +600,7 @@ class PageHandler(MessagePageMixin, TornadoVoilaHandler):
         except InvalidLink as exc:
             log.warning("gate: refused %s for link sha256:%s: %s", name, digest, exc)
             self.set_status(403)
-            self.finish(message_page(403, "Cannot open this page", str(exc),
-                                     "Ask whoever sent you the link for a new one."))
+            self.finish(message_page(403, "Cannot open this page", _sentence(str(exc)), ASK_FOR_A_LINK))
             return
         # the kernels of a link are those of whoever it names (every link of one leader counts together)
         owner = token_digest(f"{APP_KINDS[name]}:{subject}", full=True)
@@ -680,7 +692,7 @@ class WorkbenchVoila(Voila):
             # everything else (tree, contents, files, login, ...) falls through to the 404 page
         # where preheated kernels wait for their page's request (only this server's kernels may connect)
         kept.append((url_path_join(self.server_url, r"/voila/query/" + _kernel_id_regex), GuardedQueryHandler))
-        return [*kept, (r"/.*", NotFoundPage)]
+        return [*kept, (url_path_join(self.server_url, r"/?"), LandingPage), (r"/.*", NotFoundPage)]
 
 
 main = WorkbenchVoila.launch_instance

@@ -107,6 +107,23 @@ def activity_frame(engine: Engine, leader_id: str) -> pd.DataFrame:
     ])
 
 
+def leader_data_version(engine: Engine, leader_id: str) -> tuple:
+    """A fingerprint of the rows a leader's progress is computed from, read with a few aggregate
+    queries: it changes whenever one of the leader's statements is stored or voided, an estimate is
+    added, a recommendation is served or changes status, or the leader's weekly budget or role level
+    changes. Equal fingerprints mean the same rows."""
+    with transaction(engine) as s:
+        events = s.execute(select(func.count(), func.max(ActivityEvent.stored_at), func.count(ActivityEvent.voided_by))
+                           .where(ActivityEvent.leader_id == leader_id)).one()
+        estimates = s.execute(select(func.count(), func.max(SkillEstimate.estimated_at))
+                              .where(SkillEstimate.leader_id == leader_id)).one()
+        recs = s.execute(select(Recommendation.status, func.count(), func.max(Recommendation.served_at))
+                         .where(Recommendation.leader_id == leader_id).group_by(Recommendation.status)
+                         .order_by(Recommendation.status)).all()
+        leader = s.execute(select(Leader.weekly_minutes, Leader.role_level).where(Leader.id == leader_id)).one_or_none()
+    return (tuple(events), tuple(estimates), tuple(tuple(r) for r in recs), tuple(leader) if leader else None)
+
+
 def open_session(engine: Engine, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
                  form: str = "full") -> str:
     """The leader's open draft session for this rater, or a new one. Returns its id."""
