@@ -143,7 +143,7 @@ def _memory(serve_pid: int) -> tuple[list[tuple[float, float]], float]:
 
 
 async def _run(app: str, leaders: list[str], singles: int, serve_pid: int, browser_mode: bool, log) -> list[dict]:
-    from workbench.identity import app_url, make_token
+    from workbench.services.identity import app_url, make_token
 
     def url(lid: str) -> str:
         return app_url(app, "leader.ipynb", make_token("leader", lid, key=SECRET))

@@ -17,7 +17,7 @@ cells = [
          "draws, tune, chains, seed = 1000, 500, 2, 0\nfit_replications = 100"),
     code("import os\n\nos.environ.setdefault(\"OPENBLAS_NUM_THREADS\", \"1\")\n\nimport pandas as pd\n\n"
          "from workbench.content import Library\nfrom workbench.demo import ensure_demo\n"
-         "from workbench.psychometrics import assessment_data, leader_groups\n"
+         "from workbench.services.psychometrics import assessment_data, leader_groups\n"
          "from workbench.skills import analysis\nfrom workbench.skills.calibrate import calibrate\n\n"
          "library = Library.load()\nengine = ensure_demo(db_url, library)\ndata = assessment_data(engine, library)\n"
          "print(f\"{len(data.y)} answer sheets about {data.n_persons} leaders, {len(data.items.item_ids)} items, \"\n"

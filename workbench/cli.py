@@ -147,7 +147,7 @@ def demo(
 
 # ------------------------------------------------------------- link / serve
 def _server_file() -> Path:
-    from .identity import state_dir
+    from .services.identity import state_dir
 
     return state_dir() / "server.json"
 
@@ -161,7 +161,7 @@ def link(
     db: DbOption = None,
 ) -> None:
     """Print a signed link to a leader's app, a facilitator's cohort app, or a rater's form."""
-    from .identity import app_url, make_token
+    from .services.identity import app_url, make_token
     from .store.repo import get_cohort, get_invitation, get_leader
 
     with _errors():
@@ -175,7 +175,7 @@ def link(
         check(engine, subject)
         notebook = {"leader": "leader.ipynb", "facilitator": "cohort.ipynb", "rater": "rater.ipynb"}[kind]
         if kind == "rater":
-            from .invitations import rater_token
+            from .services.invitations import rater_token
 
             token = rater_token(engine, subject)  # refuses an expired, withdrawn or submitted invitation
         else:
@@ -205,7 +205,7 @@ def serve(
     import os
     from urllib.parse import urlsplit
 
-    from .identity import app_url, make_token, secret
+    from .services.identity import app_url, make_token, secret
 
     with _errors():
         if not (APPS_DIR / "leader.ipynb").exists():
@@ -276,8 +276,8 @@ def invitations_add(
     db: DbOption = None,
 ) -> None:
     """Invite a rater for a leader and print the invitation id and the rater's signed link."""
-    from .identity import app_url
-    from .invitations import invite, rater_token
+    from .services.identity import app_url
+    from .services.invitations import invite, rater_token
 
     with _errors():
         engine = _engine(db)
@@ -295,7 +295,7 @@ def invitations_list(
     db: DbOption = None,
 ) -> None:
     """Invitations with their state (invited, started, submitted, expired, revoked): the facilitator's view."""
-    from .invitations import cohort_invitations, invitations_for, to_frame
+    from .services.invitations import cohort_invitations, invitations_for, to_frame
 
     with _errors():
         _one_of(leader, cohort)
@@ -319,8 +319,8 @@ def invitations_remind(
     db: DbOption = None,
 ) -> None:
     """List the reminders due, each with a fresh signed link; --mark records them as sent."""
-    from .identity import app_url
-    from .invitations import due_reminders, mark_reminded, rater_token
+    from .services.identity import app_url
+    from .services.invitations import due_reminders, mark_reminded, rater_token
 
     with _errors():
         _one_of(leader, cohort)
@@ -339,7 +339,7 @@ def invitations_remind(
 @invitations_app.command("revoke")
 def invitations_revoke(invitation: Annotated[str, typer.Argument(help="Invitation id.")], db: DbOption = None) -> None:
     """Withdraw an invitation: its link stops working and its answers are not used."""
-    from .invitations import revoke
+    from .services.invitations import revoke
 
     with _errors():
         st = revoke(_engine(db), invitation)
@@ -353,7 +353,7 @@ def invitations_extend(
     db: DbOption = None,
 ) -> None:
     """Keep an invitation open longer."""
-    from .invitations import extend
+    from .services.invitations import extend
 
     with _errors():
         st = extend(_engine(db), invitation, days)
@@ -437,8 +437,8 @@ def calibrate(
                f"{method} in {d['seconds']} s; {extra}")
     if publish:
         with _errors():
-            from .calibration_log import data_window, file_provenance
-            from .calibration_log import publish as publish_calibration
+            from .services.calibration import data_window, file_provenance
+            from .services.calibration import publish as publish_calibration
 
             engine = _engine(db)
             prov = {"source": file_provenance(responses), "respondents": data.n_persons, "sheets": len(data.y),
@@ -491,7 +491,7 @@ def responses_export(
     """Export submitted answer sheets as the responses CSV `workbench calibrate` reads (with the rater
     column; an item not asked or not answered is an empty cell)."""
     with _errors():
-        from .calibration_log import export_responses, write_responses
+        from .services.calibration import export_responses, write_responses
 
         frame = export_responses(_engine(db), _library(content), organization,
                                  _parse_time(since, "--since"), _parse_time(until, "--until"))
@@ -510,7 +510,7 @@ def calibrations_list(
 ) -> None:
     """Stored calibrations, newest first; the active one is marked with *."""
     with _errors():
-        from .calibration_log import list_calibrations
+        from .services.calibration import list_calibrations
 
         table = list_calibrations(_engine(db), organization)
     if table.empty:
@@ -529,7 +529,7 @@ def calibrations_activate(
 ) -> None:
     """Make a stored calibration the active one and rescore every leader with it."""
     with _errors():
-        from .calibration_log import activate
+        from .services.calibration import activate
 
         res = activate(_engine(db), _library(content), calibration)
     typer.echo(f"calibration {res.calibration_id} is active (was {res.previous_id or 'none'}): "
@@ -544,7 +544,7 @@ def calibrations_rollback(
 ) -> None:
     """Return to the calibration that was active before the current one and rescore every leader."""
     with _errors():
-        from .calibration_log import rollback
+        from .services.calibration import rollback
 
         res = rollback(_engine(db), _library(content), organization)
     typer.echo(f"rolled back from {res.previous_id} to {res.calibration_id}: {res.leaders_rescored} leaders "
@@ -597,7 +597,7 @@ def recommend(
 ) -> None:
     """Serve up to 3 short modules with reasons, log them, and print the leader's plan."""
     with _errors():
-        from .plans import current_plan, serve
+        from .services.plans import current_plan, serve
 
         lib = _library(content)
         engine = _engine(db)
@@ -635,7 +635,7 @@ def scenario_run(
 ) -> None:
     """Play a scenario non-interactively; the choices update the leader's skill estimates."""
     with _errors():
-        from .practice_log import play_scenario
+        from .services.practice import play_scenario
 
         picks: list[str | int] = [int(c) if c.strip().isdigit() else c.strip() for c in choices.split(",") if c.strip()]
         if not picks:
@@ -671,7 +671,7 @@ def chat(
 ) -> None:
     """A coaching conversation in the terminal: reads your lines from standard input until end of input."""
     with _errors():
-        from .practice_log import coach_session, save_commitment, save_turns
+        from .services.practice import coach_session, save_commitment, save_turns
 
         lib = _library(content)
         engine = _engine(db)
@@ -704,7 +704,7 @@ def cohort_groups(
 ) -> None:
     """Form peer groups that cover each member's development areas with someone strong in them."""
     with _errors():
-        from .cohort_log import form_and_save
+        from .services.cohorts import form_and_save
 
         try:
             lo, hi = (int(x) for x in size.split("-"))
@@ -741,8 +741,8 @@ def cohort_sessions(
     import datetime as dt
 
     with _errors():
-        from .cohort_log import plan_sessions
         from .cohorts import to_ics
+        from .services.cohorts import plan_sessions
 
         try:
             day = dt.date.fromisoformat(start) if start else dt.date.today()
@@ -779,7 +779,7 @@ def experiment_run(
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with _errors():
-        from .experiment_runner import run_config
+        from .services.experiments import run_config
 
         if method is not None and method not in ("pymc", "conjugate"):
             fail(f"--method must be pymc or conjugate (got {method!r})")

@@ -8,7 +8,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..content import Library
-from ..identity import InvalidLink
+from ..services.identity import InvalidLink
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .common import STYLE, LazyTabs, engine, error_page, identify
@@ -55,7 +55,7 @@ class CohortPage:
     are aggregates over groups of at least 5 leaders (:mod:`workbench.analytics.privacy`)."""
 
     def __init__(self, eng, library: Library, cohort, header: w.Widget | None = None):
-        from ..progress import cohort_overview
+        from ..services.progress import cohort_overview
 
         self.eng, self.library, self.cohort = eng, library, cohort
         self.overview = cohort_overview(eng, library, cohort.id)
@@ -102,7 +102,7 @@ class CohortPage:
             f"<td>{html.escape(r.flags or '')}</td></tr>"
             for r in t.itertuples()
         )
-        from ..calibration_log import active_calibration_note
+        from ..services.calibration import active_calibration_note
 
         note = html.escape(active_calibration_note(self.eng, self.cohort.organization_id))
         table = w.HTML(
@@ -125,7 +125,7 @@ class CohortPage:
 
 def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> list[w.Widget]:
     """Group formation with a preview, and the session planner; both save to the store."""
-    from ..cohort_log import (
+    from ..services.cohorts import (
         cohort_focus,
         cohort_members,
         forbidden_pairs,

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import ipywidgets as w
 
-from ..identity import Identity, InvalidLink, verify_token
+from ..services.identity import Identity, InvalidLink, verify_token
 
 STYLE = """
 <style>

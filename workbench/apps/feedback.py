@@ -1,8 +1,8 @@
 """Multi-rater feedback on the pages: the leader's view of others, inviting raters, and the
 facilitator's invitation list with reminders.
 
-What a leader sees of other raters is only what :mod:`workbench.invitations` (counts, the
-manager by name) and the anonymity-aware estimates (:mod:`workbench.assessment_log`) give:
+What a leader sees of other raters is only what :mod:`workbench.services.invitations` (counts, the
+manager by name) and the anonymity-aware estimates (:mod:`workbench.services.assessment`) give:
 never a peer's or a direct report's name, status or answers.
 
 Stable CSS classes: ``wb-others``, ``wb-others-status``, ``wb-others-hidden``,
@@ -37,7 +37,7 @@ def page_base_url() -> str:
     host, port = os.environ.get("SERVER_NAME"), os.environ.get("SERVER_PORT")
     if host:
         return f"http://{host}:{port}" if port else f"http://{host}"
-    from ..identity import state_dir
+    from ..services.identity import state_dir
 
     path = state_dir() / "server.json"
     if path.exists():
@@ -47,7 +47,7 @@ def page_base_url() -> str:
 
 # ---------------------------------------------------------------------------- the leader's view
 def status_lines(summary) -> list[str]:
-    """One plain sentence per rater role, from a :class:`workbench.invitations.LeaderSummary`."""
+    """One plain sentence per rater role, from a :class:`workbench.services.invitations.LeaderSummary`."""
     lines = []
     for r in summary.roles:
         asked = r.invited + r.started + r.submitted
@@ -98,7 +98,7 @@ def self_others_figure(gap_table: pd.DataFrame, names: dict[str, str]):
 
 def others_section(eng, library: Library, leader_id: str) -> list[w.Widget]:
     """"How others see you": invitation counts, the side-by-side view and the biggest gaps."""
-    from ..invitations import leader_summary
+    from ..services.invitations import leader_summary
     from ..skills.perception import BLIND_SPOT, biggest_gaps, compare
     from ..store import repo
 
@@ -197,8 +197,8 @@ class InvitePanel:
 
 
 def invite_section(eng, leader_id: str) -> list[w.Widget]:
-    from ..identity import app_url
-    from ..invitations import invite, rater_token
+    from ..services.identity import app_url
+    from ..services.invitations import invite, rater_token
 
     def on_invite(role: str, name: str, email: str) -> str:
         inv = invite(eng, leader_id, role, name=name or None, email=email or None, invited_by=leader_id)
@@ -210,8 +210,14 @@ def invite_section(eng, leader_id: str) -> list[w.Widget]:
 # ---------------------------------------------------------------------------- the facilitator's view
 def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Widget]:
     """Every invitation of the cohort's leaders with its state, and the reminders that are due."""
-    from ..identity import app_url
-    from ..invitations import cohort_invitations, due_reminders, invite, mark_reminded, rater_token
+    from ..services.identity import app_url
+    from ..services.invitations import (
+        cohort_invitations,
+        due_reminders,
+        invite,
+        mark_reminded,
+        rater_token,
+    )
 
     rows = cohort_invitations(eng, cohort_id)
     counts = pd.Series([r.status for r in rows]).value_counts() if rows else pd.Series(dtype=int)

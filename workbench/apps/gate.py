@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 
-from ..identity import InvalidLink, verify_token
+from ..services.identity import InvalidLink, verify_token
 
 log = logging.getLogger("workbench.serve")
 

@@ -12,7 +12,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..content import Library
-from ..identity import InvalidLink
+from ..services.identity import InvalidLink
 from ..skills.need import DEVELOPMENT_AREA, STRENGTH, Z90, assess
 from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
@@ -163,7 +163,7 @@ class LeaderPage:
 
             return [focus, *invite_section(self.eng, self.leader.id)]
         _, _, card = profile_summary(table, level)
-        from ..calibration_log import active_calibration_note
+        from ..services.calibration import active_calibration_note
 
         note = html.escape(active_calibration_note(self.eng, self.leader.organization_id))
         focus = w.HTML(f"<div class='wb-card'>{card}<div class='wb-muted wb-calibration-note'>{note}</div></div>")
@@ -174,7 +174,7 @@ class LeaderPage:
                 *invite_section(self.eng, self.leader.id)]
 
     def assessment(self) -> list[w.Widget]:
-        from .. import assessment_log as al
+        from ..services import assessment as al
 
         status = al.assessment_status(self.eng, self.leader.id)
         stage = w.VBox([])
@@ -206,8 +206,8 @@ class LeaderPage:
         return [stage]
 
     def plan(self) -> list[w.Widget]:
-        from .. import learning_log as ll
-        from ..plans import current_plan
+        from ..services import learning as ll
+        from ..services.plans import current_plan
         from .learning_widgets import PlanPanel
 
         eng, lib, lid = self.eng, self.library, self.leader.id
@@ -232,7 +232,7 @@ class LeaderPage:
         return [panel.widget]
 
     def moments(self) -> list[w.Widget]:
-        from ..plans import pack_for
+        from ..services.plans import pack_for
         from .learning_widgets import MomentsPanel
 
         panel = MomentsPanel(self.library, on_pick=lambda mid: pack_for(self.eng, self.library, self.leader.id, mid),
@@ -251,7 +251,7 @@ class LeaderPage:
 
     def progress(self) -> list[w.Widget]:
         from ..analytics import figures
-        from ..progress import personal_progress
+        from ..services.progress import personal_progress
 
         p = personal_progress(self.eng, self.library, self.leader.id)
         t, mods, st = p.time, p.modules, p.streak
@@ -277,9 +277,9 @@ class LeaderPage:
         return out
 
     def explore(self) -> list[w.Widget]:
-        from .. import learning_log as ll
-        from ..plans import leader_context
         from ..recommend import explore_next
+        from ..services import learning as ll
+        from ..services.plans import leader_context
         from .learning_widgets import ExplorePanel
 
         eng, lib, lid = self.eng, self.library, self.leader.id
@@ -291,11 +291,11 @@ class LeaderPage:
         return [self.explorer.widget]
 
     def practice(self) -> list[w.Widget]:
-        from .. import practice_log
+        from ..services import practice as practice_service
         from .practice_widgets import ChatPanel, ScenarioPlayer
 
         lib, lid = self.library, self.leader.id
-        areas = practice_log.development_areas(self.eng, lib, lid)
+        areas = practice_service.development_areas(self.eng, lib, lid)
         scenarios = sorted(lib.scenarios.values(), key=lambda sc: (not set(sc.competencies) & set(areas[:3]), sc.title))
         picker = w.Dropdown(options=[(sc.title, sc.id) for sc in scenarios], description="Scenario",
                             layout=w.Layout(width="520px"))
@@ -305,19 +305,19 @@ class LeaderPage:
         names = {c: comp.name for c, comp in lib.competencies.items()}
 
         def finish(run, _debrief, _changes):
-            practice_log.save_run(self.eng, lib, lid, run)
+            practice_service.save_run(self.eng, lib, lid, run)
 
         def show(_change=None):
             player = ScenarioPlayer(lib.scenarios[picker.value], on_finish=finish, competency_names=names,
-                                    posterior=practice_log.current_posterior(self.eng, lib, lid))
+                                    posterior=practice_service.current_posterior(self.eng, lib, lid))
             stage.children = (player.widget,)
 
         picker.observe(show, names="value")
         show()
         conversation = uuid.uuid4().hex
-        chat = ChatPanel(practice_log.coach_session(self.eng, lib, lid),
-                         on_turn=lambda t: practice_log.save_turns(self.eng, lid, conversation, [t]),
-                         on_commitment=lambda c: practice_log.save_commitment(self.eng, lid, conversation, c))
+        chat = ChatPanel(practice_service.coach_session(self.eng, lib, lid),
+                         on_turn=lambda t: practice_service.save_turns(self.eng, lid, conversation, [t]),
+                         on_commitment=lambda c: practice_service.save_commitment(self.eng, lid, conversation, c))
         return [w.HTML("<h3>Practice a situation</h3><div class='wb-muted'>Scenarios closest to your development "
                        "areas come first. Your choices update your profile.</div>"), picker, stage, chat.widget]
 
@@ -326,8 +326,8 @@ class LeaderPage:
 
 def my_cohort(eng, library: Library, leader) -> w.Widget:
     """My peer group, my cohort's upcoming sessions and its discussion (only my cohort's)."""
-    from ..cohort_log import add_post, group_view, posts_for, sessions_for
     from ..cohorts import Viewer
+    from ..services.cohorts import add_post, group_view, posts_for, sessions_for
     from .cohort_widgets import MyGroupPanel
 
     viewer = Viewer(leader.id, leader.cohort_id)

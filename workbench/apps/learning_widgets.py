@@ -1,7 +1,7 @@
 """Widgets for learning: the leader's plan, exploring the library, and moment packs.
 
 Plain ipywidgets that take data and callbacks and never touch the store; the page that hosts
-them persists what the callbacks hand over (usually through :mod:`workbench.learning_log`):
+them persists what the callbacks hand over (usually through :mod:`workbench.services.learning`):
 
 * :class:`PlanPanel` ("My plan") shows the open recommendations with their reasons and the
   weekly time budget, and calls ``on_start(module_id)``, ``on_log_time(module_id, minutes)``,
@@ -13,7 +13,7 @@ them persists what the callbacks hand over (usually through :mod:`workbench.lear
   for you" before any search, and opens a module in a :class:`ModuleReader`: the module's text,
   "Apply this week" and its knowledge check. Opening calls ``on_open(module_id)``; checking
   calls ``on_check(module_id, answers)`` (0-based option indexes), which returns the scored
-  result (:class:`workbench.learning_log.CheckResult` or anything with the same attributes).
+  result (:class:`workbench.services.learning.CheckResult` or anything with the same attributes).
 * :class:`MomentsPanel` ("Moments") lists the big and small leadership moments; picking one
   calls ``on_pick(moment_id)``, which returns the leader's
   :class:`~workbench.recommend.MomentPack`, and shows it.
@@ -56,9 +56,9 @@ from ..content.schema import Module
 from ..recommend.explore import SearchResult, Suggestion, index_for, search_library
 
 if TYPE_CHECKING:  # the plan's rows come from the store edge; the widgets only read their fields
-    from ..learning_log import CheckResult
-    from ..plans import PlanItem
     from ..recommend import MomentPack
+    from ..services.learning import CheckResult
+    from ..services.plans import PlanItem
 
 Budget = tuple[float, int]
 
@@ -341,11 +341,11 @@ class PlanPanel:
     Parameters
     ----------
     items
-        The open plan items (:class:`workbench.plans.PlanItem`), as :func:`workbench.plans.current_plan` returns.
+        The open plan items (:class:`workbench.services.plans.PlanItem`), as :func:`workbench.services.plans.current_plan` returns.
     library
         For competency names.
     budget
-        ``(used_minutes, budget_minutes)`` for this week (:func:`workbench.learning_log.week_budget`).
+        ``(used_minutes, budget_minutes)`` for this week (:func:`workbench.services.learning.week_budget`).
     on_start, on_complete, on_dismiss
         Called with the module id; return ``(items, budget)`` after the change (or ``None``).
     on_log_time
@@ -783,7 +783,7 @@ class MomentsPanel:
         Its moments fill the list, big moments first.
     on_pick
         ``on_pick(moment_id)`` returns the leader's :class:`~workbench.recommend.MomentPack`
-        (for example :func:`workbench.plans.pack_for`).
+        (for example :func:`workbench.services.plans.pack_for`).
     on_open
         ``on_open(module_id)`` for the pack's module ("Open module"; hidden when not given).
     on_practice

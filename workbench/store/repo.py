@@ -245,7 +245,7 @@ def active_recommendations(engine: Engine, leader_id: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ reads for analytics
-# Each read is one query returning a frame; ``workbench.progress`` turns them into analytics.
+# Each read is one query returning a frame; ``workbench.services.progress`` turns them into analytics.
 
 _EVENT_COLUMNS = ["timestamp", "verb", "object_type", "object_id", "competency", "duration_seconds", "score_scaled"]
 

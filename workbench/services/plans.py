@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from .content import Library
-from .recommend import LeaderContext, MomentPack, Recommendation, moment_pack, recommend
-from .recommend.strategies import STRATEGIES
-from .store import models as m
-from .store import repo
-from .store.db import transaction
+from ..content import Library
+from ..recommend import LeaderContext, MomentPack, Recommendation, moment_pack, recommend
+from ..recommend.strategies import STRATEGIES
+from ..store import models as m
+from ..store import repo
+from ..store.db import transaction
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time
 import numpy as np
 from sqlalchemy import Engine
 
-from .content import Library
-from .practice import (
+from ..content import Library
+from ..practice import (
     CoachContext,
     CoachSession,
     Commitment,
@@ -23,11 +23,11 @@ from .practice import (
     apply_run,
     posterior_from_estimates,
 )
-from .skills import need as need_model
-from .store import models as m
-from .store import repo
-from .store.db import transaction
-from .store.xapi import make_statement, to_event
+from ..skills import need as need_model
+from ..store import models as m
+from ..store import repo
+from ..store.db import transaction
+from ..store.xapi import make_statement, to_event
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from workbench.practice import enumerate_paths
-from workbench.practice_log import (
+from workbench.services.practice import (
     coach_session,
     conversation,
     play_scenario,

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from workbench import assessment_log as al
 from workbench.apps.assessment_widgets import AssessmentForm
 from workbench.demo import demo_item_params
+from workbench.services import assessment as al
 from workbench.skills.params import params_to_json
 from workbench.store import connect, make_engine, repo, transaction
 from workbench.store import models as m
@@ -337,7 +337,7 @@ def test_a_new_demo_self_form_is_adaptive_on_the_fitted_calibration(demo_copy, l
 
 
 def test_the_edges_do_not_import_pymc():
-    code = ("import sys, workbench.assessment_log, workbench.apps.assessment_widgets; "
+    code = ("import sys, workbench.services.assessment, workbench.apps.assessment_widgets; "
             "print(sorted(m for m in ('pymc', 'pytensor') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -345,7 +345,7 @@ def test_the_edges_do_not_import_pymc():
 
 def test_practice_evidence_survives_a_new_assessment(engine, library):
     """A scenario played between two submissions still counts in the leader's ``all`` estimates."""
-    from workbench.practice_log import play_scenario
+    from workbench.services.practice import play_scenario
 
     make_org(engine, library)
     own = al.start(engine, library, "A1")

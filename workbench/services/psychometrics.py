@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from .content import Library
-from .skills.data import ResponseData, validate_responses
-from .store import repo
+from ..content import Library
+from ..skills.data import ResponseData, validate_responses
+from ..store import repo
 
 
 def item_table(library: Library) -> pd.DataFrame:
@@ -43,16 +43,16 @@ def publish_calibration(engine: Engine, library: Library, model, organization_id
     """Publish a :class:`~workbench.skills.model.GradedResponseModel` fitted on :func:`assessment_data`
     of this store: store it with its
     provenance (the store's data window, method, diagnostics, who and when), make it the active one
-    and rescore every leader, in one transaction (:func:`workbench.calibration_log.publish`).
+    and rescore every leader, in one transaction (:func:`workbench.services.calibration.publish`).
 
     Returns
     -------
-    workbench.calibration_log.Published
+    workbench.services.calibration.Published
     """
-    from .calibration_log import data_window, publish
+    from .calibration import data_window, publish
 
     doc = model.to_json()
-    prov = {"source": "the store's submitted answer sheets (workbench.psychometrics.assessment_data)",
+    prov = {"source": "the store's submitted answer sheets (workbench.services.psychometrics.assessment_data)",
             "data_window": data_window(engine, organization_id), "note": note}
     return publish(engine, library, doc, method=model.method, provenance=prov, published_by=published_by,
                    organization_id=organization_id)

@@ -9,7 +9,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from workbench.plans import current_plan, leader_context, pack_for, serve
+from workbench.services.plans import current_plan, leader_context, pack_for, serve
 from workbench.store import make_engine, repo, transaction
 from workbench.store import models as m
 

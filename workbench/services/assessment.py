@@ -49,18 +49,18 @@ from typing import Literal
 import numpy as np
 from sqlalchemy import Engine, func, select
 
-from .content import Library
-from .skills.adaptive import AdaptiveSession, fisher_information
-from .skills.grm import MISSING, ItemParams
-from .skills.model import GradedResponseModel
-from .skills.params import ModelParams
-from .skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
-from .skills.score import score_sheets
-from .store import models as m
-from .store import repo
-from .store.db import transaction
-from .store.repo import NotFound
-from .store.xapi import make_statement, record
+from ..content import Library
+from ..skills.adaptive import AdaptiveSession, fisher_information
+from ..skills.grm import MISSING, ItemParams
+from ..skills.model import GradedResponseModel
+from ..skills.params import ModelParams
+from ..skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
+from ..skills.score import score_sheets
+from ..store import models as m
+from ..store import repo
+from ..store.db import transaction
+from ..store.repo import NotFound
+from ..store.xapi import make_statement, record
 
 TARGET_SD = 0.5
 """Posterior SD per competency at which the adaptive form stops (on the demo calibration about 32
@@ -370,7 +370,7 @@ def latest_calibration(engine: Engine, organization_id: str | None) -> Calibrati
     """The calibration to score with for an organization: its active one.
 
     The active calibration is the one published last (or activated or rolled back to; see
-    :mod:`workbench.calibration_log`). Without an active one (a store no one published to):
+    :mod:`workbench.services.calibration`). Without an active one (a store no one published to):
     a fitted calibration (any method but ``"generating"``, the demo's true values) over a
     generating one; among those the organization's own over shared ones (no organization); then
     the newest.
@@ -797,7 +797,7 @@ def write_estimates(s, leader_id: str, calibration_id: str, estimates: Mapping[s
 def _stored_runs(engine: Engine, library: Library, leader_id: str) -> list:
     """The leader's finished scenario runs, rebuilt from their stored choices, oldest first.
     A run whose scenario or choices no longer exist in the library is skipped."""
-    from .practice.scenario import ScenarioRun
+    from ..practice.scenario import ScenarioRun
 
     with transaction(engine) as s:
         rows = s.execute(select(m.ScenarioRun.id, m.ScenarioRun.scenario_id, m.ScenarioRun.started_at,
@@ -830,7 +830,7 @@ def _with_practice(engine: Engine, library: Library, leader_id: str,
     runs = _stored_runs(engine, library, leader_id)
     if not runs:
         return dict(values)
-    from .practice.evidence import apply_run, posterior_from_estimates
+    from ..practice.evidence import apply_run, posterior_from_estimates
 
     posterior = posterior_from_estimates(tuple(values), dict(values))
     for run in runs:
