@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from . import limits as L
+from .apps.registry import COHORT, LEADER, RATER
 
 app = typer.Typer(help="Leadership Workbench: assessment, learning plans, practice and analytics.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -161,8 +162,9 @@ def link(
     db: DbOption = None,
 ) -> None:
     """Print a signed link to a leader's app, a facilitator's cohort app, or a rater's form."""
+    from .apps.registry import app_for_kind
     from .services.identity import app_url, make_token
-    from .store.repo import get_cohort, get_invitation, get_leader
+    from .services.people import cohort, invitation, leader
 
     with _errors():
         given = [(kind, v) for kind, v in (("leader", leader), ("facilitator", facilitator), ("rater", rater))
@@ -171,9 +173,9 @@ def link(
             fail("give exactly one of --leader, --facilitator or --rater")
         kind, subject = given[0]
         engine = _engine(db)
-        check = {"leader": get_leader, "facilitator": get_cohort, "rater": get_invitation}[kind]
+        check = {"leader": leader, "facilitator": cohort, "rater": invitation}[kind]
         check(engine, subject)
-        notebook = {"leader": "leader.ipynb", "facilitator": "cohort.ipynb", "rater": "rater.ipynb"}[kind]
+        notebook = app_for_kind(kind).notebook
         if kind == "rater":
             from .services.invitations import rater_token
 
@@ -208,7 +210,7 @@ def serve(
     from .services.identity import app_url, make_token, secret
 
     with _errors():
-        if not (APPS_DIR / "leader.ipynb").exists():
+        if not (APPS_DIR / LEADER.notebook).exists():
             fail(f"app notebooks not found in {APPS_DIR}")
         url = base_url or f"http://{ip}:{port}/"
         parts = urlsplit(url)
@@ -216,13 +218,9 @@ def serve(
             fail(f"--base-url must be an http(s) address like https://wb.example.org/, not {url!r}")
         path = "/" + parts.path.strip("/") + "/" if parts.path.strip("/") else "/"
         engine = _engine(db)
-        from sqlalchemy import select
+        from .services.people import first_leader
 
-        from .store.db import transaction
-        from .store.models import Leader
-
-        with transaction(engine) as s:
-            first = s.scalars(select(Leader).order_by(Leader.id).limit(1)).first()
+        first = first_leader(engine)
         env = dict(os.environ)
         env["WORKBENCH_DB"] = str(engine.url.render_as_string(hide_password=False))
         env["WORKBENCH_SECRET"] = secret()
@@ -237,9 +235,9 @@ def serve(
                         kernels_per_link=kernels_per_link, cull_idle=cull_idle)
     typer.echo(f"Serving the Leadership Workbench apps at {url} (listening on {ip}:{port})")
     if first is not None and sys.stdout.isatty():  # links are bearer secrets: never into a log file
-        typer.echo(f"A demo leader's page: {app_url(url, 'leader.ipynb', make_token('leader', first.id))}")
+        typer.echo(f"A demo leader's page: {app_url(url, LEADER.notebook, make_token(LEADER.token_kind, first.id))}")
         if first.cohort_id:
-            typer.echo(f"Their facilitator's page: {app_url(url, 'cohort.ipynb', make_token('facilitator', first.cohort_id))}")
+            typer.echo(f"Their facilitator's page: {app_url(url, COHORT.notebook, make_token(COHORT.token_kind, first.cohort_id))}")
     typer.echo("Links: workbench link --leader ID | --facilitator COHORT_ID. Stop with Ctrl-C.")
     sys.stdout.flush()
     try:
@@ -282,7 +280,7 @@ def invitations_add(
     with _errors():
         engine = _engine(db)
         inv = invite(engine, leader, role, name=name, email=email, invited_by=by, days=days)
-        link = app_url(_base_url(base_url), "rater.ipynb", rater_token(engine, inv.id))
+        link = app_url(_base_url(base_url), RATER.notebook, rater_token(engine, inv.id))
     typer.echo(f"invitation {inv.id} ({role} of {leader}, open until {inv.expires_at:%Y-%m-%d})")
     typer.echo(link)
 
@@ -328,7 +326,7 @@ def invitations_remind(
         due = due_reminders(engine, cohort_id=cohort, leader_id=leader, after_days=after_days)
         url = _base_url(base_url)
         lines = [f"{r.id}\t{r.role}\t{r.name or '-'}\t{r.email or '-'}\t{r.status}\t"
-                 f"{app_url(url, 'rater.ipynb', rater_token(engine, r.id))}" for r in due]
+                 f"{app_url(url, RATER.notebook, rater_token(engine, r.id))}" for r in due]
         if mark and due:
             mark_reminded(engine, [r.id for r in due])
     for line in lines:

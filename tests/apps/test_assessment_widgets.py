@@ -7,7 +7,7 @@ import pytest
 
 from workbench.apps.assessment_widgets import AssessmentForm
 from workbench.demo import demo_item_params
-from workbench.services.assessment import AdaptiveDriver, FixedDriver, Question, interleaved_order
+from workbench.skills.forms import AdaptiveDriver, FixedDriver, Question, interleaved_order
 from workbench.skills.grm import simulate_responses
 
 RHO = 0.45

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import stored_answers
 from workbench.apps.assessment_widgets import AssessmentForm
 from workbench.demo import demo_item_params
 from workbench.services import assessment as al
@@ -169,7 +170,7 @@ def test_out_of_range_answers_are_refused_and_nothing_is_stored(engine, library)
         al.record_answer(engine, state, "tru-99", 3)
     with pytest.raises(ValueError, match="unknown item"):
         al.record_answer(engine, state.session_id, "tru-99", 3, library=library)
-    assert repo.session_answers(engine, state.session_id) == {}
+    assert stored_answers(engine, state.session_id) == {}
     al.record_answer(engine, state, "tru-01", np.int64(2))
     al.record_answer(engine, state.session_id, "tru-01", 5, library=library)  # a change, not a second row
     al.record_answer(engine, state.session_id, "chg-01", 1)  # categories from the calibration
@@ -226,8 +227,8 @@ def test_submit_is_idempotent_and_logs_one_self_assessment(engine, library):
         assert s.get(m.AssessmentSession, state.session_id).submitted_at == T0 + timedelta(hours=1)
     status = al.assessment_status(engine, "A1")
     assert status.state == "submitted" and status.submitted.session_id == state.session_id
-    n_answered = len(repo.session_answers(engine, state.session_id))
-    assert al.latest_submission(engine, "A1").n_answers == n_answered and n_answered >= 16
+    n_answered = len(stored_answers(engine, state.session_id))
+    assert al.assessment_status(engine, "A1").submitted.n_answers == n_answered and n_answered >= 16
     assert al.rescore(engine, library, "A1").written == ()  # nothing new to say
     retake = al.start(engine, library, "A1")  # a new self draft is a retake
     assert retake.session_id != state.session_id and retake.answers == {}
@@ -300,7 +301,7 @@ def test_a_demo_leaders_draft_resumes_and_submits(demo_copy, library):
     drafts = _demo_drafts(eng)
     assert len(drafts) >= 3
     leader_id, session_id = drafts[0]
-    stored = repo.session_answers(eng, session_id)
+    stored = stored_answers(eng, session_id)
     timings = []
     for _ in range(5):
         t = time.perf_counter()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, mark_submitted, stored_answers
 from workbench.services import invitations as inv
 from workbench.services.identity import InvalidLink, verify_token
 from workbench.skills.raters import MIN_ANONYMOUS_RATERS, visible_roles
@@ -42,7 +42,7 @@ def answer_and_submit(engine, invitation: inv.Invitation, at: datetime, submit: 
     repo.save_response(engine, sid, "del-01", 4, CATS, at=at)
     repo.save_response(engine, sid, "del-02", 2, CATS, at=at)
     if submit:
-        repo.submit_session(engine, sid, at=at)
+        mark_submitted(engine, sid, at=at)
     return sid
 
 
@@ -415,4 +415,4 @@ def test_a_withdrawn_invitation_can_no_longer_answer_or_submit(demo_copy, librar
         al.record_answer(eng, state, state.questions[1].item_id, q.categories[0])
     with pytest.raises(InvitationClosed):
         al.submit(eng, library, state.session_id)
-    assert repo.session_answers(eng, state.session_id) == {q.item_id: q.categories[0]}
+    assert stored_answers(eng, state.session_id) == {q.item_id: q.categories[0]}

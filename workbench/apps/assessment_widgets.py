@@ -15,7 +15,7 @@ The page builds it from :func:`workbench.services.assessment.start` with :meth:`
 Drivers
 -------
 A driver decides the order; the form owns the answers. Any object with these members works
-(:class:`workbench.services.assessment.FixedDriver` and :class:`~workbench.services.assessment.AdaptiveDriver`
+(:class:`workbench.skills.forms.FixedDriver` and :class:`~workbench.skills.forms.AdaptiveDriver`
 are the two the product uses):
 
 * ``adaptive`` (bool) and ``total`` (the number of items it may ask);

@@ -24,6 +24,12 @@ STYLE = """
 </style>
 """
 
+def text_html(text: object) -> str:
+    """``text`` for an HTML fragment: escaped, with every run of whitespace (newlines too) as one
+    space, which is how a browser shows it outside ``<pre>`` anyway."""
+    return html.escape(" ".join(str(text).split()))
+
+
 
 def query_token() -> str | None:
     """The ``token`` query parameter of the Voilà page, if any."""

@@ -12,12 +12,13 @@ import ipywidgets as w
 import pandas as pd
 
 from ..content import Library
+from ..services import people
 from ..services.identity import InvalidLink
 from ..skills.need import DEVELOPMENT_AREA, STRENGTH, Z90, assess
-from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
 from .common import STYLE, LazyTabs, engine, error_page, identify
+from .registry import LEADER, build_tabs, live_tabs
 
 
 def role_expectations(library: Library, role_level: str | None) -> dict[str, float]:
@@ -81,9 +82,9 @@ def profile_figure(table: pd.DataFrame):
     return fig
 
 
-SECTIONS = ("My profile", "Assessment", "My plan", "Moments", "Practice", "Progress", "Explore", "My cohort")
+SECTIONS = LEADER.titles
 #: sections rebuilt every time they are opened, because other sections change what they show
-LIVE_SECTIONS = {"My profile", "Progress"}
+LIVE_SECTIONS = live_tabs(LEADER)
 
 
 def leader_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
@@ -102,8 +103,8 @@ def leader_parts(token: str | None = None, library: Library | None = None, db=No
         return error_page(str(exc)), lambda: w.HTML("")
     eng = db or engine()
     try:
-        leader = repo.get_leader(eng, ident.subject)
-    except repo.NotFound:
+        leader = people.leader(eng, ident.subject)
+    except people.NotFound:
         return error_page("this link names a leader who is not in the workbench"), lambda: w.HTML("")
     header = leader_header(leader)
     return header, lambda: LeaderPage(eng, library or Library.load(), leader, header=header).tabs
@@ -131,10 +132,7 @@ class LeaderPage:
     def __init__(self, eng, library: Library, leader, header: w.Widget | None = None):
         self.eng, self.library, self.leader = eng, library, leader
         self.header = header or leader_header(leader)
-        builders = {"My profile": self.profile, "Assessment": self.assessment, "My plan": self.plan,
-                    "Moments": self.moments, "Practice": self.practice, "Progress": self.progress,
-                    "Explore": self.explore, "My cohort": self.cohort}
-        self.pages = LazyTabs({name: builders[name] for name in SECTIONS if name != "My cohort" or leader.cohort_id},
+        self.pages = LazyTabs(build_tabs(self, LEADER, in_cohort=bool(leader.cohort_id)),
                               live=LIVE_SECTIONS, css_class="wb-leader-tabs")
         self.tabs, self.boxes = self.pages.tabs, self.pages.boxes
         self.widget = w.VBox([self.header, self.tabs])
@@ -154,7 +152,7 @@ class LeaderPage:
     # ------------------------------------------------------------------ sections
     def profile(self) -> list[w.Widget]:
         level = self.leader.role_level
-        table = profile_table(repo.latest_estimates(self.eng, self.leader.id), self.library, level)
+        table = profile_table(people.latest_estimates(self.eng, self.leader.id), self.library, level)
         if table.empty:
             focus = w.HTML("<div class='wb-card'>No assessment yet: open <b>Assessment</b> to take yours "
                            "(about 15 minutes; your answers are saved as you go).</div>")

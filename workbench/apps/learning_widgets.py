@@ -54,6 +54,7 @@ import ipywidgets as w
 from ..content.library import Library
 from ..content.schema import Module
 from ..recommend.explore import SearchResult, Suggestion, index_for, search_library
+from .common import text_html
 
 if TYPE_CHECKING:  # the plan's rows come from the store edge; the widgets only read their fields
     from ..recommend import MomentPack
@@ -95,10 +96,6 @@ LEARNING_STYLE = """
 .wb-notice-ok {color: #1e6b35;}
 </style>
 """
-
-
-def _esc(text: object) -> str:
-    return html.escape(" ".join(str(text).split()))
 
 
 class _Callbacks:
@@ -291,10 +288,10 @@ class _PlanCard:
         self.item = item
         comp = library.competencies.get(item.competency)
         comp_name = comp.name if comp else item.competency
-        self.title = w.HTML(f"<b>{_esc(item.title)}</b> <span class='wb-muted'>· {item.minutes} min · "
-                            f"{_esc(comp_name)}</span>")
+        self.title = w.HTML(f"<b>{text_html(item.title)}</b> <span class='wb-muted'>· {item.minutes} min · "
+                            f"{text_html(comp_name)}</span>")
         self.title.add_class("wb-plan-title")
-        self.reason = w.HTML(f"<div>{_esc(item.reason)}</div>")
+        self.reason = w.HTML(f"<div>{text_html(item.reason)}</div>")
         self.reason.add_class("wb-plan-reason")
         self.status = w.HTML(f"<span>{STATUS_NAMES.get(item.status, item.status.capitalize())}</span>")
         self.status.add_class("wb-plan-status")
@@ -518,16 +515,16 @@ class ModuleReader:
         self.close_button.add_class("wb-reader-close")
         self.close_button.on_click(lambda _b: self.close())
         _show(self.close_button, on_close is not None)
-        self.title = w.HTML(f"<h2>{_esc(module.title)}</h2>")
+        self.title = w.HTML(f"<h2>{text_html(module.title)}</h2>")
         self.title.add_class("wb-reader-title")
         self.meta = w.HTML(
             f"<div class='wb-muted'>{module.minutes} min · {FORMAT_NAMES.get(module.format, module.format)} · "
-            f"for {LEVEL_NAMES.get(module.level, module.level).lower()} · {_esc(comps)}</div>"
-            f"<p><i>{_esc(module.summary)}</i></p>")
+            f"for {LEVEL_NAMES.get(module.level, module.level).lower()} · {text_html(comps)}</div>"
+            f"<p><i>{text_html(module.summary)}</i></p>")
         self.meta.add_class("wb-reader-meta")
         self.body = w.HTML(render_markdown(module.body, shift=1, drop_title=True))
         self.body.add_class("wb-reader-body")
-        self.apply = w.HTML(f"<b>Apply this week</b><div>{_esc(module.apply_this_week)}</div>")
+        self.apply = w.HTML(f"<b>Apply this week</b><div>{text_html(module.apply_this_week)}</div>")
         self.apply.add_class("wb-reader-apply")
         self.questions: list[w.RadioButtons] = []
         boxes = []
@@ -535,7 +532,7 @@ class ModuleReader:
             radios = w.RadioButtons(options=[(" ".join(o.split()), k) for k, o in enumerate(q.options)], value=None,
                                     layout=w.Layout(width="100%"))
             self.questions.append(radios)
-            box = w.VBox([w.HTML(f"<b>{i}. {_esc(q.question)}</b>"), radios])
+            box = w.VBox([w.HTML(f"<b>{i}. {text_html(q.question)}</b>"), radios])
             box.add_class("wb-check-question")
             boxes.append(box)
         self.submit = w.Button(description="Check my answers", button_style="primary", icon="check")
@@ -583,9 +580,9 @@ class ModuleReader:
         rows = []
         for i, q in enumerate(result.questions, start=1):
             mark = "wb-check-right" if q.correct else "wb-check-wrong"
-            verdict = "Right." if q.correct else f"Not quite. The best answer: {_esc(q.answer_text)}."
+            verdict = "Right." if q.correct else f"Not quite. The best answer: {text_html(q.answer_text)}."
             rows.append(f"<li class='{mark}'><b>Question {i}: {verdict}</b> "
-                        f"<span style='color:#33414f'>{_esc(q.feedback)}</span></li>")
+                        f"<span style='color:#33414f'>{text_html(q.feedback)}</span></li>")
         right = sum(q.correct for q in result.questions)
         outcome = "Passed" if result.passed else "Not passed yet: read the feedback and try again"
         self.result_view.value = (f"<div class='wb-card'><b>{right} of {len(result.questions)} right "
@@ -728,7 +725,7 @@ class ExplorePanel:
     def _meta(self, mod: Module) -> str:
         comp = self.library.competencies.get(mod.primary_competency)
         return (f"{mod.minutes} min · {FORMAT_NAMES.get(mod.format, mod.format)} · "
-                f"{LEVEL_NAMES.get(mod.level, mod.level)} · {_esc(comp.name if comp else mod.primary_competency)}")
+                f"{LEVEL_NAMES.get(mod.level, mod.level)} · {text_html(comp.name if comp else mod.primary_competency)}")
 
     def _open_button(self, module_id: str) -> w.Button:
         b = w.Button(description="Open", icon="book")
@@ -740,17 +737,17 @@ class ExplorePanel:
         mod = self.library.modules[r.id]
         summary = " ".join(mod.summary.split())
         snippet = summary if len(summary) <= 180 else summary[:177].rsplit(" ", 1)[0] + "…"
-        card = w.VBox([w.HTML(f"<b>{_esc(mod.title)}</b> <span class='wb-muted'>· {self._meta(mod)}</span>"
-                              f"<div>{_esc(snippet)}</div>"), self._open_button(r.id)])
+        card = w.VBox([w.HTML(f"<b>{text_html(mod.title)}</b> <span class='wb-muted'>· {self._meta(mod)}</span>"
+                              f"<div>{text_html(snippet)}</div>"), self._open_button(r.id)])
         card.add_class("wb-explore-result")
         return card
 
     def _suggestion_card(self, s: Suggestion) -> w.Widget:
         mod = self.library.modules.get(s.module_id)
         meta = self._meta(mod) if mod else f"{s.minutes} min"
-        reason = w.HTML(f"<div>{_esc(s.reason)}</div>")
+        reason = w.HTML(f"<div>{text_html(s.reason)}</div>")
         reason.add_class("wb-explore-reason")
-        card = w.VBox([w.HTML(f"<b>{_esc(s.title)}</b> <span class='wb-muted'>· {meta}</span>"), reason,
+        card = w.VBox([w.HTML(f"<b>{text_html(s.title)}</b> <span class='wb-muted'>· {meta}</span>"), reason,
                        self._open_button(s.module_id)])
         card.add_class("wb-explore-suggestion")
         return card
@@ -859,22 +856,22 @@ class MomentsPanel:
         finally:
             self._quiet = False
         self.pack = pack
-        self.description.value = f"<p>{_esc(moment.description)}</p>"
-        self.checklist.value = ("<b>Checklist</b><ol>" + "".join(f"<li>{_esc(c)}</li>" for c in pack.checklist)
+        self.description.value = f"<p>{text_html(moment.description)}</p>"
+        self.checklist.value = ("<b>Checklist</b><ol>" + "".join(f"<li>{text_html(c)}</li>" for c in pack.checklist)
                                 + "</ol>")
         if pack.module is not None:
             mi = pack.module
-            self.module_view.value = (f"<b>Read: {_esc(mi.title)}</b> <span class='wb-muted'>· {mi.minutes} min · "
-                                      f"{_esc(mi.competency)}</span><div class='wb-explore-reason'>{_esc(mi.reason)}</div>")
+            self.module_view.value = (f"<b>Read: {text_html(mi.title)}</b> <span class='wb-muted'>· {mi.minutes} min · "
+                                      f"{text_html(mi.competency)}</span><div class='wb-explore-reason'>{text_html(mi.reason)}</div>")
         _show(self.module_box, pack.module is not None)
         _show(self.open_button, self.on_open is not None)
         if pack.scenario is not None:
             sc = pack.scenario
-            self.scenario_view.value = (f"<b>Practise: {_esc(sc.title)}</b> <span class='wb-muted'>· "
-                                        f"{_esc(sc.competency)}</span><div class='wb-explore-reason'>{_esc(sc.reason)}</div>")
+            self.scenario_view.value = (f"<b>Practise: {text_html(sc.title)}</b> <span class='wb-muted'>· "
+                                        f"{text_html(sc.competency)}</span><div class='wb-explore-reason'>{text_html(sc.reason)}</div>")
         _show(self.scenario_box, pack.scenario is not None)
         _show(self.practice_button, self.on_practice is not None)
-        self.coaching.value = (f"<b>A question to start with</b><div>{_esc(pack.coaching_opener)}</div>"
+        self.coaching.value = (f"<b>A question to start with</b><div>{text_html(pack.coaching_opener)}</div>"
                                if pack.coaching_opener else "")
         _show(self.pack_box, True)
         return pack

@@ -13,7 +13,7 @@ from ..skills.data import ResponseData, validate_responses
 from ..store import repo
 
 
-def item_table(library: Library) -> pd.DataFrame:
+def items_csv_frame(library: Library) -> pd.DataFrame:
     """The library's item bank as an items CSV frame (dimensions in framework order)."""
     rows = [{"item_id": i.id, "dimension": i.competency, "reverse": i.reverse,
              "min_category": i.categories[0], "max_category": i.categories[-1]}
@@ -24,7 +24,7 @@ def item_table(library: Library) -> pd.DataFrame:
 def assessment_data(engine: Engine, library: Library, organization_id: str | None = None) -> ResponseData:
     """Every submitted answer sheet in the store, validated against the item bank."""
     wide = repo.responses_wide(engine, organization_id)
-    items = item_table(library)
+    items = items_csv_frame(library)
     order = [i for i in items.item_id if i in wide.columns]
     wide = wide[["respondent_id", "rater"] + order]
     return validate_responses(wide, items[items.item_id.isin(order)].reset_index(drop=True),
