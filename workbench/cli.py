@@ -163,8 +163,8 @@ def link(
 ) -> None:
     """Print a signed link to a leader's app, a facilitator's cohort app, or a rater's form."""
     from .apps.registry import app_for_kind
+    from .services import people
     from .services.identity import app_url, make_token
-    from .services.people import cohort, invitation, leader
 
     with _errors():
         given = [(kind, v) for kind, v in (("leader", leader), ("facilitator", facilitator), ("rater", rater))
@@ -173,7 +173,7 @@ def link(
             fail("give exactly one of --leader, --facilitator or --rater")
         kind, subject = given[0]
         engine = _engine(db)
-        check = {"leader": leader, "facilitator": cohort, "rater": invitation}[kind]
+        check = {"leader": people.leader, "facilitator": people.cohort, "rater": people.invitation}[kind]
         check(engine, subject)
         notebook = app_for_kind(kind).notebook
         if kind == "rater":
