@@ -32,7 +32,7 @@ COLUMNS = [
 
 
 def _ci(k: int, n: int) -> str:
-    from workbench.experiment_runner import wilson
+    from workbench.services.experiments import wilson
 
     lo, hi = wilson(k, n)
     return f"[{lo:.3f}, {hi:.3f}]"
@@ -57,7 +57,7 @@ def _design(n_arms: int, n: int, effects: list[float] | None, seed: int, **kw: f
 
 def _estimands(log: Callable[[str], None]) -> list[str]:
     """Measured (adjusted and not) vs true-skill effect of priority against random, and a no-op arm's gain."""
-    from workbench.experiment_runner import sim_inputs
+    from workbench.services.experiments import sim_inputs
     from workbench.sim import parse_config, run_experiment
 
     library, item_params = sim_inputs()

@@ -245,7 +245,7 @@ async def _bare(base: str, singles: int, browser_mode: bool, log) -> dict:
 
 async def _run(app: str, leaders: list[str], singles: int, serve_pid: int, browser_mode: bool, log,
                settle, preheat: int, bare_p95: float | None) -> list[dict]:
-    from workbench.identity import app_url, make_token
+    from workbench.services.identity import app_url, make_token
 
     def url(lid: str) -> str:
         return app_url(app, "leader.ipynb", make_token("leader", lid, key=SECRET))

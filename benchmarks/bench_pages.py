@@ -71,7 +71,7 @@ def _build_page_in_process(db_url: str) -> float:
     code = (
         "import os, time; t0 = time.perf_counter()\n"
         "from workbench.apps.leader import leader_app\n"
-        "from workbench.identity import make_token\n"
+        "from workbench.services.identity import make_token\n"
         f"leader_app(make_token('leader', {LEADER!r}))\n"
         "print(time.perf_counter() - t0)\n"
     )
@@ -108,7 +108,7 @@ def run(quick: bool = False, db: str | None = None, log: Callable[[str], None] =
 
     from playwright.sync_api import sync_playwright
 
-    from workbench.identity import app_url, make_token
+    from workbench.services.identity import app_url, make_token
 
     repeat = 3 if quick else 7
     result = BenchResult("pages", "Voilà apps: time to first content in headless Chromium", COLUMNS,

@@ -5,7 +5,7 @@ One run is :func:`workbench.sim.run_seed` on ``experiments/configs/priority_vs_r
 grid is 4 seeds of the same config, executed serially in this process and as in-process
 functions submitted to a ``LocalCluster`` of 2 single-threaded worker processes (workers warmed
 up first with one seed each; the cluster start is reported separately). Without
-``--quick`` the papermill path (:func:`workbench.experiment_runner.run_config`, conjugate
+``--quick`` the papermill path (:func:`workbench.services.experiments.run_config`, conjugate
 analysis, one kernel per seed) is timed the same way.
 """
 
@@ -37,7 +37,7 @@ _CACHE: dict[str, object] = {}
 
 def _inputs() -> tuple[object, object]:
     if "lib" not in _CACHE:
-        from workbench.experiment_runner import sim_inputs
+        from workbench.services.experiments import sim_inputs
 
         _CACHE["lib"], _CACHE["items"] = sim_inputs()
     return _CACHE["lib"], _CACHE["items"]
@@ -88,7 +88,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
                         "serial_s": s_secs, "dask_s": d_secs, "speedup": s_secs / d_secs, "rate": total / d_secs,
                         "identical": serial == dask})
     if not quick:
-        from workbench.experiment_runner import run_config
+        from workbench.services.experiments import run_config
 
         with tempfile.TemporaryDirectory() as tmp:
             cfg = Path(tmp) / "grid.yaml"

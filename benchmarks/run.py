@@ -20,10 +20,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
+import importlib  # noqa: E402
 import importlib.metadata as md  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +34,37 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks._common import BenchResult  # noqa: E402
 
-BENCHMARKS = ("calibration", "scoring", "cohorts", "recommend", "sim", "adaptive", "pages", "content", "coach", "coach_safety", "load", "decisions", "processes")
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A benchmark: ``benchmarks/bench_<name>.py`` whose ``run(quick=, log=, **options)`` returns a
+    :class:`~benchmarks._common.BenchResult`; ``options`` names the command-line arguments it also takes."""
+
+    name: str
+    options: tuple[str, ...] = ()
+
+    def run(self, args: argparse.Namespace, log) -> BenchResult:
+        module = importlib.import_module(f"benchmarks.bench_{self.name}")  # imported only when it runs
+        return module.run(quick=args.quick, log=log, **{o: getattr(args, o) for o in self.options})
+
+
+#: every benchmark, in the order a plain run goes through them; adding one is one row here
+REGISTRY: dict[str, Benchmark] = {b.name: b for b in (
+    Benchmark("calibration", ("full", "estimators", "sizes")),
+    Benchmark("scoring"),
+    Benchmark("cohorts"),
+    Benchmark("recommend"),
+    Benchmark("sim"),
+    Benchmark("adaptive"),
+    Benchmark("pages", ("db",)),
+    Benchmark("content"),
+    Benchmark("coach"),
+    Benchmark("coach_safety"),
+    Benchmark("load", ("db", "browser")),
+    Benchmark("decisions"),
+    Benchmark("processes"),
+)}
+BENCHMARKS = tuple(REGISTRY)
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "girth", "mirt", "scikit-learn", "workbench")
 
 
@@ -143,59 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     for name in args.only or BENCHMARKS:
-        if name == "calibration":
-            from benchmarks import bench_calibration
-
-            result = bench_calibration.run(quick=args.quick, full=args.full, estimators=args.estimators,
-                                           sizes=args.sizes, log=log)
-        elif name == "recommend":
-            from benchmarks import bench_recommend
-
-            result = bench_recommend.run(quick=args.quick, log=log)
-        elif name == "sim":
-            from benchmarks import bench_sim
-
-            result = bench_sim.run(quick=args.quick, log=log)
-        elif name == "cohorts":
-            from benchmarks import bench_cohorts
-
-            result = bench_cohorts.run(quick=args.quick, log=log)
-        elif name == "pages":
-            from benchmarks import bench_pages
-
-            result = bench_pages.run(quick=args.quick, db=args.db, log=log)
-        elif name == "content":
-            from benchmarks import bench_content
-
-            result = bench_content.run(quick=args.quick, log=log)
-        elif name == "coach":
-            from benchmarks import bench_coach
-
-            result = bench_coach.run(quick=args.quick, log=log)
-        elif name == "load":
-            from benchmarks import bench_load
-
-            result = bench_load.run(quick=args.quick, db=args.db, browser=args.browser, log=log)
-        elif name == "decisions":
-            from benchmarks import bench_decisions
-
-            result = bench_decisions.run(quick=args.quick, log=log)
-        elif name == "adaptive":
-            from benchmarks import bench_adaptive
-
-            result = bench_adaptive.run(quick=args.quick, log=log)
-        elif name == "coach_safety":
-            from benchmarks import bench_coach_safety
-
-            result = bench_coach_safety.run(quick=args.quick, log=log)
-        elif name == "processes":
-            from benchmarks import bench_processes
-
-            result = bench_processes.run(quick=args.quick, log=log)
-        else:
-            from benchmarks import bench_scoring
-
-            result = bench_scoring.run(quick=args.quick, log=log)
+        result = REGISTRY[name].run(args, log)
         print_result(result)
         path = write_json(result, args.out, suffix, started, env)
         log(f"wrote {path}")

@@ -10,14 +10,14 @@ cells = [
        "Simulates one seed of an experiment config (`workbench.sim.run_seed`) and analyses the outcome "
        "twice: Welch's test (frequentist) and the Bayesian model of the arm means (PyMC, or the conjugate "
        "Normal-Inverse-Gamma model). "
-       "Writes `<out_dir>/<run_name>.json`. `workbench.experiment_runner.run_config` executes this "
+       "Writes `<out_dir>/<run_name>.json`. `workbench.services.experiments.run_config` executes this "
        "notebook once per seed with papermill and aggregates the runs; `docs/simulation.md` explains the model."),
     code("# parameters\nconfig_path = \"experiments/configs/aa_check.yaml\"  # relative to the repository root\n"
          "seed = 0\nrun_name = \"\"  # empty: config name and seed\nout_dir = \"reports/experiments/runs\"\n"
          "method = \"pymc\"  # Bayesian analysis: \"pymc\" (NUTS) or \"conjugate\" (Normal-Inverse-Gamma, exact)\n"
          "draws = 1000  # PyMC draws per chain (2 chains)\ntune = 1000  # PyMC tuning steps per chain"),
     code("import os\n\nos.environ.setdefault(\"OPENBLAS_NUM_THREADS\", \"1\")\n\n"
-         "from workbench import experiment_runner as er\nfrom workbench.sim import load_config\n\n"
+         "from workbench.services import experiments as er\nfrom workbench.sim import load_config\n\n"
          "config = load_config(config_path)\nlibrary, item_params = er.sim_inputs()\n"
          "print(f\"{config.name}: {len(config.arms)} arms, {config.population} leaders, {config.weeks} weeks, \"\n"
          "      f\"outcome {config.outcome}, seed {seed}\")"),

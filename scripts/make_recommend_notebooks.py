@@ -36,7 +36,7 @@ tune_cells = [
          "temperatures = [0.0, 0.02, 0.05, 0.1]  # softmax exploration; 0 = greedy\n"
          "objective = \"benefit\""),
     code(SETUP + "from workbench.content import Library\nfrom workbench.demo import ensure_demo\n"
-         "from workbench.plans import leader_context\nfrom workbench.recommend import tuning\n"
+         "from workbench.services.plans import leader_context\nfrom workbench.recommend import tuning\n"
          "from workbench.sim.population import simulate_comparison\nfrom workbench.store import repo\n\n"
          "library = Library.load()\nengine = ensure_demo(db_url, library)"),
     md("## The demo organization\n\nEach leader's context comes from the store (latest skill estimates, "
@@ -137,8 +137,8 @@ path_cells = [
          "gap_threshold = 2  # a competency x level cell with fewer modules is a gap"),
     code(SETUP + "import pandas as pd\n\n"
          "from workbench.content import Library\nfrom workbench.demo import ensure_demo\n"
-         "from workbench.plans import leader_context\nfrom workbench.recommend import paths\n"
-         "from workbench.sim.population import simulate_comparison\nfrom workbench.store import repo\n\n"
+         "from workbench.services.plans import leader_context\nfrom workbench.recommend import paths\n"
+         "from workbench.store import repo\n\n"
          "library = Library.load()\npersona = paths.Persona(role_level, tuple(focus), weekly_minutes)\npersona"),
     md("## The path"),
     code("report = paths.validate_path(library, persona, path, assumed_completed=assumed_completed)\n"

@@ -6,41 +6,59 @@ import nbformat as nbf
 
 md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
 cells = [
-    md("# Calibrating the leadership assessment\n\n"
-       "Fits the graded response model to every submitted answer sheet in the store (the demo "
-       "organization unless `db_url` points elsewhere), then checks it: convergence, item "
-       "parameters, information, reliability, item fit and differential item functioning "
-       "between first-time and experienced leaders. Run it with papermill to change the "
-       "parameters below; `docs/skill-model.md` explains the model."),
-    code("# parameters\ndb_url = None  # SQLAlchemy URL; None = $WORKBENCH_DB or .workbench/workbench.db (built if empty)\n"
-         "method = \"map\"  # \"nuts\" for the full posterior (minutes), \"map\" for the Laplace approximation (seconds)\n"
-         "draws, tune, chains, seed = 1000, 500, 2, 0\nfit_replications = 100"),
-    code("import os\n\nos.environ.setdefault(\"OPENBLAS_NUM_THREADS\", \"1\")\n\nimport pandas as pd\n\n"
-         "from workbench.content import Library\nfrom workbench.demo import ensure_demo\n"
-         "from workbench.psychometrics import assessment_data, leader_groups\n"
-         "from workbench.skills import analysis, figures\nfrom workbench.skills.calibrate import calibrate\n\n"
-         "library = Library.load()\nengine = ensure_demo(db_url, library)\ndata = assessment_data(engine, library)\n"
-         "print(f\"{len(data.y)} answer sheets about {data.n_persons} leaders, {len(data.items.item_ids)} items, \"\n"
-         "      f\"raters: {', '.join(data.rater_types)}\")"),
-    md("## Fit and convergence"),
-    code("cal = calibrate(data, method=method, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=False)\n"
-         "pd.Series(cal.diagnostics, name=\"diagnostics\").to_frame()"),
-    code("assert set(cal.rater_effects) == set(data.rater_types)  # a shift per rater type was estimated"),
-    code("pd.DataFrame(cal.rater_effects).T.rename_axis(\"rater\")"),
-    code("pd.DataFrame(cal.correlation, index=cal.items.dimensions, columns=cal.items.dimensions).round(2)"),
-    md("## Items"),
-    code("analysis.item_table(cal).round(2)"),
-    code("figures.information_figure(analysis.item_information(cal.params()), show_items=False)"),
-    code("analysis.marginal_reliability(cal.params(), data.y).round(3)"),
-    md("## Item fit (posterior predictive checks)"),
-    code("fit = analysis.item_fit(cal, data, n_rep=fit_replications, seed=seed)\n"
-         "fit[[\"item_id\", \"dimension\", \"p_score_groups\", \"p_item_rest\", \"misfit\"]].round(3)"),
-    code("figures.item_fit_figure(fit)"),
-    md("## Differential item functioning: first-time vs experienced leaders"),
-    code("groups = leader_groups(engine, data, \"first_time\")\n"
-         "dif = analysis.dif(data, cal, groups)\n"
-         "dif[[\"item_id\", \"dimension\", \"b_shift\", \"esd\", \"p_adj\", \"dif\"]].round(3)"),
-    code("figures.dif_figure(dif)"),
+    md('# Calibrating the leadership assessment\n'
+       '\n'
+       'Fits the graded response model to every submitted answer sheet in the store (the demo organization unless `db_url` points elsewhere), then checks it: convergence, item parameters, information, reliability, item fit and differential item functioning between first-time and experienced leaders. Run it with papermill to change the parameters below; `docs/skill-model.md` explains the model.'),
+    code('# parameters\n'
+       'db_url = None  # SQLAlchemy URL; None = $WORKBENCH_DB or .workbench/workbench.db (built if empty)\n'
+       'method = "map"  # "nuts" for the full posterior (minutes), "map" for the Laplace approximation (seconds)\n'
+       'draws, tune, chains, seed = 1000, 500, 2, 0\n'
+       'fit_replications = 100\n'
+       'publish = False  # True: store this calibration, make it the active one and rescore every leader\n'),
+    code('import os\n'
+       '\n'
+       'os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")\n'
+       '\n'
+       'import pandas as pd\n'
+       '\n'
+       'from workbench.content import Library\n'
+       'from workbench.demo import ensure_demo\n'
+       'from workbench.services.psychometrics import assessment_data, leader_groups\n'
+       'from workbench.skills import analysis, figures\n'
+       'from workbench.skills.model import GradedResponseModel\n'
+       '\n'
+       'library = Library.load()\n'
+       'engine = ensure_demo(db_url, library)\n'
+       'data = assessment_data(engine, library)\n'
+       'print(f"{len(data.y)} answer sheets about {data.n_persons} leaders, {len(data.items.item_ids)} items, "\n'
+       '      f"raters: {\', \'.join(data.rater_types)}")'),
+    md('## Fit and convergence'),
+    code('model = GradedResponseModel(method, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=True).fit(data)\n'
+       'cal = model.calibration_  # the frozen fit: means, SDs, draws, InferenceData (model.idata_)\n'
+       'pd.Series(model.diagnostics_, name="diagnostics").to_frame()'),
+    code('assert set(cal.rater_effects) == set(data.rater_types)  # a shift per rater type was estimated'),
+    code('pd.DataFrame(cal.rater_effects).T.rename_axis("rater")'),
+    code('pd.DataFrame(cal.correlation, index=cal.items.dimensions, columns=cal.items.dimensions).round(2)'),
+    md('## Items'),
+    code('model.item_table().round(2)  # a, b and their posterior SDs'),
+    code('figures.information_figure(analysis.item_information(cal.params()), show_items=False)'),
+    code('analysis.marginal_reliability(cal.params(), data.y).round(3)'),
+    md('## Item fit (posterior predictive checks)'),
+    code('fit = analysis.item_fit(cal, data, n_rep=fit_replications, seed=seed)\n'
+       'fit[["item_id", "dimension", "p_score_groups", "p_item_rest", "misfit"]].round(3)'),
+    code('figures.item_fit_figure(fit)'),
+    md('## Differential item functioning: first-time vs experienced leaders'),
+    code('groups = leader_groups(engine, data, "first_time")\n'
+       'dif = analysis.dif(data, cal, groups)\n'
+       'dif[["item_id", "dimension", "b_shift", "esd", "p_adj", "dif"]].round(3)'),
+    code('figures.dif_figure(dif)'),
+    md('## Publish\n'
+       '\n'
+       "With `publish = True`, the calibration is stored with its provenance and becomes the one leaders' estimates are scored with; everyone is rescored in one transaction, the old estimates stay as history, and `workbench calibrations rollback` undoes it."),
+    code('if publish:\n'
+       '    from workbench.services.psychometrics import publish_calibration\n'
+       '\n'
+       '    print(publish_calibration(engine, library, model))'),
 ]
 nb = nbf.v4.new_notebook(cells=cells)
 nb.cells[1].metadata["tags"] = ["parameters"]

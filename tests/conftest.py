@@ -135,3 +135,25 @@ def demo_engine(demo_db):
     eng.dispose()
 
 
+
+
+def stored_answers(engine, session_id: str) -> dict[str, int]:
+    """The answers stored for an assessment session (item id -> value), read straight from the table."""
+    import sqlalchemy as sa
+
+    from workbench.store import models as m
+    from workbench.store.db import transaction
+
+    with transaction(engine) as s:
+        rows = s.execute(sa.select(m.Response.item_id, m.Response.value).where(m.Response.session_id == session_id))
+        return {item_id: int(value) for item_id, value in rows}
+
+
+def mark_submitted(engine, session_id: str, at=None) -> None:
+    """Mark a session submitted in the table, without scoring (set-up for tests of what follows)."""
+    from workbench.store import models as m
+    from workbench.store.db import transaction
+
+    with transaction(engine) as s:
+        sess = s.get(m.AssessmentSession, session_id)
+        sess.status, sess.submitted_at = "submitted", at or m.utcnow()

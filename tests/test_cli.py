@@ -72,7 +72,7 @@ def test_link_signs_a_url_for_a_demo_leader(demo_db, tmp_path):
     assert out.returncode == 0
     url = out.stdout.strip()
     assert url.startswith("http://127.0.0.1:9999/voila/render/leader.ipynb?token=")
-    from workbench.identity import verify_token
+    from workbench.services.identity import verify_token
 
     ident = verify_token(url.split("token=")[1], key="s3cret")
     assert (ident.kind, ident.subject) == ("leader", "L0001")
@@ -83,7 +83,7 @@ def test_invitations_round_trip_in_process(demo_copy, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from workbench.cli import app
-    from workbench.identity import verify_token
+    from workbench.services.identity import verify_token
 
     monkeypatch.setenv("WORKBENCH_SECRET", "s3cret")
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from . import limits as L
+from .apps.registry import COHORT, LEADER, RATER
 
 app = typer.Typer(help="Leadership Workbench: assessment, learning plans, practice and analytics.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -159,7 +160,7 @@ def demo(
 
 # ------------------------------------------------------------- link / serve
 def _server_file() -> Path:
-    from .identity import state_dir
+    from .services.identity import state_dir
 
     return state_dir() / "server.json"
 
@@ -173,8 +174,9 @@ def link(
     db: DbOption = None,
 ) -> None:
     """Print a signed link to a leader's app, a facilitator's cohort app, or a rater's form."""
-    from .identity import app_url, make_token
-    from .store.repo import get_cohort, get_invitation, get_leader
+    from .apps.registry import app_for_kind
+    from .services import people
+    from .services.identity import app_url, make_token
 
     with _errors():
         given = [(kind, v) for kind, v in (("leader", leader), ("facilitator", facilitator), ("rater", rater))
@@ -183,11 +185,11 @@ def link(
             fail("give exactly one of --leader, --facilitator or --rater")
         kind, subject = given[0]
         engine = _engine(db)
-        check = {"leader": get_leader, "facilitator": get_cohort, "rater": get_invitation}[kind]
+        check = {"leader": people.leader, "facilitator": people.cohort, "rater": people.invitation}[kind]
         check(engine, subject)
-        notebook = {"leader": "leader.ipynb", "facilitator": "cohort.ipynb", "rater": "rater.ipynb"}[kind]
+        notebook = app_for_kind(kind).notebook
         if kind == "rater":
-            from .invitations import rater_token
+            from .services.invitations import rater_token
 
             token = rater_token(engine, subject)  # refuses an expired, withdrawn or submitted invitation
         else:
@@ -220,10 +222,10 @@ def serve(
     import os
     from urllib.parse import urlsplit
 
-    from .identity import app_url, make_token, secret
+    from .services.identity import app_url, make_token, secret
 
     with _errors():
-        if not (APPS_DIR / "leader.ipynb").exists():
+        if not (APPS_DIR / LEADER.notebook).exists():
             fail(f"app notebooks not found in {APPS_DIR}")
         url = base_url or f"http://{ip}:{port}/"
         parts = urlsplit(url)
@@ -231,13 +233,9 @@ def serve(
             fail(f"--base-url must be an http(s) address like https://wb.example.org/, not {url!r}")
         path = "/" + parts.path.strip("/") + "/" if parts.path.strip("/") else "/"
         engine = _engine(db)
-        from sqlalchemy import select
+        from .services.people import first_leader
 
-        from .store.db import transaction
-        from .store.models import Leader
-
-        with transaction(engine) as s:
-            first = s.scalars(select(Leader).order_by(Leader.id).limit(1)).first()
+        first = first_leader(engine)
         env = dict(os.environ)
         env["WORKBENCH_DB"] = str(engine.url.render_as_string(hide_password=False))
         env["WORKBENCH_SECRET"] = secret()
@@ -252,9 +250,9 @@ def serve(
                         kernels_per_link=kernels_per_link, cull_idle=cull_idle, leader_pool=preheat)
     typer.echo(f"Serving the Leadership Workbench apps at {url} (listening on {ip}:{port})")
     if first is not None and sys.stdout.isatty():  # links are bearer secrets: never into a log file
-        typer.echo(f"A demo leader's page: {app_url(url, 'leader.ipynb', make_token('leader', first.id))}")
+        typer.echo(f"A demo leader's page: {app_url(url, LEADER.notebook, make_token(LEADER.token_kind, first.id))}")
         if first.cohort_id:
-            typer.echo(f"Their facilitator's page: {app_url(url, 'cohort.ipynb', make_token('facilitator', first.cohort_id))}")
+            typer.echo(f"Their facilitator's page: {app_url(url, COHORT.notebook, make_token(COHORT.token_kind, first.cohort_id))}")
     typer.echo("Links: workbench link --leader ID | --facilitator COHORT_ID. Stop with Ctrl-C.")
     sys.stdout.flush()
     try:
@@ -291,13 +289,13 @@ def invitations_add(
     db: DbOption = None,
 ) -> None:
     """Invite a rater for a leader and print the invitation id and the rater's signed link."""
-    from .identity import app_url
-    from .invitations import invite, rater_token
+    from .services.identity import app_url
+    from .services.invitations import invite, rater_token
 
     with _errors():
         engine = _engine(db)
         inv = invite(engine, leader, role, name=name, email=email, invited_by=by, days=days)
-        link = app_url(_base_url(base_url), "rater.ipynb", rater_token(engine, inv.id))
+        link = app_url(_base_url(base_url), RATER.notebook, rater_token(engine, inv.id))
     typer.echo(f"invitation {inv.id} ({role} of {leader}, open until {inv.expires_at:%Y-%m-%d})")
     typer.echo(link)
 
@@ -310,7 +308,7 @@ def invitations_list(
     db: DbOption = None,
 ) -> None:
     """Invitations with their state (invited, started, submitted, expired, revoked): the facilitator's view."""
-    from .invitations import cohort_invitations, invitations_for, to_frame
+    from .services.invitations import cohort_invitations, invitations_for, to_frame
 
     with _errors():
         _one_of(leader, cohort)
@@ -334,8 +332,8 @@ def invitations_remind(
     db: DbOption = None,
 ) -> None:
     """List the reminders due, each with a fresh signed link; --mark records them as sent."""
-    from .identity import app_url
-    from .invitations import due_reminders, mark_reminded, rater_token
+    from .services.identity import app_url
+    from .services.invitations import due_reminders, mark_reminded, rater_token
 
     with _errors():
         _one_of(leader, cohort)
@@ -343,7 +341,7 @@ def invitations_remind(
         due = due_reminders(engine, cohort_id=cohort, leader_id=leader, after_days=after_days)
         url = _base_url(base_url)
         lines = [f"{r.id}\t{r.role}\t{r.name or '-'}\t{r.email or '-'}\t{r.status}\t"
-                 f"{app_url(url, 'rater.ipynb', rater_token(engine, r.id))}" for r in due]
+                 f"{app_url(url, RATER.notebook, rater_token(engine, r.id))}" for r in due]
         if mark and due:
             mark_reminded(engine, [r.id for r in due])
     for line in lines:
@@ -354,7 +352,7 @@ def invitations_remind(
 @invitations_app.command("revoke")
 def invitations_revoke(invitation: Annotated[str, typer.Argument(help="Invitation id.")], db: DbOption = None) -> None:
     """Withdraw an invitation: its link stops working and its answers are not used."""
-    from .invitations import revoke
+    from .services.invitations import revoke
 
     with _errors():
         st = revoke(_engine(db), invitation)
@@ -368,7 +366,7 @@ def invitations_extend(
     db: DbOption = None,
 ) -> None:
     """Keep an invitation open longer."""
-    from .invitations import extend
+    from .services.invitations import extend
 
     with _errors():
         st = extend(_engine(db), invitation, days)
@@ -463,8 +461,8 @@ def calibrate(
                f"{method} in {d['seconds']} s; {extra}")
     if publish:
         with _errors():
-            from .calibration_log import data_window, file_provenance
-            from .calibration_log import publish as publish_calibration
+            from .services.calibration import data_window, file_provenance
+            from .services.calibration import publish as publish_calibration
 
             engine = _engine(db)
             prov = {"source": file_provenance(responses), "respondents": data.n_persons, "sheets": len(data.y),
@@ -517,7 +515,7 @@ def responses_export(
     """Export submitted answer sheets as the responses CSV `workbench calibrate` reads (with the rater
     column; an item not asked or not answered is an empty cell)."""
     with _errors():
-        from .calibration_log import export_responses, write_responses
+        from .services.calibration import export_responses, write_responses
 
         frame = export_responses(_engine(db), _library(content), organization,
                                  _parse_time(since, "--since"), _parse_time(until, "--until"))
@@ -536,7 +534,7 @@ def calibrations_list(
 ) -> None:
     """Stored calibrations, newest first; the active one is marked with *."""
     with _errors():
-        from .calibration_log import list_calibrations
+        from .services.calibration import list_calibrations
 
         table = list_calibrations(_engine(db), organization)
     if table.empty:
@@ -555,7 +553,7 @@ def calibrations_activate(
 ) -> None:
     """Make a stored calibration the active one and rescore every leader with it."""
     with _errors():
-        from .calibration_log import activate
+        from .services.calibration import activate
 
         res = activate(_engine(db), _library(content), calibration)
     typer.echo(f"calibration {res.calibration_id} is active (was {res.previous_id or 'none'}): "
@@ -570,7 +568,7 @@ def calibrations_rollback(
 ) -> None:
     """Return to the calibration that was active before the current one and rescore every leader."""
     with _errors():
-        from .calibration_log import rollback
+        from .services.calibration import rollback
 
         res = rollback(_engine(db), _library(content), organization)
     typer.echo(f"rolled back from {res.previous_id} to {res.calibration_id}: {res.leaders_rescored} leaders "
@@ -623,7 +621,7 @@ def recommend(
 ) -> None:
     """Serve up to 3 short modules with reasons, log them, and print the leader's plan."""
     with _errors():
-        from .plans import current_plan, serve
+        from .services.plans import current_plan, serve
 
         lib = _library(content)
         engine = _engine(db)
@@ -665,7 +663,7 @@ def scenario_run(
     estimates as they were ("evidence_weight" 0 in the JSON).
     """
     with _errors():
-        from .practice_log import play_scenario
+        from .services.practice import play_scenario
 
         picks: list[str | int] = [int(c) if c.strip().isdigit() else c.strip() for c in choices.split(",") if c.strip()]
         if not picks:
@@ -705,7 +703,7 @@ def chat(
 ) -> None:
     """A coaching conversation in the terminal: reads your lines from standard input until end of input."""
     with _errors():
-        from .practice_log import coach_session, save_commitment, save_turns
+        from .services.practice import coach_session, save_commitment, save_turns
 
         lib = _library(content)
         engine = _engine(db)
@@ -738,7 +736,7 @@ def cohort_groups(
 ) -> None:
     """Form peer groups that cover each member's development areas with someone strong in them."""
     with _errors():
-        from .cohort_log import form_and_save
+        from .services.cohorts import form_and_save
 
         try:
             lo, hi = (int(x) for x in size.split("-"))
@@ -775,8 +773,8 @@ def cohort_sessions(
     import datetime as dt
 
     with _errors():
-        from .cohort_log import plan_sessions
         from .cohorts import to_ics
+        from .services.cohorts import plan_sessions
 
         try:
             day = dt.date.fromisoformat(start) if start else dt.date.today()
@@ -813,7 +811,7 @@ def experiment_run(
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with _errors():
-        from .experiment_runner import run_config
+        from .services.experiments import run_config
 
         if method is not None and method not in ("pymc", "conjugate"):
             fail(f"--method must be pymc or conjugate (got {method!r})")

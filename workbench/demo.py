@@ -7,7 +7,7 @@ skill estimates scored from those responses, and several weeks of learning activ
 The same seed and ``as_of`` date always give the same rows, so running it twice leaves
 the database unchanged.
 
-Other raters' rows are invitations (``workbench.invitations``). The first round, sent by each
+Other raters' rows are invitations (``workbench.services.invitations``). The first round, sent by each
 cohort's facilitator when the programme started, was answered by everyone; a later round,
 where leaders ask more peers and direct reports so that their views can be shown (the
 anonymity rule needs three of a role), is left in every state an invitation can be in:

@@ -30,10 +30,6 @@ class FileLimit:
     env: str
 
     @property
-    def max_bytes(self) -> int:
-        return int(self.max_mb * MB)
-
-    @property
     def max_mb(self) -> float:
         """The limit now: ``$env`` when set (megabytes), else the default."""
         raw = os.environ.get(self.env, "").strip()

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.apps.cohort import SECTIONS, CohortPage, cohort_app
 from workbench.apps.leader import LeaderPage, leader_app, profile_table
-from workbench.identity import make_token
+from workbench.services.identity import make_token
 from workbench.store import repo
 
 from ..conftest import REPO
@@ -44,7 +44,7 @@ def test_leader_sees_their_own_profile_and_activity(demo_engine, library):
     text = html_of(page.widget)
     assert me.name in text and "Development areas" in text
     assert other.name not in text or other.name == me.name
-    from workbench.progress import personal_progress
+    from workbench.services.progress import personal_progress
 
     p = personal_progress(demo_engine, library, me.id)
     assert f"{p.modules.started} started, <b>{p.modules.completed} completed</b>" in text

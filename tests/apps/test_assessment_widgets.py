@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from workbench.apps.assessment_widgets import AssessmentForm
-from workbench.assessment_log import AdaptiveDriver, FixedDriver, Question, interleaved_order
 from workbench.demo import demo_item_params
+from workbench.skills.forms import AdaptiveDriver, FixedDriver, Question, interleaved_order
 from workbench.skills.grm import simulate_responses
 
 RHO = 0.45

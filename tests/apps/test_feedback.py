@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from workbench import invitations as inv
 from workbench.apps.feedback import InvitePanel, invitations_section, others_section, status_lines
 from workbench.apps.rater import rater_app
-from workbench.identity import make_token
+from workbench.services import invitations as inv
+from workbench.services.identity import make_token
 from workbench.store import connect, repo
 
 from .test_apps import KEY, html_of

@@ -15,9 +15,9 @@ from workbench.apps.learning_widgets import (
     PlanPanel,
     render_markdown,
 )
-from workbench.learning_log import score_check
-from workbench.plans import PlanItem
 from workbench.recommend import LeaderContext, explore_next, moment_pack, search_library
+from workbench.services.learning import score_check
+from workbench.services.plans import PlanItem
 
 
 def classes(widget) -> set[str]:

@@ -8,8 +8,8 @@ HEAVY = ("pymc", "pytensor")
 
 
 def test_app_modules_do_not_import_pymc():
-    code = ("import sys, workbench.apps.leader, workbench.apps.cohort, workbench.apps.rater, workbench.cohort_log, "
-            "workbench.plans, workbench.progress, workbench.analytics.figures; "
+    code = ("import sys, workbench.apps.leader, workbench.apps.cohort, workbench.apps.rater, workbench.services.cohorts, "
+            "workbench.services.plans, workbench.services.progress, workbench.analytics.figures; "
             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -23,8 +23,8 @@ from workbench.apps.leader import LeaderPage
 from workbench.apps.cohort import CohortPage, SECTIONS
 from workbench.apps.rater import rater_app
 from workbench.content import Library
-from workbench.identity import make_token
-from workbench.invitations import invite
+from workbench.services.identity import make_token
+from workbench.services.invitations import invite
 from workbench.store import make_engine, repo
 eng, lib = make_engine({demo_copy!r}), Library.load()
 def failed(box):  # a section that failed early would import nothing and prove nothing
@@ -49,7 +49,7 @@ def test_first_content_of_each_page_imports_no_scipy_stats(demo_copy):
 import sys
 from workbench.apps.leader import leader_parts
 from workbench.apps.cohort import cohort_parts
-from workbench.identity import make_token
+from workbench.services.identity import make_token
 for parts in (leader_parts(make_token("leader", "L0002")), cohort_parts(make_token("facilitator", "C02"))):
     parts[1]()
 print(sorted(m for m in ("pymc", "pytensor", "scipy.stats", "sklearn") if m in sys.modules))

@@ -57,4 +57,4 @@ def test_queries(library):
     assert all(moment.id in m.moments for m in by_moment)
     assert library.find_modules(competency="delegating", level="senior", format="article", max_minutes=1) == []
     assert len(library.items_for("coaching")) == len([i for i in library.items.values() if i.competency == "coaching"])
-    assert list(library.item_table.columns) == ["item_id", "dimension", "reverse", "scale"]
+    assert list(library.items_frame.columns) == ["item_id", "dimension", "reverse", "scale"]

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from workbench import invitations as inv
-from workbench.identity import app_url, make_token
+from workbench.services import invitations as inv
+from workbench.services.identity import app_url, make_token
 from workbench.store import models as m
 from workbench.store import repo
 from workbench.store.db import transaction

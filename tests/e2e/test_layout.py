@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from workbench import invitations as inv
-from workbench.identity import app_url, make_token
+from workbench.services import invitations as inv
+from workbench.services.identity import app_url, make_token
 
 from .conftest import SECRET, shot
 

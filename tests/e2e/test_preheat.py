@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.apps.serving import background, free_port, serve_command
-from workbench.identity import app_url, make_token
+from workbench.services.identity import app_url, make_token
 from workbench.store import repo
 
 from ._http import request, ws_handshake, ws_url

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from workbench.apps.serving import background, free_port, serve_command, wait_for_port
-from workbench.identity import app_url, make_token
+from workbench.services.identity import app_url, make_token
 
 from .conftest import SECRET, shot
 from .test_journeys import answer, answered, tab

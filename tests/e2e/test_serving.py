@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from workbench.apps.serving import background, free_port, serve_command, wait_for_port
-from workbench.identity import app_url, make_token
+from workbench.services.identity import app_url, make_token
 from workbench.store import repo
 
 from ._http import last_cell, request, run_async, ws_handshake, ws_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.identity import app_url, make_token
+from workbench.services.identity import app_url, make_token
 from workbench.store import repo
 
 from .conftest import SECRET

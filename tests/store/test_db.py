@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.conftest import mark_submitted, stored_answers
 from workbench.store import connect, make_engine, repo, transaction
 from workbench.store import models as m
 
@@ -72,11 +73,11 @@ def test_draft_answers_survive_and_resume(engine):
     repo.save_response(engine, sid, "del-02", 1, (1, 2, 3, 4, 5))
     # a new page (or kernel) asks again and gets the same draft with its answers
     assert repo.open_session(engine, "L1") == sid
-    assert repo.session_answers(engine, sid) == {"del-01": 5, "del-02": 1}
+    assert stored_answers(engine, sid) == {"del-01": 5, "del-02": 1}
     for bad in (0, 6, 2.5, "3", True):
         with pytest.raises(ValueError, match="outside its categories"):
             repo.save_response(engine, sid, "del-03", bad, (1, 2, 3, 4, 5))
-    repo.submit_session(engine, sid)
+    mark_submitted(engine, sid)
     with pytest.raises(ValueError, match="already submitted"):
         repo.save_response(engine, sid, "del-03", 3, (1, 2, 3, 4, 5))
     assert repo.open_session(engine, "L1") != sid  # submitted: a new form starts a new draft

@@ -1,6 +1,6 @@
 """Personal and cohort analytics over plain frames, with plotly figures on top.
 
-Pure pandas/numpy: nothing here reads the store (``workbench.progress`` does, and calls these).
+Pure pandas/numpy: nothing here reads the store (``workbench.services.progress`` does, and calls these).
 
 | module | what |
 | --- | --- |

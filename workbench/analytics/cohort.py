@@ -2,7 +2,7 @@
 leaders who need attention, and comparison with the whole organization.
 
 Pure functions over plain frames; :func:`analyze_cohort` runs them all and
-``workbench.progress.cohort_overview`` feeds it from the store. Every aggregate over a group
+``workbench.services.progress.cohort_overview`` feeds it from the store. Every aggregate over a group
 of leaders follows the small-group rule of :mod:`workbench.analytics.privacy`. The definitions
 are in ``docs/analytics.md``.
 """

@@ -2,7 +2,7 @@
 streaks and knowledge checks.
 
 Every function is pure: plain frames in, frozen results out, nothing read after ``now``.
-:func:`analyze_leader` runs them all; ``workbench.progress.personal_progress`` feeds it from the
+:func:`analyze_leader` runs them all; ``workbench.services.progress.personal_progress`` feeds it from the
 store. The definitions are in ``docs/analytics.md``.
 """
 

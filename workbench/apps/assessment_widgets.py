@@ -10,12 +10,12 @@ questions, a question *driver* (which item comes next) and the answers already s
   read-only thank-you panel (class ``wb-assessment-done``). A form built for a submitted session
   shows only that panel.
 
-The page builds it from :func:`workbench.assessment_log.start` with :meth:`AssessmentForm.from_state`.
+The page builds it from :func:`workbench.services.assessment.start` with :meth:`AssessmentForm.from_state`.
 
 Drivers
 -------
 A driver decides the order; the form owns the answers. Any object with these members works
-(:class:`workbench.assessment_log.FixedDriver` and :class:`~workbench.assessment_log.AdaptiveDriver`
+(:class:`workbench.skills.forms.FixedDriver` and :class:`~workbench.skills.forms.AdaptiveDriver`
 are the two the product uses):
 
 * ``adaptive`` (bool) and ``total`` (the number of items it may ask);
@@ -177,7 +177,7 @@ class AssessmentForm:
     @classmethod
     def from_state(cls, state: Any, on_answer: Callable[[str, int], Any] | None = None,
                    on_submit: Callable[[], Any] | None = None, **kwargs: Any) -> AssessmentForm:
-        """Build from a :class:`workbench.assessment_log.FormState` (questions, a fresh driver, answers, status)."""
+        """Build from a :class:`workbench.services.assessment.FormState` (questions, a fresh driver, answers, status)."""
         return cls(state.questions, state.driver(), state.answers, on_answer=on_answer, on_submit=on_submit,
                    submitted=state.status == "submitted", **kwargs)
 

@@ -8,14 +8,15 @@ import ipywidgets as w
 import pandas as pd
 
 from ..content import Library
-from ..identity import InvalidLink
-from ..store import repo
+from ..services import people
+from ..services.identity import InvalidLink
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .common import LazyTabs, chart, engine, error_page, identify, page_header, table_html
+from .registry import COHORT, build_tabs, live_tabs
 
 #: the fewest members worth forming peer groups for (groups have 4 to 6 people)
 MIN_GROUPING = 4
-SECTIONS = ("Overview", "Roster and skills", "Rater invitations", "Groups and sessions")
+SECTIONS = COHORT.titles
 
 
 def cohort_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
@@ -33,10 +34,10 @@ def cohort_parts(token: str | None = None, library: Library | None = None, db=No
         return error_page(str(exc)), lambda: w.HTML("")
     eng = db or engine()
     try:
-        cohort = repo.get_cohort(eng, ident.subject)
-    except repo.NotFound:
+        cohort = people.cohort(eng, ident.subject)
+    except people.NotFound:
         return error_page("this link names a cohort that is not in the workbench"), lambda: w.HTML("")
-    header = cohort_header(cohort, len(repo.leaders_frame(eng, cohort.id)))
+    header = cohort_header(cohort, people.cohort_size(eng, cohort.id))
     return header, lambda: CohortPage(eng, library or Library.load(), cohort, header=header).tabs
 
 
@@ -50,15 +51,13 @@ class CohortPage:
     are aggregates over groups of at least 5 leaders (:mod:`workbench.analytics.privacy`)."""
 
     def __init__(self, eng, library: Library, cohort, header: w.Widget | None = None):
-        from ..progress import cohort_overview
+        from ..services.progress import cohort_overview
 
         self.eng, self.library, self.cohort = eng, library, cohort
         self.overview = cohort_overview(eng, library, cohort.id)
         self.names = dict(zip(self.overview.roster.leader_id, self.overview.roster.name, strict=True))
         header = header or cohort_header(cohort, self.overview.members)
-        self.pages = LazyTabs({"Overview": self.summary, "Roster and skills": self.roster,
-                               "Rater invitations": self.invitations, "Groups and sessions": self.planning},
-                              css_class="wb-cohort-tabs")
+        self.pages = LazyTabs(build_tabs(self, COHORT), live=live_tabs(COHORT), css_class="wb-cohort-tabs")
         self.tabs, self.boxes = self.pages.tabs, self.pages.boxes
         self.widget = w.VBox([header, self.tabs])
         self.widget.add_class("wb-cohort-app")
@@ -96,7 +95,7 @@ class CohortPage:
             "Last active": [None if pd.isna(d) else f"{d:%d %b}" for d in t["last_activity"]],
             "Development areas": t["development_areas"], "Flags": t["flags"].fillna(""),
         })
-        from ..calibration_log import active_calibration_note
+        from ..services.calibration import active_calibration_note
 
         note = html.escape(active_calibration_note(self.eng, self.cohort.organization_id))
         numeric = ("Minutes (28 days)", "Modules done", "Development areas")
@@ -120,7 +119,7 @@ class CohortPage:
 
 def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> list[w.Widget]:
     """Group formation with a preview, and the session planner; both save to the store."""
-    from ..cohort_log import (
+    from ..services.cohorts import (
         cohort_focus,
         cohort_members,
         forbidden_pairs,

@@ -52,6 +52,7 @@ from ..cohorts import (
     visible_posts,
 )
 from ..content.library import Library
+from .common import text_html
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_POST_CHARS = 2000
@@ -65,10 +66,6 @@ COHORT_STYLE = """
 .wb-status-ok {color: #1e6b35;}
 </style>
 """
-
-
-def _esc(text: str) -> str:
-    return html.escape(" ".join(str(text).split()))
 
 
 class _Callbacks:
@@ -212,18 +209,18 @@ class GroupFormationPanel:
         cards = []
         for k, members in enumerate(g.groups):
             rows = "".join(
-                f"<li>{_esc(self._name(lid))} <span class='wb-muted'>develops "
-                f"{_esc(', '.join(self._comp(c) for c in g.development_areas.get(lid, ())) or '-')}</span></li>"
+                f"<li>{text_html(self._name(lid))} <span class='wb-muted'>develops "
+                f"{text_html(', '.join(self._comp(c) for c in g.development_areas.get(lid, ())) or '-')}</span></li>"
                 for lid in members
             )
             pairs = [p for p in g.coaching_pairs if p.group == k]
             pair_html = "".join(
-                f"<li>{_esc(self._name(p.coach))} → {_esc(self._name(p.learner))}: {_esc(self._comp(p.competency))}</li>"
+                f"<li>{text_html(self._name(p.coach))} → {text_html(self._name(p.learner))}: {text_html(self._comp(p.competency))}</li>"
                 for p in pairs
             ) or "<li class='wb-muted'>No coaching pairs in this group</li>"
             shared = ", ".join(self._comp(c) for c in g.shared_development_areas(k)) or "-"
             card = w.HTML(f"<div><b>Group {k + 1}</b> ({len(members)} leaders) · shared development areas: "
-                          f"{_esc(shared)}<ul>{rows}</ul><b>Coaching pairs</b><ul>{pair_html}</ul></div>")
+                          f"{text_html(shared)}<ul>{rows}</ul><b>Coaching pairs</b><ul>{pair_html}</ul></div>")
             card.add_class("wb-group-card")
             card.add_class(f"wb-group-{k + 1}")
             cards.append(card)
@@ -364,10 +361,10 @@ class SessionPlanner:
 
     def _card(self, s: ClassroomSession) -> w.HTML:
         items = "".join(
-            f"<li>{a.minutes} min · {_esc(a.title)}" + (f"<div class='wb-muted'>{_esc(a.text)}</div>" if a.text else "")
+            f"<li>{a.minutes} min · {text_html(a.title)}" + (f"<div class='wb-muted'>{text_html(a.text)}</div>" if a.text else "")
             + "</li>" for a in s.agenda
         )
-        card = w.HTML(f"<div><b>{_esc(s.title)}</b><div class='wb-muted'>{s.starts_at:%a %d %b %Y, %H:%M} UTC · "
+        card = w.HTML(f"<div><b>{text_html(s.title)}</b><div class='wb-muted'>{s.starts_at:%a %d %b %Y, %H:%M} UTC · "
                       f"{s.minutes} min</div><ol>{items}</ol></div>")
         card.add_class("wb-session-card")
         return card
@@ -502,7 +499,7 @@ class MyGroupPanel:
         if not self.group_members:
             return "<div class='wb-card'>You are not in a peer group yet.</div>"
         rows = "".join(
-            f"<tr><td>{_esc(n)}</td><td>{_esc(', '.join(s)) or '-'}</td><td>{_esc(', '.join(d)) or '-'}</td></tr>"
+            f"<tr><td>{text_html(n)}</td><td>{text_html(', '.join(s)) or '-'}</td><td>{text_html(', '.join(d)) or '-'}</td></tr>"
             for n, s, d in self.group_members
         )
         return ("<div class='wb-card'><b>Members</b><table><tr><th style='text-align:left'>Name</th>"
@@ -515,14 +512,14 @@ class MyGroupPanel:
         rows = []
         for s in self.upcoming:
             agenda = " · ".join(f"{a.title} ({a.minutes} min)" for a in s.agenda)
-            rows.append(f"<li><b>{s.starts_at:%a %d %b %Y, %H:%M} UTC</b> {_esc(s.title)}"
-                        f"<div class='wb-muted'>{_esc(agenda)}</div></li>")
+            rows.append(f"<li><b>{s.starts_at:%a %d %b %Y, %H:%M} UTC</b> {text_html(s.title)}"
+                        f"<div class='wb-muted'>{text_html(agenda)}</div></li>")
         return f"<div class='wb-card'><b>Upcoming sessions</b><ul>{''.join(rows)}</ul></div>"
 
     def _prompts_html(self) -> str:
         if not self.prompts:
             return ""
-        items = "".join(f"<li>{_esc(p.text)}</li>" for p in self.prompts)
+        items = "".join(f"<li>{text_html(p.text)}</li>" for p in self.prompts)
         return f"<div class='wb-card'><b>Discussion prompts</b><ul>{items}</ul></div>"
 
     @property
@@ -542,10 +539,10 @@ class MyGroupPanel:
         for p in shown:
             who = "You" if p.author_id == self.viewer.id else self.names.get(p.author_id, p.author_id)
             when = f" · {p.created_at:%d %b %H:%M}" if p.created_at else ""
-            about = (f"<div class='wb-muted'>on: {_esc(self._short(prompt_text[p.prompt_id]))}</div>"
+            about = (f"<div class='wb-muted'>on: {text_html(self._short(prompt_text[p.prompt_id]))}</div>"
                      if p.prompt_id in prompt_text and not p.parent_id else "")
             note = "<div class='wb-muted'>Hidden by the facilitator; only you can see it.</div>" if p.hidden else ""
-            card = w.HTML(f"<div><b>{_esc(who)}</b><span class='wb-muted'>{when}</span>{about}"
+            card = w.HTML(f"<div><b>{text_html(who)}</b><span class='wb-muted'>{when}</span>{about}"
                           f"<div>{html.escape(p.body).replace(chr(10), '<br>')}</div>{note}</div>")
             card.add_class("wb-post")
             if p.parent_id:

@@ -11,12 +11,18 @@ from urllib.parse import parse_qs
 import ipywidgets as w
 import pandas as pd
 
-from ..identity import Identity, InvalidLink, verify_token
+from ..services.identity import Identity, InvalidLink, verify_token
 
 #: the apps' stylesheet, served with the page by the workbench's Voilà template (``workbench serve``)
 STYLESHEET = Path(__file__).resolve().parent / "share" / "voila" / "templates" / "workbench" / "static" / "workbench.css"
 #: chart options: no toolbar (its unlabelled buttons were the first keyboard stops), sized to its container
 CHART_CONFIG = {"displayModeBar": False, "responsive": True, "displaylogo": False}
+
+def text_html(text: object) -> str:
+    """``text`` for an HTML fragment: escaped, with every run of whitespace (newlines too) as one
+    space, which is how a browser shows it outside ``<pre>`` anyway."""
+    return html.escape(" ".join(str(text).split()))
+
 
 
 def query_token() -> str | None:

@@ -1,8 +1,8 @@
 """Multi-rater feedback on the pages: the leader's view of others, inviting raters, and the
 facilitator's invitation list with reminders.
 
-What a leader sees of other raters is only what :mod:`workbench.invitations` (counts, the
-manager by name) and the anonymity-aware estimates (:mod:`workbench.assessment_log`) give:
+What a leader sees of other raters is only what :mod:`workbench.services.invitations` (counts, the
+manager by name) and the anonymity-aware estimates (:mod:`workbench.services.assessment`) give:
 never a peer's or a direct report's name, status or answers.
 
 Stable CSS classes: ``wb-others``, ``wb-others-status``, ``wb-others-hidden``,
@@ -13,23 +13,19 @@ Stable CSS classes: ``wb-others``, ``wb-others-status``, ``wb-others-hidden``,
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from collections.abc import Callable
-from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
 from ..content import Library
+from .common import text_html
+from .registry import RATER
 
 ROLE_LABELS = {"manager": "Manager", "peer": "Peers", "direct_report": "Direct reports"}
 ROLE_ONE = {"manager": "manager", "peer": "peer", "direct_report": "direct report"}
-
-
-def _esc(text: Any) -> str:
-    return html.escape(str(text))
 
 
 def page_base_url() -> str:
@@ -37,7 +33,7 @@ def page_base_url() -> str:
     host, port = os.environ.get("SERVER_NAME"), os.environ.get("SERVER_PORT")
     if host:
         return f"http://{host}:{port}" if port else f"http://{host}"
-    from ..identity import state_dir
+    from ..services.identity import state_dir
 
     path = state_dir() / "server.json"
     if path.exists():
@@ -47,7 +43,7 @@ def page_base_url() -> str:
 
 # ---------------------------------------------------------------------------- the leader's view
 def status_lines(summary) -> list[str]:
-    """One plain sentence per rater role, from a :class:`workbench.invitations.LeaderSummary`."""
+    """One plain sentence per rater role, from a :class:`workbench.services.invitations.LeaderSummary`."""
     lines = []
     for r in summary.roles:
         asked = r.invited + r.started + r.submitted
@@ -57,7 +53,7 @@ def status_lines(summary) -> list[str]:
             else:
                 state = {"submitted": "has answered", "started": "has started", "invited": "is invited",
                          "expired": "did not answer in time", "revoked": "invitation withdrawn"}
-                lines.append(f"Manager ({_esc(summary.manager_name)}): {state.get(summary.manager_status, '')}.")
+                lines.append(f"Manager ({text_html(summary.manager_name)}): {state.get(summary.manager_status, '')}.")
             continue
         label = ROLE_LABELS[r.role]
         if asked == 0:
@@ -98,16 +94,16 @@ def self_others_figure(gap_table: pd.DataFrame, names: dict[str, str]):
 
 def others_section(eng, library: Library, leader_id: str) -> list[w.Widget]:
     """"How others see you": invitation counts, the side-by-side view and the biggest gaps."""
-    from ..invitations import leader_summary
+    from ..services.invitations import leader_summary
+    from ..services.people import latest_estimates
     from ..skills.perception import BLIND_SPOT, biggest_gaps, compare
-    from ..store import repo
 
     summary = leader_summary(eng, leader_id)
     status = w.HTML("<div class='wb-card'><b>How others see you</b><ul>"
                     + "".join(f"<li>{line}</li>" for line in status_lines(summary)) + "</ul></div>")
     status.add_class("wb-others-status")
-    others = repo.latest_estimates(eng, leader_id, source="others")
-    mine = repo.latest_estimates(eng, leader_id, source="self")
+    others = latest_estimates(eng, leader_id, source="others")
+    mine = latest_estimates(eng, leader_id, source="self")
     if others.empty or mine.empty:
         why = ("Take your own assessment first." if mine.empty else
                "Nobody's view can be shown yet: a manager's once they answer, peers' and direct reports' "
@@ -127,7 +123,7 @@ def others_section(eng, library: Library, leader_id: str) -> list[w.Widget]:
         for r in top.itertuples():
             kind = ("You rate yourself higher than others do" if r.label == BLIND_SPOT
                     else "Others rate you higher than you do")
-            items.append(f"<li><b>{_esc(names.get(r.competency, r.competency))}</b> ({_esc(r.label)}): {kind}, "
+            items.append(f"<li><b>{text_html(names.get(r.competency, r.competency))}</b> ({text_html(r.label)}): {kind}, "
                          f"by {abs(r.difference):.1f} (90% interval {r.difference_low:+.1f} to "
                          f"{r.difference_high:+.1f}).</li>")
         gaps_html = ("Worth a conversation with your manager or coach:<ul>" + "".join(items) + "</ul>")
@@ -185,26 +181,26 @@ class InvitePanel:
             link = self.on_invite(role, name, email)
         except Exception as exc:  # noqa: BLE001 - refused input (duplicate, bad email) is shown, nothing stored
             self.errors.append(str(exc))
-            self.error.value = f"<div class='wb-error'>{_esc(exc)}</div>"
+            self.error.value = f"<div class='wb-error'>{text_html(exc)}</div>"
             return None
         self.error.value = ""
         self.links.append(link)
         self.name.value = self.email.value = ""
-        who = _esc(name or ROLE_ONE[role])
+        who = text_html(name or ROLE_ONE[role])
         self.link.value = (f"<div class='wb-card'>Invitation for {who} created. Send them this link (valid for 14 "
-                           f"days):<br><code>{_esc(link)}</code></div>" if self.show_link else
+                           f"days):<br><code>{text_html(link)}</code></div>" if self.show_link else
                            f"<div class='wb-card'>Invitation for {who} created. Your facilitator sends them their "
                            "personal link.</div>")
         return link
 
 
 def invite_section(eng, leader_id: str) -> list[w.Widget]:
-    from ..identity import app_url
-    from ..invitations import invite, rater_token
+    from ..services.identity import app_url
+    from ..services.invitations import invite, rater_token
 
     def on_invite(role: str, name: str, email: str) -> str:
         inv = invite(eng, leader_id, role, name=name or None, email=email or None, invited_by=leader_id)
-        return app_url(page_base_url(), "rater.ipynb", rater_token(eng, inv.id))
+        return app_url(page_base_url(), RATER.notebook, rater_token(eng, inv.id))
 
     return [InvitePanel(on_invite, show_link=False).widget]
 
@@ -212,15 +208,21 @@ def invite_section(eng, leader_id: str) -> list[w.Widget]:
 # ---------------------------------------------------------------------------- the facilitator's view
 def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Widget]:
     """Every invitation of the cohort's leaders with its state, and the reminders that are due."""
-    from ..identity import app_url
-    from ..invitations import cohort_invitations, due_reminders, invite, mark_reminded, rater_token
+    from ..services.identity import app_url
+    from ..services.invitations import (
+        cohort_invitations,
+        due_reminders,
+        invite,
+        mark_reminded,
+        rater_token,
+    )
 
     rows = cohort_invitations(eng, cohort_id)
     counts = pd.Series([r.status for r in rows]).value_counts() if rows else pd.Series(dtype=int)
     head = " · ".join(f"{k}: {int(counts.get(k, 0))}" for k in ("invited", "started", "submitted", "expired", "revoked"))
     body = "".join(
-        f"<tr><td>{_esc(names.get(r.leader_id, r.leader_id))}</td><td>{_esc(ROLE_ONE[r.role])}</td>"
-        f"<td>{_esc(r.name or '-')}</td><td>{_esc(r.status)}</td>"
+        f"<tr><td>{text_html(names.get(r.leader_id, r.leader_id))}</td><td>{text_html(ROLE_ONE[r.role])}</td>"
+        f"<td>{text_html(r.name or '-')}</td><td>{text_html(r.status)}</td>"
         f"<td>{'' if r.expires_at is None else f'{r.expires_at:%d %b}'}</td><td>{r.reminder_count}</td></tr>"
         for r in rows)
     table = w.HTML(f"<div class='wb-card'><b>Rater invitations</b><div class='wb-muted'>{head}</div>"
@@ -238,9 +240,9 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
             reminders.value = "<div class='wb-card'>No reminders due.</div>"
             return
         lines = "".join(
-            f"<li>{_esc(r.name or ROLE_ONE[r.role])} ({_esc(ROLE_ONE[r.role])} of "
-            f"{_esc(names.get(r.leader_id, r.leader_id))}), {_esc(r.status)}: "
-            f"<code>{_esc(app_url(page_base_url(), 'rater.ipynb', rater_token(eng, r.id)))}</code></li>"
+            f"<li>{text_html(r.name or ROLE_ONE[r.role])} ({text_html(ROLE_ONE[r.role])} of "
+            f"{text_html(names.get(r.leader_id, r.leader_id))}), {text_html(r.status)}: "
+            f"<code>{text_html(app_url(page_base_url(), RATER.notebook, rater_token(eng, r.id)))}</code></li>"
             for r in items)
         reminders.value = (f"<div class='wb-card'><b>{len(items)} reminders due</b> (no answer after 3 days). "
                            f"A fresh link for each:<ul>{lines}</ul></div>")
@@ -250,7 +252,7 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
         try:
             mark_reminded(eng, [r.id for r in current])
         except Exception as exc:  # noqa: BLE001 - say so; nothing was marked
-            reminders.value = f"<div class='wb-error'>Could not mark the reminders: {_esc(exc)}</div>"
+            reminders.value = f"<div class='wb-error'>Could not mark the reminders: {text_html(exc)}</div>"
             return
         render([])
         mark.layout.display = "none"
@@ -261,9 +263,9 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
     to_send = w.HTML(
         "<div class='wb-card'><details><summary><b>Links to send</b> (" + str(len(open_rows)) + " open invitations, "
         "a fresh link each)</summary><ul>" + "".join(
-            f"<li>{_esc(r.name or ROLE_ONE[r.role])} &lt;{_esc(r.email or 'no email')}&gt;, "
-            f"{_esc(ROLE_ONE[r.role])} of {_esc(names.get(r.leader_id, r.leader_id))}: "
-            f"<code>{_esc(app_url(page_base_url(), 'rater.ipynb', rater_token(eng, r.id)))}</code></li>"
+            f"<li>{text_html(r.name or ROLE_ONE[r.role])} &lt;{text_html(r.email or 'no email')}&gt;, "
+            f"{text_html(ROLE_ONE[r.role])} of {text_html(names.get(r.leader_id, r.leader_id))}: "
+            f"<code>{text_html(app_url(page_base_url(), RATER.notebook, rater_token(eng, r.id)))}</code></li>"
             for r in open_rows) + "</ul></details></div>")
     to_send.add_class("wb-invitations-links")
     who = w.Dropdown(options=[(n, lid) for lid, n in sorted(names.items(), key=lambda kv: kv[1])],
@@ -273,7 +275,7 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
     def on_invite(role: str, name: str, email: str) -> str:
         inv = invite(eng, who.value, role, name=name or None, email=email or None,
                      invited_by=f"facilitator:{cohort_id}")
-        return app_url(page_base_url(), "rater.ipynb", rater_token(eng, inv.id))
+        return app_url(page_base_url(), RATER.notebook, rater_token(eng, inv.id))
 
     panel = InvitePanel(on_invite)
     box = w.VBox([table, to_send, reminders, mark, who, panel.widget])

@@ -15,12 +15,13 @@ import hashlib
 import logging
 import os
 
-from ..identity import InvalidLink, verify_token
+from ..services.identity import InvalidLink, verify_token
+from .registry import APPS, app_for_notebook
 
 log = logging.getLogger("workbench.serve")
 
 #: which signed-link kind opens which app notebook; any other notebook is refused
-APP_KINDS = {"leader.ipynb": "leader", "cohort.ipynb": "facilitator", "rater.ipynb": "rater"}
+APP_KINDS = {a.notebook: a.token_kind for a in APPS}
 
 
 def token_digest(token: str | None, full: bool = False) -> str:
@@ -37,9 +38,10 @@ def token_digest(token: str | None, full: bool = False) -> str:
 
 def check_request(notebook_name: str, token: str | None) -> str:
     """The identity subject for a request, or :class:`InvalidLink` with a reason a person can read."""
-    kind = APP_KINDS.get(notebook_name)
-    if kind is None:
+    app = app_for_notebook(notebook_name)
+    if app is None:
         raise InvalidLink(f"there is no app called {notebook_name!r}")
+    kind = app.token_kind
     ident = verify_token(token)
     if ident.kind != kind:
         raise InvalidLink(f"this link is not for the {kind} app")

@@ -12,12 +12,13 @@ import ipywidgets as w
 import pandas as pd
 
 from ..content import Library
-from ..identity import InvalidLink
+from ..services import people
+from ..services.identity import InvalidLink
 from ..skills.need import DEVELOPMENT_AREA, STRENGTH, Z90, assess
-from ..store import repo
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
 from .common import LazyTabs, chart, engine, error_page, identify, page_header
+from .registry import LEADER, build_tabs, live_tabs
 
 
 def role_expectations(library: Library, role_level: str | None) -> dict[str, float]:
@@ -81,10 +82,10 @@ def profile_figure(table: pd.DataFrame):
     return fig
 
 
-SECTIONS = ("My profile", "Assessment", "My plan", "Moments", "Practice", "Progress", "Explore", "My cohort")
+SECTIONS = LEADER.titles
 #: sections that other sections change: "My profile" is rebuilt on every opening, "Progress" only when
-#: :func:`workbench.progress.progress_version` says the leader's rows have changed
-LIVE_SECTIONS = {"My profile", "Progress"}
+#: :func:`workbench.services.progress.progress_version` says the leader's rows have changed
+LIVE_SECTIONS = live_tabs(LEADER)
 
 
 def leader_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
@@ -103,8 +104,8 @@ def leader_parts(token: str | None = None, library: Library | None = None, db=No
         return error_page(str(exc)), lambda: w.HTML("")
     eng = db or engine()
     try:
-        leader = repo.get_leader(eng, ident.subject)
-    except repo.NotFound:
+        leader = people.leader(eng, ident.subject)
+    except people.NotFound:
         return error_page("this link names a leader who is not in the workbench"), lambda: w.HTML("")
     header = leader_header(leader)
     return header, lambda: LeaderPage(eng, library or Library.load(), leader, header=header).tabs
@@ -127,12 +128,9 @@ class LeaderPage:
     def __init__(self, eng, library: Library, leader, header: w.Widget | None = None):
         self.eng, self.library, self.leader = eng, library, leader
         self.header = header or leader_header(leader)
-        builders = {"My profile": self.profile, "Assessment": self.assessment, "My plan": self.plan,
-                    "Moments": self.moments, "Practice": self.practice, "Progress": self.progress,
-                    "Explore": self.explore, "My cohort": self.cohort}
-        from ..progress import progress_version
+        from ..services.progress import progress_version
 
-        self.pages = LazyTabs({name: builders[name] for name in SECTIONS if name != "My cohort" or leader.cohort_id},
+        self.pages = LazyTabs(build_tabs(self, LEADER, in_cohort=bool(leader.cohort_id)),
                               live=LIVE_SECTIONS, css_class="wb-leader-tabs",
                               versions={"Progress": lambda: progress_version(eng, leader.id)})
         self.tabs, self.boxes = self.pages.tabs, self.pages.boxes
@@ -154,7 +152,7 @@ class LeaderPage:
     # ------------------------------------------------------------------ sections
     def profile(self) -> list[w.Widget]:
         level = self.leader.role_level
-        table = profile_table(repo.latest_estimates(self.eng, self.leader.id), self.library, level)
+        table = profile_table(people.latest_estimates(self.eng, self.leader.id), self.library, level)
         if table.empty:
             focus = w.HTML("<div class='wb-card'>No assessment yet: open <b>Assessment</b> to take yours "
                            "(about 15 minutes; your answers are saved as you go).</div>")
@@ -163,7 +161,7 @@ class LeaderPage:
 
             return [focus, *invite_section(self.eng, self.leader.id)]
         _, _, card = profile_summary(table, level)
-        from ..calibration_log import active_calibration_note
+        from ..services.calibration import active_calibration_note
 
         note = html.escape(active_calibration_note(self.eng, self.leader.organization_id))
         focus = w.HTML(f"<div class='wb-card'>{card}<div class='wb-muted wb-calibration-note'>{note}</div></div>")
@@ -174,7 +172,7 @@ class LeaderPage:
                 *invite_section(self.eng, self.leader.id)]
 
     def assessment(self) -> list[w.Widget]:
-        from .. import assessment_log as al
+        from ..services import assessment as al
 
         status = al.assessment_status(self.eng, self.leader.id)
         stage = w.VBox([])
@@ -206,8 +204,8 @@ class LeaderPage:
         return [stage]
 
     def plan(self) -> list[w.Widget]:
-        from .. import learning_log as ll
-        from ..plans import current_plan
+        from ..services import learning as ll
+        from ..services.plans import current_plan
         from .learning_widgets import PlanPanel
 
         eng, lib, lid = self.eng, self.library, self.leader.id
@@ -232,7 +230,7 @@ class LeaderPage:
         return [panel.widget]
 
     def moments(self) -> list[w.Widget]:
-        from ..plans import pack_for
+        from ..services.plans import pack_for
         from .learning_widgets import MomentsPanel
 
         panel = MomentsPanel(self.library, on_pick=lambda mid: pack_for(self.eng, self.library, self.leader.id, mid),
@@ -251,7 +249,7 @@ class LeaderPage:
 
     def progress(self) -> list[w.Widget]:
         from ..analytics import figures
-        from ..progress import personal_progress
+        from ..services.progress import personal_progress
 
         p = personal_progress(self.eng, self.library, self.leader.id)
         t, mods, st = p.time, p.modules, p.streak
@@ -278,9 +276,9 @@ class LeaderPage:
         return out
 
     def explore(self) -> list[w.Widget]:
-        from .. import learning_log as ll
-        from ..plans import leader_context
         from ..recommend import explore_next
+        from ..services import learning as ll
+        from ..services.plans import leader_context
         from .learning_widgets import ExplorePanel
 
         eng, lib, lid = self.eng, self.library, self.leader.id
@@ -292,11 +290,11 @@ class LeaderPage:
         return [self.explorer.widget]
 
     def practice(self) -> list[w.Widget]:
-        from .. import practice_log
+        from ..services import practice as practice_service
         from .practice_widgets import ChatPanel, ScenarioPlayer
 
         lib, lid = self.library, self.leader.id
-        areas = practice_log.development_areas(self.eng, lib, lid)
+        areas = practice_service.development_areas(self.eng, lib, lid)
         scenarios = sorted(lib.scenarios.values(), key=lambda sc: (not set(sc.competencies) & set(areas[:3]), sc.title))
         picker = w.Dropdown(options=[(sc.title, sc.id) for sc in scenarios], description="Scenario",
                             layout=w.Layout(width="520px", max_width="100%"))
@@ -307,23 +305,23 @@ class LeaderPage:
 
         def show(_change=None):
             # only a first play is evidence (see workbench.practice.evidence): a replay shows no estimate change
-            first = practice_log.earlier_runs(self.eng, lid, picker.value) == 0
+            first = practice_service.earlier_runs(self.eng, lid, picker.value) == 0
 
             def finish(run, _debrief, _changes):
-                practice_log.save_run(self.eng, lib, lid, run)
+                practice_service.save_run(self.eng, lib, lid, run)
                 player.posterior = None  # "Play again" is a replay
 
             player = ScenarioPlayer(lib.scenarios[picker.value], on_finish=finish, competency_names=names,
-                                    posterior=practice_log.current_posterior(self.eng, lib, lid) if first else None,
+                                    posterior=practice_service.current_posterior(self.eng, lib, lid) if first else None,
                                     module_titles={m.id: m.title for m in lib.modules.values()})
             stage.children = (player.widget,)
 
         picker.observe(show, names="value")
         show()
         conversation = uuid.uuid4().hex
-        chat = ChatPanel(practice_log.coach_session(self.eng, lib, lid),
-                         on_turn=lambda t: practice_log.save_turns(self.eng, lid, conversation, [t]),
-                         on_commitment=lambda c: practice_log.save_commitment(self.eng, lid, conversation, c))
+        chat = ChatPanel(practice_service.coach_session(self.eng, lib, lid),
+                         on_turn=lambda t: practice_service.save_turns(self.eng, lid, conversation, [t]),
+                         on_commitment=lambda c: practice_service.save_commitment(self.eng, lid, conversation, c))
         return [w.HTML("<h3>Practice a situation</h3><div class='wb-muted'>Scenarios closest to your development "
                        "areas come first. Your choices update your profile.</div>"), picker, stage, chat.widget]
 
@@ -332,8 +330,8 @@ class LeaderPage:
 
 def my_cohort(eng, library: Library, leader) -> w.Widget:
     """My peer group, my cohort's upcoming sessions and its discussion (only my cohort's)."""
-    from ..cohort_log import add_post, group_view, posts_for, sessions_for
     from ..cohorts import Viewer
+    from ..services.cohorts import add_post, group_view, posts_for, sessions_for
     from .cohort_widgets import MyGroupPanel
 
     viewer = Viewer(leader.id, leader.cohort_id)

@@ -1,7 +1,7 @@
 """Widgets for learning: the leader's plan, exploring the library, and moment packs.
 
 Plain ipywidgets that take data and callbacks and never touch the store; the page that hosts
-them persists what the callbacks hand over (usually through :mod:`workbench.learning_log`):
+them persists what the callbacks hand over (usually through :mod:`workbench.services.learning`):
 
 * :class:`PlanPanel` ("My plan") shows the open recommendations with their reasons and the
   weekly time budget, and calls ``on_start(module_id)``, ``on_log_time(module_id, minutes)``,
@@ -14,7 +14,7 @@ them persists what the callbacks hand over (usually through :mod:`workbench.lear
   "Apply this week" and its knowledge check. Opening calls ``on_open(module_id)``; checking
   calls ``on_check(module_id, answers)`` (each answer the chosen option's index as authored,
   whatever order it was shown in), which returns the scored result
-  (:class:`workbench.learning_log.CheckResult` or anything with the same attributes). The
+  (:class:`workbench.services.learning.CheckResult` or anything with the same attributes). The
   options are shown in a new random order on every attempt; after a wrong first try the reader
   says which questions are wrong, with the question's hint, and shows the best answers and
   their feedback only once the result is ``revealed`` (from the second attempt on).
@@ -62,11 +62,12 @@ from ..content.library import Library
 from ..content.organization import organization_section
 from ..content.schema import Module
 from ..recommend.explore import SearchResult, Suggestion, index_for, search_library
+from .common import text_html
 
 if TYPE_CHECKING:  # the plan's rows come from the store edge; the widgets only read their fields
-    from ..learning_log import CheckResult
-    from ..plans import PlanItem
     from ..recommend import MomentPack
+    from ..services.learning import CheckResult
+    from ..services.plans import PlanItem
 
 Budget = tuple[float, int]
 
@@ -104,10 +105,6 @@ LEARNING_STYLE = """
 .wb-notice-ok {color: #1e6b35;}
 </style>
 """
-
-
-def _esc(text: object) -> str:
-    return html.escape(" ".join(str(text).split()))
 
 
 class _Callbacks:
@@ -196,10 +193,10 @@ class _PlanCard:
         self.item = item
         comp = library.competencies.get(item.competency)
         comp_name = comp.name if comp else item.competency
-        self.title = w.HTML(f"<b>{_esc(item.title)}</b> <span class='wb-muted'>· {item.minutes} min · "
-                            f"{_esc(comp_name)}</span>")
+        self.title = w.HTML(f"<b>{text_html(item.title)}</b> <span class='wb-muted'>· {item.minutes} min · "
+                            f"{text_html(comp_name)}</span>")
         self.title.add_class("wb-plan-title")
-        self.reason = w.HTML(f"<div>{_esc(item.reason)}</div>")
+        self.reason = w.HTML(f"<div>{text_html(item.reason)}</div>")
         self.reason.add_class("wb-plan-reason")
         self.status = w.HTML(f"<span>{STATUS_NAMES.get(item.status, item.status.capitalize())}</span>")
         self.status.add_class("wb-plan-status")
@@ -246,11 +243,11 @@ class PlanPanel:
     Parameters
     ----------
     items
-        The open plan items (:class:`workbench.plans.PlanItem`), as :func:`workbench.plans.current_plan` returns.
+        The open plan items (:class:`workbench.services.plans.PlanItem`), as :func:`workbench.services.plans.current_plan` returns.
     library
         For competency names.
     budget
-        ``(used_minutes, budget_minutes)`` for this week (:func:`workbench.learning_log.week_budget`).
+        ``(used_minutes, budget_minutes)`` for this week (:func:`workbench.services.learning.week_budget`).
     on_start, on_complete, on_dismiss
         Called with the module id; return ``(items, budget)`` after the change (or ``None``).
     on_log_time
@@ -426,12 +423,12 @@ class ModuleReader:
         self.close_button.add_class("wb-reader-close")
         self.close_button.on_click(lambda _b: self.close())
         _show(self.close_button, on_close is not None)
-        self.title = w.HTML(f"<h2>{_esc(module.title)}</h2>")
+        self.title = w.HTML(f"<h2>{text_html(module.title)}</h2>")
         self.title.add_class("wb-reader-title")
         self.meta = w.HTML(
             f"<div class='wb-muted'>{module.minutes} min · {FORMAT_NAMES.get(module.format, module.format)} · "
-            f"for {LEVEL_NAMES.get(module.level, module.level).lower()} · {_esc(comps)}</div>"
-            f"<p><i>{_esc(module.summary)}</i></p>")
+            f"for {LEVEL_NAMES.get(module.level, module.level).lower()} · {text_html(comps)}</div>"
+            f"<p><i>{text_html(module.summary)}</i></p>")
         self.meta.add_class("wb-reader-meta")
         self.body = w.HTML(render_markdown(module.body, shift=1, drop_title=True))
         self.body.add_class("wb-reader-body")
@@ -439,14 +436,14 @@ class ModuleReader:
         self.organization = w.HTML(render_markdown(section.markdown, shift=1) if section else "")
         self.organization.add_class("wb-reader-org")
         _show(self.organization, section is not None)
-        self.apply = w.HTML(f"<b>Apply this week</b><div>{_esc(module.apply_this_week)}</div>")
+        self.apply = w.HTML(f"<b>Apply this week</b><div>{text_html(module.apply_this_week)}</div>")
         self.apply.add_class("wb-reader-apply")
         self.questions: list[w.RadioButtons] = []
         boxes = []
         for i, q in enumerate(module.knowledge_check, start=1):
             radios = w.RadioButtons(options=self._options(q), value=None, layout=w.Layout(width="100%"))
             self.questions.append(radios)
-            box = w.VBox([w.HTML(f"<b>{i}. {_esc(q.question)}</b>"), radios])
+            box = w.VBox([w.HTML(f"<b>{i}. {text_html(q.question)}</b>"), radios])
             box.add_class("wb-check-question")
             boxes.append(box)
         self.submit = w.Button(description="Check my answers", button_style="primary", icon="check")
@@ -515,12 +512,12 @@ class ModuleReader:
             if q.correct:
                 verdict, note = "Right.", q.feedback
             elif revealed:
-                verdict, note = f"Not quite. The best answer: {_esc(q.answer_text)}.", q.feedback
+                verdict, note = f"Not quite. The best answer: {text_html(q.answer_text)}.", q.feedback
             else:
                 verdict = "Not yet."
                 note = getattr(q, "hint", None) or "Reread the part of the module this question is about."
             rows.append(f"<li class='{mark}'><b>Question {i}: {verdict}</b> "
-                        f"<span style='color:#33414f'>{_esc(note)}</span></li>")
+                        f"<span style='color:#33414f'>{text_html(note)}</span></li>")
         right = sum(q.correct for q in result.questions)
         outcome = "Passed" if result.passed else "Not passed yet"
         if not revealed:
@@ -671,7 +668,7 @@ class ExplorePanel:
     def _meta(self, mod: Module) -> str:
         comp = self.library.competencies.get(mod.primary_competency)
         return (f"{mod.minutes} min · {FORMAT_NAMES.get(mod.format, mod.format)} · "
-                f"{LEVEL_NAMES.get(mod.level, mod.level)} · {_esc(comp.name if comp else mod.primary_competency)}")
+                f"{LEVEL_NAMES.get(mod.level, mod.level)} · {text_html(comp.name if comp else mod.primary_competency)}")
 
     def _open_button(self, module_id: str) -> w.Button:
         b = w.Button(description="Open", icon="book")
@@ -683,17 +680,17 @@ class ExplorePanel:
         mod = self.library.modules[r.id]
         summary = " ".join(mod.summary.split())
         snippet = summary if len(summary) <= 180 else summary[:177].rsplit(" ", 1)[0] + "…"
-        card = w.VBox([w.HTML(f"<b>{_esc(mod.title)}</b> <span class='wb-muted'>· {self._meta(mod)}</span>"
-                              f"<div>{_esc(snippet)}</div>"), self._open_button(r.id)])
+        card = w.VBox([w.HTML(f"<b>{text_html(mod.title)}</b> <span class='wb-muted'>· {self._meta(mod)}</span>"
+                              f"<div>{text_html(snippet)}</div>"), self._open_button(r.id)])
         card.add_class("wb-explore-result")
         return card
 
     def _suggestion_card(self, s: Suggestion) -> w.Widget:
         mod = self.library.modules.get(s.module_id)
         meta = self._meta(mod) if mod else f"{s.minutes} min"
-        reason = w.HTML(f"<div>{_esc(s.reason)}</div>")
+        reason = w.HTML(f"<div>{text_html(s.reason)}</div>")
         reason.add_class("wb-explore-reason")
-        card = w.VBox([w.HTML(f"<b>{_esc(s.title)}</b> <span class='wb-muted'>· {meta}</span>"), reason,
+        card = w.VBox([w.HTML(f"<b>{text_html(s.title)}</b> <span class='wb-muted'>· {meta}</span>"), reason,
                        self._open_button(s.module_id)])
         card.add_class("wb-explore-suggestion")
         return card
@@ -726,7 +723,7 @@ class MomentsPanel:
         Its moments fill the list, big moments first.
     on_pick
         ``on_pick(moment_id)`` returns the leader's :class:`~workbench.recommend.MomentPack`
-        (for example :func:`workbench.plans.pack_for`).
+        (for example :func:`workbench.services.plans.pack_for`).
     on_open
         ``on_open(module_id)`` for the pack's module ("Open module"; hidden when not given).
     on_practice
@@ -803,22 +800,22 @@ class MomentsPanel:
         finally:
             self._quiet = False
         self.pack = pack
-        self.description.value = f"<p>{_esc(moment.description)}</p>"
-        self.checklist.value = ("<b>Checklist</b><ol>" + "".join(f"<li>{_esc(c)}</li>" for c in pack.checklist)
+        self.description.value = f"<p>{text_html(moment.description)}</p>"
+        self.checklist.value = ("<b>Checklist</b><ol>" + "".join(f"<li>{text_html(c)}</li>" for c in pack.checklist)
                                 + "</ol>")
         if pack.module is not None:
             mi = pack.module
-            self.module_view.value = (f"<b>Read: {_esc(mi.title)}</b> <span class='wb-muted'>· {mi.minutes} min · "
-                                      f"{_esc(mi.competency)}</span><div class='wb-explore-reason'>{_esc(mi.reason)}</div>")
+            self.module_view.value = (f"<b>Read: {text_html(mi.title)}</b> <span class='wb-muted'>· {mi.minutes} min · "
+                                      f"{text_html(mi.competency)}</span><div class='wb-explore-reason'>{text_html(mi.reason)}</div>")
         _show(self.module_box, pack.module is not None)
         _show(self.open_button, self.on_open is not None)
         if pack.scenario is not None:
             sc = pack.scenario
-            self.scenario_view.value = (f"<b>Practise: {_esc(sc.title)}</b> <span class='wb-muted'>· "
-                                        f"{_esc(sc.competency)}</span><div class='wb-explore-reason'>{_esc(sc.reason)}</div>")
+            self.scenario_view.value = (f"<b>Practise: {text_html(sc.title)}</b> <span class='wb-muted'>· "
+                                        f"{text_html(sc.competency)}</span><div class='wb-explore-reason'>{text_html(sc.reason)}</div>")
         _show(self.scenario_box, pack.scenario is not None)
         _show(self.practice_button, self.on_practice is not None)
-        self.coaching.value = (f"<b>A question to start with</b><div>{_esc(pack.coaching_opener)}</div>"
+        self.coaching.value = (f"<b>A question to start with</b><div>{text_html(pack.coaching_opener)}</div>"
                                if pack.coaching_opener else "")
         _show(self.pack_box, True)
         return pack

@@ -11,7 +11,7 @@ import html
 import ipywidgets as w
 
 from ..content import Library
-from ..identity import InvalidLink
+from ..services.identity import InvalidLink
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
 from .common import engine, error_page, identify, page_header
@@ -32,8 +32,8 @@ def privacy_note(role: str, leader_name: str) -> str:
 
 def rater_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
     """The rater's page; an error page for a bad link or a closed (expired, withdrawn, submitted) invitation."""
-    from .. import assessment_log as al
-    from ..invitations import open_for_rater
+    from ..services import assessment as al
+    from ..services.invitations import open_for_rater
 
     try:
         ident = identify(token, "rater")

@@ -55,7 +55,7 @@ from voila.tornado.execution_request_handler import ExecutionRequestHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
-from ..identity import InvalidLink
+from ..services.identity import InvalidLink
 from .gate import APP_KINDS, check_request, token_digest
 
 log = logging.getLogger("workbench.serve")

@@ -93,7 +93,7 @@ class Library:
         return [m for m in self.moments.values() if competency in m.competencies]
 
     @cached_property
-    def item_table(self):
+    def items_frame(self):
         """Items as a pandas frame: ``item_id, dimension, reverse, scale``."""
         import pandas as pd
 

@@ -60,8 +60,8 @@ already describe the better options, so those choices are not independent either
 ``w`` tempers the choice's likelihood (it is raised to the power ``w``); at 0 the run is still
 stored, shown and debriefed, but the estimate and its SD stay exactly where they were. A
 genuinely new scenario is new evidence and counts fully. The same rule is applied wherever
-runs become evidence: when a run is saved (:func:`workbench.practice_log.save_run`) and when a
-rescore replays the stored runs (``assessment_log``). Knowledge checks never move the skill
+runs become evidence: when a run is saved (:func:`workbench.services.practice.save_run`) and when a
+rescore replays the stored runs (``workbench.services.assessment``). Knowledge checks never move the skill
 estimate (they test whether a module's ideas were understood, not how the leader acts), and a
 retaken check is stored with its attempt number so the first try stays on the record.
 """

@@ -80,9 +80,6 @@ class Catalog:
     def n_competencies(self) -> int:
         return len(self.competency_ids)
 
-    def competency_name(self, index: int) -> str:
-        return self.competency_names[index]
-
     def require_moment(self, moment_id: str) -> int:
         """Index of a moment id; a ValueError naming it (and the known ones) otherwise."""
         try:

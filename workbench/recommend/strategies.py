@@ -68,6 +68,17 @@ class Strategy(ABC):
 
     name: ClassVar[str]
     policy: ClassVar[str] = "greedy"
+    #: Outside data the strategy is built with: keyword arguments of its constructor, supplied by
+    #: whoever builds it (the store's service, the simulation), e.g. ``popularity`` for ``popular``.
+    #: :meth:`build` passes exactly these, so no caller switches on a strategy's name.
+    needs: ClassVar[tuple[str, ...]] = ()
+    #: The strategy needs a moment in every leader's context.
+    needs_moment: ClassVar[bool] = False
+
+    @classmethod
+    def build(cls, **data) -> Strategy:
+        """The strategy from the outside data it :attr:`needs` (missing ones as None, others ignored)."""
+        return cls(**{key: data.get(key) for key in cls.needs})
 
     @abstractmethod
     def scores(self, batch: ContextBatch, rng: np.random.Generator) -> np.ndarray:
@@ -167,6 +178,7 @@ class MomentStrategy(Strategy):
     """The leader's current moment's modules first, each group ordered by the priority score."""
 
     name = "moment"
+    needs_moment = True
 
     def scores(self, batch: ContextBatch, rng: np.random.Generator) -> np.ndarray:
         missing = np.flatnonzero(batch.moment < 0)
@@ -201,6 +213,7 @@ class ThompsonStrategy(Strategy):
 
     name = "thompson"
     policy = "sampled"
+    needs = ("effectiveness",)
 
     def __init__(self, effectiveness: EffectivenessModel | None = None):
         if effectiveness is not None and not isinstance(effectiveness, EffectivenessModel):
@@ -241,6 +254,7 @@ class PopularStrategy(Strategy):
     """Most-completed modules first (completions per module id, given as input)."""
 
     name = "popular"
+    needs = ("popularity",)
 
     def __init__(self, popularity: Mapping[str, int | float]):
         if popularity is None or not isinstance(popularity, Mapping):
@@ -299,8 +313,4 @@ def get_strategy(
         return strategy
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    if strategy == "popular":
-        return PopularStrategy(popularity)  # type: ignore[arg-type]
-    if strategy == "thompson":
-        return ThompsonStrategy(effectiveness)
-    return STRATEGIES[strategy]()
+    return STRATEGIES[strategy].build(popularity=popularity, effectiveness=effectiveness)

@@ -8,7 +8,7 @@ outcome), module popularity (for the ``popular`` baseline and for novelty) and a
 
 * :func:`comparison_from_contexts`: real leaders' :class:`~workbench.recommend.LeaderContext`
   objects (the research notebook builds them from the store with
-  ``workbench.plans.leader_context``). The truth is unknown, so the outcome is *expected under
+  ``workbench.services.plans.leader_context``). The truth is unknown, so the outcome is *expected under
   the skill posterior*: the shortfall is ``E[max(e - theta, 0)]`` for ``theta ~ N(mean, sd)``,
   the capacity is the budget the leader has left, and module effectiveness is the posterior
   mean of an :class:`~workbench.recommend.EffectivenessModel` (the prior when none is given,
@@ -314,7 +314,7 @@ def comparison_from_contexts(contexts: Sequence[LeaderContext], library: Library
     Parameters
     ----------
     contexts
-        The leaders (e.g. built with ``workbench.plans.leader_context``).
+        The leaders (e.g. built with ``workbench.services.plans.leader_context``).
     library
         The content library or its catalog.
     popularity

@@ -179,7 +179,8 @@ def simulate_arm(
         raise ValueError(f"effectiveness must have one value per module ({M}), got shape {eff.shape}")
     eff = eff * float(opts.get("effectiveness_boost", 1.0))
     select_kw = {key: opts[key] for key in ("k", "epsilon", "temperature", "n_draws", "max_minutes") if key in opts}
-    if strategy == "thompson":
+    kind = STRATEGIES[strategy]
+    if kind.policy == "sampled":
         select_kw.setdefault("n_draws", SIM_DRAWS)
     every = int(opts.get("reassess_every", 0))
     learn = bool(opts.get("learn", True))
@@ -196,7 +197,7 @@ def simulate_arm(
     n_completed = np.zeros(N, dtype=np.int64)
     pre = measure(skill, comps, item_params, rng)
     seen_mean, seen_sd = pre.mean, pre.sd
-    model = EffectivenessModel.prior(cat.module_ids) if strategy == "thompson" else None
+    model = EffectivenessModel.prior(cat.module_ids) if "effectiveness" in kind.needs else None
     counts = np.zeros(M)
     ids = population.leader_ids
     first_time = population.level == 0
@@ -208,7 +209,7 @@ def simulate_arm(
         batch = ContextBatch(cat, ids, seen_mean, seen_sd, population.level, first_time, completed.copy(),
                              no_active, zeros_n, population.weekly_minutes.astype(float),
                              population.format_preference, population.moment, recent)
-        popularity = dict(zip(cat.module_ids, counts.tolist(), strict=True)) if strategy == "popular" else None
+        popularity = dict(zip(cat.module_ids, counts.tolist(), strict=True)) if "popularity" in kind.needs else None
         sel = select_batch(batch, cat, strategy, rng=rng, popularity=popularity, effectiveness=model, **select_kw)
         chosen = sel.modules
         left = dyn_.available_minutes(population.weekly_minutes, rng, dyn)

@@ -624,10 +624,6 @@ class CATComparison:
     independent: CATSimulation
 
     @property
-    def mean_items_correlated(self) -> float:
-        return self.correlated.mean_items
-
-    @property
     def mean_items_independent(self) -> float:
         return self.independent.mean_items
 

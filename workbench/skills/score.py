@@ -178,12 +178,6 @@ class SkillPosterior:
         if self.log_post.shape != (len(self.dimensions), self.nodes.size):
             raise ValueError("log_posterior must have shape (dimensions, nodes)")
 
-    @classmethod
-    def from_scores(cls, scores: Scores, row: int) -> SkillPosterior:
-        if scores.log_posterior is None:
-            raise ValueError("score with keep_posterior=True to start from a stored posterior")
-        return cls(scores.dimensions, scores.nodes.size, scores.log_posterior[row])
-
     def add(self, dimension: str | int, a: float, b: np.ndarray, category: int, shift: float = 0.0) -> SkillPosterior:
         """Multiply in P(category | theta + shift) for an item with slope ``a``, thresholds ``b``."""
         d = self.dimensions.index(dimension) if isinstance(dimension, str) else int(dimension)

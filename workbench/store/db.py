@@ -72,6 +72,29 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+#: What a repository function reads from or writes to: an engine (the function opens its own
+#: transaction) or the session of a transaction already open (the function joins it).
+Bind = Engine | Session
+
+
+@contextmanager
+def joined(bind: Bind) -> Iterator[Session]:
+    """The session to work in: ``bind`` itself when it is a session (the caller's transaction, which
+    the caller commits), otherwise a new :func:`transaction` on the engine.
+
+    Repository functions use it so that a service can compose several of them in one transaction::
+
+        with transaction(engine) as s:
+            leader = repo.get_leader(s, leader_id)
+            estimates = repo.latest_estimates(s, leader_id)
+    """
+    if isinstance(bind, Session):
+        yield bind
+    else:
+        with transaction(bind) as session:
+            yield session
+
+
 def _alembic_config(engine: Engine):
     from alembic.config import Config
 

@@ -120,7 +120,7 @@ class Leader(Base):
 class Rater(Base):
     """Someone asked to rate a leader: the leader themself, or a manager, peer or report.
 
-    A row for another rater is their invitation (``workbench.invitations``): its id is the
+    A row for another rater is their invitation (``workbench.services.invitations``): its id is the
     subject of the rater's signed link. ``invited_by`` is the leader's id or
     ``facilitator:<cohort id>``; a reminder sets ``reminded_at`` and counts up
     ``reminder_count``; ``revoked_at`` closes an invitation before it was answered.
@@ -178,7 +178,7 @@ class Response(Base):
 class Calibration(Base):
     """A set of calibrated item parameters (the parameters JSON contract, verbatim) and where
     they came from. At most one calibration per organization is ``active``: the one every
-    leader's estimates are scored with (see :mod:`workbench.calibration_log`)."""
+    leader's estimates are scored with (see :mod:`workbench.services.calibration`)."""
 
     __tablename__ = "calibrations"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -1,6 +1,8 @@
 """Queries and writes the apps and the command line share.
 
-Reads return plain data (pandas frames, dicts); writes run in one transaction each.
+Reads return plain data (pandas frames, dicts). Every function takes a :data:`~workbench.store.db.Bind`:
+an engine (the function runs in a transaction of its own) or the session of an open transaction (it
+joins it, so a service composes several reads and writes into one transaction).
 Everything that concerns one leader takes that leader's id and touches only their rows.
 """
 
@@ -10,9 +12,9 @@ import uuid
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
-from .db import transaction
+from .db import Bind, joined
 from .models import (
     ActivityEvent,
     AssessmentSession,
@@ -30,9 +32,9 @@ class NotFound(LookupError):
     pass
 
 
-def _get(engine: Engine, model, key: str, what: str):
+def _get(engine: Bind, model, key: str, what: str):
     """One row by primary key, detached from the session; :class:`NotFound` naming it otherwise."""
-    with transaction(engine) as s:
+    with joined(engine) as s:
         row = s.get(model, key)
         if row is None:
             raise NotFound(f"no {what} with id {key!r}")
@@ -40,34 +42,43 @@ def _get(engine: Engine, model, key: str, what: str):
         return row
 
 
-def get_leader(engine: Engine, leader_id: str) -> Leader:
+def get_leader(engine: Bind, leader_id: str) -> Leader:
     return _get(engine, Leader, leader_id, "leader")
 
 
-def get_cohort(engine: Engine, cohort_id: str) -> Cohort:
+def first_leader(engine: Bind) -> Leader | None:
+    """The leader with the smallest id (detached), or None in an empty store."""
+    with joined(engine) as s:
+        row = s.scalars(select(Leader).order_by(Leader.id).limit(1)).first()
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
+def get_cohort(engine: Bind, cohort_id: str) -> Cohort:
     return _get(engine, Cohort, cohort_id, "cohort")
 
 
-def get_invitation(engine: Engine, invitation_id: str) -> Rater:
+def get_invitation(engine: Bind, invitation_id: str) -> Rater:
     """A rater invitation (a row of ``raters``)."""
     return _get(engine, Rater, invitation_id, "rater invitation")
 
 
-def leaders_frame(engine: Engine, cohort_id: str | None = None) -> pd.DataFrame:
+def leaders_frame(engine: Bind, cohort_id: str | None = None) -> pd.DataFrame:
     q = select(
         Leader.id, Leader.name, Leader.cohort_id, Leader.role_level, Leader.first_time,
         Leader.function, Leader.manager_id, Leader.weekly_minutes,
     ).order_by(Leader.id)
     if cohort_id is not None:
         q = q.where(Leader.cohort_id == cohort_id)
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q).all()
     return pd.DataFrame(rows, columns=[
         "leader_id", "name", "cohort_id", "role_level", "first_time", "function", "manager_id", "weekly_minutes",
     ])
 
 
-def latest_estimates(engine: Engine, leader_id: str, source: str = "all") -> pd.DataFrame:
+def latest_estimates(engine: Bind, leader_id: str, source: str = "all") -> pd.DataFrame:
     """The leader's most recent estimate per competency: ``competency, mean, sd, estimated_at``."""
     latest = (
         select(SkillEstimate.competency, func.max(SkillEstimate.estimated_at).label("t"))
@@ -81,7 +92,7 @@ def latest_estimates(engine: Engine, leader_id: str, source: str = "all") -> pd.
         .where(SkillEstimate.leader_id == leader_id, SkillEstimate.source == source)
         .order_by(SkillEstimate.competency)
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q).all()
     return pd.DataFrame(rows, columns=["competency", "mean", "sd", "estimated_at"])
 
@@ -90,7 +101,7 @@ def latest_estimates(engine: Engine, leader_id: str, source: str = "all") -> pd.
 LIVE = ActivityEvent.voided_by.is_(None)
 
 
-def activity_frame(engine: Engine, leader_id: str) -> pd.DataFrame:
+def activity_frame(engine: Bind, leader_id: str) -> pd.DataFrame:
     """The leader's activity events, oldest first."""
     q = (
         select(
@@ -100,19 +111,19 @@ def activity_frame(engine: Engine, leader_id: str) -> pd.DataFrame:
         .where(ActivityEvent.leader_id == leader_id, LIVE)
         .order_by(ActivityEvent.timestamp, ActivityEvent.id)
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q).all()
     return pd.DataFrame(rows, columns=[
         "timestamp", "verb", "object_type", "object_id", "competency", "duration_seconds", "score_scaled",
     ])
 
 
-def leader_data_version(engine: Engine, leader_id: str) -> tuple:
+def leader_data_version(engine: Bind, leader_id: str) -> tuple:
     """A fingerprint of the rows a leader's progress is computed from, read with a few aggregate
     queries: it changes whenever one of the leader's statements is stored or voided, an estimate is
     added, a recommendation is served or changes status, or the leader's weekly budget or role level
     changes. Equal fingerprints mean the same rows."""
-    with transaction(engine) as s:
+    with joined(engine) as s:
         events = s.execute(select(func.count(), func.max(ActivityEvent.stored_at), func.count(ActivityEvent.voided_by))
                            .where(ActivityEvent.leader_id == leader_id)).one()
         estimates = s.execute(select(func.count(), func.max(SkillEstimate.estimated_at))
@@ -124,10 +135,10 @@ def leader_data_version(engine: Engine, leader_id: str) -> tuple:
     return (tuple(events), tuple(estimates), tuple(tuple(r) for r in recs), tuple(leader) if leader else None)
 
 
-def open_session(engine: Engine, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
+def open_session(engine: Bind, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
                  form: str = "full") -> str:
     """The leader's open draft session for this rater, or a new one. Returns its id."""
-    with transaction(engine) as s:
+    with joined(engine) as s:
         if s.get(Leader, leader_id) is None:
             raise NotFound(f"no leader with id {leader_id!r}")
         q = select(AssessmentSession.id).where(
@@ -144,12 +155,12 @@ def open_session(engine: Engine, leader_id: str, rater_role: str = "self", rater
         return sid
 
 
-def save_response(engine: Engine, session_id: str, item_id: str, value: int, categories: tuple[int, ...],
+def save_response(engine: Bind, session_id: str, item_id: str, value: int, categories: tuple[int, ...],
                   at: datetime | None = None) -> None:
     """Save (or change) one answer in a draft session; refuses out-of-range values."""
     if isinstance(value, bool) or not isinstance(value, int) or value not in categories:
         raise ValueError(f"answer {value!r} for item {item_id} is outside its categories {list(categories)}")
-    with transaction(engine) as s:
+    with joined(engine) as s:
         sess = s.get(AssessmentSession, session_id)
         if sess is None:
             raise NotFound(f"no assessment session {session_id!r}")
@@ -162,23 +173,7 @@ def save_response(engine: Engine, session_id: str, item_id: str, value: int, cat
             row.value, row.answered_at = value, at or utcnow()
 
 
-def session_answers(engine: Engine, session_id: str) -> dict[str, int]:
-    with transaction(engine) as s:
-        rows = s.execute(select(Response.item_id, Response.value).where(Response.session_id == session_id)).all()
-    return dict(rows)
-
-
-def submit_session(engine: Engine, session_id: str, at: datetime | None = None) -> None:
-    with transaction(engine) as s:
-        sess = s.get(AssessmentSession, session_id)
-        if sess is None:
-            raise NotFound(f"no assessment session {session_id!r}")
-        if sess.status == "submitted":
-            return
-        sess.status, sess.submitted_at = "submitted", at or utcnow()
-
-
-def responses_frame(engine: Engine, organization_id: str | None = None, submitted_only: bool = True) -> pd.DataFrame:
+def responses_frame(engine: Bind, organization_id: str | None = None, submitted_only: bool = True) -> pd.DataFrame:
     """Long-format responses: ``session_id, leader_id, rater_id, rater_role, item_id, value``."""
     q = select(
         Response.session_id, AssessmentSession.leader_id, AssessmentSession.rater_id,
@@ -188,12 +183,12 @@ def responses_frame(engine: Engine, organization_id: str | None = None, submitte
         q = q.where(AssessmentSession.status == "submitted")
     if organization_id is not None:
         q = q.join(Leader, Leader.id == AssessmentSession.leader_id).where(Leader.organization_id == organization_id)
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q.order_by(Response.session_id, Response.item_id)).all()
     return pd.DataFrame(rows, columns=["session_id", "leader_id", "rater_id", "rater_role", "item_id", "value"])
 
 
-def responses_wide(engine: Engine, organization_id: str | None = None) -> pd.DataFrame:
+def responses_wide(engine: Bind, organization_id: str | None = None) -> pd.DataFrame:
     """Submitted responses in the responses CSV contract's shape: one row per answer sheet,
     ``respondent_id`` (the leader rated), ``rater``, then one column per item (strings, '' = missing)."""
     long = responses_frame(engine, organization_id)
@@ -208,35 +203,35 @@ def responses_wide(engine: Engine, organization_id: str | None = None) -> pd.Dat
     return out
 
 
-def completed_modules(engine: Engine, leader_id: str) -> set[str]:
+def completed_modules(engine: Bind, leader_id: str) -> set[str]:
     q = select(ActivityEvent.object_id).where(
         ActivityEvent.leader_id == leader_id, ActivityEvent.verb == "completed", ActivityEvent.object_type == "module",
         LIVE,
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         return set(s.scalars(q))
 
 
-def minutes_since(engine: Engine, leader_id: str, since: datetime) -> float:
+def minutes_since(engine: Bind, leader_id: str, since: datetime) -> float:
     """Minutes of activity (sum of statement durations) since a time."""
     q = select(func.coalesce(func.sum(ActivityEvent.duration_seconds), 0.0)).where(
         ActivityEvent.leader_id == leader_id, ActivityEvent.timestamp >= since, LIVE
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         return float(s.scalar(q)) / 60.0
 
 
-def minutes_by_competency(engine: Engine, leader_id: str) -> dict[str, float]:
+def minutes_by_competency(engine: Bind, leader_id: str) -> dict[str, float]:
     q = (
         select(ActivityEvent.competency, func.sum(ActivityEvent.duration_seconds))
         .where(ActivityEvent.leader_id == leader_id, ActivityEvent.competency.is_not(None), LIVE)
         .group_by(ActivityEvent.competency)
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         return {c: float(v or 0) / 60.0 for c, v in s.execute(q).all()}
 
 
-def module_popularity(engine: Engine, organization_id: str | None = None) -> dict[str, int]:
+def module_popularity(engine: Bind, organization_id: str | None = None) -> dict[str, int]:
     """How many completions each module has (the popular baseline's signal)."""
     q = (
         select(ActivityEvent.object_id, func.count())
@@ -245,29 +240,29 @@ def module_popularity(engine: Engine, organization_id: str | None = None) -> dic
     )
     if organization_id is not None:
         q = q.join(Leader, Leader.id == ActivityEvent.leader_id).where(Leader.organization_id == organization_id)
-    with transaction(engine) as s:
+    with joined(engine) as s:
         return {k: int(v) for k, v in s.execute(q).all()}
 
 
-def active_recommendations(engine: Engine, leader_id: str) -> pd.DataFrame:
+def active_recommendations(engine: Bind, leader_id: str) -> pd.DataFrame:
     q = (
         select(Recommendation.id, Recommendation.module_id, Recommendation.strategy, Recommendation.score,
                Recommendation.reason, Recommendation.propensity, Recommendation.status, Recommendation.served_at)
         .where(Recommendation.leader_id == leader_id, Recommendation.status.in_(("active", "started")))
         .order_by(Recommendation.served_at, Recommendation.rank)
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q).all()
     return pd.DataFrame(rows, columns=["id", "module_id", "strategy", "score", "reason", "propensity", "status", "served_at"])
 
 
 # ------------------------------------------------------------------ reads for analytics
-# Each read is one query returning a frame; ``workbench.progress`` turns them into analytics.
+# Each read is one query returning a frame; ``workbench.services.progress`` turns them into analytics.
 
 _EVENT_COLUMNS = ["timestamp", "verb", "object_type", "object_id", "competency", "duration_seconds", "score_scaled"]
 
 
-def estimate_history(engine: Engine, leader_id: str, source: str = "all") -> pd.DataFrame:
+def estimate_history(engine: Bind, leader_id: str, source: str = "all") -> pd.DataFrame:
     """Every skill estimate of one leader from one source, oldest first:
     ``competency, mean, sd, estimated_at``."""
     q = (
@@ -275,12 +270,12 @@ def estimate_history(engine: Engine, leader_id: str, source: str = "all") -> pd.
         .where(SkillEstimate.leader_id == leader_id, SkillEstimate.source == source)
         .order_by(SkillEstimate.estimated_at, SkillEstimate.id)
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q).all()
     return pd.DataFrame(rows, columns=["competency", "mean", "sd", "estimated_at"])
 
 
-def activity_events(engine: Engine, cohort_id: str | None = None, organization_id: str | None = None,
+def activity_events(engine: Bind, cohort_id: str | None = None, organization_id: str | None = None,
                     since: datetime | None = None) -> pd.DataFrame:
     """Activity events of many leaders in one query, oldest first: ``leader_id`` and the columns of
     :func:`activity_frame`. Restricted to a cohort's or an organization's leaders when given."""
@@ -294,12 +289,12 @@ def activity_events(engine: Engine, cohort_id: str | None = None, organization_i
             q = q.where(Leader.organization_id == organization_id)
     if since is not None:
         q = q.where(ActivityEvent.timestamp >= since)
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q.order_by(ActivityEvent.timestamp, ActivityEvent.id)).all()
     return pd.DataFrame(rows, columns=["leader_id", *_EVENT_COLUMNS])
 
 
-def latest_estimates_of_group(engine: Engine, cohort_id: str | None = None, organization_id: str | None = None,
+def latest_estimates_of_group(engine: Bind, cohort_id: str | None = None, organization_id: str | None = None,
                               source: str = "all") -> pd.DataFrame:
     """The latest estimate per leader and competency for a cohort's or an organization's leaders, in
     one query: ``leader_id, cohort_id, role_level, competency, mean, sd, estimated_at``. Leaders
@@ -322,14 +317,14 @@ def latest_estimates_of_group(engine: Engine, cohort_id: str | None = None, orga
         q = q.where(Leader.cohort_id == cohort_id)
     if organization_id is not None:
         q = q.where(Leader.organization_id == organization_id)
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q.order_by(SkillEstimate.leader_id, SkillEstimate.competency, SkillEstimate.id)).all()
     out = pd.DataFrame(rows, columns=["leader_id", "cohort_id", "role_level", "competency", "mean", "sd", "estimated_at"])
     # two estimates stamped with the same instant: keep the one written last
     return out.drop_duplicates(["leader_id", "competency"], keep="last").reset_index(drop=True)
 
 
-def recommendation_history(engine: Engine, leader_id: str | None = None, cohort_id: str | None = None) -> pd.DataFrame:
+def recommendation_history(engine: Bind, leader_id: str | None = None, cohort_id: str | None = None) -> pd.DataFrame:
     """Every recommendation (all statuses) served to one leader or to a cohort's leaders, oldest first:
     ``id, leader_id, module_id, strategy, reason, rank, status, served_at``."""
     if (leader_id is None) == (cohort_id is None):
@@ -340,12 +335,12 @@ def recommendation_history(engine: Engine, leader_id: str | None = None, cohort_
         q = q.where(Recommendation.leader_id == leader_id)
     else:
         q = q.join(Leader, Leader.id == Recommendation.leader_id).where(Leader.cohort_id == cohort_id)
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q.order_by(Recommendation.served_at, Recommendation.rank, Recommendation.id)).all()
     return pd.DataFrame(rows, columns=["id", "leader_id", "module_id", "strategy", "reason", "rank", "status", "served_at"])
 
 
-def logged_plans(engine: Engine, organization_id: str, strategy: str | None = None) -> pd.DataFrame:
+def logged_plans(engine: Bind, organization_id: str, strategy: str | None = None) -> pd.DataFrame:
     """Every recommendation served to the organization's leaders with what off-policy evaluation
     needs, oldest first: ``plan`` (leader and served time: one weekly plan), ``leader_id, rank,
     module_id, strategy, propensity, status, served_at, context`` (the dict the engine saw).
@@ -355,7 +350,7 @@ def logged_plans(engine: Engine, organization_id: str, strategy: str | None = No
          .join(Leader, Leader.id == Recommendation.leader_id).where(Leader.organization_id == organization_id))
     if strategy is not None:
         q = q.where(Recommendation.strategy == strategy)
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q.order_by(Recommendation.served_at, Recommendation.leader_id, Recommendation.rank)).all()
     cols = ["leader_id", "served_at", "rank", "module_id", "strategy", "propensity", "status", "context"]
     out = pd.DataFrame(rows, columns=cols)
@@ -363,7 +358,7 @@ def logged_plans(engine: Engine, organization_id: str, strategy: str | None = No
     return out
 
 
-def activity_totals(engine: Engine, organization_id: str, since: datetime, until: datetime | None = None) -> pd.DataFrame:
+def activity_totals(engine: Bind, organization_id: str, since: datetime, until: datetime | None = None) -> pd.DataFrame:
     """One row per leader of the organization (also those with no activity), in one query:
     ``leader_id, cohort_id, minutes`` and ``completions`` (modules) since a time, and
     ``last_activity`` (latest event of any kind, NaT when none); events after ``until`` are left out."""
@@ -384,7 +379,7 @@ def activity_totals(engine: Engine, organization_id: str, since: datetime, until
         .group_by(Leader.id, Leader.cohort_id)
         .order_by(Leader.id)
     )
-    with transaction(engine) as s:
+    with joined(engine) as s:
         rows = s.execute(q).all()
     out = pd.DataFrame(rows, columns=["leader_id", "cohort_id", "seconds", "completions", "last_activity"])
     out["minutes"] = out.pop("seconds").astype(float) / 60.0

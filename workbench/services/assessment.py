@@ -22,8 +22,9 @@ Forms
   across competencies so that no two neighbouring questions are about the same competency.
 
 Both orders are a pure function of the answers given so far and a seed derived from the session
-id, so a form rebuilt from the saved answers continues exactly where the person left off. A
-resumed draft keeps the form it was started with.
+id, so a form rebuilt from the saved answers continues exactly where the person left off (the
+drivers are plain logic in :mod:`workbench.skills.forms`). A resumed draft keeps the form it was
+started with.
 
 Scoring and anonymity
 ---------------------
@@ -37,9 +38,7 @@ writes nothing that names or identifies the rater.
 
 from __future__ import annotations
 
-import hashlib
 import numbers
-import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,24 +48,27 @@ from typing import Literal
 import numpy as np
 from sqlalchemy import Engine, func, select
 
-from .content import Library
-from .skills.adaptive import AdaptiveSession, fisher_information
-from .skills.grm import MISSING, ItemParams
-from .skills.model import GradedResponseModel
-from .skills.params import ModelParams
-from .skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
-from .skills.score import score_sheets
-from .store import models as m
-from .store import repo
-from .store.db import transaction
-from .store.repo import NotFound
-from .store.xapi import make_statement, record
+from ..content import Library
+from ..skills.forms import (
+    MIN_ITEMS_PER_COMPETENCY,
+    TARGET_SD,
+    AdaptiveDriver,
+    FixedDriver,
+    Question,
+    interleaved_order,
+    session_seed,
+)
+from ..skills.grm import MISSING, ItemParams
+from ..skills.model import GradedResponseModel
+from ..skills.params import ModelParams
+from ..skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
+from ..skills.score import score_sheets
+from ..store import models as m
+from ..store import repo
+from ..store.db import transaction
+from ..store.repo import NotFound
+from ..store.xapi import make_statement, record
 
-TARGET_SD = 0.5
-"""Posterior SD per competency at which the adaptive form stops (on the demo calibration about 32
-of 56 questions, correlation 0.97 with full-form scores)."""
-MIN_ITEMS_PER_COMPETENCY = 2
-"""Questions per competency the adaptive form asks first; after them the leader may submit."""
 ADAPTIVE_FORM, FIXED_FORM = "adaptive", "full"
 SOURCES = ("self", "others", "all")
 
@@ -76,20 +78,6 @@ class NoCalibration(LookupError):
 
 
 # ------------------------------------------------------------------------------ plain data
-@dataclass(frozen=True)
-class Question:
-    """One item as a rater sees it: the wording for their role and the labelled options."""
-
-    item_id: str
-    competency: str
-    text: str
-    options: tuple[tuple[int, str], ...]  # (stored value, label), in scale order
-
-    @property
-    def categories(self) -> tuple[int, ...]:
-        return tuple(v for v, _ in self.options)
-
-
 @dataclass(frozen=True)
 class CalibrationInfo:
     """A stored calibration: its id, method, time and the fitted model read from its parameters."""
@@ -156,163 +144,6 @@ class RescoreResult:
     written: tuple[str, ...]
 
 
-# ------------------------------------------------------------------------------ drivers
-def session_seed(session_id: str) -> int:
-    """A stable 63-bit seed from a session id (the question order of a session never changes)."""
-    return int.from_bytes(hashlib.sha256(session_id.encode()).digest()[:8], "big") >> 1
-
-
-def interleaved_order(questions: Sequence[Question], seed: int) -> tuple[str, ...]:
-    """All items, shuffled within each competency and dealt round-robin across competencies.
-
-    Competencies take turns (in a shuffled order), so neighbouring questions are about different
-    competencies whenever more than one competency has questions left.
-    """
-    rng = random.Random(seed)
-    groups: dict[str, list[str]] = {}
-    for q in questions:
-        groups.setdefault(q.competency, []).append(q.item_id)
-    piles = list(groups.values())
-    for pile in piles:
-        rng.shuffle(pile)
-    rng.shuffle(piles)
-    out: list[str] = []
-    while piles:
-        for pile in piles:
-            out.append(pile.pop())
-        piles = [p for p in piles if p]
-    return tuple(out)
-
-
-class FixedDriver:
-    """Every item in a fixed order; the next question is the first one not answered yet."""
-
-    adaptive = False
-
-    def __init__(self, order: Sequence[str]):
-        self.order = tuple(order)
-        if len(set(self.order)) != len(self.order):
-            raise ValueError("the form's order lists an item twice")
-        self.total = len(self.order)
-
-    def next_item(self, answers: Mapping[str, int]) -> str | None:
-        return next((i for i in self.order if i not in answers), None)
-
-    def remaining(self, answers: Mapping[str, int]) -> int:
-        return sum(i not in answers for i in self.order)
-
-    def submit_blocker(self, answers: Mapping[str, int]) -> str | None:
-        left = self.remaining(answers)
-        if left:
-            return f"Answer the remaining {left} question{'s' if left != 1 else ''} to submit."
-        return None
-
-
-class AdaptiveDriver:
-    """Questions chosen by :class:`~workbench.skills.adaptive.AdaptiveSession` from the answers so far.
-
-    Answers are labels (the stored values); they are converted to category indices as scored
-    (reverse keying undone) before they reach the model. The session is replayed from the answers
-    whenever they are not an extension of what it has seen (a changed answer, a resumed form), so
-    :meth:`next_item` is a pure function of the ordered answers and the seed.
-
-    Parameters
-    ----------
-    params
-        Item parameters of the pool (the calibrated items the form may ask).
-    correlation
-        Prior correlation between competencies.
-    seed
-        Seed for the session's exposure control (derive it from the session id).
-    target_sd
-        Stop when every competency's posterior SD is at most this.
-    min_items_per_competency
-        Questions about each competency asked first; submitting is possible after them.
-    randomesque
-        Choose among this many best items (exposure control).
-    """
-
-    adaptive = True
-
-    def __init__(self, params: ItemParams, correlation: np.ndarray, seed: int, target_sd: float = TARGET_SD,
-                 min_items_per_competency: int = MIN_ITEMS_PER_COMPETENCY, randomesque: int = 2):
-        self.params = params
-        self.correlation = np.asarray(correlation, dtype=float)
-        self.seed = int(seed)
-        self.target_sd = float(target_sd)
-        pool = np.bincount(params.dimension, minlength=len(params.dimensions))
-        self.minimums = tuple(int(x) for x in np.minimum(pool, int(min_items_per_competency)))
-        self.randomesque = int(randomesque)
-        self.total = params.n_items
-        self._index = {iid: j for j, iid in enumerate(params.item_ids)}
-        self._session: AdaptiveSession | None = None
-        self._fed: list[tuple[str, int]] = []
-
-    def _new_session(self) -> AdaptiveSession:
-        return AdaptiveSession(self.params, self.correlation, self.target_sd, min_items_per_dim=self.minimums,
-                               randomesque=self.randomesque, seed=self.seed)
-
-    def category_index(self, item_id: str, value: int) -> int:
-        """The category index as scored for a stored label."""
-        j = self._index[item_id]
-        k, first = int(self.params.n_categories[j]), int(self.params.first_category[j])
-        idx = int(value) - first
-        if not 0 <= idx < k:
-            raise ValueError(f"answer {value!r} for item {item_id} is outside its categories {first}..{first + k - 1}")
-        return k - 1 - idx if self.params.reverse[j] else idx
-
-    def _sync(self, answers: Mapping[str, int]) -> AdaptiveSession:
-        seq = [(i, int(v)) for i, v in answers.items() if i in self._index]
-        if self._session is None or seq[: len(self._fed)] != self._fed:
-            self._session, self._fed = self._new_session(), []
-        for item_id, value in seq[len(self._fed):]:
-            self._session.next_item()  # draw exactly as the live form did before this answer
-            self._session.answer(item_id, self.category_index(item_id, value))
-            self._fed.append((item_id, value))
-        return self._session
-
-    def counts(self, answers: Mapping[str, int]) -> np.ndarray:
-        """Answered items per competency."""
-        self._sync(answers)
-        dims = [int(self.params.dimension[self._index[i]]) for i, _ in self._fed]
-        return np.bincount(np.asarray(dims, dtype=int), minlength=len(self.params.dimensions))
-
-    def next_item(self, answers: Mapping[str, int]) -> str | None:
-        return self._sync(answers).next_item()
-
-    def remaining(self, answers: Mapping[str, int]) -> int:
-        """A rough count of the questions still to come (0 once the form has stopped).
-
-        Per competency: the minimum still owed, or the best remaining items whose Fisher information
-        closes the gap to the target precision (ignoring what correlated competencies contribute,
-        so it errs on the long side), capped by the items left.
-        """
-        session = self._sync(answers)
-        if session.next_item() is None:
-            return 0
-        counts = self.counts(answers)
-        taken = np.zeros(self.total, dtype=bool)
-        taken[[self._index[i] for i, _ in self._fed]] = True
-        info = fisher_information(self.params, session.mean[None, :])[0]
-        sd = session.sd
-        total = 0
-        for d in range(len(self.params.dimensions)):
-            left = np.sort(info[(self.params.dimension == d) & ~taken])[::-1]
-            owed = max(0, self.minimums[d] - int(counts[d]))
-            needed = 0
-            if sd[d] > self.target_sd and left.size:
-                gap = 1.0 / self.target_sd**2 - 1.0 / sd[d] ** 2
-                needed = int(np.searchsorted(np.cumsum(left), gap) + 1)
-            total += min(left.size, max(owed, needed))
-        return max(1, min(total, session.design.max_items - session.n_items))
-
-    def submit_blocker(self, answers: Mapping[str, int]) -> str | None:
-        owed = int(np.maximum(np.asarray(self.minimums) - self.counts(answers), 0).sum())
-        if owed:
-            return f"Answer {owed} more question{'s' if owed != 1 else ''} before you can submit."
-        return None
-
-
 # ------------------------------------------------------------------------------ form state
 @dataclass(frozen=True)
 class FormState:
@@ -370,7 +201,7 @@ def latest_calibration(engine: Engine, organization_id: str | None) -> Calibrati
     """The calibration to score with for an organization: its active one.
 
     The active calibration is the one published last (or activated or rolled back to; see
-    :mod:`workbench.calibration_log`). Without an active one (a store no one published to):
+    :mod:`workbench.services.calibration`). Without an active one (a store no one published to):
     a fitted calibration (any method but ``"generating"``, the demo's true values) over a
     generating one; among those the organization's own over shared ones (no organization); then
     the newest.
@@ -455,11 +286,6 @@ def assessment_status(engine: Engine, leader_id: str, rater_role: str = "self",
         sub = s.scalars(q.where(m.AssessmentSession.status == "submitted")
                         .order_by(m.AssessmentSession.submitted_at.desc(), m.AssessmentSession.id)).first()
         return AssessmentStatus(_summary(s, draft) if draft else None, _summary(s, sub) if sub else None)
-
-
-def latest_submission(engine: Engine, leader_id: str, rater_role: str = "self") -> SessionSummary | None:
-    """The leader's latest submitted self-assessment (or of a role), or None."""
-    return assessment_status(engine, leader_id, rater_role).submitted
 
 
 def _ordered_answers(s, session_id: str) -> dict[str, int]:
@@ -572,16 +398,6 @@ def _state(engine: Engine, library: Library, session_id: str, organization_id: s
         questions = _questions(library, role)
     return FormState(session_id, leader_id, role, form, status, questions, answers, cal_id, started_at,
                      submitted_at, model=model)
-
-
-def open_state(engine: Engine, library: Library, session_id: str) -> FormState:
-    """The form state of an existing session, draft or submitted (e.g. to show a submitted one as done)."""
-    with transaction(engine) as s:
-        sess = s.get(m.AssessmentSession, session_id)
-        if sess is None:
-            raise NotFound(f"no assessment session {session_id!r}")
-        org = s.scalar(select(m.Leader.organization_id).where(m.Leader.id == sess.leader_id))
-    return _state(engine, library, session_id, org)
 
 
 # ------------------------------------------------------------------------------ answers
@@ -797,7 +613,7 @@ def write_estimates(s, leader_id: str, calibration_id: str, estimates: Mapping[s
 def _stored_runs(engine: Engine, library: Library, leader_id: str) -> list:
     """The leader's finished scenario runs, rebuilt from their stored choices, oldest first.
     A run whose scenario or choices no longer exist in the library is skipped."""
-    from .practice.scenario import ScenarioRun
+    from ..practice.scenario import ScenarioRun
 
     with transaction(engine) as s:
         rows = s.execute(select(m.ScenarioRun.id, m.ScenarioRun.scenario_id, m.ScenarioRun.started_at,
@@ -831,7 +647,7 @@ def _with_practice(engine: Engine, library: Library, leader_id: str,
     runs = _stored_runs(engine, library, leader_id)
     if not runs:
         return dict(values)
-    from .practice.evidence import apply_run, evidence_weights, posterior_from_estimates
+    from ..practice.evidence import apply_run, evidence_weights, posterior_from_estimates
 
     posterior = posterior_from_estimates(tuple(values), dict(values))
     for run, weight in zip(runs, evidence_weights([r.scenario.id for r in runs]), strict=True):

@@ -40,7 +40,7 @@ import numpy as np
 from workbench.content import Library
 from workbench.skills.grm import ItemParams
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "ab_strategies.ipynb"
 ITEM_SEED = 7  # the demo's item parameters (workbench.demo.demo_item_params), as in tests/sim
 KERNEL = "python3"

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from workbench.learning_log import (
+from workbench.recommend import LeaderContext
+from workbench.services.learning import (
     MAX_LOG_MINUTES,
     NOT_NOW_DAYS,
     PASS_MARK,
@@ -24,8 +25,7 @@ from workbench.learning_log import (
     start_module,
     week_budget,
 )
-from workbench.plans import current_plan, serve
-from workbench.recommend import LeaderContext
+from workbench.services.plans import current_plan, serve
 from workbench.store import make_engine, repo, transaction
 from workbench.store import models as m
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from workbench.plans import current_plan, leader_context, pack_for, serve
+from workbench.services.plans import current_plan, leader_context, pack_for, serve
 from workbench.store import make_engine, repo, transaction
 from workbench.store import models as m
 
@@ -27,6 +27,28 @@ def test_context_comes_from_the_leaders_own_rows(plan_db, library):
     assert ctx.completed == frozenset(repo.completed_modules(eng, "L0010"))
     assert ctx.weekly_minutes == repo.get_leader(eng, "L0010").weekly_minutes
 
+
+
+def _count_transactions(eng) -> list[int]:
+    begun = [0]
+    sa.event.listen(eng, "begin", lambda _conn: begun.__setitem__(0, begun[0] + 1))
+    return begun
+
+
+def test_one_use_case_is_one_transaction(plan_db, library):
+    eng = make_engine(plan_db)
+    begun = _count_transactions(eng)
+    ctx = leader_context(eng, library, "L0010")
+    assert begun[0] == 1 and ctx.leader_id == "L0010"
+    before = begun[0]
+    recs = serve(eng, library, "L0015", strategy="popular")
+    assert recs and begun[0] - before == 1  # context, popularity and the logged rows together
+    with transaction(eng) as s:  # a service handed an open session joins it instead of opening its own
+        s.execute(sa.text("SELECT 1"))  # the transaction begins at its first statement
+        before = begun[0]
+        joined_ctx = leader_context(s, library, "L0010")
+        assert begun[0] == before
+    assert (joined_ctx.skill_mean, joined_ctx.completed, joined_ctx.active) == (ctx.skill_mean, ctx.completed, ctx.active)
 
 def test_serving_logs_and_never_exceeds_three_active(plan_db, library):
     eng = make_engine(plan_db)

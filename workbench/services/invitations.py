@@ -34,11 +34,11 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ..skills.raters import ANONYMOUS_ROLES, MIN_ANONYMOUS_RATERS, OTHER_ROLES, visible_roles
+from ..store import models as m
+from ..store.db import transaction
+from ..store.repo import NotFound
 from .identity import InvalidLink, make_token
-from .skills.raters import ANONYMOUS_ROLES, MIN_ANONYMOUS_RATERS, OTHER_ROLES, visible_roles
-from .store import models as m
-from .store.db import transaction
-from .store.repo import NotFound
 
 STATUSES = ("invited", "started", "submitted", "expired", "revoked")
 OPEN_STATUSES = ("invited", "started")
@@ -58,7 +58,7 @@ class InvitationError(ValueError):
 class InvitationClosed(InvalidLink):
     """The rater's invitation can no longer be answered.
 
-    A subclass of :class:`workbench.identity.InvalidLink`, so a page that shows an error for a
+    A subclass of :class:`workbench.services.identity.InvalidLink`, so a page that shows an error for a
     bad link shows this one too. ``reason`` is ``expired``, ``revoked``, ``submitted`` or ``unknown``.
     """
 
@@ -475,7 +475,7 @@ def open_for_rater(engine: Engine, invitation_id: str, now: datetime | None = No
 def rater_token(engine: Engine, invitation_id: str, now: datetime | None = None, key: str | None = None) -> str:
     """A signed rater link token for an open invitation (``InvitationClosed`` otherwise).
 
-    Link tokens live :data:`workbench.identity.DEFAULT_TTL_HOURS` (14 days), invitations
+    Link tokens live :data:`workbench.services.identity.DEFAULT_TTL_HOURS` (14 days), invitations
     :data:`DEFAULT_DAYS`; a reminder should therefore carry a fresh token.
     """
     open_for_rater(engine, invitation_id, now)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from workbench.identity import InvalidLink, make_token, secret, verify_token
+from workbench.services.identity import InvalidLink, make_token, secret, verify_token
 
 
 def test_round_trip():

@@ -13,17 +13,17 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from .analytics import (
+from ..analytics import (
     AttentionSettings,
     CohortOverview,
     PersonalProgress,
     analyze_cohort,
     analyze_leader,
 )
-from .analytics.cohort import ENGAGEMENT_WEEKS
-from .analytics.personal import RECENT_DAYS
-from .content import Library
-from .store import repo
+from ..analytics.cohort import ENGAGEMENT_WEEKS
+from ..analytics.personal import RECENT_DAYS
+from ..content import Library
+from ..store import repo
 
 
 def _now(now: datetime | None) -> datetime:

@@ -19,7 +19,7 @@ in the leader's plan, moves its recommendation along:
 * :func:`dismiss` ("Not now"): an active or started recommendation becomes dismissed; no
   statement (the recommendation's status is the record).
 
-:func:`refresh_plan` serves new recommendations (:func:`workbench.plans.serve`) only while
+:func:`refresh_plan` serves new recommendations (:func:`workbench.services.plans.serve`) only while
 fewer than three are open, and keeps modules the leader recently put off ("Not now") out of
 what it serves. :func:`week_budget` is the time used in the last seven days against the
 leader's weekly budget, the same window the recommender uses.
@@ -38,15 +38,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from .content import Library
-from .content.schema import Module
+from ..content import Library
+from ..content.schema import Module
+from ..recommend import MAX_ACTIVE, Recommendation
+from ..recommend.strategies import STRATEGIES
+from ..store import models as m
+from ..store import repo
+from ..store.db import transaction
+from ..store.xapi import make_statement, to_event
 from .plans import serve
-from .recommend import MAX_ACTIVE, Recommendation
-from .recommend.strategies import STRATEGIES
-from .store import models as m
-from .store import repo
-from .store.db import transaction
-from .store.xapi import make_statement, to_event
 
 #: A knowledge check counts as passed at this share of right answers (as in the demo data).
 PASS_MARK = 0.5
@@ -275,7 +275,7 @@ def refresh_plan(engine: Engine, library: Library, leader_id: str, now: datetime
 
     Never more than three are open afterwards, nothing is served when three already are, and
     modules put off recently (:func:`put_off`) are not served again: they go to
-    :func:`workbench.plans.serve` as the context's ``declined`` modules, which the engine never
+    :func:`workbench.services.plans.serve` as the context's ``declined`` modules, which the engine never
     chooses and which do not take an open place. The logged context holds them too.
     """
     when = _now(now)

@@ -10,13 +10,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from workbench import invitations as inv
-from workbench.identity import InvalidLink, verify_token
+from tests.conftest import AS_OF, mark_submitted, stored_answers
+from workbench.services import invitations as inv
+from workbench.services.identity import InvalidLink, verify_token
 from workbench.skills.raters import MIN_ANONYMOUS_RATERS, visible_roles
 from workbench.store import models as m
 from workbench.store import repo, transaction
-
-from .conftest import AS_OF
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CATS = (1, 2, 3, 4, 5)
@@ -43,7 +42,7 @@ def answer_and_submit(engine, invitation: inv.Invitation, at: datetime, submit: 
     repo.save_response(engine, sid, "del-01", 4, CATS, at=at)
     repo.save_response(engine, sid, "del-02", 2, CATS, at=at)
     if submit:
-        repo.submit_session(engine, sid, at=at)
+        mark_submitted(engine, sid, at=at)
     return sid
 
 
@@ -392,7 +391,7 @@ def test_exports_carry_no_rater_identity(demo_engine):
 
 
 def test_leader_summary_counts_what_the_view_includes():
-    from workbench.invitations import RoleSummary
+    from workbench.services.invitations import RoleSummary
 
     four = RoleSummary("peer", 0, 0, 4, 0, 0, True, 0, 3, 3)
     assert four.until_update == 2  # the 4th peer is not in the view until two more answer
@@ -402,8 +401,8 @@ def test_leader_summary_counts_what_the_view_includes():
 
 
 def test_a_withdrawn_invitation_can_no_longer_answer_or_submit(demo_copy, library):
-    from workbench import assessment_log as al
-    from workbench.invitations import InvitationClosed, invite, revoke
+    from workbench.services import assessment as al
+    from workbench.services.invitations import InvitationClosed, invite, revoke
     from workbench.store import connect
 
     eng = connect(demo_copy)
@@ -416,4 +415,4 @@ def test_a_withdrawn_invitation_can_no_longer_answer_or_submit(demo_copy, librar
         al.record_answer(eng, state, state.questions[1].item_id, q.categories[0])
     with pytest.raises(InvitationClosed):
         al.submit(eng, library, state.session_id)
-    assert repo.session_answers(eng, state.session_id) == {q.item_id: q.categories[0]}
+    assert stored_answers(eng, state.session_id) == {q.item_id: q.categories[0]}

@@ -11,14 +11,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import AS_OF
 from workbench.analytics import MIN_GROUP
-from workbench.plans import current_plan
-from workbench.progress import cohort_overview, personal_progress
+from workbench.services.plans import current_plan
+from workbench.services.progress import cohort_overview, personal_progress
 from workbench.store import make_engine, repo, transaction
 from workbench.store import models as m
 from workbench.store.xapi import make_statement, record
-
-from .conftest import AS_OF
 
 NOW = datetime.combine(AS_OF, time(17, 0), tzinfo=UTC)  # the demo's last moment
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from workbench.practice import enumerate_paths
-from workbench.practice_log import (
+from workbench.services.practice import (
     coach_session,
     conversation,
     play_scenario,
@@ -172,7 +172,7 @@ def test_replaying_a_scenario_ten_times_leaves_the_estimate_where_the_first_play
     """The issue's case: replaying ``missed-deadline`` moved feedback from +0.23 to +1.24. Now only the
     first play counts; ten replays of the same path and ten of the best path change nothing, a rescore
     applies the same rule, and a scenario not played before still moves the estimate."""
-    from workbench import assessment_log as al
+    from workbench.services import assessment as al
 
     eng, sid = connect(practice_db), "missed-deadline"
     sc = library.scenarios[sid]

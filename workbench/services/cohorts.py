@@ -10,7 +10,7 @@ from collections import Counter
 
 from sqlalchemy import Engine, delete, select
 
-from .cohorts import (
+from ..cohorts import (
     ClassroomSession,
     Grouping,
     Member,
@@ -24,12 +24,12 @@ from .cohorts import (
     schedule_sessions,
     visible_posts,
 )
-from .content import Library
-from .practice import posterior_from_estimates
-from .store import models as m
-from .store import repo
-from .store.db import transaction
-from .store.xapi import make_statement, to_event
+from ..content import Library
+from ..practice import posterior_from_estimates
+from ..store import models as m
+from ..store import repo
+from ..store.db import transaction
+from ..store.xapi import make_statement, to_event
 
 
 def cohort_members(engine: Engine, cohort_id: str, library: Library | None = None) -> list[Member]:
@@ -124,7 +124,7 @@ def save_sessions(engine: Engine, sessions) -> None:
 
 def sessions_for(engine: Engine, cohort_id: str) -> list[ClassroomSession]:
     """The cohort's stored classroom sessions as domain objects, soonest first."""
-    from .cohorts import AgendaItem
+    from ..cohorts import AgendaItem
 
     with transaction(engine) as s:
         rows = s.scalars(select(m.ClassroomSession).where(m.ClassroomSession.cohort_id == cohort_id)
@@ -214,7 +214,7 @@ def posts_for(engine: Engine, viewer: Viewer) -> list[Post]:
 
 def hide_post(engine: Engine, post_id: str, by: Viewer) -> None:
     """Hide a post; only the facilitator of the post's cohort may (``PermissionError`` otherwise)."""
-    from .cohorts import hide
+    from ..cohorts import hide
 
     with transaction(engine) as s:
         row = s.get(m.DiscussionPost, post_id)

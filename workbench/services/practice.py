@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, time
 import numpy as np
 from sqlalchemy import Engine, func, select
 
-from .content import Library
-from .practice import (
+from ..content import Library
+from ..practice import (
     CoachContext,
     CoachSession,
     Commitment,
@@ -28,12 +28,12 @@ from .practice import (
     apply_run,
     posterior_from_estimates,
 )
-from .practice.evidence import evidence_weight
-from .skills import need as need_model
-from .store import models as m
-from .store import repo
-from .store.db import transaction
-from .store.xapi import make_statement, to_event
+from ..practice.evidence import evidence_weight
+from ..skills import need as need_model
+from ..store import models as m
+from ..store import repo
+from ..store.db import transaction
+from ..store.xapi import make_statement, to_event
 
 
 @dataclass(frozen=True)

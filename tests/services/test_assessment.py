@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from workbench import assessment_log as al
+from tests.conftest import stored_answers
 from workbench.apps.assessment_widgets import AssessmentForm
 from workbench.demo import demo_item_params
+from workbench.services import assessment as al
 from workbench.skills.params import params_to_json
 from workbench.store import connect, make_engine, repo, transaction
 from workbench.store import models as m
@@ -169,7 +170,7 @@ def test_out_of_range_answers_are_refused_and_nothing_is_stored(engine, library)
         al.record_answer(engine, state, "tru-99", 3)
     with pytest.raises(ValueError, match="unknown item"):
         al.record_answer(engine, state.session_id, "tru-99", 3, library=library)
-    assert repo.session_answers(engine, state.session_id) == {}
+    assert stored_answers(engine, state.session_id) == {}
     al.record_answer(engine, state, "tru-01", np.int64(2))
     al.record_answer(engine, state.session_id, "tru-01", 5, library=library)  # a change, not a second row
     al.record_answer(engine, state.session_id, "chg-01", 1)  # categories from the calibration
@@ -226,8 +227,8 @@ def test_submit_is_idempotent_and_logs_one_self_assessment(engine, library):
         assert s.get(m.AssessmentSession, state.session_id).submitted_at == T0 + timedelta(hours=1)
     status = al.assessment_status(engine, "A1")
     assert status.state == "submitted" and status.submitted.session_id == state.session_id
-    n_answered = len(repo.session_answers(engine, state.session_id))
-    assert al.latest_submission(engine, "A1").n_answers == n_answered and n_answered >= 16
+    n_answered = len(stored_answers(engine, state.session_id))
+    assert al.assessment_status(engine, "A1").submitted.n_answers == n_answered and n_answered >= 16
     assert al.rescore(engine, library, "A1").written == ()  # nothing new to say
     retake = al.start(engine, library, "A1")  # a new self draft is a retake
     assert retake.session_id != state.session_id and retake.answers == {}
@@ -300,7 +301,7 @@ def test_a_demo_leaders_draft_resumes_and_submits(demo_copy, library):
     drafts = _demo_drafts(eng)
     assert len(drafts) >= 3
     leader_id, session_id = drafts[0]
-    stored = repo.session_answers(eng, session_id)
+    stored = stored_answers(eng, session_id)
     timings = []
     for _ in range(5):
         t = time.perf_counter()
@@ -337,7 +338,7 @@ def test_a_new_demo_self_form_is_adaptive_on_the_fitted_calibration(demo_copy, l
 
 
 def test_the_edges_do_not_import_pymc():
-    code = ("import sys, workbench.assessment_log, workbench.apps.assessment_widgets; "
+    code = ("import sys, workbench.services.assessment, workbench.apps.assessment_widgets; "
             "print(sorted(m for m in ('pymc', 'pytensor') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -345,7 +346,7 @@ def test_the_edges_do_not_import_pymc():
 
 def test_practice_evidence_survives_a_new_assessment(engine, library):
     """A scenario played between two submissions still counts in the leader's ``all`` estimates."""
-    from workbench.practice_log import play_scenario
+    from workbench.services.practice import play_scenario
 
     make_org(engine, library)
     own = al.start(engine, library, "A1")

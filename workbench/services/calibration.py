@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
-from .content import Library
-from .store import models as m
-from .store.db import transaction
+from ..content import Library
+from ..store import models as m
+from ..store.db import transaction
 
 if TYPE_CHECKING:
-    from . import assessment_log as al
+    from . import assessment as al
 
 
 class CalibrationError(ValueError):
@@ -145,7 +145,7 @@ def file_provenance(path: str | Path) -> dict[str, Any]:
 def _rescore_all(engine: Engine, library: Library, organization_id: str, cal: al.CalibrationInfo
                  ) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
     """Every leader of the organization with a submitted sheet, scored with ``cal`` (nothing written)."""
-    from . import assessment_log as al
+    from . import assessment as al
 
     with transaction(engine) as s:
         ids = list(s.scalars(select(m.AssessmentSession.leader_id).distinct()
@@ -159,7 +159,7 @@ def _rescore_all(engine: Engine, library: Library, organization_id: str, cal: al
 def _switch(engine: Engine, library: Library, organization_id: str, cal: al.CalibrationInfo, now: datetime,
             new_row: m.Calibration | None = None) -> Published:
     """Make ``cal`` the active calibration and write every leader's new estimates, in one transaction."""
-    from . import assessment_log as al
+    from . import assessment as al
 
     scored = _rescore_all(engine, library, organization_id, cal)
     written = 0
@@ -204,8 +204,8 @@ def publish(engine: Engine, library: Library, params: dict[str, Any], *, method:
     workbench.skills.data.DataError
         A parameters document that breaks the contract.
     """
-    from . import assessment_log as al
-    from .skills.model import GradedResponseModel
+    from ..skills.model import GradedResponseModel
+    from . import assessment as al
 
     org = _organization(engine, organization_id)
     model = GradedResponseModel.from_json(params, "the calibration")
@@ -239,8 +239,8 @@ def _user() -> str:
 
 
 def _info(engine: Engine, calibration_id: str) -> tuple[al.CalibrationInfo, str]:
-    from . import assessment_log as al
-    from .skills.data import DataError
+    from ..skills.data import DataError
+    from . import assessment as al
 
     with transaction(engine) as s:
         row = s.get(m.Calibration, calibration_id)

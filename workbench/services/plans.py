@@ -10,17 +10,26 @@ can later be compared off-policy.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from .content import Library
-from .recommend import LeaderContext, MomentPack, Recommendation, moment_pack, recommend
-from .recommend.strategies import STRATEGIES
-from .store import models as m
-from .store import repo
-from .store.db import transaction
+from ..content import Library
+from ..recommend import LeaderContext, MomentPack, Recommendation, moment_pack, recommend
+from ..recommend.strategies import STRATEGIES
+from ..store import models as m
+from ..store import repo
+from ..store.db import Bind, joined, transaction
+
+#: What the store supplies for a strategy's outside data (:attr:`~workbench.recommend.Strategy.needs`),
+#: read in the serving transaction. A need not listed here is left to the strategy's default
+#: (``thompson`` without a stored effectiveness posterior uses its prior).
+STORE_DATA: dict[str, Callable[[Session], object]] = {
+    "popularity": lambda s: repo.module_popularity(s),
+}
 
 
 @dataclass(frozen=True)
@@ -41,25 +50,30 @@ class PlanItem:
         return dict(self.__dict__)
 
 
-def leader_context(engine: Engine, library: Library, leader_id: str, moment: str | None = None,
+def leader_context(engine: Bind, library: Library, leader_id: str, moment: str | None = None,
                    now: datetime | None = None) -> LeaderContext:
-    """What the engine needs to know about one leader, read from the store."""
-    leader = repo.get_leader(engine, leader_id)
+    """What the engine needs to know about one leader, read from the store in one transaction
+    (or in the caller's, when ``engine`` is an open session)."""
     now = now or datetime.now(UTC)
-    est = repo.latest_estimates(engine, leader_id)
-    active = repo.active_recommendations(engine, leader_id)
+    with joined(engine) as s:
+        leader = repo.get_leader(s, leader_id)
+        est = repo.latest_estimates(s, leader_id)
+        active = repo.active_recommendations(s, leader_id)
+        completed = repo.completed_modules(s, leader_id)
+        used = repo.minutes_since(s, leader_id, now - timedelta(days=7))
+        recent = repo.minutes_by_competency(s, leader_id)
     return LeaderContext(
         leader_id=leader.id,
         role_level=leader.role_level,
         first_time=leader.first_time,
         skill_mean=dict(zip(est.competency, est["mean"].astype(float), strict=True)),
         skill_sd=dict(zip(est.competency, est["sd"].astype(float), strict=True)),
-        completed=frozenset(repo.completed_modules(engine, leader_id)),
+        completed=frozenset(completed),
         active=frozenset(active.module_id),
         weekly_minutes=int(leader.weekly_minutes),
-        minutes_used_this_week=repo.minutes_since(engine, leader_id, now - timedelta(days=7)),
+        minutes_used_this_week=used,
         moment=moment,
-        recent_minutes=repo.minutes_by_competency(engine, leader_id),
+        recent_minutes=recent,
         function=leader.function,
     )
 
@@ -76,16 +90,17 @@ def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "pri
         raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(sorted(STRATEGIES))}")
     if moment is not None and moment not in library.moments:
         raise ValueError(f"unknown moment {moment!r}; see the moments in content/moments.yaml")
-    if strategy == "moment" and moment is None:
-        raise ValueError("the moment strategy needs a moment (--moment ID)")
-    ctx = leader_context(engine, library, leader_id, moment=moment, now=now)
-    if declined:
-        ctx = replace(ctx, declined=frozenset(declined))
-    popularity = repo.module_popularity(engine) if strategy == "popular" else None
-    recs = recommend(ctx, library, strategy=strategy, rng=seed, popularity=popularity)
-    if log and recs:
-        served_at = now or datetime.now(UTC)
-        with transaction(engine) as s:
+    kind = STRATEGIES[strategy]
+    if kind.needs_moment and moment is None:
+        raise ValueError(f"the {strategy} strategy needs a moment (--moment ID)")
+    with transaction(engine) as s:  # one transaction: what the engine saw is what is logged
+        ctx = leader_context(s, library, leader_id, moment=moment, now=now)
+        if declined:
+            ctx = replace(ctx, declined=frozenset(declined))
+        data = {need: STORE_DATA[need](s) for need in kind.needs if need in STORE_DATA}
+        recs = recommend(ctx, library, strategy=kind.build(**data), rng=seed)
+        if log and recs:
+            served_at = now or datetime.now(UTC)
             for r in recs:
                 s.add(m.Recommendation(
                     id=uuid.uuid4().hex, leader_id=leader_id, module_id=r.module_id, strategy=r.strategy,

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from workbench import assessment_log as al
-from workbench import calibration_log as cl
-from workbench.assessment_log import latest_calibration
+from workbench.services import assessment as al
+from workbench.services import calibration as cl
+from workbench.services.assessment import latest_calibration
 from workbench.skills.data import DataError, read_responses_csv
 from workbench.store import make_engine, repo
 from workbench.store import models as m

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from workbench.cohort_log import (
+from workbench.cohorts import PeerFeedback, Viewer
+from workbench.services.cohorts import (
     add_post,
     forbidden_pairs,
     form_and_save,
@@ -20,7 +21,6 @@ from workbench.cohort_log import (
     record_attendance,
     record_peer_feedback,
 )
-from workbench.cohorts import PeerFeedback, Viewer
 from workbench.store import connect, repo, transaction
 from workbench.store import models as m
 
@@ -45,7 +45,7 @@ def test_groups_are_saved_and_keep_reporting_lines_apart(cohort_db):
 
 
 def test_group_view_shows_development_areas_only_for_the_leader(cohort_db, library):
-    from workbench.cohort_log import group_view
+    from workbench.services.cohorts import group_view
 
     eng = connect(cohort_db)
     form_and_save(eng, "C02", 4, 6, seed=1)
@@ -53,8 +53,8 @@ def test_group_view_shows_development_areas_only_for_the_leader(cohort_db, libra
     me = repo.get_leader(eng, "L0014").name
     assert len(view) == len(peer_group(eng, "L0014"))
     assert all(areas == [] for name, _, areas in view if name != me)
-    from workbench.cohort_log import cohort_members
     from workbench.cohorts import development_areas
+    from workbench.services.cohorts import cohort_members
 
     expected = development_areas([mb for mb in cohort_members(eng, "C02") if mb.leader_id in peer_group(eng, "L0014")])
     own = next(areas for name, _, areas in view if name == me)

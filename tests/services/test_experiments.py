@@ -1,4 +1,4 @@
-"""Tests of workbench.experiment_runner: the papermill grid, Dask vs serial, aggregation, errors."""
+"""Tests of workbench.services.experiments: the papermill grid, Dask vs serial, aggregation, errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from workbench import experiment_runner as er
+from workbench.services import experiments as er
 from workbench.sim import load_config
 
 TINY = """name: tiny

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import AS_OF
-from workbench import practice_log
 from workbench.apps.leader import profile_summary, profile_table
-from workbench.cohort_log import cohort_members
 from workbench.cohorts import development_areas as grouping_areas
-from workbench.plans import leader_context
-from workbench.progress import cohort_overview, personal_progress
 from workbench.recommend import recommend
+from workbench.services import practice as practice_service
+from workbench.services.cohorts import cohort_members
+from workbench.services.plans import leader_context
+from workbench.services.progress import cohort_overview, personal_progress
 from workbench.skills.need import DEVELOPMENT_AREA, development_areas
 from workbench.store import repo
 
@@ -86,9 +86,9 @@ def test_plan_reasons_call_development_areas_what_the_model_does(demo_engine, li
 
 def test_coach_context_gets_the_development_areas(demo_engine, library, truth):
     for lid, areas in truth.items():
-        assert practice_log.development_areas(demo_engine, library, lid) == areas
+        assert practice_service.development_areas(demo_engine, library, lid) == areas
     lid = next(lid for lid, areas in truth.items() if len(areas) >= 2)
-    assert practice_log.coach_session(demo_engine, library, lid).state.context.development_areas == truth[lid]
+    assert practice_service.coach_session(demo_engine, library, lid).state.context.development_areas == truth[lid]
 
 
 def test_peer_grouping_uses_the_development_areas(demo_engine, library, truth):
