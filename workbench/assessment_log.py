@@ -18,8 +18,12 @@ Forms
   then stops when every competency's posterior SD is at most :data:`TARGET_SD`. The leader may
   submit at any time after the minimum.
 * **Fixed** (the default for managers, peers and direct reports, stored as form ``"full"``): every
-  item of the bank, worded for the rater's role, in an order shuffled per session and interleaved
-  across competencies so that no two neighbouring questions are about the same competency.
+  item of the bank asked of the rater's role (an item's ``raters``: peers are not asked how the
+  leader delegates to or coaches their own reports), worded for that role, in an order shuffled
+  per session and interleaved across competencies so that no two neighbouring questions are about
+  the same competency. A rater may answer "not observed / can't say" (stored as a missing value)
+  and may submit once each competency has :data:`MIN_RATER_ANSWERS_PER_COMPETENCY` answers; the
+  leader's own fixed form (no calibration yet) asks every item.
 
 Both orders are a pure function of the answers given so far and a seed derived from the session
 id, so a form rebuilt from the saved answers continues exactly where the person left off. A
@@ -67,6 +71,13 @@ TARGET_SD = 0.5
 of 56 questions, correlation 0.97 with full-form scores)."""
 MIN_ITEMS_PER_COMPETENCY = 2
 """Questions per competency the adaptive form asks first; after them the leader may submit."""
+MIN_RATER_ANSWERS_PER_COMPETENCY = 3
+"""A manager, peer or direct report may submit once every competency has this many questions
+answered (or all of its questions, when their role is asked fewer), "not observed" included, and
+at least one answer overall is on the scale. Three answers per competency is what the adaptive
+self-assessment's precision target needs on average, and a rater who cannot see a behaviour says
+so rather than guessing."""
+NOT_OBSERVED_LABEL = "Not observed / can't say"
 ADAPTIVE_FORM, FIXED_FORM = "adaptive", "full"
 SOURCES = ("self", "others", "all")
 
@@ -84,6 +95,7 @@ class Question:
     competency: str
     text: str
     options: tuple[tuple[int, str], ...]  # (stored value, label), in scale order
+    not_observed: bool = False  # offers "not observed / can't say", stored as missing (None)
 
     @property
     def categories(self) -> tuple[int, ...]:
@@ -163,37 +175,68 @@ def session_seed(session_id: str) -> int:
 
 
 def interleaved_order(questions: Sequence[Question], seed: int) -> tuple[str, ...]:
-    """All items, shuffled within each competency and dealt round-robin across competencies.
+    """All items, shuffled within each competency and dealt across competencies.
 
-    Competencies take turns (in a shuffled order), so neighbouring questions are about different
-    competencies whenever more than one competency has questions left.
+    Each next question comes from a competency other than the previous question's: first the one
+    asked least so far, until each has :data:`MIN_RATER_ANSWERS_PER_COMPETENCY` (so a rater reaches
+    the submit rule in about that many rounds), then the one with the most questions left (ties in
+    a shuffled order). Neighbouring questions are about different competencies whenever that is
+    possible, even when competencies have different numbers of questions (a role's subset).
     """
     rng = random.Random(seed)
     groups: dict[str, list[str]] = {}
     for q in questions:
         groups.setdefault(q.competency, []).append(q.item_id)
-    piles = list(groups.values())
-    for pile in piles:
+    names = list(groups)
+    rng.shuffle(names)
+    rank = {c: k for k, c in enumerate(names)}
+    for pile in groups.values():
         rng.shuffle(pile)
-    rng.shuffle(piles)
     out: list[str] = []
-    while piles:
-        for pile in piles:
-            out.append(pile.pop())
-        piles = [p for p in piles if p]
+    dealt = dict.fromkeys(names, 0)
+    last: str | None = None
+    while any(groups.values()):
+        live = [c for c in names if groups[c]]
+        choices = [c for c in live if c != last] or live
+        c = min(choices, key=lambda c: (min(dealt[c], MIN_RATER_ANSWERS_PER_COMPETENCY), -len(groups[c]), rank[c]))
+        out.append(groups[c].pop())
+        dealt[c] += 1
+        last = c
     return tuple(out)
 
 
 class FixedDriver:
-    """Every item in a fixed order; the next question is the first one not answered yet."""
+    """Every item in a fixed order; the next question is the first one not answered yet.
+
+    Without ``competencies`` the form is submittable once every question is answered. With
+    ``competencies`` (item id -> competency) and ``min_per_competency``, once each competency has
+    that many answers (or all of its questions, when it has fewer), "not observed" (None)
+    included, and at least one answer is on the scale (:data:`MIN_RATER_ANSWERS_PER_COMPETENCY`).
+    """
 
     adaptive = False
 
-    def __init__(self, order: Sequence[str]):
+    def __init__(self, order: Sequence[str], competencies: Mapping[str, str] | None = None,
+                 min_per_competency: int | None = None):
         self.order = tuple(order)
         if len(set(self.order)) != len(self.order):
             raise ValueError("the form's order lists an item twice")
         self.total = len(self.order)
+        self.competencies = dict(competencies or {})
+        self.min_per_competency = min_per_competency
+        if min_per_competency is not None:
+            missing = [i for i in self.order if i not in self.competencies]
+            if missing:
+                raise ValueError(f"no competency given for item(s) {', '.join(missing)}")
+
+    def owed(self, answers: Mapping[str, int | None]) -> dict[str, int]:
+        """Answers each competency still needs before the form may be submitted (rule above)."""
+        if self.min_per_competency is None:
+            return {}
+        pool = Counter(self.competencies[i] for i in self.order)
+        done = Counter(self.competencies[i] for i in self.order if i in answers)
+        return {c: min(n, self.min_per_competency) - done[c] for c, n in pool.items()
+                if min(n, self.min_per_competency) > done[c]}
 
     def next_item(self, answers: Mapping[str, int]) -> str | None:
         return next((i for i in self.order if i not in answers), None)
@@ -201,7 +244,15 @@ class FixedDriver:
     def remaining(self, answers: Mapping[str, int]) -> int:
         return sum(i not in answers for i in self.order)
 
-    def submit_blocker(self, answers: Mapping[str, int]) -> str | None:
+    def submit_blocker(self, answers: Mapping[str, int | None]) -> str | None:
+        if self.min_per_competency is not None:
+            owed = sum(self.owed(answers).values())
+            if owed:
+                return (f"Answer {owed} more question{'s' if owed != 1 else ''} to submit: at least "
+                        f"{self.min_per_competency} about each area (\"not observed\" counts).")
+            if not any(v is not None for i, v in answers.items() if i in self.competencies):
+                return "Answer at least one question on the scale to submit; every answer so far is \"not observed\"."
+            return None
         left = self.remaining(answers)
         if left:
             return f"Answer the remaining {left} question{'s' if left != 1 else ''} to submit."
@@ -362,7 +413,11 @@ class FormState:
                 raise NoCalibration("an adaptive form needs item parameters")
             return AdaptiveDriver(self.model.items, self.model.correlation, self.seed, self.target_sd,
                                   self.min_items_per_competency)
-        return FixedDriver(interleaved_order(self.questions, self.seed))
+        order = interleaved_order(self.questions, self.seed)
+        if self.rater_role == "self":
+            return FixedDriver(order)
+        return FixedDriver(order, {q.item_id: q.competency for q in self.questions},
+                           MIN_RATER_ANSWERS_PER_COMPETENCY)
 
 
 # ------------------------------------------------------------------------------ calibrations
@@ -417,11 +472,13 @@ def _pool(library: Library, params: ModelParams) -> tuple[list[str], ModelParams
 
 
 def _questions(library: Library, role: str, item_ids: Iterable[str] | None = None) -> tuple[Question, ...]:
+    """The items asked of ``role`` (its subset of the bank), worded for it; other raters than the
+    leader may answer "not observed"."""
     wanted = None if item_ids is None else set(item_ids)
     return tuple(
         Question(item.id, item.competency, " ".join(item.wording.for_role(role).split()),
-                 tuple(item.labels.items()))
-        for item in library.items.values() if wanted is None or item.id in wanted
+                 tuple(item.labels.items()), not_observed=role != "self")
+        for item in library.items.values() if (wanted is None or item.id in wanted) and item.asks(role)
     )
 
 
@@ -462,10 +519,11 @@ def latest_submission(engine: Engine, leader_id: str, rater_role: str = "self") 
     return assessment_status(engine, leader_id, rater_role).submitted
 
 
-def _ordered_answers(s, session_id: str) -> dict[str, int]:
+def _ordered_answers(s, session_id: str) -> dict[str, int | None]:
+    """Saved answers in the order given; None is "not observed"."""
     rows = s.execute(select(m.Response.item_id, m.Response.value).where(m.Response.session_id == session_id)
                      .order_by(m.Response.answered_at, m.Response.id)).all()
-    return {item_id: int(value) for item_id, value in rows}
+    return {item_id: None if value is None else int(value) for item_id, value in rows}
 
 
 def start(engine: Engine, library: Library, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
@@ -603,11 +661,13 @@ def _categories(engine: Engine, session_id: str, item_id: str, library: Library 
     return tuple(range(int(ip.first_category[j]), int(ip.first_category[j] + ip.n_categories[j])))
 
 
-def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id: str, value: int,
+def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id: str, value: int | None,
                   now: datetime | None = None, *, library: Library | None = None) -> None:
     """Save (or change) one answer of a draft, in its own transaction.
 
-    The value must be one of the item's categories (the stored label, e.g. 1..5). With a
+    The value must be one of the item's categories (the stored label, e.g. 1..5), or None for
+    "not observed / can't say" on a manager's, peer's or direct report's form (stored as missing;
+    the leader's own form has no such answer). With a
     :class:`FormState` the item must be on that form; with a bare session id the categories come
     from ``library`` when given, else from the current calibration.
 
@@ -620,14 +680,21 @@ def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id:
     """
     if isinstance(state_or_session_id, FormState):
         session_id = state_or_session_id.session_id
-        categories = state_or_session_id.question(item_id).categories
+        question = state_or_session_id.question(item_id)
+        categories, allow_missing = question.categories, question.not_observed
     else:
         session_id = state_or_session_id
         categories = _categories(engine, session_id, item_id, library)
+        allow_missing = _session_role(engine, session_id) != "self"
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = int(value)
     _check_invitation(engine, session_id, now)
-    repo.save_response(engine, session_id, item_id, value, categories, at=now)
+    repo.save_response(engine, session_id, item_id, value, categories, at=now, allow_missing=allow_missing)
+
+
+def _session_role(engine: Engine, session_id: str) -> str | None:
+    with transaction(engine) as s:
+        return s.scalar(select(m.AssessmentSession.rater_role).where(m.AssessmentSession.id == session_id))
 
 
 def _check_invitation(engine: Engine, session_id: str, now: datetime | None) -> None:
@@ -703,7 +770,9 @@ def _sheets(engine: Engine, leader_id: str) -> tuple[list[tuple[str, str, dateti
             .where(m.AssessmentSession.leader_id == leader_id, m.AssessmentSession.status == "submitted")).all()
     answers: dict[str, dict[str, int]] = {}
     for sid, item_id, value in rows:
-        answers.setdefault(sid, {})[item_id] = int(value)
+        sheet = answers.setdefault(sid, {})
+        if value is not None:  # "not observed" is missing: the model skips it
+            sheet[item_id] = int(value)
     return [tuple(r) for r in sessions], answers
 
 

@@ -168,7 +168,7 @@ def _read(root: Path) -> Library:
                 continue
             items[entry.id] = Item(
                 id=entry.id, competency=bank.competency, scale=bank.scale,
-                reverse=entry.reverse, behavior=entry.behavior, wording=entry.wording,
+                reverse=entry.reverse, behavior=entry.behavior, wording=entry.wording, raters=entry.raters,
             )
             item_files[entry.id] = file
 

@@ -49,22 +49,46 @@ class CompetencyFramework(_Model):
 
 
 class Wording(_Model):
+    """An item's text per rater role. ``self`` is always asked; another role's wording is given
+    exactly when that role is asked the item (see ``ItemEntry.raters``)."""
+
     self: str = Field(min_length=1)
-    manager: str = Field(min_length=1)
-    peer: str = Field(min_length=1)
-    direct_report: str = Field(min_length=1)
+    manager: str | None = Field(default=None, min_length=1)
+    peer: str | None = Field(default=None, min_length=1)
+    direct_report: str | None = Field(default=None, min_length=1)
 
     def for_role(self, role: str) -> str:
         if role not in RATER_ROLES:
             raise ValueError(f"unknown rater role {role!r}; expected one of {RATER_ROLES}")
-        return getattr(self, role)
+        text = getattr(self, role)
+        if text is None:
+            raise ValueError(f"this item is not asked of a {role.replace('_', ' ')}")
+        return text
 
 
 class ItemEntry(_Model):
     id: Id = Field(pattern=r"^[a-z]+-\d{2,}$")
     reverse: bool = False
     behavior: str | None = None
+    #: the roles asked this item: everyone by default; leave out a role that cannot see the
+    #: behaviour (peers do not see how a leader delegates to or coaches their own reports)
+    raters: tuple[RaterRole, ...] = RATER_ROLES
     wording: Wording
+
+    @model_validator(mode="after")
+    def _wording_per_role(self) -> ItemEntry:
+        if "self" not in self.raters:
+            raise ValueError(f"item {self.id}: raters must include self (every item is in the self-assessment)")
+        if len(set(self.raters)) != len(self.raters):
+            raise ValueError(f"item {self.id}: raters lists a role twice")
+        for role in RATER_ROLES:
+            text = getattr(self.wording, role)
+            if role in self.raters and text is None:
+                raise ValueError(f"item {self.id}: wording.{role} is missing, but {role} is among its raters")
+            if role not in self.raters and text is not None:
+                raise ValueError(f"item {self.id}: wording.{role} is given, but {role} is not among its raters "
+                                 f"({', '.join(self.raters)})")
+        return self
 
 
 class ItemBankFile(_Model):
@@ -82,6 +106,11 @@ class Item(_Model):
     reverse: bool
     behavior: str | None
     wording: Wording
+    raters: tuple[RaterRole, ...] = RATER_ROLES
+
+    def asks(self, role: str) -> bool:
+        """Whether a rater in ``role`` is asked this item."""
+        return role in self.raters
 
     @property
     def categories(self) -> tuple[int, ...]:

@@ -127,10 +127,17 @@ def open_session(engine: Engine, leader_id: str, rater_role: str = "self", rater
         return sid
 
 
-def save_response(engine: Engine, session_id: str, item_id: str, value: int, categories: tuple[int, ...],
-                  at: datetime | None = None) -> None:
-    """Save (or change) one answer in a draft session; refuses out-of-range values."""
-    if isinstance(value, bool) or not isinstance(value, int) or value not in categories:
+def save_response(engine: Engine, session_id: str, item_id: str, value: int | None, categories: tuple[int, ...],
+                  at: datetime | None = None, *, allow_missing: bool = False) -> None:
+    """Save (or change) one answer in a draft session; refuses out-of-range values.
+
+    ``value=None`` ("not observed / can't say", stored as missing) only with ``allow_missing``.
+    """
+    if value is None:
+        if not allow_missing:
+            raise ValueError(f"item {item_id} needs an answer in {list(categories)}; "
+                             "'not observed' is offered to other raters only")
+    elif isinstance(value, bool) or not isinstance(value, int) or value not in categories:
         raise ValueError(f"answer {value!r} for item {item_id} is outside its categories {list(categories)}")
     with transaction(engine) as s:
         sess = s.get(AssessmentSession, session_id)
