@@ -222,3 +222,49 @@ def hide_post(engine: Engine, post_id: str, by: Viewer) -> None:
             raise repo.NotFound(f"no post {post_id!r}")
         hide(Post(row.id, row.cohort_id, row.author_id, row.body, parent_id=row.parent_id), by)
         row.hidden = True
+
+
+# ------------------------------------------------------------------------------ time zones
+def check_timezone(tz: str) -> str:
+    """``tz`` when it names an IANA time zone (``Europe/London``), else ``ValueError`` naming it."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as 'Europe/London'") from exc
+    return tz
+
+
+def set_timezone(engine: Engine, tz: str | None, *, leader_id: str | None = None, cohort_id: str | None = None) -> None:
+    """Set (or with None clear, back to the default) one leader's or one cohort's time zone."""
+    if (leader_id is None) == (cohort_id is None):
+        raise ValueError("give exactly one of leader_id and cohort_id")
+    if tz is not None:
+        check_timezone(tz)
+    with transaction(engine) as s:
+        row = s.get(m.Leader, leader_id) if leader_id is not None else s.get(m.Cohort, cohort_id)
+        if row is None:
+            raise repo.NotFound(f"no {'leader' if leader_id is not None else 'cohort'} "
+                                f"{leader_id if leader_id is not None else cohort_id!r}")
+        row.timezone = tz
+
+
+def timezone_for(engine: Engine, library: Library | None = None, *, leader_id: str | None = None,
+                 cohort_id: str | None = None) -> str:
+    """The time zone to show a leader's or a cohort's times in: their own when set; for a leader
+    then their cohort's; then the organization profile's (``timezone`` in ``organization.yaml``)."""
+    library = library or Library.load()
+    with transaction(engine) as s:
+        if leader_id is not None:
+            leader = s.get(m.Leader, leader_id)
+            if leader is None:
+                raise repo.NotFound(f"no leader {leader_id!r}")
+            if leader.timezone:
+                return leader.timezone
+            cohort_id = leader.cohort_id
+        if cohort_id is not None:
+            cohort = s.get(m.Cohort, cohort_id)
+            if cohort is not None and cohort.timezone:
+                return cohort.timezone
+    return library.organization.timezone

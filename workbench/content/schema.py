@@ -212,6 +212,18 @@ class Moment(_Model):
     modules: tuple[Id, ...] = ()
     scenarios: tuple[Id, ...] = ()
     checklist: tuple[str, ...] = Field(min_length=1)
+    #: the discussion prompt for a cohort session, written as a sentence to the leader; by default
+    #: one built around the moment's name (see :meth:`discussion_prompt`)
+    discussion: str | None = None
+
+    def discussion_prompt(self) -> str:
+        """A prompt that reads as a written sentence: the author's own, else the moment's name quoted
+        as the leader would say it ("Think of a recent time when you could have said: “I'm ...”")."""
+        if self.discussion:
+            return self.discussion
+        said = self.name.rstrip(".!?")
+        return (f"Think of a recent time when you could have said: \u201c{said}.\u201d What did you do, "
+                "what happened, and what would you try next time?")
 
 
 class MomentsFile(_Model):
@@ -248,11 +260,24 @@ class SupportChannels(_Model):
 
 class Organization(_Model):
     name: str
+    #: the IANA time zone sessions and posts are shown in unless a cohort or leader has its own
+    timezone: str = "UTC"
     mission: str = ""
     values: tuple[Value, ...] = ()
     priorities: tuple[Priority, ...] = ()
     expectations: dict[Level, dict[Id, float]] = {}
     support: SupportChannels | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}: use an IANA name such as 'Europe/London'") from exc
+        return v
 
     def priority_weight(self, competency: str) -> float:
         for p in self.priorities:

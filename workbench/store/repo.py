@@ -67,6 +67,14 @@ def leaders_frame(engine: Engine, cohort_id: str | None = None) -> pd.DataFrame:
     ])
 
 
+def leader_emails(engine: Engine, cohort_id: str) -> dict[str, str]:
+    """Leader id -> email for the cohort's leaders who have one (calendar attendees)."""
+    with transaction(engine) as s:
+        rows = s.execute(select(Leader.id, Leader.email).where(Leader.cohort_id == cohort_id,
+                                                               Leader.email.is_not(None)).order_by(Leader.id)).all()
+    return {lid: email for lid, email in rows if email}
+
+
 def latest_estimates(engine: Engine, leader_id: str, source: str = "all") -> pd.DataFrame:
     """The leader's most recent estimate per competency: ``competency, mean, sd, estimated_at``."""
     latest = (
