@@ -116,7 +116,9 @@ def test_cli_groups_json_and_sessions_ics(cohort_db, tmp_path):
     out = run("cohort", "sessions", "--cohort", "C05", "--ics", str(ics), "--start", "2027-02-01", "--db", cohort_db)
     assert out.returncode == 0, out.stderr
     raw = ics.read_bytes()
-    assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.count(b"BEGIN:VEVENT") == 4
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.count(b"BEGIN:VEVENT") == 1  # one repeating event
+    assert b"RRULE:FREQ=WEEKLY;COUNT=4;INTERVAL=2" in raw and b"TZID=Europe/London:20270203T150000" in raw
+    assert raw.count(b"ATTENDEE") >= 4 and "GMT" in out.stdout  # members invited; times in the cohort's zone
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
 
 

@@ -101,14 +101,16 @@ def cohort_focus(engine: Engine, cohort_id: str, k: int = 4, library: Library | 
 
 def plan_sessions(engine: Engine, library: Library, cohort_id: str, start: dt.date, count: int = 4,
                   weekday: int = 2, at: dt.time = dt.time(15, 0), cadence_days: int = 14,
-                  save: bool = True) -> tuple[ClassroomSession, ...]:
-    """Sessions on the cohort's shared development areas, stored as classroom sessions."""
+                  save: bool = True, tz: str | None = None) -> tuple[ClassroomSession, ...]:
+    """Sessions on the cohort's shared development areas, stored as classroom sessions; ``at`` is
+    local time in ``tz`` (default the cohort's zone, :func:`timezone_for`)."""
     cohort = repo.get_cohort(engine, cohort_id)
+    tz = check_timezone(tz) if tz is not None else timezone_for(engine, library, cohort_id=cohort_id)
     focus = cohort_focus(engine, cohort_id, library=library) or list(library.competency_ids[:count])
     levels = Counter(repo.leaders_frame(engine, cohort_id).role_level)
     level = levels.most_common(1)[0][0] if levels else "first-time"
     sessions = schedule_sessions(library, cohort_id, focus, start=start, weekday=weekday, at=at, count=count,
-                                 cadence_days=cadence_days, level=level, location="Virtual classroom",
+                                 cadence_days=cadence_days, tz=tz, level=level, location="Virtual classroom",
                                  title=f"{cohort.name}: learning together")
     if save:
         save_sessions(engine, sessions)

@@ -52,16 +52,11 @@ from ..cohorts import (
     to_ics,
     visible_posts,
 )
+from ..cohorts.sessions import local_time
 from ..content.library import Library
 
 TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() - {"localtime", "Factory"}))
 
-
-def local_time(t: dt.datetime, tz: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
-    """An aware time in the zone ``tz``, with the zone's abbreviation (``Wed 04 Mar 2026, 09:00 GMT``)."""
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)  # the store keeps UTC
-    return f"{t.astimezone(zoneinfo.ZoneInfo(tz)).strftime(fmt)} {t.astimezone(zoneinfo.ZoneInfo(tz)).tzname()}"
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_POST_CHARS = 2000

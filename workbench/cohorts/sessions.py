@@ -165,6 +165,15 @@ def schedule_sessions(
     return tuple(out)
 
 
+def local_time(t: dt.datetime, tz: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """A time in the zone ``tz`` with the zone's abbreviation (``Wed 04 Mar 2026, 09:00 GMT``);
+    a naive time is taken as UTC (what the store keeps)."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    local = t.astimezone(ZoneInfo(tz))
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
 # ---------------------------------------------------------------- iCalendar
 def ics_escape(text: str) -> str:
     """Escape a TEXT value (RFC 5545 3.3.11)."""
