@@ -47,7 +47,11 @@ def test_responses_follow_the_item_bank(demo_engine, library):
 
     r = responses_frame(demo_engine)
     assert set(r.item_id) <= set(library.items)
-    assert r.value.between(1, 5).all()
+    unseen = r.value.isna()  # "not observed": raters only, a few percent
+    assert r.value[~unseen].between(1, 5).all() and 0 < unseen.mean() < 0.05
+    assert (r.rater_role[unseen] != "self").all()
+    assert all(library.items[i].asks(role) for i, role in zip(r.item_id, r.rater_role, strict=True))
+    r = r[~unseen]
     # self-ratings run high: the inflation the skill model has to correct for
     rev = r.item_id.map(lambda i: library.items[i].reverse)
     scored = np.where(rev, 6 - r.value, r.value)

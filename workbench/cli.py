@@ -764,7 +764,7 @@ def cohort_sessions(
     start: Annotated[str | None, typer.Option(help="First possible date, YYYY-MM-DD (default: today).")] = None,
     count: Annotated[int, typer.Option(min=1, max=52, help="How many sessions.")] = 4,
     weekday: Annotated[int, typer.Option(min=0, max=6, help="Weekday, 0 = Monday.")] = 2,
-    at: Annotated[str, typer.Option(help="Start time HH:MM (UTC).")] = "15:00",
+    at: Annotated[str, typer.Option(help="Start time HH:MM in the cohort's time zone.")] = "15:00",
     cadence: Annotated[int, typer.Option(min=1, max=L.MAX_CADENCE_DAYS, help="Days between sessions.")] = 14,
     db: DbOption = None,
     content: ContentOption = None,
@@ -774,7 +774,9 @@ def cohort_sessions(
 
     with _errors():
         from .cohorts import to_ics
-        from .services.cohorts import plan_sessions
+        from .cohorts.sessions import local_time
+        from .services.cohorts import plan_sessions, timezone_for
+        from .store import repo
 
         try:
             day = dt.date.fromisoformat(start) if start else dt.date.today()
@@ -782,12 +784,16 @@ def cohort_sessions(
             when = dt.time(hh, mm)
         except ValueError:
             fail("--start must be YYYY-MM-DD and --at HH:MM")
-        sessions = plan_sessions(_engine(db), _library(content), cohort, day, count=count, weekday=weekday, at=when,
-                                 cadence_days=cadence)
+        eng, lib = _engine(db), _library(content)
+        sessions = plan_sessions(eng, lib, cohort, day, count=count, weekday=weekday, at=when, cadence_days=cadence)
+        tz = timezone_for(eng, lib, cohort_id=cohort)
         if ics is not None:
-            ics.write_text(to_ics(sessions), newline="")
+            members = repo.leaders_frame(eng, cohort)
+            names = dict(zip(members.leader_id, members.name, strict=True))
+            attendees = [(names.get(lid), email) for lid, email in repo.leader_emails(eng, cohort).items()]
+            ics.write_text(to_ics(sessions, tz=tz, attendees=attendees), newline="")
     for sess in sessions:
-        typer.echo(f"{sess.starts_at:%a %d %b %Y %H:%M} UTC  {sess.title} ({sess.minutes} min)")
+        typer.echo(f"{local_time(sess.starts_at, tz)}  {sess.title} ({sess.minutes} min)")
     if ics is not None:
         typer.echo(f"wrote {ics}", err=True)
 

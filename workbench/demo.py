@@ -41,6 +41,7 @@ from .skills.raters import (
     ANONYMOUS_ROLES,
     MIN_ANONYMOUS_RATERS,
     OTHER_ROLES,
+    RATER_ROLES,
     included_sheets,
 )
 from .skills.score import score_sheets
@@ -174,6 +175,8 @@ def build_demo(
 
     say("Simulating self and other-rater responses")
     params = demo_item_params(library, seed)
+    # an item a role is not asked (peers and the leader's own team) is never answered in that role
+    asked = {role: np.array([library.items[iid].asks(role) for iid in params.item_ids]) for role in RATER_ROLES}
     by_id = {r["id"]: r for r in leaders}
     raters, sessions, responses, rows_for_scoring, scoring_keys = [], [], [], [], []
     assessed_at = t0 + timedelta(days=2)
@@ -187,7 +190,8 @@ def build_demo(
             rid = f"{lid}-{role}-{k}"
             shift = SELF_INFLATION if role == "self" else rng.normal(0.0, RATER_NOISE, size=D)
             y = simulate_responses((theta[i] + shift)[None, :], params, rng)[0]
-            y = np.where(rng.random(y.size) < 0.03, -1, y)  # some items skipped
+            skipped = rng.random(y.size) < 0.03  # some items skipped ("not observed" on a rater's form)
+            y = np.where(skipped | ~asked[role], -1, y)
             draft = role == "self" and rng.random() < 0.05
             if draft:
                 y[int(rng.integers(10, params.n_items)) :] = -1  # stopped part-way: a draft to resume
@@ -204,8 +208,10 @@ def build_demo(
             sessions.append(dict(id=sid, leader_id=lid, rater_id=rid, rater_role=role, form="full",
                                  status="draft" if draft else "submitted", started_at=when,
                                  submitted_at=None if draft else when + timedelta(minutes=12)))
-            for j in np.flatnonzero(y >= 0):
-                responses.append(dict(session_id=sid, item_id=params.item_ids[j], value=int(labels[j]),
+            answered = (y >= 0) | (skipped & asked[role] & (role != "self"))
+            for j in np.flatnonzero(answered):
+                responses.append(dict(session_id=sid, item_id=params.item_ids[j],
+                                      value=int(labels[j]) if y[j] >= 0 else None,
                                       answered_at=when + timedelta(seconds=int(10 * j))))
             if not draft:
                 rows_for_scoring.append((i, role, y))
@@ -219,7 +225,8 @@ def build_demo(
     showcase = {"peers_hidden": next((leader_ids[i] for i in range(n) if peers[i] == MIN_ANONYMOUS_RATERS - 1), None),
                 "peers_visible": next((leader_ids[i] for i in range(n) if peers[i] >= MIN_ANONYMOUS_RATERS), None)}
     say("Sending the later round of rater invitations")
-    follow = _follow_up_invitations(seed, t0, t_end, leader_ids, submitted, theta, params, showcase["peers_hidden"])
+    follow = _follow_up_invitations(seed, t0, t_end, leader_ids, submitted, theta, params, showcase["peers_hidden"],
+                                    asked)
     raters += follow.raters
     sessions += follow.sessions
     responses += follow.responses
@@ -494,7 +501,7 @@ class _FollowUp:
 
 def _follow_up_invitations(seed: int, t0: datetime, t_end: datetime, leader_ids: list[str],
                            submitted: list[dict[str, int]], theta: np.ndarray, params: ItemParams,
-                           peers_hidden: str | None) -> _FollowUp:
+                           peers_hidden: str | None, asked: dict[str, np.ndarray]) -> _FollowUp:
     """The later round of invitations, left in every state, from a random stream of its own.
 
     A leader with fewer than three submitted peers (or direct reports, if they have any) asks
@@ -562,6 +569,7 @@ def _follow_up_invitations(seed: int, t0: datetime, t_end: datetime, leader_ids:
                 sessions.append(dict(id=sid, leader_id=lid, rater_id=rid, rater_role=role, form="full",
                                      status="draft", started_at=started, submitted_at=None))
                 order = rng.permutation(params.n_items)[: int(rng.integers(3, params.n_items - 5))]
+                order = [j for j in order if asked[role][j]]
                 for step, j in enumerate(order):  # stopped part-way: a draft to resume
                     responses.append(dict(session_id=sid, item_id=params.item_ids[j], value=int(labels[j]),
                                           answered_at=started + timedelta(seconds=20 * (step + 1))))

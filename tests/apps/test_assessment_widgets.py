@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -22,7 +24,7 @@ def classes(widget) -> set[str]:
 
 def questions_for(library, role="self"):
     return tuple(Question(i.id, i.competency, i.wording.for_role(role), tuple(i.labels.items()))
-                 for i in library.items.values())
+                 for i in library.items.values() if i.asks(role))
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_form_has_its_stable_classes_and_one_button_per_option(questions):
     assert [b.description for b in buttons] == [label for _, label in q.options]
     assert all("wb-assessment-option" in b._dom_classes for b in buttons)
     assert q.text.split()[0] in form.question.value
-    assert "0 of 56" in form.progress.value
+    assert f"0 of {len(questions)}" in form.progress.value
     assert form.back_button.disabled and form.submit_button.disabled
 
 
@@ -87,7 +89,7 @@ def test_clicking_an_option_saves_before_the_next_question_appears(questions):
     assert saved == [(first, 4)]
     assert form.answered == {first: 4}
     assert form.current_item not in (None, first)
-    assert "1 of 56" in form.progress.value and not form.back_button.disabled
+    assert f"1 of {len(questions)}" in form.progress.value and not form.back_button.disabled
 
 
 def test_a_value_outside_the_scale_is_refused_before_any_callback(questions):
@@ -118,7 +120,7 @@ def test_a_failing_save_keeps_the_question_and_shows_the_error(questions):
     form.option_buttons[1].click()
     assert form.current_item == item and form.answered == {}
     assert "the database is busy" in form._cb.error.value and "not saved" in form._cb.error.value
-    assert "0 of 56" in form.progress.value
+    assert f"0 of {len(questions)}" in form.progress.value
     fail[0] = False
     form.option_buttons[1].click()
     assert form.answered == {item: 2} and form.current_item != item and form._cb.error.value == ""
@@ -223,7 +225,7 @@ def test_submitting_closes_the_form_for_good(questions):
     answers = {q.item_id: 3 for q in questions}
     form = AssessmentForm(questions, fixed_driver(questions), answers=answers,
                           on_submit=lambda: submitted.append(1), done_message="Thanks, Ada.")
-    assert form.finished and "56 of 56" in form.progress.value
+    assert form.finished and f"{len(questions)} of {len(questions)}" in form.progress.value
     form.submit_button.click()
     assert submitted == [1] and form.done and form.current_item is None
     assert "wb-assessment-done" in classes(form.widget) and "Thanks, Ada." in form.done_panel.value
@@ -263,3 +265,50 @@ def test_fixed_order_interleaves_competencies(library, questions):
     assert order == interleaved_order(questions, seed=3) and order != interleaved_order(questions, seed=4)
     rater = questions_for(library, "peer")
     assert rater[0].text != questions[0].text and "colleague" in rater[0].text
+
+
+def rater_questions(library, role="peer"):
+    from workbench.services.assessment import _questions
+
+    return _questions(library, role)
+
+
+def test_a_rater_can_answer_not_observed_and_it_is_saved_as_missing(library):
+    qs = rater_questions(library)
+    assert all(q.not_observed for q in qs) and not any(q.not_observed for q in questions_for(library))
+    saved = []
+    form = AssessmentForm(qs, fixed_driver(qs), on_answer=lambda i, v: saved.append((i, v)))
+    buttons = form.option_buttons
+    assert len(buttons) == 6 and "wb-assessment-not-observed" in buttons[-1]._dom_classes
+    assert buttons[-1].description == "Not observed / can't say"
+    first = form.current_item
+    buttons[-1].click()
+    assert saved == [(first, None)] and form.answered == {first: None} and form.current_item != first
+    form.back()
+    assert "wb-assessment-chosen" in form.option_buttons[-1]._dom_classes  # the earlier "not observed" shows
+    own = AssessmentForm(questions_for(library), fixed_driver(questions_for(library)))
+    assert len(own.option_buttons) == 5  # the leader's own form: no "not observed"
+    with pytest.raises(ValueError, match="not one of the answers"):
+        own.answer(None)
+
+
+def test_a_rater_may_submit_once_each_competency_has_three_answers(library):
+    from workbench.skills.forms import MIN_RATER_ANSWERS_PER_COMPETENCY as k
+
+    qs = rater_questions(library, "peer")
+    comp = {q.item_id: q.competency for q in qs}
+    n_comp = len(set(comp.values()))
+    assert len(qs) < len(library.items)  # peers get a subset
+    driver = FixedDriver(interleaved_order(qs, 2), comp, k)
+    form = AssessmentForm(qs, driver)
+    answered = 0
+    while form.submit_button.disabled:
+        form.answer(None if answered % 2 else 3)  # half "not observed": they count towards the rule
+        answered += 1
+    counts = Counter(comp[i] for i in form.answered)
+    assert all(counts[c] >= min(k, sum(v == c for v in comp.values())) for c in set(comp.values()))
+    assert answered <= k * n_comp + n_comp  # the interleaved order reaches the rule without detours
+    assert answered < len(qs)
+    only_none = {q.item_id: None for q in qs}
+    assert "on the scale" in driver.submit_blocker(only_none)
+    assert driver.submit_blocker({i: 4 for i in only_none}) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 
@@ -142,12 +143,29 @@ def test_session_planner_exports_ics(planner_args):
     planner.export_button.click()
     text = exported[0]
     assert len(exported) == 1 and text == planner.ics.value == planner.ics_text
-    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.count("BEGIN:VEVENT") == 3
-    assert "DTSTAMP:20261201T080000Z" in text and "UID:c1-s01@workbench.local" in text
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.count("BEGIN:VEVENT") == 1  # one repeating event
+    assert "RRULE:FREQ=WEEKLY;COUNT=3;INTERVAL=2" in text
+    assert "DTSTAMP:20261201T080000Z" in text and "UID:c1-s01-series@workbench.local" in text
+    assert "ORGANIZER" not in text  # no address given: none invented
     assert planner.ics.layout.display is None
     assert "data:text/calendar" in planner.download.value and "c1-sessions.ics" in planner.download.value
     planner.count.value = 2  # a new plan drops the stale export
     assert planner.ics.value == "" and planner.download.value == ""
+
+
+def test_session_planner_shows_and_exports_times_in_the_cohort_zone(planner_args):
+    zones = []
+    planner = SessionPlanner(**planner_args, on_timezone=zones.append, start=dt.date(2027, 1, 4), weekday=2,
+                             at=dt.time(9, 30), count=2, tz="America/Chicago", organizer=("Frida F", "frida@x.org"),
+                             attendees=[("Ann", "ann@x.org")])
+    assert "Wed 06 Jan 2027, 09:30 CST" in planner.list_view.children[0].value
+    assert planner.sessions[0].starts_at == dt.datetime(2027, 1, 6, 15, 30, tzinfo=dt.UTC)
+    text = planner.export()
+    assert "DTSTART;TZID=America/Chicago:20270106T093000" in text and "BEGIN:VTIMEZONE" in text
+    assert "ORGANIZER;CN=\"Frida F\";ROLE=CHAIR:mailto:frida@x.org" in text.replace("\r\n ", "") and "mailto:ann@x.org" in text.replace("\r\n ", "")
+    planner.zone.value = "Asia/Tokyo"  # the cohort's zone changes: saved, and sessions keep their local time
+    assert zones == ["Asia/Tokyo"] and "09:30 JST" in planner.list_view.children[0].value
+    assert planner.sessions[0].starts_at == dt.datetime(2027, 1, 6, 0, 30, tzinfo=dt.UTC)
 
 
 # ------------------------------------------------------------------------------ my group
@@ -178,12 +196,21 @@ def test_my_group_shows_members_sessions_prompts_and_visible_posts(board):
     assert "Mon 30 Nov 2026, 09:00" in panel.sessions_view.value and "Mon 02 Nov" not in panel.sessions_view.value
     assert "Check-in" in panel.sessions_view.value
     assert [p.id for p in panel.prompts] == ["session:c1-s03", "session:c1-s04"]
-    assert panel.prompts[0].text.split("'")[1] in panel.prompts_view.value
+    assert html.escape(panel.prompts[0].text) in panel.prompts_view.value
+    assert panel.prompts[0].text.startswith("Think of a recent time when you could have said: \u201c")
     # ann sees bob's post and her own hidden post (marked), not bob's hidden post, its thread or another cohort
     assert [p.id for p in panel.shown_posts] == ["p1", "r2", "p3"]
     assert [p.id for p in panel.shown_posts] != [p.id for p in board["posts"]]
     texts = [c.value for c in panel.posts_view.children]
     assert "Bob" in texts[0] and "Off-topic" not in "".join(texts) and "Another cohort" not in "".join(texts)
+    unnamed = MyGroupPanel(board["members"], board["sessions"], board["posts"], board["ann"], now=NOW)
+    assert "bob" not in unnamed.posts_view.children[0].value  # never a raw id
+    assert "A member of your cohort" in unnamed.posts_view.children[0].value
+    assert unnamed.author_name("facilitator:c1") == "Facilitator"
+    tokyo = MyGroupPanel(board["members"], board["sessions"], board["posts"], board["ann"], now=NOW, tz="Asia/Tokyo")
+    assert "Mon 30 Nov 2026, 18:00 JST" in tokyo.sessions_view.value  # 09:00 UTC shown in the leader's zone
+    with pytest.raises(ValueError):
+        MyGroupPanel(board["members"], board["sessions"], board["posts"], board["ann"], now=NOW, tz="Mars/Olympus")
     hidden_card = panel.posts_view.children[2]
     assert "wb-post-hidden" in hidden_card._dom_classes and "only you can see it" in hidden_card.value
 

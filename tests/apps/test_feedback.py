@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import html
+import io
+
+import pandas as pd
 import pytest
 
 from workbench.apps.feedback import InvitePanel, invitations_section, others_section, status_lines
@@ -74,10 +80,39 @@ def test_invite_panel_creates_and_refuses(demo_copy):
 def test_facilitator_sees_invitations_and_reminders(demo_engine):
     names = dict(zip(repo.leaders_frame(demo_engine, "C01").leader_id, repo.leaders_frame(demo_engine, "C01").name,
                      strict=True))
-    text = html_of(invitations_section(demo_engine, "C01", names)[0])
+    box = invitations_section(demo_engine, "C01", names, sender="Frida Facilitator")[0]
+    text = html_of(box)
     rows = inv.cohort_invitations(demo_engine, "C01")
     assert f"submitted: {sum(r.status == 'submitted' for r in rows)}" in text
-    assert "reminders due" in text or "No reminders due" in text
+    # a table row per invitation, a copy button per open one (no raw links), and the CSV of it
+    table = next(c for c in box.children if "wb-invitations-table" in c._dom_classes).value
+    assert table.count("class='wb-invitation-row'") == len(rows)
+    assert table.count("class='wb-copy'") == sum(r.open for r in rows) > 0
+    assert "<code>" not in table  # no wall of raw links: they sit behind the copy buttons and in the CSV
+    csv_b64 = table.split("base64,")[1].split("'")[0]
+    csv = pd.read_csv(io.StringIO(base64.b64decode(csv_b64).decode("utf-8")), keep_default_na=False)
+    assert list(csv.columns) == list(inv.TABLE_COLUMNS) and len(csv) == len(rows)
+    assert set(csv.leader) <= set(names.values())  # leaders by name, never by id
+    assert (csv.link != "").sum() == sum(r.open for r in rows)
+    assert all("token=" in link for link in csv.link[csv.status.isin(["invited", "started"])])
+    due = inv.due_reminders(demo_engine, cohort_id="C01")
+    reminders = next(c for c in box.children if "wb-reminders" in c._dom_classes).value
+    assert len(due) > 0 and reminders.count("class='wb-reminder wb-card'") == len(due)
+    assert reminders.count("wb-mail-draft") == len(due) and "Subject:" in reminders and "Frida Facilitator" in reminders
+    assert all(html.escape(names[r.leader_id]) in reminders for r in due)
+
+
+def test_mail_draft_names_the_leader_the_deadline_and_the_anonymity_rule(demo_engine):
+    due = inv.due_reminders(demo_engine, cohort_id="C01")
+    peer = next(r for r in due if r.role != "manager")
+    draft = inv.mail_draft(peer, "Ada Abara", "http://x/rater?token=abc", sender="Frida")
+    assert draft.to == peer.email and "Ada Abara" in draft.subject and draft.subject.startswith("Reminder")
+    assert "http://x/rater?token=abc" in draft.body and f"{peer.expires_at:%d %B}" in draft.body
+    assert "pooled" in draft.body and "Not observed" in draft.body and draft.body.endswith("Frida")
+    assert draft.mailto().startswith(f"mailto:{peer.email.replace('@', '%40')}?subject=Reminder")
+    fresh = dataclasses.replace(peer, role="manager", status="invited", reminder_count=0, invited_at=peer.expires_at)
+    first = inv.mail_draft(fresh, "Ada Abara", "L", now=peer.expires_at)
+    assert not first.subject.startswith("Reminder") and "not anonymous" in first.body
 
 
 def test_rater_form_opens_for_an_open_invitation_only(demo_copy, library):
@@ -105,7 +140,15 @@ def test_facilitator_can_invite_for_a_cohort_member(demo_copy):
     names = dict(zip(members.leader_id, members.name, strict=True))
     box = invitations_section(eng, "C02", names)[0]
     who = next(c for c in box.children if "wb-invite-leader" in c._dom_classes)
-    assert set(v for _, v in who.options) == set(names)  # only this cohort's leaders
+    assert set(v for _, v in who.options) == set(names) | {None}  # only this cohort's leaders
+    assert who.value is None  # no default: the facilitator chooses the leader
+    panel_box = next(c for c in box.children if "wb-invite" in c._dom_classes)
+    panel_box.children[1].children[0].value = "peer"
+    panel_box.children[1].children[1].value = "Nobody Chosen"
+    panel_box.children[2].children[0].value = "nobody@example.org"
+    panel_box.children[2].children[1].click()
+    assert "choose the leader to be rated" in panel_box.children[3].value  # refused, nothing stored
+    assert not any(r.name == "Nobody Chosen" for r in inv.cohort_invitations(eng, "C02"))
     who.value = members.leader_id.iloc[3]
     panel = next(c for c in box.children if "wb-invite" in c._dom_classes)
     send = next(c for c in panel.children[2].children if "wb-invite-send" in c._dom_classes)
@@ -117,3 +160,5 @@ def test_facilitator_can_invite_for_a_cohort_member(demo_copy):
     send.click()
     made = [r for r in inv.invitations_for(eng, members.leader_id.iloc[3]) if r.name == "Quinn Report"]
     assert len(made) == 1 and made[0].invited_by == "facilitator:C02" and made[0].role == "direct_report"
+    confirmation = panel.children[4].value
+    assert html.escape(names[members.leader_id.iloc[3]]) in confirmation and "Quinn Report" in confirmation

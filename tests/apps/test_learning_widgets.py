@@ -216,13 +216,26 @@ def test_minutes_out_of_range_are_refused_before_calling(library):
     assert panel.card(IDS[0]).minutes.value == 240
 
 
-def test_read_button_calls_on_open(library):
+def test_plan_cards_offer_only_the_actions_that_fit_and_start_opens_the_module(library):
     opened = []
-    panel = FakePlan(library).panel(on_open=opened.append)
+    fake = FakePlan(library)
+    panel = fake.panel(on_open=opened.append)
     c = panel.card(IDS[1])
-    assert visible(c.open_button)
-    c.open_button.click()
-    assert opened == [IDS[1]]
+    assert visible(c.start_button) and visible(c.dismiss_button) and c.start_button.description == "Start"
+    assert not any(visible(x) for x in (c.open_button, c.minutes, c.log_button, c.complete_button))
+    c.start_button.click()
+    assert opened == [IDS[1]] and fake.calls[-1] == ("start", IDS[1])  # saved, then opened
+    c = panel.card(IDS[1])
+    assert c.start_button.description == "Continue"
+    assert all(visible(x) for x in (c.start_button, c.minutes, c.log_button, c.complete_button, c.dismiss_button))
+    assert not visible(c.open_button)
+    failing = FakePlan(library).panel(on_start=boom, on_open=opened.append)
+    failing.card(IDS[0]).start_button.click()
+    assert opened == [IDS[1]]  # not saved: not opened
+    reader_only = PlanPanel([item(library, IDS[0])], library, (10, 45), on_open=opened.append)
+    assert visible(reader_only.card(IDS[0]).open_button)  # no Start: Read is the way in
+    reader_only.card(IDS[0]).open_button.click()
+    assert opened[-1] == IDS[0]
 
 
 # ------------------------------------------------------------------------------ explore

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -88,20 +89,49 @@ def test_agenda_rejects_unknown_competency(library):
         build_agenda(library, "juggling", "first-time")
 
 
-def test_ics_roundtrip(sessions):
-    text = to_ics(sessions, dtstamp=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
-    events = parse_ics(text)
-    assert len(events) == len(sessions)
-    for e, s in zip(events, sessions, strict=True):
-        for key in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION"):
-            assert key in e
-        assert e["DTSTART"] == s.starts_at.strftime("%Y%m%dT%H%M%SZ")
-        assert e["DTEND"].endswith("Z") and e["DTEND"] > e["DTSTART"]
-        assert e["SUMMARY"] == s.title
-        assert e["DESCRIPTION"] == s.description()
-        assert e["LOCATION"] == "Zoom; room 4, link in invite"
-    assert len({e["UID"] for e in events}) == len(events)
-    assert any(len(x.encode()) == 75 for x in text.split("\r\n"))  # something was actually folded
+def test_ics_is_one_repeating_event_in_the_cohort_time_zone(sessions):
+    """Built with icalendar: one VEVENT with an RRULE, DTSTART in Europe/Berlin with a VTIMEZONE,
+    organizer and attendees; its occurrences, expanded, are exactly the sessions, across the change
+    to summer time on 29 March 2026 (the local time stays 09:30, the UTC time moves)."""
+    from dateutil.rrule import rrulestr
+    from icalendar import Calendar
+
+    text = to_ics(sessions, tz="Europe/Berlin", organizer=("Frida Facilitator", "frida@example.org"),
+                  attendees=[("Ada Abara", "ada@example.org"), ("Bo Berg", "bo@example.org")],
+                  dtstamp=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
+    assert text.endswith("\r\n") and all(len(x.encode()) <= 75 for x in text.split("\r\n"))
+    cal = Calendar.from_ical(text)
+    events = cal.walk("VEVENT")
+    assert len(events) == 1 and [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
+    e = events[0]
+    assert "TZID=Europe/Berlin:20260310T093000" in text
+    start = e.decoded("DTSTART")
+    assert str(start.tzinfo) in ("Europe/Berlin", "CET", "CEST") or start.utcoffset() == dt.timedelta(hours=1)
+    rule = e["RRULE"]
+    assert rule["FREQ"] == ["WEEKLY"] and rule["INTERVAL"] == [2] and rule["COUNT"] == [len(sessions)]
+    occurrences = list(rrulestr(rule.to_ical().decode(), dtstart=start))
+    assert [o.astimezone(dt.UTC) for o in occurrences] == [s.starts_at for s in sessions]
+    assert {o.astimezone(dt.UTC).hour for o in occurrences} == {8, 7}  # 09:30 CET, then 09:30 CEST
+    assert str(e["SUMMARY"]) == "Learning together" and str(e["LOCATION"]) == "Zoom; room 4, link in invite"
+    assert all(s.title in str(e["DESCRIPTION"]) for s in sessions)
+    assert str(e["ORGANIZER"]) == "mailto:frida@example.org" and e["ORGANIZER"].params["CN"] == "Frida Facilitator"
+    attendees = e["ATTENDEE"]
+    assert sorted(str(a) for a in attendees) == ["mailto:ada@example.org", "mailto:bo@example.org"]
+    assert {a.params["CN"] for a in attendees} == {"Ada Abara", "Bo Berg"}
+
+
+def test_ics_of_irregular_sessions_is_one_event_each(sessions):
+    from icalendar import Calendar
+
+    moved = list(sessions)
+    moved[2] = dataclasses.replace(moved[2], starts_at=moved[2].starts_at + dt.timedelta(days=1))
+    cal = Calendar.from_ical(to_ics(moved, tz="Europe/Berlin", dtstamp=dt.datetime(2026, 3, 1, tzinfo=dt.UTC)))
+    events = cal.walk("VEVENT")
+    assert len(events) == len(moved) and not any("RRULE" in e for e in events)
+    assert [e.decoded("DTSTART").astimezone(dt.UTC) for e in events] == [s.starts_at for s in moved]
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    with pytest.raises(ValueError, match="no sessions"):
+        to_ics([])
 
 
 def test_escape_and_fold_utf8():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from workbench.content import check
 from workbench.content.schema import MAX_MODULE_MINUTES
 
@@ -24,7 +26,40 @@ def test_framework_and_item_bank(library):
         for i in items:
             assert i.categories == (1, 2, 3, 4, 5)
             for role in ("self", "manager", "peer", "direct_report"):
-                assert i.wording.for_role(role)
+                if i.asks(role):
+                    assert i.wording.for_role(role)
+                else:
+                    with pytest.raises(ValueError, match="not asked"):
+                        i.wording.for_role(role)
+        for role in ("manager", "peer", "direct_report"):  # every role is asked about every competency
+            assert sum(i.asks(role) for i in items) >= 2, (cid, role)
+
+
+def test_rater_roles_see_only_what_they_can_observe(library):
+    """Peers are not asked how the leader delegates to or coaches their own reports; compound and
+    motive items are gone (issue 14)."""
+    items = library.items
+    for iid in ("del-01", "del-03", "del-04", "del-05", "del-07", "coa-04", "coa-05", "coa-07"):
+        assert not items[iid].asks("peer") and items[iid].asks("direct_report") and items[iid].asks("manager")
+    assert all(i.asks("self") for i in items.values())
+    for iid in ("tru-01", "tru-07"):  # one behaviour per item: no "and"/"even when"/"by the time" riders
+        text = items[iid].wording.self
+        assert not any(w in text for w in (" by the time ", " even when ", " and ")), text
+    assert "because" not in " ".join(items["del-06"].wording.for_role(r) for r in items["del-06"].raters)
+
+
+def test_item_wording_must_match_its_raters():
+    from workbench.content.schema import ItemEntry
+
+    base = {"id": "tru-99", "wording": {"self": "I do it.", "manager": "They do it.", "direct_report": "My manager does it."}}
+    with pytest.raises(ValueError, match="wording.peer is missing"):
+        ItemEntry(**base)
+    ok = ItemEntry(**base, raters=("self", "manager", "direct_report"))
+    assert ok.raters == ("self", "manager", "direct_report")
+    with pytest.raises(ValueError, match="is not among its raters"):
+        ItemEntry(**{**base, "wording": {**base["wording"], "peer": "They do."}}, raters=("self", "manager", "direct_report"))
+    with pytest.raises(ValueError, match="must include self"):
+        ItemEntry(**base, raters=("manager", "direct_report"))
 
 
 def test_modules(library):

@@ -163,9 +163,14 @@ def test_rater_forms_are_fixed_per_rater_and_checked(engine, library):
 def test_out_of_range_answers_are_refused_and_nothing_is_stored(engine, library):
     make_org(engine, library)
     state = al.start(engine, library, "A1", "manager", "A1-mgr")
-    for bad in (0, 6, -1, "3", 2.5, True, None):
+    for bad in (0, 6, -1, "3", 2.5, True):
         with pytest.raises(ValueError, match="outside its categories"):
             al.record_answer(engine, state, "tru-01", bad)
+    own = al.start(engine, library, "A1")  # the leader's own form has no "not observed"
+    with pytest.raises(ValueError, match="offered to other raters only"):
+        al.record_answer(engine, own, "tru-01", None)
+    with pytest.raises(ValueError, match="offered to other raters only"):
+        al.record_answer(engine, own.session_id, "tru-01", None, library=library)
     with pytest.raises(ValueError, match="not on this form"):
         al.record_answer(engine, state, "tru-99", 3)
     with pytest.raises(ValueError, match="unknown item"):
@@ -372,3 +377,55 @@ def test_practice_evidence_survives_a_new_assessment(engine, library):
             assert with_run.loc[comp, "sd"] < sheets_only.loc[comp, "sd"], comp
         else:
             assert with_run.loc[comp, "mean"] == pytest.approx(sheets_only.loc[comp, "mean"], abs=0.02), comp
+
+
+def test_not_observed_is_stored_as_missing_skipped_by_scoring_and_exported_empty(engine, library, tmp_path):
+    """A rater's "not observed" is a row with no value: it counts as answered on the form, the score is
+    what it would be without the item, and the responses export (what calibration reads) has an empty cell."""
+    from workbench.services.calibration import export_responses, write_responses
+    from workbench.skills.data import read_responses_csv
+    from workbench.skills.grm import MISSING
+
+    make_org(engine, library, peers=1)
+    state = al.start(engine, library, "A1", "manager", "A1-mgr")
+    unseen = {"com-03", "chg-04", "tru-09"}
+    for q in state.questions:
+        al.record_answer(engine, state, q.item_id, None if q.item_id in unseen else 4)
+    resumed = al.start(engine, library, "A1", "manager", "A1-mgr")
+    assert {i for i, v in resumed.answers.items() if v is None} == unseen and len(resumed.answers) == len(state.questions)
+    with transaction(engine) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(m.Response)
+                        .where(m.Response.value.is_(None), m.Response.session_id == state.session_id)) == 3
+    al.submit(engine, library, state.session_id, now=T0)
+    for role, rid, value in (("self", None, 3), ("peer", "A1-peer-0", 2)):  # more sheets: consecutive categories
+        other = al.start(engine, library, "A1", role, rid, adaptive=False)
+        for q in other.questions:
+            al.record_answer(engine, other, q.item_id, value)
+        al.submit(engine, library, other.session_id, now=T0)
+    cal = al.latest_calibration(engine, ORG)
+    _, with_unseen = al.leader_estimates(engine, library, "A1", cal)
+    # the same sheet without those items at all scores the same: "not observed" adds no evidence
+    ip = cal.params.items
+    sheet = {q.item_id: 4 for q in state.questions if q.item_id not in unseen}
+    y = al._scored_matrix([sheet], ip)
+    from workbench.skills.score import score_sheets
+
+    sc = score_sheets(y, np.zeros(1, dtype=int), 1, ip, np.array(["manager"]), cal.params.rater_effects)
+    for k, d in enumerate(ip.dimensions):
+        assert with_unseen["others"][d] == pytest.approx((sc.mean[0, k], sc.sd[0, k]), abs=1e-9)
+    frame = export_responses(engine, library, ORG)
+    row = frame[frame.rater == "manager"].iloc[0]
+    assert row.rater == "manager" and all(pd_isna(row[i]) for i in unseen) and row["tru-01"] == 4
+    path = tmp_path / "responses.csv"
+    write_responses(frame, path)
+    data = read_responses_csv(path)
+    cols = {iid: j for j, iid in enumerate(data.items.item_ids)}
+    r = list(data.rater).index("manager")
+    assert all(data.y[r, cols[i]] == MISSING for i in unseen) and data.y[r, cols["tru-01"]] != MISSING
+    assert data.y[list(data.rater).index("peer"), cols["del-04"]] == MISSING  # not asked of peers
+
+
+def pd_isna(v) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(v))

@@ -116,7 +116,9 @@ def test_cli_groups_json_and_sessions_ics(cohort_db, tmp_path):
     out = run("cohort", "sessions", "--cohort", "C05", "--ics", str(ics), "--start", "2027-02-01", "--db", cohort_db)
     assert out.returncode == 0, out.stderr
     raw = ics.read_bytes()
-    assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.count(b"BEGIN:VEVENT") == 4
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n") and raw.count(b"BEGIN:VEVENT") == 1  # one repeating event
+    assert b"RRULE:FREQ=WEEKLY;COUNT=4;INTERVAL=2" in raw and b"TZID=Europe/London:20270203T150000" in raw
+    assert raw.count(b"ATTENDEE") >= 4 and "GMT" in out.stdout  # members invited; times in the cohort's zone
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
 
 
@@ -130,3 +132,30 @@ def test_cli_bad_input(cohort_db, args, words):
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0]
+
+
+def test_time_zones_default_to_the_organization_and_can_be_changed(engine, library):
+    """A leader's zone: their own, else their cohort's, else organization.yaml's; a bad name is refused."""
+    from workbench.services.cohorts import set_timezone, timezone_for
+
+    with transaction(engine) as s:
+        s.add(m.Organization(id="o", name="O"))
+        s.flush()
+        s.add(m.Cohort(id="c", organization_id="o", name="C"))
+        s.flush()
+        s.add(m.Leader(id="a", organization_id="o", cohort_id="c", name="Ann A", role_level="first-time"))
+    assert library.organization.timezone == "Europe/London"
+    assert timezone_for(engine, library, leader_id="a") == timezone_for(engine, library, cohort_id="c") == "Europe/London"
+    set_timezone(engine, "America/Chicago", cohort_id="c")
+    assert timezone_for(engine, library, leader_id="a") == "America/Chicago"
+    set_timezone(engine, "Asia/Kolkata", leader_id="a")
+    assert timezone_for(engine, library, leader_id="a") == "Asia/Kolkata"
+    assert timezone_for(engine, library, cohort_id="c") == "America/Chicago"
+    set_timezone(engine, None, leader_id="a")  # back to the cohort's
+    assert timezone_for(engine, library, leader_id="a") == "America/Chicago"
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        set_timezone(engine, "Mars/Olympus", leader_id="a")
+    with pytest.raises(repo.NotFound):
+        set_timezone(engine, "UTC", leader_id="nobody")
+    with pytest.raises(ValueError, match="exactly one"):
+        set_timezone(engine, "UTC")

@@ -37,7 +37,8 @@ lets the form choose the next question afresh.
 
 Stable CSS classes: ``wb-assessment``, ``wb-assessment-question``, ``wb-assessment-option`` (one
 ``Button`` per option, also ``wb-assessment-option-<value>``; the chosen one ``wb-assessment-chosen``),
-``wb-assessment-progress``, ``wb-assessment-back``, ``wb-assessment-submit``,
+``wb-assessment-not-observed`` (the "not observed / can't say" button of a question that offers it,
+also ``wb-assessment-option-none``), ``wb-assessment-progress``, ``wb-assessment-back``, ``wb-assessment-submit``,
 ``wb-assessment-hint``, ``wb-assessment-done``, ``wb-assessment-error``.
 """
 
@@ -54,10 +55,15 @@ DEFAULT_DONE = ("<b>Thank you, your answers are submitted.</b><br>"
                 "They are saved and can no longer be changed.")
 
 
+NOT_OBSERVED = "Not observed / can't say"
+_UNSET = object()
+
+
 class QuestionLike(Protocol):
     item_id: str
     text: str
     options: tuple[tuple[int, str], ...]  # (stored value, label)
+    # optional: ``not_observed`` (bool) offers "not observed / can't say", answered as None
 
 
 class FormDriver(Protocol):
@@ -139,7 +145,8 @@ class AssessmentForm:
         self.done_message = done_message or DEFAULT_DONE
         self._cb = _Callbacks()
         # answers on this form, in answer order; saved answers for items not on it are left aside
-        self._answers: dict[str, int] = {i: int(v) for i, v in (answers or {}).items() if i in self.questions}
+        self._answers: dict[str, int | None] = {i: None if v is None else int(v) for i, v in (answers or {}).items()
+                                                if i in self.questions}
         self._pos = len(self._answers)  # index into the visit list: the answers, then the next question
         self._next: str | None = None
         self._done = bool(submitted)
@@ -222,14 +229,15 @@ class AssessmentForm:
         return True
 
     # ------------------------------------------------------------------ actions
-    def answer(self, value_or_item: int | str, value: int | None = None) -> bool:
+    def answer(self, value_or_item: int | str | None, value: Any = _UNSET) -> bool:
         """Answer the question on screen: ``answer(value)``, or ``answer(item_id, value)`` to be explicit.
 
-        The value must be one of the item's option values; anything else is refused with a message
-        (and ``ValueError``) before ``on_answer`` runs. Returns False when ``on_answer`` failed
-        (the message is shown and the question stays), True once saved and moved on.
+        The value must be one of the item's option values, or None ("not observed / can't say")
+        on a question that offers it; anything else is refused with a message (and ``ValueError``)
+        before ``on_answer`` runs. Returns False when ``on_answer`` failed (the message is shown and
+        the question stays), True once saved and moved on.
         """
-        if value is None:
+        if value is _UNSET:
             item_id, value = self.current_item, value_or_item
         else:
             item_id = str(value_or_item)
@@ -239,11 +247,14 @@ class AssessmentForm:
             raise self._refuse(f"Question {item_id!r} is not the one on screen.")
         q = self.questions[item_id]
         allowed = [v for v, _ in q.options]
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) not in allowed:
+        if value is None and getattr(q, "not_observed", False):
+            pass
+        elif isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) not in allowed:
             labels = ", ".join(f"{v} ({label})" for v, label in q.options)
             raise self._refuse(f"{value!r} is not one of the answers to this question: {labels}.")
-        value = int(value)
-        if self._answers.get(item_id) != value:
+        else:
+            value = int(value)
+        if item_id not in self._answers or self._answers[item_id] != value:
             if not self._cb.call("Your answer was not saved, please try again", self.on_answer, item_id, value):
                 return False
             self._answers[item_id] = value
@@ -305,7 +316,8 @@ class AssessmentForm:
             note = "<div class='wb-muted'>Your earlier answer is highlighted; choose again to keep or change it.</div>"
             self.question.value = (f"<div class='wb-card'><p>{html.escape(q.text)}</p>"
                                    f"{note if reviewing else ''}</div>")
-            self._show_options(item_id, q.options)
+            options = tuple(q.options) + (((None, NOT_OBSERVED),) if getattr(q, "not_observed", False) else ())
+            self._show_options(item_id, options)
         self.back_button.disabled = not self.can_go_back
         blocker = self.driver.submit_blocker(self._answers) if self._answers else "Answer at least one question first."
         self.submit_button.disabled = blocker is not None
@@ -322,12 +334,15 @@ class AssessmentForm:
                 b.close()
             buttons = [self._new_option() for _ in options]
         for b, (value, label) in zip(buttons, options, strict=True):
-            chosen = self._answers.get(item_id) == value
-            for cls in [c for c in b._dom_classes if c.startswith("wb-assessment-option-") or c == "wb-assessment-chosen"]:
+            chosen = item_id in self._answers and self._answers[item_id] == value
+            for cls in [c for c in b._dom_classes if c.startswith("wb-assessment-option-")
+                        or c in ("wb-assessment-chosen", "wb-assessment-not-observed")]:
                 b.remove_class(cls)
             b.value_ = value
             b.description, b.tooltip, b.button_style = label, label, "info" if chosen else ""
-            b.add_class(f"wb-assessment-option-{value}")
+            b.add_class(f"wb-assessment-option-{'none' if value is None else value}")
+            if value is None:
+                b.add_class("wb-assessment-not-observed")
             if chosen:
                 b.add_class("wb-assessment-chosen")
         self.options.children = tuple(buttons)
@@ -338,7 +353,7 @@ class AssessmentForm:
         b.on_click(lambda btn: self._click(btn.value_))
         return b
 
-    def _click(self, value: int) -> None:
+    def _click(self, value: int | None) -> None:
         try:
             self.answer(value)
         except ValueError:

@@ -111,7 +111,7 @@ class CohortPage:
     def invitations(self) -> list[w.Widget]:
         from .feedback import invitations_section
 
-        return invitations_section(self.eng, self.cohort.id, self.names)
+        return invitations_section(self.eng, self.cohort.id, self.names, sender=self.cohort.facilitator)
 
     def planning(self) -> list[w.Widget]:
         return planning(self.eng, self.library, self.cohort.id, self.names)
@@ -125,6 +125,8 @@ def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> li
         forbidden_pairs,
         save_grouping,
         save_sessions,
+        set_timezone,
+        timezone_for,
     )
     from .cohort_widgets import GroupFormationPanel, SessionPlanner
 
@@ -133,9 +135,15 @@ def planning(eng, library: Library, cohort_id: str, names: dict[str, str]) -> li
         groups = GroupFormationPanel(members, library, forbidden_pairs(eng, cohort_id),
                                      on_save=lambda g: save_grouping(eng, cohort_id, g), names=names).widget
     else:
-        groups = w.HTML(f"<div class='wb-card'>Peer groups can be formed once the cohort has at least {MIN_GROUPING} "
-                        f"members and someone has been assessed ({len(members)} so far).</div>")
+        groups = w.HTML(f"<h3>Peer groups</h3><div class='wb-card'>Peer groups can be formed once the cohort has at "
+                        f"least {MIN_GROUPING} members and someone has been assessed ({len(members)} so far).</div>")
         groups.add_class("wb-groups-waiting")
     focus = (cohort_focus(eng, cohort_id, library=library) if members else []) or list(library.competency_ids[:4])
-    planner = SessionPlanner(library, cohort_id, focus, on_save=lambda sessions: save_sessions(eng, sessions))
-    return [w.HTML("<h3>Peer groups</h3>"), groups, w.HTML("<h3>Classroom sessions</h3>"), planner.widget]
+    cohort = people.cohort(eng, cohort_id)
+    emails = people.leader_emails(eng, cohort_id)
+    planner = SessionPlanner(
+        library, cohort_id, focus, on_save=lambda sessions: save_sessions(eng, sessions),
+        on_timezone=lambda tz: set_timezone(eng, tz, cohort_id=cohort_id),
+        tz=timezone_for(eng, library, cohort_id=cohort_id), organizer=(cohort.facilitator, ""),
+        attendees=[(names.get(lid), e) for lid, e in emails.items()])
+    return [groups, planner.widget]  # each panel carries its own heading

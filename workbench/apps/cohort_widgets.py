@@ -20,9 +20,9 @@ Stable CSS classes
 ------------------
 ``wb-groups``, ``wb-groups-min``, ``wb-groups-max``, ``wb-groups-preview``, ``wb-groups-save``,
 ``wb-groups-summary``, ``wb-groups-list``, ``wb-group-card``, ``wb-groups-status``;
-``wb-sessions``, ``wb-sessions-start``, ``wb-sessions-weekday``, ``wb-sessions-time``,
+``wb-sessions``, ``wb-sessions-zone``, ``wb-sessions-start``, ``wb-sessions-weekday``, ``wb-sessions-time``,
 ``wb-sessions-count``, ``wb-sessions-cadence``, ``wb-sessions-list``, ``wb-session-card``,
-``wb-sessions-save``, ``wb-sessions-export``, ``wb-sessions-ics``, ``wb-sessions-download``,
+``wb-sessions-save``, ``wb-sessions-organizer``, ``wb-sessions-export``, ``wb-sessions-ics``, ``wb-sessions-download``,
 ``wb-sessions-status``; ``wb-mygroup``, ``wb-mygroup-members``, ``wb-mygroup-sessions``,
 ``wb-mygroup-prompts``, ``wb-mygroup-posts``, ``wb-mygroup-prompt-select``, ``wb-mygroup-input``,
 ``wb-mygroup-post``, ``wb-mygroup-status``; ``wb-cohort-error``.
@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -51,8 +52,12 @@ from ..cohorts import (
     to_ics,
     visible_posts,
 )
+from ..cohorts.sessions import local_time
 from ..content.library import Library
 from .common import text_html
+
+TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() - {"localtime", "Factory"}))
+
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_POST_CHARS = 2000
@@ -255,6 +260,11 @@ class SessionPlanner:
         ``on_save(sessions)`` (a tuple of :class:`~workbench.cohorts.ClassroomSession`).
     on_export:
         ``on_export(ics_text)`` when "Download .ics" is clicked.
+    on_timezone:
+        ``on_timezone(tz)`` when the facilitator picks another time zone for the cohort (the plan
+        is redrawn in it: sessions keep their local time).
+    organizer, attendees:
+        ``(name, email)`` of the facilitator and of the members, for the calendar export.
     start, weekday, at, count, cadence_days:
         Initial values of the controls (start defaults to today, weekday to Wednesday, 09:00,
         6 sessions, every 14 days).
@@ -272,6 +282,9 @@ class SessionPlanner:
         on_save: Callable[[tuple[ClassroomSession, ...]], Any] | None = None,
         on_export: Callable[[str], Any] | None = None,
         *,
+        on_timezone: Callable[[str], Any] | None = None,
+        organizer: tuple[str | None, str] | None = None,
+        attendees: Sequence[tuple[str | None, str]] = (),
         start: dt.date | None = None,
         weekday: int = 2,
         at: dt.time = dt.time(9, 0),
@@ -287,7 +300,8 @@ class SessionPlanner:
     ):
         self.library, self.cohort_id = library, cohort_id
         self.focus = list(focus_competencies)
-        self.on_save, self.on_export = on_save, on_export
+        self.on_save, self.on_export, self.on_timezone = on_save, on_export, on_timezone
+        self.organizer, self.attendees = organizer, tuple(attendees)
         self.options = dict(tz=tz, minutes=minutes, level=level, group_id=group_id, location=location, title=title)
         self.dtstamp = dtstamp
         self.sessions: tuple[ClassroomSession, ...] = ()
@@ -295,7 +309,14 @@ class SessionPlanner:
         self._cb = _Callbacks()
 
         self.header = w.HTML(f"{COHORT_STYLE}<h3>Virtual classroom sessions</h3>"
-                             f"<div class='wb-muted'>Times in {html.escape(tz)}.</div>")
+                             "<div class='wb-muted'>Times are local to the cohort's time zone.</div>")
+        self.zone = w.Dropdown(options=TIME_ZONES if tz in TIME_ZONES else (tz, *TIME_ZONES), value=tz,
+                               description="Time zone")
+        self.zone.add_class("wb-sessions-zone")
+        self.zone.observe(self._zone_changed, names="value")
+        self.organizer_email = w.Text(value=(organizer[1] if organizer else ""), placeholder="you@example.org",
+                                      description="Organizer")
+        self.organizer_email.add_class("wb-sessions-organizer")
         self.start = w.DatePicker(value=start or dt.date.today(), description="First date")
         self.start.add_class("wb-sessions-start")
         self.weekday = w.Dropdown(options=[(d, i) for i, d in enumerate(WEEKDAYS)], value=weekday, description="Weekday")
@@ -323,8 +344,9 @@ class SessionPlanner:
         for c in (self.start, self.weekday, self.time, self.count, self.cadence):
             c.observe(lambda _ch: self.refresh(), names="value")
         self.widget = w.VBox([
-            self.header, w.HBox([self.start, self.weekday, self.time]), w.HBox([self.count, self.cadence]),
-            self.status, self.list_view, w.HBox([self.save_button, self.export_button]), self.download, self.ics,
+            self.header, self.zone, w.HBox([self.start, self.weekday, self.time]), w.HBox([self.count, self.cadence]),
+            self.status, self.list_view, w.HBox([self.save_button, self.organizer_email, self.export_button]),
+            self.download, self.ics,
             self._cb.error,
         ])
         self.widget.add_class("wb-sessions")
@@ -333,6 +355,11 @@ class SessionPlanner:
     @property
     def errors(self) -> list[str]:
         return self._cb.errors
+
+    def _zone_changed(self, change: Any) -> None:
+        self.options["tz"] = change["new"]
+        self._cb.call(self.on_timezone, change["new"])
+        self.refresh()
 
     def refresh(self) -> tuple[ClassroomSession, ...]:
         """Schedule from the current controls and show the sessions (empty, with a message, on bad input)."""
@@ -364,8 +391,8 @@ class SessionPlanner:
             f"<li>{a.minutes} min · {text_html(a.title)}" + (f"<div class='wb-muted'>{text_html(a.text)}</div>" if a.text else "")
             + "</li>" for a in s.agenda
         )
-        card = w.HTML(f"<div><b>{text_html(s.title)}</b><div class='wb-muted'>{s.starts_at:%a %d %b %Y, %H:%M} UTC · "
-                      f"{s.minutes} min</div><ol>{items}</ol></div>")
+        card = w.HTML(f"<div><b>{text_html(s.title)}</b><div class='wb-muted'>"
+                      f"{text_html(local_time(s.starts_at, self.options['tz']))} · {s.minutes} min</div><ol>{items}</ol></div>")
         card.add_class("wb-session-card")
         return card
 
@@ -384,7 +411,10 @@ class SessionPlanner:
         if not self.sessions:
             _status(self.status, "Nothing to export: fix the plan first.", ok=False)
             return ""
-        text = to_ics(self.sessions, dtstamp=self.dtstamp)
+        email = self.organizer_email.value.strip()
+        organizer = ((self.organizer[0] if self.organizer else None), email) if "@" in email else None
+        text = to_ics(self.sessions, tz=self.options["tz"], organizer=organizer, attendees=self.attendees,
+                      dtstamp=self.dtstamp)
         self.ics_text = text
         self.ics.value = text
         self.ics.layout.display = None
@@ -417,7 +447,10 @@ class MyGroupPanel:
     prompts:
         Discussion prompts; by default one per upcoming session's discussion block.
     author_names:
-        Display names per author id.
+        Display names per author id (the cohort's members; a facilitator's post reads "Facilitator";
+        an author without a name "A member of your cohort", never a raw id).
+    tz:
+        The leader's time zone: sessions and posts are shown in it.
     now:
         The current time (aware); default now in UTC.
     max_chars:
@@ -434,9 +467,15 @@ class MyGroupPanel:
         *,
         prompts: Sequence[Prompt] | None = None,
         author_names: Mapping[str, str] | None = None,
+        tz: str = "UTC",
         now: dt.datetime | None = None,
         max_chars: int = MAX_POST_CHARS,
     ):
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {tz!r}") from exc
+        self.tz = tz
         self.group_members = [(n, tuple(s), tuple(d)) for n, s, d in group_members]
         self.viewer = viewer
         self.on_post = on_post
@@ -512,7 +551,7 @@ class MyGroupPanel:
         rows = []
         for s in self.upcoming:
             agenda = " · ".join(f"{a.title} ({a.minutes} min)" for a in s.agenda)
-            rows.append(f"<li><b>{s.starts_at:%a %d %b %Y, %H:%M} UTC</b> {text_html(s.title)}"
+            rows.append(f"<li><b>{text_html(local_time(s.starts_at, self.tz))}</b> {text_html(s.title)}"
                         f"<div class='wb-muted'>{text_html(agenda)}</div></li>")
         return f"<div class='wb-card'><b>Upcoming sessions</b><ul>{''.join(rows)}</ul></div>"
 
@@ -521,6 +560,14 @@ class MyGroupPanel:
             return ""
         items = "".join(f"<li>{text_html(p.text)}</li>" for p in self.prompts)
         return f"<div class='wb-card'><b>Discussion prompts</b><ul>{items}</ul></div>"
+
+    def author_name(self, author_id: str) -> str:
+        """A post's author as people read it: a name, "Facilitator", or a neutral phrase (never an id)."""
+        if author_id in self.names:
+            return self.names[author_id]
+        if author_id.startswith("facilitator"):
+            return "Facilitator"
+        return "A member of your cohort"
 
     @property
     def shown_posts(self) -> list[Post]:
@@ -537,8 +584,8 @@ class MyGroupPanel:
         prompt_text = {p.id: p.text for p in self.prompts}
         cards = []
         for p in shown:
-            who = "You" if p.author_id == self.viewer.id else self.names.get(p.author_id, p.author_id)
-            when = f" · {p.created_at:%d %b %H:%M}" if p.created_at else ""
+            who = "You" if p.author_id == self.viewer.id else self.author_name(p.author_id)
+            when = f" · {local_time(p.created_at, self.tz, '%d %b %H:%M')}" if p.created_at else ""
             about = (f"<div class='wb-muted'>on: {text_html(self._short(prompt_text[p.prompt_id]))}</div>"
                      if p.prompt_id in prompt_text and not p.parent_id else "")
             note = "<div class='wb-muted'>Hidden by the facilitator; only you can see it.</div>" if p.hidden else ""

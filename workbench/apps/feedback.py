@@ -8,11 +8,15 @@ never a peer's or a direct report's name, status or answers.
 Stable CSS classes: ``wb-others``, ``wb-others-status``, ``wb-others-hidden``,
 ``wb-others-gaps``, ``wb-invite``, ``wb-invite-role``, ``wb-invite-name``, ``wb-invite-email``,
 ``wb-invite-send``, ``wb-invite-link``, ``wb-invite-error``; ``wb-invitations``,
-``wb-invitations-table``, ``wb-reminders``, ``wb-reminders-mark``.
+``wb-invitations-table`` (rows ``wb-invitation-row``), ``wb-invitations-csv``, ``wb-copy`` (a copy
+button; its text in ``data-copy``), ``wb-reminders`` (one ``wb-reminder`` per rater, with a
+``wb-mail-draft``), ``wb-reminders-mark``, ``wb-invite-leader``.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import os
 from collections.abc import Callable
@@ -136,6 +140,13 @@ def others_section(eng, library: Library, leader_id: str) -> list[w.Widget]:
     return [box]
 
 
+def copy_button(text: str, label: str = "Copy") -> str:
+    """HTML for a button that copies ``text`` to the clipboard (the text is also in ``data-copy``)."""
+    return (f"<button class='wb-copy' type='button' data-copy='{html.escape(text)}' title='{html.escape(label)}' "
+            "onclick=\"navigator.clipboard.writeText(this.dataset.copy).then(() => {this.textContent = 'Copied'})\">"
+            f"{html.escape(label)}</button>")
+
+
 class InvitePanel:
     """Invite a rater: role, name, email (required: the link is sent to it).
 
@@ -143,10 +154,13 @@ class InvitePanel:
     ``show_link`` (the facilitator's page) the link is shown to send; without (the leader's page)
     it is not: the link is the rater's only key to their answers, so the person rated never
     holds it. Their facilitator sends it from the cohort page or ``workbench invitations``.
+    ``subject()`` names the leader to be rated in the confirmation ("you" on the leader's page).
     """
 
-    def __init__(self, on_invite: Callable[[str, str, str], str], show_link: bool = True):
+    def __init__(self, on_invite: Callable[[str, str, str], str], show_link: bool = True,
+                 subject: Callable[[], str | None] | None = None):
         self.on_invite, self.show_link = on_invite, show_link
+        self.subject = subject or (lambda: None)
         self.links: list[str] = []
         self.errors: list[str] = []
         self.role = w.Dropdown(options=[(ROLE_ONE[r].capitalize(), r) for r in ("peer", "direct_report", "manager")],
@@ -187,10 +201,14 @@ class InvitePanel:
         self.links.append(link)
         self.name.value = self.email.value = ""
         who = text_html(name or ROLE_ONE[role])
-        self.link.value = (f"<div class='wb-card'>Invitation for {who} created. Send them this link (valid for 14 "
-                           f"days):<br><code>{text_html(link)}</code></div>" if self.show_link else
-                           f"<div class='wb-card'>Invitation for {who} created. Your facilitator sends them their "
-                           "personal link.</div>")
+        leader = self.subject()
+        about = f" to rate <b>{text_html(leader)}</b> as their {text_html(ROLE_ONE[role])}" if leader else \
+            f" as your {text_html(ROLE_ONE[role])}"
+        self.link.value = (f"<div class='wb-card'>Invitation for {who} &lt;{text_html(email)}&gt;{about} created. Send them "
+                           f"this link (valid for 14 days): {copy_button(link, 'Copy link')}<br><code>{text_html(link)}</code>"
+                           "</div>" if self.show_link else
+                           f"<div class='wb-card'>Invitation for {who} &lt;{text_html(email)}&gt;{about} created. Your "
+                           "facilitator sends them their personal link.</div>")
         return link
 
 
@@ -206,28 +224,66 @@ def invite_section(eng, leader_id: str) -> list[w.Widget]:
 
 
 # ---------------------------------------------------------------------------- the facilitator's view
-def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Widget]:
-    """Every invitation of the cohort's leaders with its state, and the reminders that are due."""
+STATUS_ORDER = ("invited", "started", "submitted", "expired", "revoked")
+
+
+def _invitation_rows(table: pd.DataFrame) -> str:
+    rows = []
+    for r in table.itertuples():
+        link = (f"{copy_button(r.link, 'Copy link')}" if r.link else "<span class='wb-muted'>closed</span>")
+        rows.append(
+            f"<tr class='wb-invitation-row'><td>{text_html(r.leader)}</td><td>{text_html(r.role)}</td>"
+            f"<td>{text_html(r.rater or '-')}</td><td>{text_html(r.email or '-')}</td><td>{text_html(r.status)}</td>"
+            f"<td>{text_html(r.expires)}</td><td class='wb-num'>{r.reminders}</td><td>{link}</td></tr>")
+    return "".join(rows)
+
+
+def reminder_card(draft, inv, leader_name: str, link: str) -> str:
+    """One due reminder: who, for whom, the link and the mail draft (subject and body), each with a copy button."""
+    return (
+        f"<div class='wb-reminder wb-card'><b>{text_html(inv.name or ROLE_ONE[inv.role])}</b> "
+        f"&lt;{text_html(inv.email or 'no email')}&gt;, {text_html(ROLE_ONE[inv.role])} of <b>{text_html(leader_name)}</b> · "
+        f"{text_html(inv.status)} · {inv.reminder_count} reminder{'s' if inv.reminder_count != 1 else ''} so far "
+        f"{copy_button(link, 'Copy link')}"
+        f"<details class='wb-mail-draft'><summary>Mail draft</summary>"
+        f"<div><b>Subject:</b> {text_html(draft.subject)} {copy_button(draft.subject, 'Copy subject')}</div>"
+        f"<pre style='white-space: pre-wrap'>{text_html(draft.body)}</pre>{copy_button(draft.body, 'Copy text')} "
+        f"<a href='{text_html(draft.mailto())}'>Open in mail</a></details></div>")
+
+
+def invitations_section(eng, cohort_id: str, names: dict[str, str], sender: str | None = None) -> list[w.Widget]:
+    """The cohort's invitations as a table with a copy button per open link and a CSV export,
+    the reminders that are due, each with a mail draft, and an invite form where the facilitator
+    chooses the leader to be rated (no default) and the confirmation names them."""
     from ..services.identity import app_url
     from ..services.invitations import (
         cohort_invitations,
         due_reminders,
+        facilitator_table,
         invite,
+        mail_draft,
         mark_reminded,
         rater_token,
+        table_csv,
     )
+
+    def link_for(r) -> str:
+        return app_url(page_base_url(), RATER.notebook, rater_token(eng, r.id))
 
     rows = cohort_invitations(eng, cohort_id)
     counts = pd.Series([r.status for r in rows]).value_counts() if rows else pd.Series(dtype=int)
-    head = " · ".join(f"{k}: {int(counts.get(k, 0))}" for k in ("invited", "started", "submitted", "expired", "revoked"))
-    body = "".join(
-        f"<tr><td>{text_html(names.get(r.leader_id, r.leader_id))}</td><td>{text_html(ROLE_ONE[r.role])}</td>"
-        f"<td>{text_html(r.name or '-')}</td><td>{text_html(r.status)}</td>"
-        f"<td>{'' if r.expires_at is None else f'{r.expires_at:%d %b}'}</td><td>{r.reminder_count}</td></tr>"
-        for r in rows)
-    table = w.HTML(f"<div class='wb-card'><b>Rater invitations</b><div class='wb-muted'>{head}</div>"
-                   "<details><summary>Show all</summary><table><tr><th>Leader</th><th>Role</th><th>Rater</th>"
-                   f"<th>State</th><th>Expires</th><th>Reminders</th></tr>{body}</table></details></div>")
+    head = " · ".join(f"{k}: {int(counts.get(k, 0))}" for k in STATUS_ORDER)
+    frame = facilitator_table(rows, names, link_for)
+    data = base64.b64encode(table_csv(frame).encode("utf-8")).decode("ascii")
+    csv_link = (f"<a class='wb-invitations-csv' download='{text_html(cohort_id)}-invitations.csv' "
+                f"href='data:text/csv;charset=utf-8;base64,{data}'>Download CSV</a>")
+    table = w.HTML(
+        f"<div class='wb-card'><b>Rater invitations</b> <span class='wb-muted'>{head}</span> · {csv_link}"
+        "<div class='wb-table-scroll' style='overflow-x: auto'><table><tr><th>Leader</th><th>Role</th><th>Rater</th><th>Email</th>"
+        "<th>State</th><th>Expires</th><th class='wb-num'>Reminders</th><th>Personal link</th></tr>"
+        f"{_invitation_rows(frame)}</table></div>"
+        "<div class='wb-muted'>Each open invitation's link is fresh (valid 14 days); copy it into your own mail. "
+        "The CSV holds the same table with the links, for a mail merge.</div></div>")
     table.add_class("wb-invitations-table")
     due = due_reminders(eng, cohort_id=cohort_id)
     reminders = w.HTML("")
@@ -239,13 +295,14 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
         if not items:
             reminders.value = "<div class='wb-card'>No reminders due.</div>"
             return
-        lines = "".join(
-            f"<li>{text_html(r.name or ROLE_ONE[r.role])} ({text_html(ROLE_ONE[r.role])} of "
-            f"{text_html(names.get(r.leader_id, r.leader_id))}), {text_html(r.status)}: "
-            f"<code>{text_html(app_url(page_base_url(), RATER.notebook, rater_token(eng, r.id)))}</code></li>"
-            for r in items)
+        cards = []
+        for r in items:
+            leader = names.get(r.leader_id, r.leader_id)
+            link = link_for(r)
+            cards.append(reminder_card(mail_draft(r, leader, link, sender=sender), r, leader, link))
         reminders.value = (f"<div class='wb-card'><b>{len(items)} reminders due</b> (no answer after 3 days). "
-                           f"A fresh link for each:<ul>{lines}</ul></div>")
+                           "Each has a fresh link and a mail draft to copy or open in your mail program; "
+                           f"mark them as reminded once sent.</div>{''.join(cards)}")
 
     def on_mark(_b) -> None:
         current = due_reminders(eng, cohort_id=cohort_id)  # answers may have come in since the page was built
@@ -259,25 +316,19 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str]) -> list[w.Wi
 
     mark.on_click(on_mark)
     render(due)
-    open_rows = [r for r in rows if r.open]
-    to_send = w.HTML(
-        "<div class='wb-card'><details><summary><b>Links to send</b> (" + str(len(open_rows)) + " open invitations, "
-        "a fresh link each)</summary><ul>" + "".join(
-            f"<li>{text_html(r.name or ROLE_ONE[r.role])} &lt;{text_html(r.email or 'no email')}&gt;, "
-            f"{text_html(ROLE_ONE[r.role])} of {text_html(names.get(r.leader_id, r.leader_id))}: "
-            f"<code>{text_html(app_url(page_base_url(), RATER.notebook, rater_token(eng, r.id)))}</code></li>"
-            for r in open_rows) + "</ul></details></div>")
-    to_send.add_class("wb-invitations-links")
-    who = w.Dropdown(options=[(n, lid) for lid, n in sorted(names.items(), key=lambda kv: kv[1])],
-                     description="For")
+    who = w.Dropdown(options=[("Choose the leader to be rated", None)]
+                     + [(n, lid) for lid, n in sorted(names.items(), key=lambda kv: kv[1])],
+                     value=None, description="For")
     who.add_class("wb-invite-leader")
 
     def on_invite(role: str, name: str, email: str) -> str:
+        if who.value is None:
+            raise ValueError("choose the leader to be rated first (the \"For\" list)")
         inv = invite(eng, who.value, role, name=name or None, email=email or None,
                      invited_by=f"facilitator:{cohort_id}")
-        return app_url(page_base_url(), RATER.notebook, rater_token(eng, inv.id))
+        return link_for(inv)
 
-    panel = InvitePanel(on_invite)
-    box = w.VBox([table, to_send, reminders, mark, who, panel.widget])
+    panel = InvitePanel(on_invite, subject=lambda: names.get(who.value, who.value) if who.value else None)
+    box = w.VBox([table, reminders, mark, who, panel.widget])
     box.add_class("wb-invitations")
     return [box]

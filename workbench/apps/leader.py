@@ -331,16 +331,43 @@ class LeaderPage:
 def my_cohort(eng, library: Library, leader) -> w.Widget:
     """My peer group, my cohort's upcoming sessions and its discussion (only my cohort's)."""
     from ..cohorts import Viewer
-    from ..services.cohorts import add_post, group_view, posts_for, sessions_for
-    from .cohort_widgets import MyGroupPanel
+    from ..services.cohorts import (
+        add_post,
+        group_view,
+        posts_for,
+        sessions_for,
+        set_timezone,
+        timezone_for,
+    )
+    from .cohort_widgets import TIME_ZONES, MyGroupPanel
 
     viewer = Viewer(leader.id, leader.cohort_id)
 
     def on_post(text, prompt):
         add_post(eng, viewer, text, prompt.id if prompt is not None else None)
 
-    panel = MyGroupPanel(group_view(eng, library, leader.id), sessions_for(eng, leader.cohort_id),
-                         posts_for(eng, viewer), viewer, on_post=on_post)
-    box = w.VBox([w.HTML("<h3>My cohort</h3>"), panel.widget])
+    # posts by cohort members carry their names (the cohort sees its members' names anyway)
+    members = people.cohort_members(eng, leader.cohort_id) if leader.cohort_id else None
+    authors = dict(zip(members.leader_id, members.name, strict=True)) if members is not None else {}
+    holder = w.VBox([])
+
+    def build(tz: str) -> None:
+        panel = MyGroupPanel(group_view(eng, library, leader.id), sessions_for(eng, leader.cohort_id),
+                             posts_for(eng, viewer), viewer, on_post=on_post, author_names=authors, tz=tz)
+        holder.children = (panel.widget,)
+
+    tz = timezone_for(eng, library, leader_id=leader.id)
+    zone = w.Dropdown(options=TIME_ZONES if tz in TIME_ZONES else (tz, *TIME_ZONES), value=tz,
+                      description="Time zone")
+    zone.add_class("wb-my-timezone")
+
+    def on_zone(change) -> None:
+        set_timezone(eng, change["new"], leader_id=leader.id)
+        build(change["new"])
+
+    zone.observe(on_zone, names="value")
+    build(tz)
+    box = w.VBox([w.HTML("<h3>My cohort</h3><div class='wb-muted'>Sessions and posts are shown in your time "
+                         "zone; change it here.</div>"), zone, holder])
     box.add_class("wb-my-cohort")
     return box

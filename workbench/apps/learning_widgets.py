@@ -224,6 +224,14 @@ class _PlanCard:
                             ((self.open_button,), panel.on_open)):
             for b in widgets:
                 _show(b, fn is not None)  # no callback, no button
+        # only the actions that fit the state: a module not started yet can be started (which opens
+        # it) or put aside; time, completion and Continue come once it is started. Start and
+        # Continue open the module, so a separate Read shows only when there is no Start.
+        if not started:
+            for b in (self.minutes, self.log_button, self.complete_button):
+                _show(b, False)
+        if panel.on_start is not None:
+            _show(self.open_button, False)
         mid = item.module_id
         self.start_button.on_click(lambda _b: panel.start(mid))
         self.log_button.on_click(lambda _b: panel.log_time(mid))
@@ -350,8 +358,13 @@ class PlanPanel:
         return True
 
     def start(self, module_id: str) -> bool:
-        """Start (or continue) a module, as its Start button does. True when it was saved."""
-        return self._act(self.on_start, (module_id,), f"Started \u201c{self._title(module_id)}\u201d.")
+        """Start (or continue) a module and open it (``on_open``), as its Start button does.
+        True when it was saved."""
+        if not self._act(self.on_start, (module_id,), f"Started \u201c{self._title(module_id)}\u201d."):
+            return False
+        if self.on_open is not None:
+            self.open(module_id)
+        return True
 
     def log_time(self, module_id: str, minutes: int | None = None) -> bool:
         """Log minutes on a module (default: the card's minutes box), as its Log time button does."""

@@ -30,6 +30,16 @@ def privacy_note(role: str, leader_name: str) -> str:
             "have answered, so no answer can be traced to you.")
 
 
+def answer_rule(n_questions: int, n_areas: int) -> str:
+    """How the form may be answered and when it may be submitted, in plain words."""
+    from ..skills.forms import MIN_RATER_ANSWERS_PER_COMPETENCY as k
+
+    return (f"There are {n_questions} questions about {n_areas} areas of leadership. Answer what you have seen "
+            "yourself; when you have not seen it or cannot say, choose \"Not observed / can't say\" rather "
+            f"than guessing. You can submit once you have answered at least {k} questions about each area; "
+            "every further answer sharpens the picture.")
+
+
 def rater_app(token: str | None = None, library: Library | None = None, db=None) -> w.Widget:
     """The rater's page; an error page for a bad link or a closed (expired, withdrawn, submitted) invitation."""
     from ..services import assessment as al
@@ -51,7 +61,8 @@ def rater_app(token: str | None = None, library: Library | None = None, db=None)
         "wb-rater-header",
         extra=f"<div class='wb-card'>{html.escape(privacy_note(assignment.role, assignment.leader_name))} "
               "Each answer is saved as soon as you give it: you can close this page and come back "
-              "with the same link.</div>",
+              "with the same link.</div>"
+              f"<div class='wb-card wb-rater-rule'>{html.escape(answer_rule(len(state.questions), len({q.competency for q in state.questions})))}</div>",
     )
     form = AssessmentForm.from_state(
         state,

@@ -112,8 +112,7 @@ def build_agenda(
     left = minutes - sum(a.minutes for a in items) - COMMIT_MINUTES
     if moments:
         mo = moments[0] if module is None else next((x for x in moments if x.id in module.moments), moments[0])
-        prompt = (f"Think of a recent time you faced '{mo.name}'. What did you do, what happened, "
-                  f"and what would you try next time?")
+        prompt = mo.discussion_prompt()
         items.append(AgendaItem("discussion", f"Discussion: {mo.name}", left, mo.id, prompt))
     else:
         items.append(AgendaItem("discussion", f"Discussion: {name}", left, None,
@@ -166,6 +165,15 @@ def schedule_sessions(
     return tuple(out)
 
 
+def local_time(t: dt.datetime, tz: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """A time in the zone ``tz`` with the zone's abbreviation (``Wed 04 Mar 2026, 09:00 GMT``);
+    a naive time is taken as UTC (what the store keeps)."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    local = t.astimezone(ZoneInfo(tz))
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
 # ---------------------------------------------------------------- iCalendar
 def ics_escape(text: str) -> str:
     """Escape a TEXT value (RFC 5545 3.3.11)."""
@@ -194,26 +202,97 @@ def _utc(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def to_ics(sessions: Sequence[ClassroomSession], *, dtstamp: dt.datetime | None = None,
+def _series(sessions: Sequence[ClassroomSession], zone: ZoneInfo) -> int | None:
+    """Days between sessions when they repeat regularly (same local time and length, a fixed
+    cadence in days), else None."""
+    if len(sessions) < 2:
+        return None
+    local = [s.starts_at.astimezone(zone) for s in sessions]
+    gaps = {(b.date() - a.date()).days for a, b in zip(local, local[1:], strict=False)}
+    same = len({t.time() for t in local}) == 1 and len({s.minutes for s in sessions}) == 1
+    return gaps.pop() if same and len(gaps) == 1 and min(gaps) > 0 else None
+
+
+def _person(prop: str, email: str, name: str | None, role: str):
+    from icalendar import vCalAddress
+
+    addr = vCalAddress(f"mailto:{email}")
+    if name:
+        addr.params["CN"] = name
+    addr.params["ROLE"] = role
+    if prop == "ATTENDEE":
+        addr.params["PARTSTAT"] = "NEEDS-ACTION"
+        addr.params["RSVP"] = "TRUE"
+    return addr
+
+
+def series_title(sessions: Sequence[ClassroomSession]) -> str:
+    """The series' name: the common title before " 1/6: ..." (as :func:`schedule_sessions` writes it)."""
+    heads = {s.title.rsplit(" ", 1)[0] if " " in s.title else s.title for s in sessions}
+    first = sessions[0].title
+    cut = first.find(f" 1/{len(sessions)}:")
+    return first[:cut] if cut > 0 else (heads.pop() if len(heads) == 1 else first)
+
+
+def to_ics(sessions: Sequence[ClassroomSession], *, tz: str = "UTC", organizer: tuple[str | None, str] | None = None,
+           attendees: Sequence[tuple[str | None, str]] = (), dtstamp: dt.datetime | None = None,
            domain: str = "workbench.local", prodid: str = "-//Leadership Workbench//Cohorts//EN") -> str:
-    """The sessions as an iCalendar document (CRLF line endings, folded lines)."""
-    stamp = _utc(dtstamp or dt.datetime.now(dt.UTC))
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{prodid}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
-    for s in sessions:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{s.id}@{domain}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{_utc(s.starts_at)}",
-            f"DTEND:{_utc(s.ends_at)}",
-            f"SUMMARY:{ics_escape(s.title)}",
-            f"DESCRIPTION:{ics_escape(s.description())}",
-        ]
-        if s.location:
-            lines.append(f"LOCATION:{ics_escape(s.location)}")
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(fold_line(x) + "\r\n" for x in lines)
+    """The sessions as an iCalendar document, built with the ``icalendar`` library.
+
+    Sessions that repeat at a fixed cadence (same local time and length) become ONE event with a
+    recurrence rule (``RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=6``, or daily for a cadence that is not
+    whole weeks) in the time zone ``tz`` (``DTSTART;TZID=...`` and a ``VTIMEZONE``), so calendars
+    keep the local time across daylight-saving changes; its description lists each date's topic
+    and agenda. Irregular sessions become one event each, in the same zone. ``organizer`` and
+    ``attendees`` are ``(name, email)`` pairs (``ORGANIZER`` and ``ATTENDEE`` with ``CN``).
+    """
+    from icalendar import Calendar, Event
+
+    if not sessions:
+        raise ValueError("no sessions to export")
+    zone = ZoneInfo(tz)
+    stamp = (dtstamp or dt.datetime.now(dt.UTC))
+    if stamp.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware")
+    cal = Calendar()
+    cal.add("prodid", prodid)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+
+    def event(uid: str, start: dt.datetime, minutes: int, summary: str, description: str, location: str | None):
+        e = Event()
+        e.add("uid", f"{uid}@{domain}")
+        e.add("dtstamp", stamp.astimezone(dt.UTC))
+        e.add("dtstart", start.astimezone(zone))
+        e.add("dtend", (start + dt.timedelta(minutes=minutes)).astimezone(zone))
+        e.add("summary", summary)
+        e.add("description", description)
+        if location:
+            e.add("location", location)
+        if organizer is not None:
+            e.add("organizer", _person("ORGANIZER", organizer[1], organizer[0], "CHAIR"))
+        for name, email in attendees:
+            e.add("attendee", _person("ATTENDEE", email, name, "REQ-PARTICIPANT"), encode=0)
+        return e
+
+    cadence = _series(sessions, zone)
+    if cadence is not None:
+        first = sessions[0]
+        lines = []
+        for s in sessions:
+            lines.append(f"{s.starts_at.astimezone(zone):%a %d %b %Y}: {s.title}\n{s.description()}")
+        e = event(f"{first.id}-series", first.starts_at, first.minutes, series_title(sessions),
+                  "\n\n".join(lines), first.location)
+        rule = ({"freq": "weekly", "interval": cadence // 7} if cadence % 7 == 0 else {"freq": "daily", "interval": cadence})
+        e.add("rrule", {**rule, "count": len(sessions)})
+        cal.add_component(e)
+    else:
+        for s in sessions:
+            cal.add_component(event(s.id, s.starts_at, s.minutes, s.title, s.description(), s.location))
+    if tz != "UTC":
+        cal.add_missing_timezones()
+    return cal.to_ical().decode("utf-8")
 
 
 # ---------------------------------------------------------------- attendance

@@ -50,22 +50,46 @@ class CompetencyFramework(_Model):
 
 
 class Wording(_Model):
+    """An item's text per rater role. ``self`` is always asked; another role's wording is given
+    exactly when that role is asked the item (see ``ItemEntry.raters``)."""
+
     self: str = Field(min_length=1)
-    manager: str = Field(min_length=1)
-    peer: str = Field(min_length=1)
-    direct_report: str = Field(min_length=1)
+    manager: str | None = Field(default=None, min_length=1)
+    peer: str | None = Field(default=None, min_length=1)
+    direct_report: str | None = Field(default=None, min_length=1)
 
     def for_role(self, role: str) -> str:
         if role not in RATER_ROLES:
             raise ValueError(f"unknown rater role {role!r}; expected one of {RATER_ROLES}")
-        return getattr(self, role)
+        text = getattr(self, role)
+        if text is None:
+            raise ValueError(f"this item is not asked of a {role.replace('_', ' ')}")
+        return text
 
 
 class ItemEntry(_Model):
     id: Id = Field(pattern=r"^[a-z]+-\d{2,}$")
     reverse: bool = False
     behavior: str | None = None
+    #: the roles asked this item: everyone by default; leave out a role that cannot see the
+    #: behaviour (peers do not see how a leader delegates to or coaches their own reports)
+    raters: tuple[RaterRole, ...] = RATER_ROLES
     wording: Wording
+
+    @model_validator(mode="after")
+    def _wording_per_role(self) -> ItemEntry:
+        if "self" not in self.raters:
+            raise ValueError(f"item {self.id}: raters must include self (every item is in the self-assessment)")
+        if len(set(self.raters)) != len(self.raters):
+            raise ValueError(f"item {self.id}: raters lists a role twice")
+        for role in RATER_ROLES:
+            text = getattr(self.wording, role)
+            if role in self.raters and text is None:
+                raise ValueError(f"item {self.id}: wording.{role} is missing, but {role} is among its raters")
+            if role not in self.raters and text is not None:
+                raise ValueError(f"item {self.id}: wording.{role} is given, but {role} is not among its raters "
+                                 f"({', '.join(self.raters)})")
+        return self
 
 
 class ItemBankFile(_Model):
@@ -83,6 +107,11 @@ class Item(_Model):
     reverse: bool
     behavior: str | None
     wording: Wording
+    raters: tuple[RaterRole, ...] = RATER_ROLES
+
+    def asks(self, role: str) -> bool:
+        """Whether a rater in ``role`` is asked this item."""
+        return role in self.raters
 
     @property
     def categories(self) -> tuple[int, ...]:
@@ -248,6 +277,18 @@ class Moment(_Model):
     modules: tuple[Id, ...] = ()
     scenarios: tuple[Id, ...] = ()
     checklist: tuple[str, ...] = Field(min_length=1)
+    #: the discussion prompt for a cohort session, written as a sentence to the leader; by default
+    #: one built around the moment's name (see :meth:`discussion_prompt`)
+    discussion: str | None = None
+
+    def discussion_prompt(self) -> str:
+        """A prompt that reads as a written sentence: the author's own, else the moment's name quoted
+        as the leader would say it ("Think of a recent time when you could have said: “I'm ...”")."""
+        if self.discussion:
+            return self.discussion
+        said = self.name.rstrip(".!?")
+        return (f"Think of a recent time when you could have said: \u201c{said}.\u201d What did you do, "
+                "what happened, and what would you try next time?")
 
 
 class MomentsFile(_Model):
@@ -304,6 +345,8 @@ class OrganizationNotes(_Model):
 
 class Organization(_Model):
     name: str = Field(min_length=1)
+    #: the IANA time zone sessions and posts are shown in unless a cohort or leader has its own
+    timezone: str = "UTC"
     mission: str = ""
     values: tuple[Value, ...] = ()
     priorities: tuple[Priority, ...] = ()
@@ -314,6 +357,17 @@ class Organization(_Model):
     notes: OrganizationNotes = OrganizationNotes()
     #: the organization's own transformation, offered to leaders as a big moment
     transformation: Moment | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}: use an IANA name such as 'Europe/London'") from exc
+        return v
 
     def priority_weight(self, competency: str) -> float:
         for p in self.priorities:

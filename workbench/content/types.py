@@ -136,7 +136,7 @@ def _load_items(b: Build, data: Any, file: str, path: Path) -> None:
         b.problems.append(Problem(file, "competency", f"unknown competency id {bank.competency!r}"))
     for i, entry in enumerate(bank.items):
         item = Item(id=entry.id, competency=bank.competency, scale=bank.scale,
-                    reverse=entry.reverse, behavior=entry.behavior, wording=entry.wording)
+                    reverse=entry.reverse, behavior=entry.behavior, wording=entry.wording, raters=entry.raters)
         b.add("items", entry.id, item, file, f"items.{i}.id", "item")
 
 

@@ -18,8 +18,12 @@ Forms
   then stops when every competency's posterior SD is at most :data:`TARGET_SD`. The leader may
   submit at any time after the minimum.
 * **Fixed** (the default for managers, peers and direct reports, stored as form ``"full"``): every
-  item of the bank, worded for the rater's role, in an order shuffled per session and interleaved
-  across competencies so that no two neighbouring questions are about the same competency.
+  item of the bank asked of the rater's role (an item's ``raters``: peers are not asked how the
+  leader delegates to or coaches their own reports), worded for that role, in an order shuffled
+  per session and interleaved across competencies so that no two neighbouring questions are about
+  the same competency. A rater may answer "not observed / can't say" (stored as a missing value)
+  and may submit once each competency has :data:`MIN_RATER_ANSWERS_PER_COMPETENCY` answers; the
+  leader's own fixed form (no calibration yet) asks every item.
 
 Both orders are a pure function of the answers given so far and a seed derived from the session
 id, so a form rebuilt from the saved answers continues exactly where the person left off (the
@@ -51,6 +55,7 @@ from sqlalchemy import Engine, func, select
 from ..content import Library
 from ..skills.forms import (
     MIN_ITEMS_PER_COMPETENCY,
+    MIN_RATER_ANSWERS_PER_COMPETENCY,
     TARGET_SD,
     AdaptiveDriver,
     FixedDriver,
@@ -193,7 +198,11 @@ class FormState:
                 raise NoCalibration("an adaptive form needs item parameters")
             return AdaptiveDriver(self.model.items, self.model.correlation, self.seed, self.target_sd,
                                   self.min_items_per_competency)
-        return FixedDriver(interleaved_order(self.questions, self.seed))
+        order = interleaved_order(self.questions, self.seed)
+        if self.rater_role == "self":
+            return FixedDriver(order)
+        return FixedDriver(order, {q.item_id: q.competency for q in self.questions},
+                           MIN_RATER_ANSWERS_PER_COMPETENCY)
 
 
 # ------------------------------------------------------------------------------ calibrations
@@ -248,11 +257,13 @@ def _pool(library: Library, params: ModelParams) -> tuple[list[str], ModelParams
 
 
 def _questions(library: Library, role: str, item_ids: Iterable[str] | None = None) -> tuple[Question, ...]:
+    """The items asked of ``role`` (its subset of the bank), worded for it; other raters than the
+    leader may answer "not observed"."""
     wanted = None if item_ids is None else set(item_ids)
     return tuple(
         Question(item.id, item.competency, " ".join(item.wording.for_role(role).split()),
-                 tuple(item.labels.items()))
-        for item in library.items.values() if wanted is None or item.id in wanted
+                 tuple(item.labels.items()), not_observed=role != "self")
+        for item in library.items.values() if (wanted is None or item.id in wanted) and item.asks(role)
     )
 
 
@@ -288,10 +299,11 @@ def assessment_status(engine: Engine, leader_id: str, rater_role: str = "self",
         return AssessmentStatus(_summary(s, draft) if draft else None, _summary(s, sub) if sub else None)
 
 
-def _ordered_answers(s, session_id: str) -> dict[str, int]:
+def _ordered_answers(s, session_id: str) -> dict[str, int | None]:
+    """Saved answers in the order given; None is "not observed"."""
     rows = s.execute(select(m.Response.item_id, m.Response.value).where(m.Response.session_id == session_id)
                      .order_by(m.Response.answered_at, m.Response.id)).all()
-    return {item_id: int(value) for item_id, value in rows}
+    return {item_id: None if value is None else int(value) for item_id, value in rows}
 
 
 def start(engine: Engine, library: Library, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
@@ -419,11 +431,13 @@ def _categories(engine: Engine, session_id: str, item_id: str, library: Library 
     return tuple(range(int(ip.first_category[j]), int(ip.first_category[j] + ip.n_categories[j])))
 
 
-def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id: str, value: int,
+def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id: str, value: int | None,
                   now: datetime | None = None, *, library: Library | None = None) -> None:
     """Save (or change) one answer of a draft, in its own transaction.
 
-    The value must be one of the item's categories (the stored label, e.g. 1..5). With a
+    The value must be one of the item's categories (the stored label, e.g. 1..5), or None for
+    "not observed / can't say" on a manager's, peer's or direct report's form (stored as missing;
+    the leader's own form has no such answer). With a
     :class:`FormState` the item must be on that form; with a bare session id the categories come
     from ``library`` when given, else from the current calibration.
 
@@ -436,14 +450,21 @@ def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id:
     """
     if isinstance(state_or_session_id, FormState):
         session_id = state_or_session_id.session_id
-        categories = state_or_session_id.question(item_id).categories
+        question = state_or_session_id.question(item_id)
+        categories, allow_missing = question.categories, question.not_observed
     else:
         session_id = state_or_session_id
         categories = _categories(engine, session_id, item_id, library)
+        allow_missing = _session_role(engine, session_id) != "self"
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = int(value)
     _check_invitation(engine, session_id, now)
-    repo.save_response(engine, session_id, item_id, value, categories, at=now)
+    repo.save_response(engine, session_id, item_id, value, categories, at=now, allow_missing=allow_missing)
+
+
+def _session_role(engine: Engine, session_id: str) -> str | None:
+    with transaction(engine) as s:
+        return s.scalar(select(m.AssessmentSession.rater_role).where(m.AssessmentSession.id == session_id))
 
 
 def _check_invitation(engine: Engine, session_id: str, now: datetime | None) -> None:
@@ -519,7 +540,9 @@ def _sheets(engine: Engine, leader_id: str) -> tuple[list[tuple[str, str, dateti
             .where(m.AssessmentSession.leader_id == leader_id, m.AssessmentSession.status == "submitted")).all()
     answers: dict[str, dict[str, int]] = {}
     for sid, item_id, value in rows:
-        answers.setdefault(sid, {})[item_id] = int(value)
+        sheet = answers.setdefault(sid, {})
+        if value is not None:  # "not observed" is missing: the model skips it
+            sheet[item_id] = int(value)
     return [tuple(r) for r in sessions], answers
 
 

@@ -101,14 +101,16 @@ def cohort_focus(engine: Engine, cohort_id: str, k: int = 4, library: Library | 
 
 def plan_sessions(engine: Engine, library: Library, cohort_id: str, start: dt.date, count: int = 4,
                   weekday: int = 2, at: dt.time = dt.time(15, 0), cadence_days: int = 14,
-                  save: bool = True) -> tuple[ClassroomSession, ...]:
-    """Sessions on the cohort's shared development areas, stored as classroom sessions."""
+                  save: bool = True, tz: str | None = None) -> tuple[ClassroomSession, ...]:
+    """Sessions on the cohort's shared development areas, stored as classroom sessions; ``at`` is
+    local time in ``tz`` (default the cohort's zone, :func:`timezone_for`)."""
     cohort = repo.get_cohort(engine, cohort_id)
+    tz = check_timezone(tz) if tz is not None else timezone_for(engine, library, cohort_id=cohort_id)
     focus = cohort_focus(engine, cohort_id, library=library) or list(library.competency_ids[:count])
     levels = Counter(repo.leaders_frame(engine, cohort_id).role_level)
     level = levels.most_common(1)[0][0] if levels else "first-time"
     sessions = schedule_sessions(library, cohort_id, focus, start=start, weekday=weekday, at=at, count=count,
-                                 cadence_days=cadence_days, level=level, location="Virtual classroom",
+                                 cadence_days=cadence_days, tz=tz, level=level, location="Virtual classroom",
                                  title=f"{cohort.name}: learning together")
     if save:
         save_sessions(engine, sessions)
@@ -222,3 +224,49 @@ def hide_post(engine: Engine, post_id: str, by: Viewer) -> None:
             raise repo.NotFound(f"no post {post_id!r}")
         hide(Post(row.id, row.cohort_id, row.author_id, row.body, parent_id=row.parent_id), by)
         row.hidden = True
+
+
+# ------------------------------------------------------------------------------ time zones
+def check_timezone(tz: str) -> str:
+    """``tz`` when it names an IANA time zone (``Europe/London``), else ``ValueError`` naming it."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as 'Europe/London'") from exc
+    return tz
+
+
+def set_timezone(engine: Engine, tz: str | None, *, leader_id: str | None = None, cohort_id: str | None = None) -> None:
+    """Set (or with None clear, back to the default) one leader's or one cohort's time zone."""
+    if (leader_id is None) == (cohort_id is None):
+        raise ValueError("give exactly one of leader_id and cohort_id")
+    if tz is not None:
+        check_timezone(tz)
+    with transaction(engine) as s:
+        row = s.get(m.Leader, leader_id) if leader_id is not None else s.get(m.Cohort, cohort_id)
+        if row is None:
+            raise repo.NotFound(f"no {'leader' if leader_id is not None else 'cohort'} "
+                                f"{leader_id if leader_id is not None else cohort_id!r}")
+        row.timezone = tz
+
+
+def timezone_for(engine: Engine, library: Library | None = None, *, leader_id: str | None = None,
+                 cohort_id: str | None = None) -> str:
+    """The time zone to show a leader's or a cohort's times in: their own when set; for a leader
+    then their cohort's; then the organization profile's (``timezone`` in ``organization.yaml``)."""
+    library = library or Library.load()
+    with transaction(engine) as s:
+        if leader_id is not None:
+            leader = s.get(m.Leader, leader_id)
+            if leader is None:
+                raise repo.NotFound(f"no leader {leader_id!r}")
+            if leader.timezone:
+                return leader.timezone
+            cohort_id = leader.cohort_id
+        if cohort_id is not None:
+            cohort = s.get(m.Cohort, cohort_id)
+            if cohort is not None and cohort.timezone:
+                return cohort.timezone
+    return library.organization.timezone

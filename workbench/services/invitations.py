@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 
@@ -480,3 +480,83 @@ def rater_token(engine: Engine, invitation_id: str, now: datetime | None = None,
     """
     open_for_rater(engine, invitation_id, now)
     return make_token("rater", invitation_id, key=key)
+
+
+# ---------------------------------------------------------------------- the facilitator's table and mail
+ROLE_WORDS = {"manager": "manager", "peer": "peer", "direct_report": "direct report"}
+TABLE_COLUMNS = ("leader", "role", "rater", "email", "status", "invited", "expires", "reminders", "answered", "link")
+
+
+@dataclass(frozen=True)
+class MailDraft:
+    """A reminder (or first invitation) mail for the facilitator to send: who, subject and body."""
+
+    to: str | None
+    subject: str
+    body: str
+
+    def mailto(self) -> str:
+        """A ``mailto:`` address that opens the draft in the facilitator's mail program."""
+        from urllib.parse import quote
+
+        return f"mailto:{quote(self.to or '')}?subject={quote(self.subject)}&body={quote(self.body)}"
+
+
+def mail_draft(inv: InvitationStatus, leader_name: str, link: str, *, sender: str | None = None,
+               now: datetime | None = None) -> MailDraft:
+    """The mail asking (or reminding) a rater to answer, naming the leader rated and the deadline.
+
+    A first mail for an invitation never reminded and not started; a reminder otherwise. The body
+    says what the form is, how long it takes, how the answers are used (anonymity for peers and
+    direct reports) and until when the link works; it carries the rater's personal link.
+    """
+    now = _now(now)
+    first = leader_name.split()[0] if leader_name.strip() else leader_name
+    greeting = f"Hello {inv.name.split()[0]}," if inv.name else "Hello,"
+    role = ROLE_WORDS[inv.role]
+    reminder = inv.reminder_count > 0 or inv.status == "started" or (now - inv.invited_at) >= timedelta(days=1)
+    until = f" It is open until {inv.expires_at:%A %d %B}." if inv.expires_at else ""
+    if inv.status == "started":
+        ask = (f"Thank you for starting the feedback form about {leader_name}. Your answers so far are saved: "
+               "the same link takes you back to where you stopped.")
+    elif reminder:
+        ask = f"A reminder: {leader_name} would value your view as their {role}, and the form is still waiting."
+    else:
+        ask = f"{leader_name} has asked for feedback from the people they work with, and you were invited as their {role}."
+    if inv.role == "manager":
+        privacy = f"As {first}'s manager your answers are not anonymous: {first} sees them next to their own view."
+    else:
+        privacy = (f"Your answers are pooled with those of other {role}s; {first} sees only the combined view, "
+                   f"and only once at least {MIN_ANONYMOUS_RATERS} of you have answered.")
+    body = "\n\n".join([
+        greeting,
+        ask,
+        "The form asks how often you see particular behaviours, about 15 minutes in all. Where you have not "
+        "seen something, answer \"Not observed / can't say\"." + until,
+        privacy,
+        f"Your personal link (please do not forward it):\n{link}",
+        f"Thank you,\n{sender}" if sender else "Thank you",
+    ])
+    subject = (f"Reminder: your feedback for {leader_name}" if reminder else f"Feedback for {leader_name}: your view as their {role}")
+    return MailDraft(inv.email, subject, body)
+
+
+def facilitator_table(statuses: Iterable[InvitationStatus], leader_names: dict[str, str],
+                      link: Callable[[InvitationStatus], str | None] | None = None) -> pd.DataFrame:
+    """The facilitator's invitation table (columns :data:`TABLE_COLUMNS`): one row per invitation,
+    the leader by name, times as dates, and a fresh personal link for each open invitation
+    (``link(status)``; empty for closed ones). Written as CSV by :func:`table_csv`."""
+    rows = []
+    for x in statuses:
+        rows.append({
+            "leader": leader_names.get(x.leader_id, x.leader_id), "role": ROLE_WORDS[x.role], "rater": x.name or "",
+            "email": x.email or "", "status": x.status, "invited": f"{x.invited_at:%Y-%m-%d}",
+            "expires": "" if x.expires_at is None else f"{x.expires_at:%Y-%m-%d}", "reminders": x.reminder_count,
+            "answered": x.answered, "link": (link(x) or "") if (link is not None and x.open) else "",
+        })
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def table_csv(table: pd.DataFrame) -> str:
+    """A :func:`facilitator_table` as CSV text (UTF-8, a header row, for a spreadsheet or a mail merge)."""
+    return table.to_csv(index=False, lineterminator="\n")

@@ -45,3 +45,13 @@ def latest_estimates(engine: Bind, leader_id: str, source: str = "all") -> pd.Da
 def invitation(engine: Bind, invitation_id: str) -> Rater:
     """A rater invitation's row (detached); :class:`NotFound` when there is none with this id."""
     return repo.get_invitation(engine, invitation_id)
+
+
+def leader_emails(engine: Bind, cohort_id: str) -> dict[str, str]:
+    """Leader id -> email for the cohort's leaders who have one (calendar attendees)."""
+    return repo.leader_emails(engine, cohort_id)
+
+
+def cohort_members(engine: Bind, cohort_id: str) -> pd.DataFrame:
+    """The cohort's leaders (``repo.leaders_frame``)."""
+    return repo.leaders_frame(engine, cohort_id)

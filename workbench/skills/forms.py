@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,13 @@ TARGET_SD = 0.5
 of 56 questions, correlation 0.97 with full-form scores)."""
 MIN_ITEMS_PER_COMPETENCY = 2
 """Questions per competency the adaptive form asks first; after them the leader may submit."""
+MIN_RATER_ANSWERS_PER_COMPETENCY = 3
+"""A manager, peer or direct report may submit once every competency has this many questions
+answered (or all of its questions, when their role is asked fewer), "not observed" included, and
+at least one answer overall is on the scale. Three answers per competency is what the adaptive
+self-assessment's precision target needs on average, and a rater who cannot see a behaviour says
+so rather than guessing."""
+NOT_OBSERVED_LABEL = "Not observed / can't say"
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Question:
     competency: str
     text: str
     options: tuple[tuple[int, str], ...]  # (stored value, label), in scale order
+    not_observed: bool = False  # offers "not observed / can't say", stored as missing (None)
 
     @property
     def categories(self) -> tuple[int, ...]:
@@ -53,37 +62,68 @@ def session_seed(session_id: str) -> int:
 
 
 def interleaved_order(questions: Sequence[Question], seed: int) -> tuple[str, ...]:
-    """All items, shuffled within each competency and dealt round-robin across competencies.
+    """All items, shuffled within each competency and dealt across competencies.
 
-    Competencies take turns (in a shuffled order), so neighbouring questions are about different
-    competencies whenever more than one competency has questions left.
+    Each next question comes from a competency other than the previous question's: first the one
+    asked least so far, until each has :data:`MIN_RATER_ANSWERS_PER_COMPETENCY` (so a rater reaches
+    the submit rule in about that many rounds), then the one with the most questions left (ties in
+    a shuffled order). Neighbouring questions are about different competencies whenever that is
+    possible, even when competencies have different numbers of questions (a role's subset).
     """
     rng = random.Random(seed)
     groups: dict[str, list[str]] = {}
     for q in questions:
         groups.setdefault(q.competency, []).append(q.item_id)
-    piles = list(groups.values())
-    for pile in piles:
+    names = list(groups)
+    rng.shuffle(names)
+    rank = {c: k for k, c in enumerate(names)}
+    for pile in groups.values():
         rng.shuffle(pile)
-    rng.shuffle(piles)
     out: list[str] = []
-    while piles:
-        for pile in piles:
-            out.append(pile.pop())
-        piles = [p for p in piles if p]
+    dealt = dict.fromkeys(names, 0)
+    last: str | None = None
+    while any(groups.values()):
+        live = [c for c in names if groups[c]]
+        choices = [c for c in live if c != last] or live
+        c = min(choices, key=lambda c: (min(dealt[c], MIN_RATER_ANSWERS_PER_COMPETENCY), -len(groups[c]), rank[c]))
+        out.append(groups[c].pop())
+        dealt[c] += 1
+        last = c
     return tuple(out)
 
 
 class FixedDriver:
-    """Every item in a fixed order; the next question is the first one not answered yet."""
+    """Every item in a fixed order; the next question is the first one not answered yet.
+
+    Without ``competencies`` the form is submittable once every question is answered. With
+    ``competencies`` (item id -> competency) and ``min_per_competency``, once each competency has
+    that many answers (or all of its questions, when it has fewer), "not observed" (None)
+    included, and at least one answer is on the scale (:data:`MIN_RATER_ANSWERS_PER_COMPETENCY`).
+    """
 
     adaptive = False
 
-    def __init__(self, order: Sequence[str]):
+    def __init__(self, order: Sequence[str], competencies: Mapping[str, str] | None = None,
+                 min_per_competency: int | None = None):
         self.order = tuple(order)
         if len(set(self.order)) != len(self.order):
             raise ValueError("the form's order lists an item twice")
         self.total = len(self.order)
+        self.competencies = dict(competencies or {})
+        self.min_per_competency = min_per_competency
+        if min_per_competency is not None:
+            missing = [i for i in self.order if i not in self.competencies]
+            if missing:
+                raise ValueError(f"no competency given for item(s) {', '.join(missing)}")
+
+    def owed(self, answers: Mapping[str, int | None]) -> dict[str, int]:
+        """Answers each competency still needs before the form may be submitted (rule above)."""
+        if self.min_per_competency is None:
+            return {}
+        pool = Counter(self.competencies[i] for i in self.order)
+        done = Counter(self.competencies[i] for i in self.order if i in answers)
+        return {c: min(n, self.min_per_competency) - done[c] for c, n in pool.items()
+                if min(n, self.min_per_competency) > done[c]}
 
     def next_item(self, answers: Mapping[str, int]) -> str | None:
         return next((i for i in self.order if i not in answers), None)
@@ -91,7 +131,15 @@ class FixedDriver:
     def remaining(self, answers: Mapping[str, int]) -> int:
         return sum(i not in answers for i in self.order)
 
-    def submit_blocker(self, answers: Mapping[str, int]) -> str | None:
+    def submit_blocker(self, answers: Mapping[str, int | None]) -> str | None:
+        if self.min_per_competency is not None:
+            owed = sum(self.owed(answers).values())
+            if owed:
+                return (f"Answer {owed} more question{'s' if owed != 1 else ''} to submit: at least "
+                        f"{self.min_per_competency} about each area (\"not observed\" counts).")
+            if not any(v is not None for i, v in answers.items() if i in self.competencies):
+                return "Answer at least one question on the scale to submit; every answer so far is \"not observed\"."
+            return None
         left = self.remaining(answers)
         if left:
             return f"Answer the remaining {left} question{'s' if left != 1 else ''} to submit."

@@ -92,6 +92,7 @@ class Cohort(Base):
     name: Mapped[str] = mapped_column(String(200))
     facilitator: Mapped[str | None] = mapped_column(String(200))
     starts_on: Mapped[datetime | None]
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA zone; None: the organization's
 
     organization: Mapped[Organization] = relationship(back_populates="cohorts")
     leaders: Mapped[list[Leader]] = relationship(back_populates="cohort")
@@ -112,6 +113,7 @@ class Leader(Base):
     first_time: Mapped[bool] = mapped_column(Boolean, default=False)
     weekly_minutes: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA zone; None: the organization's
 
     organization: Mapped[Organization] = relationship(back_populates="leaders")
     cohort: Mapped[Cohort | None] = relationship(back_populates="leaders")
@@ -169,7 +171,7 @@ class Response(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("assessment_sessions.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[str] = mapped_column(String(64), index=True)
-    value: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: "not observed / can't say"
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     session: Mapped[AssessmentSession] = relationship(back_populates="responses")

@@ -78,6 +78,14 @@ def leaders_frame(engine: Bind, cohort_id: str | None = None) -> pd.DataFrame:
     ])
 
 
+def leader_emails(engine: Bind, cohort_id: str) -> dict[str, str]:
+    """Leader id -> email for the cohort's leaders who have one (calendar attendees)."""
+    with joined(engine) as s:
+        rows = s.execute(select(Leader.id, Leader.email).where(Leader.cohort_id == cohort_id,
+                                                               Leader.email.is_not(None)).order_by(Leader.id)).all()
+    return {lid: email for lid, email in rows if email}
+
+
 def latest_estimates(engine: Bind, leader_id: str, source: str = "all") -> pd.DataFrame:
     """The leader's most recent estimate per competency: ``competency, mean, sd, estimated_at``."""
     latest = (
@@ -155,10 +163,17 @@ def open_session(engine: Bind, leader_id: str, rater_role: str = "self", rater_i
         return sid
 
 
-def save_response(engine: Bind, session_id: str, item_id: str, value: int, categories: tuple[int, ...],
-                  at: datetime | None = None) -> None:
-    """Save (or change) one answer in a draft session; refuses out-of-range values."""
-    if isinstance(value, bool) or not isinstance(value, int) or value not in categories:
+def save_response(engine: Bind, session_id: str, item_id: str, value: int | None, categories: tuple[int, ...],
+                  at: datetime | None = None, *, allow_missing: bool = False) -> None:
+    """Save (or change) one answer in a draft session; refuses out-of-range values.
+
+    ``value=None`` ("not observed / can't say", stored as missing) only with ``allow_missing``.
+    """
+    if value is None:
+        if not allow_missing:
+            raise ValueError(f"item {item_id} needs an answer in {list(categories)}; "
+                             "'not observed' is offered to other raters only")
+    elif isinstance(value, bool) or not isinstance(value, int) or value not in categories:
         raise ValueError(f"answer {value!r} for item {item_id} is outside its categories {list(categories)}")
     with joined(engine) as s:
         sess = s.get(AssessmentSession, session_id)
