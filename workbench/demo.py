@@ -63,6 +63,7 @@ STARTED_UNFINISHED = 0.5  # of the plan modules not completed, the share a leade
 DISMISSED = 0.15  # of the untouched plan modules, the share the leader turned down with "Not now"
 #: Peers who answered for the first leaders: L0001 has two (below the anonymity threshold, a third is
 #: invited: peers hidden), L0002 four (peers shown), so the showcase is the same whatever the seed.
+#: Both have a manager, so L0001 still sees one role (its manager's view) while its peers are hidden.
 SHOWCASE_PEERS = {0: 2, 1: 4}
 SELF_INFLATION = 0.35  # self-ratings run high: the rater effect the skill model estimates
 RATER_NOISE = 0.3  # each other rater's idiosyncratic view, per competency
@@ -159,7 +160,8 @@ def build_demo(
     seniors = [i for i in range(n) if levels[i] != "first-time"]
     for i, lid in enumerate(leader_ids):
         mgr = None
-        if levels[i] != "senior" and rng.random() < 0.6:
+        asked = levels[i] != "senior" and rng.random() < 0.6
+        if asked or i in SHOWCASE_PEERS:  # the showcase leaders have a manager, a role they can see
             cands = [j for j in seniors if j != i and levels[j] == "senior"] or [j for j in seniors if j != i]
             mgr = leader_ids[int(rng.choice(cands))]
         first, last = FIRST[int(rng.integers(len(FIRST)))], LAST[int(rng.integers(len(LAST)))]

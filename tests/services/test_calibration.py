@@ -50,9 +50,12 @@ def test_export_is_the_responses_contract_with_raters_and_missing(demo_engine, l
         sheets = s.scalar(select(func.count()).select_from(m.AssessmentSession)
                           .where(m.AssessmentSession.status == "submitted"))
         answers = s.scalar(select(func.count()).select_from(m.Response).join(m.AssessmentSession)
-                           .where(m.AssessmentSession.status == "submitted"))
+                           .where(m.AssessmentSession.status == "submitted", m.Response.value.is_not(None)))
+        not_observed = s.scalar(select(func.count()).select_from(m.Response).join(m.AssessmentSession)
+                                .where(m.AssessmentSession.status == "submitted", m.Response.value.is_(None)))
     assert len(frame) == sheets
     assert int(frame.iloc[:, 2:].notna().sum().sum()) == answers  # every stored answer, nothing invented
+    assert not_observed > 0  # raters' "not observed" answers are stored, and exported as missing
     assert frame.iloc[:, 2:].isna().any().any()  # adaptive forms leave items not asked: missing
     path = tmp_path / "responses.csv"
     cl.write_responses(frame, path)
