@@ -12,7 +12,6 @@ import pytest
 
 from workbench.apps.serving import background, free_port, serve_command
 from workbench.services.identity import app_url, make_token
-from workbench.store import repo
 
 from ._http import request, ws_handshake, ws_url
 from .conftest import SECRET, shot
@@ -48,14 +47,38 @@ def preheated(e2e_db, tmp_path_factory):
         yield url, log
 
 
+def _strangers(engine) -> dict[str, str]:
+    """Two leaders whose names are unique in the organization and who are not each other's manager or
+    colleagues in one cohort, so neither name has a legitimate place on the other's page."""
+    import sqlalchemy as sa
+
+    from workbench.store import models as m
+    from workbench.store.db import transaction
+
+    with transaction(engine) as s:
+        rows = s.execute(sa.select(m.Leader.id, m.Leader.name, m.Leader.manager_id, m.Leader.cohort_id)
+                         .order_by(m.Leader.id)).all()
+    count: dict[str, int] = {}
+    for r in rows:
+        count[r.name] = count.get(r.name, 0) + 1
+    unique = [r for r in rows[30:] if count[r.name] == 1]
+    managers = {r.manager_id for r in rows}
+    for a in unique:
+        for b in unique:
+            if (a.id < b.id and a.cohort_id != b.cohort_id and a.id not in managers and b.id not in managers
+                    and a.manager_id != b.id and b.manager_id != a.id):
+                return {a.id: a.name, b.id: b.name}
+    raise AssertionError("no two unrelated leaders with unique names in the demo")
+
+
 def test_two_leaders_on_preheated_kernels_each_see_only_their_own_page(preheated, browser, demo_engine):
     url, log = preheated
     # a refused link takes no waiting kernel
     forged = make_token("leader", "L0031", key="not-the-secret")
     assert request(app_url(url, "leader.ipynb", forged)).status == 403
     assert _given(log) == []
-    names = {lid: repo.get_leader(demo_engine, lid).name for lid in ("L0031", "L0032")}
-    assert names["L0031"] != names["L0032"]
+    names = _strangers(demo_engine)
+    assert len(set(names.values())) == 2
     contexts, pages = [], {}
     try:
         for lid in names:  # both open while both pooled kernels are still waiting
