@@ -123,8 +123,41 @@ def test_cli_prints_the_cue_figures(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("test-wise cues:")]
-    assert len(lines) == 2 and "knowledge-check questions: 4 items" in lines[0]
+    assert len(lines) == 3 and "knowledge-check questions: 4 items" in lines[0]
     assert "scenario decision points" in lines[1] and "mean length ratio" in lines[1]
+    assert "two defensible options" in lines[2] and "scenario decision points" in lines[2]
+
+
+def test_two_defensible_options_are_counted_and_too_few_fail():
+    from workbench.content.checks import (
+        MIN_DEFENSIBLE_SHARE,
+        DefensibleFigures,
+        defensible_figures,
+        defensible_problems,
+        has_two_defensible,
+    )
+    from workbench.content.schema import Node
+
+    def node(*qualities):
+        return Node(text="t", choices=[{"id": f"c{i}", "text": "x", "next": "end", "feedback": "f", "behavior": "b",
+                                        "quality": q, "instead": "i", "modules": ["m"]}
+                                       for i, q in enumerate(qualities)])
+
+    assert has_two_defensible(node({"a": 3, "b": 3}, {"a": 2, "b": 2}, {"a": 0, "b": 1}))
+    assert has_two_defensible(node({"a": 3}, {"a": 2}))
+    # a 3/1 split averages 2: still defensible; a 2/1 split (1.5) is not, nor is one strong option alone
+    assert has_two_defensible(node({"a": 3, "b": 3}, {"a": 3, "b": 1}))
+    assert not has_two_defensible(node({"a": 3, "b": 3}, {"a": 2, "b": 1}, {"a": 1, "b": 1}))
+    lib = Library.load(FIXTURES / "mini")
+    fig = defensible_figures(lib.scenarios)
+    assert fig.n == sum(m for *_, m in fig.per_scenario) == len(scenario_items(lib.scenarios))
+    # the rule bites at half of a library of at least MIN_CUE_ITEMS decision points, not below that size
+    half = int(MIN_DEFENSIBLE_SHARE * 20)
+    assert defensible_problems(DefensibleFigures(20, half, (("s", half, 20),)), "scenarios/") == []
+    low = defensible_problems(DefensibleFigures(20, half - 1, (("s", half - 1, 20),)), "scenarios/")
+    assert [p.field for p in low] == ["two-defensible"] and f"only {half - 1} of 20" in low[0].reason
+    assert defensible_problems(DefensibleFigures(MIN_CUE_ITEMS - 1, 0, ()), "scenarios/") == []
+    assert "below half: s 9/20" in DefensibleFigures(20, 9, (("s", 9, 20),)).summary()
 
 
 # three options of clearly different lengths: 0 short, 1 middle, 2 long

@@ -65,6 +65,26 @@ def test_every_choice_on_every_path_shrinks_the_sd(library):
     assert worst < 0
 
 
+@pytest.mark.parametrize("start", STARTS)
+def test_a_defensible_choice_moves_the_estimate_between_a_strong_and_a_poor_one(library, start):
+    """Quality 2 (a good option with a real cost) shifts the mean less than quality 3 and more than
+    quality 1 or 0, from every starting estimate: the evidence orders the levels as the content does."""
+    comp = library.competency_ids[0]
+    a, b = DEFAULT_CHOICE_ITEM.a, np.asarray(DEFAULT_CHOICE_ITEM.b)
+    shifts = []
+    for level in range(4):
+        post = _posterior(library, start)
+        d = library.competency_ids.index(comp)
+        m0 = post.mean[d]
+        post.add(comp, a, b, level)
+        shifts.append(post.mean[d] - m0)
+    assert shifts[0] < shifts[1] < shifts[2] < shifts[3], shifts
+    assert shifts[3] > 0 > shifts[0]
+    # a defensible choice is closer to the strong one than to a poor one where the leader is typical
+    if start in (None, (0.0, 0.45)):
+        assert shifts[3] - shifts[2] < shifts[2] - shifts[0]
+
+
 def test_good_run_moves_touched_estimates_up_and_poor_run_down(library):
     sc = library.scenarios["team-clash"]
     good, poor = ScenarioRun(sc), ScenarioRun(sc)

@@ -227,6 +227,26 @@ def test_scenario_options_carry_no_length_cue(library):
     assert longest <= chance, f"best option longest at {longest} of {n} decision points (chance {chance:.1f})"
 
 
+def test_most_decision_points_offer_two_defensible_options(library):
+    """At least half the decision points of the library, and of every scenario, offer a second
+    defensible option (mean quality >= STRONG_QUALITY) beside the best, so ruling out the options
+    that sound wrong does not find the answer; the second one costs something (below the best)."""
+    from workbench.content.checks import defensible_choices, defensible_figures
+
+    fig = defensible_figures(library.scenarios)
+    assert fig.n >= 85 and 2 * fig.count >= fig.n, fig.summary()
+    for sid, k, m in fig.per_scenario:
+        assert 2 * k >= m, f"{sid}: two defensible options at only {k} of {m} decision points"
+    costly = 0
+    for sc in library.scenarios.values():
+        for node in sc.nodes.values():
+            ok = defensible_choices(node)
+            if len(ok) >= 2:
+                means = sorted((node.choices[i].mean_quality for i in ok), reverse=True)
+                costly += means[1] < means[0]
+    assert costly >= 0.9 * fig.count, f"only {costly} of {fig.count} second options cost less than the best"
+
+
 # ---------------------------------------------------------------- validation of scenario content
 def _mini(tmp_path):
     import shutil

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .problems import Problem
-from .schema import MAX_MODULE_MINUTES, STRONG_QUALITY, Module, Scenario
+from .schema import MAX_MODULE_MINUTES, STRONG_QUALITY, Module, Node, Scenario
 
 MIN_DECISIONS_PER_PATH = 3
 
@@ -402,6 +402,68 @@ def scenario_items(scenarios: Mapping[str, Scenario], files: Mapping[str, str] |
     return out
 
 
+#: Share of the library's decision points that must offer two defensible options (judged on
+#: libraries of at least :data:`MIN_CUE_ITEMS` decision points).
+MIN_DEFENSIBLE_SHARE = 0.5
+
+
+def defensible_choices(node: Node) -> list[int]:
+    """Indexes of the defensible options at a decision point: those at or above
+    :data:`~workbench.content.schema.STRONG_QUALITY` (mean quality over the competencies they touch).
+
+    A defensible option is one a capable leader could pick in good faith and explain: it needs no
+    ``instead`` in the debrief, and its feedback names what it buys and what it risks.
+    """
+    return [i for i, ch in enumerate(node.choices) if ch.mean_quality >= STRONG_QUALITY]
+
+
+def has_two_defensible(node: Node) -> bool:
+    """True when a decision point offers at least two defensible options (:func:`defensible_choices`).
+
+    The best option (highest total quality) is always among them when there are two, because a strong
+    option's total is at least ``STRONG_QUALITY`` per competency; the second is the reasonable choice
+    with a real cost (typically quality 2 against the best's 3). Where it holds, "rule out what
+    sounds wrong" no longer finds the answer: the reader has to weigh two sensible moves.
+    """
+    return len(defensible_choices(node)) >= 2
+
+
+@dataclass(frozen=True)
+class DefensibleFigures:
+    """How many decision points offer two defensible options, in the library and per scenario."""
+
+    n: int
+    count: int
+    per_scenario: tuple[tuple[str, int, int], ...]  # (scenario id, with two defensible, decision points)
+
+    def summary(self) -> str:
+        if not self.n:
+            return "two defensible options: no decision points"
+        thin = [f"{sid} {k}/{m}" for sid, k, m in self.per_scenario if 2 * k < m]
+        return (f"two defensible options (two or more at mean quality >= {STRONG_QUALITY:g}) at {self.count} "
+                f"of {self.n} scenario decision points ({self.count / self.n:.0%}; at least "
+                f"{MIN_DEFENSIBLE_SHARE:.0%}); scenarios below half: {', '.join(thin) or 'none'}")
+
+
+def defensible_figures(scenarios: Mapping[str, Scenario]) -> DefensibleFigures:
+    rows = []
+    for sid, sc in scenarios.items():
+        points = [node for node in sc.nodes.values() if node.choices]
+        rows.append((sid, sum(has_two_defensible(node) for node in points), len(points)))
+    return DefensibleFigures(sum(m for *_, m in rows), sum(k for _, k, _ in rows), tuple(rows))
+
+
+def defensible_problems(fig: DefensibleFigures, file: str) -> list[Problem]:
+    """A problem when fewer than :data:`MIN_DEFENSIBLE_SHARE` of the decision points offer two
+    defensible options (libraries of at least :data:`MIN_CUE_ITEMS` decision points)."""
+    if fig.n < MIN_CUE_ITEMS or fig.count >= MIN_DEFENSIBLE_SHARE * fig.n:
+        return []
+    return [Problem(file, "two-defensible", (
+        f"only {fig.count} of {fig.n} scenario decision points offer two defensible options "
+        f"(at least {MIN_DEFENSIBLE_SHARE:.0%}): where only the best option is sensible, "
+        "a reader finds it by ruling out the others"))]
+
+
 @dataclass(frozen=True)
 class CueReport:
     """Test-wise cue figures for the whole library and the problems they raise."""
@@ -409,9 +471,13 @@ class CueReport:
     knowledge_checks: CueFigures
     scenarios: CueFigures
     problems: tuple[Problem, ...]
+    defensible: DefensibleFigures | None = None
 
     def lines(self) -> list[str]:
-        return [self.knowledge_checks.summary(), self.scenarios.summary()]
+        out = [self.knowledge_checks.summary(), self.scenarios.summary()]
+        if self.defensible is not None:
+            out.append(self.defensible.summary())
+        return out
 
 
 def measure_cues(modules: Mapping[str, Module], scenarios: Mapping[str, Scenario]) -> CueReport:
@@ -426,10 +492,14 @@ def measure_cues(modules: Mapping[str, Module], scenarios: Mapping[str, Scenario
     * the mean length ratio best / mean distractor is above :data:`MAX_LENGTH_RATIO`,
     * more than :data:`MAX_MARKED_SHARE` of items have a distractor with an absurd-option marker
       (:data:`ABSURD_MARKERS`), each one then listed, or
-    * the best option's authored position departs from even (chi-square at :data:`CUE_ALPHA`).
+    * the best option's authored position departs from even (chi-square at :data:`CUE_ALPHA`), or
+    * fewer than :data:`MIN_DEFENSIBLE_SHARE` of the scenario decision points offer two defensible
+      options (:func:`has_two_defensible`): elsewhere the answer is found by ruling out the rest.
     """
     kc = knowledge_check_items(modules)
     sc = scenario_items(scenarios)
     kf, sf = cue_figures("knowledge-check questions", kc), cue_figures("scenario decision points", sc)
+    df = defensible_figures(scenarios)
     problems = cue_problems(kf, kc, "modules/") + cue_problems(sf, sc, "scenarios/")
-    return CueReport(kf, sf, tuple(problems))
+    problems += defensible_problems(df, "scenarios/")
+    return CueReport(kf, sf, tuple(problems), df)

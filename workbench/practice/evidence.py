@@ -23,10 +23,14 @@ posterior SD of 0.45 to about 0.41 (four strong choices from N(0, 0.45²) give m
 
 ``b = (-2.0, -0.75, 1.0)``. Placed so that a typical leader (theta = 0) picks quality 2 most
 often (probabilities 0.12, 0.20, 0.41, 0.27 for levels 0..3), which is how the scenarios are
-written: one clearly good option, one tempting half-measure and one poor option per decision,
-with the good option recognisable to most people who have had some leadership training. A poor
-choice (level 0) has probability 0.12 for a typical leader and 0.27 at theta = -1, and a strong
-choice is more likely than not only above theta = 1.
+written: at most decision points a best option (3) and a defensible one with a real cost (2)
+beside a weaker one a well-meaning new manager might take (0 or 1), so telling the best from the
+merely good takes more than some leadership training. A poor choice (level 0) has probability
+0.12 for a typical leader and 0.27 at theta = -1, and a strong choice is more likely than not
+only above theta = 1. The levels are ordered as evidence too: from any starting estimate a
+level-2 choice moves the mean less than a level-3 one and more than a level-1 or level-0 one
+(the graded response model's likelihood ratios are monotone in theta; checked in
+``tests/practice/test_evidence.py``).
 
 Why the uncertainty shrinks
 ---------------------------
