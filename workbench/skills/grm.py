@@ -108,12 +108,11 @@ def simulate_responses(theta: np.ndarray, params: ItemParams, rng: np.random.Gen
     """Draw category indices ``0..K-1`` for persons ``theta`` (N, D) on every item."""
     theta = np.atleast_2d(np.asarray(theta, float))
     N = theta.shape[0]
-    out = np.empty((N, params.n_items), dtype=int)
     u = rng.random((N, params.n_items))
-    for j in range(params.n_items):
-        p_ge = expit(params.a[j] * (theta[:, params.dimension[j], None] - params.thresholds(j)[None, :]))
-        out[:, j] = (u[:, j, None] < p_ge).sum(axis=1)
-    return out
+    # every item at once: (N, J, Kmax-1); a NaN-padded threshold gives a NaN probability, never above u
+    z = params.a[None, :, None] * (theta[:, params.dimension, None] - params.b[None, :, :])
+    with np.errstate(invalid="ignore"):
+        return (u[:, :, None] < expit(z)).sum(axis=2)
 
 
 def random_item_params(
