@@ -3,7 +3,7 @@
 
 What a user waits for is the process: start-up and imports, reading the CSV, the computation and
 writing the result. Each side is timed as a fresh Python process (wall clock, median of the
-repetitions), alternating workbench and mirt so that load from other work on the machine hits both
+repetitions; CPU seconds of user and system time beside it), alternating workbench and mirt so that load from other work on the machine hits both
 alike. The mirt side reads the same CSV with pandas and gets the same item parameters (scoring) or
 the same responses (calibration, 41 quadrature points as ours). Recovery of the discriminations
 (RMSE against the generating values) is printed beside the calibration times.
@@ -12,6 +12,7 @@ the same responses (calibration, 41 quadrature points as ours). Recovery of the 
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,9 @@ COLUMNS = [
     Column("workbench_s", "workbench (s)", "{:.2f}"),
     Column("mirt_s", "mirt (s)", "{:.2f}"),
     Column("ratio", "workbench / mirt", "{:.2f}"),
+    Column("workbench_cpu_s", "workbench CPU (s)", "{:.2f}"),
+    Column("mirt_cpu_s", "mirt CPU (s)", "{:.2f}"),
+    Column("cpu_ratio", "CPU ratio", "{:.2f}"),
     Column("rmse_a_workbench", "RMSE a (ours)", "{:.3f}"),
     Column("rmse_a_mirt", "RMSE a (mirt)", "{:.3f}"),
 ]
@@ -57,12 +61,23 @@ json.dump({"a": np.asarray(fit.model.discrimination, float).ravel().tolist()}, o
 """
 
 
-def _timed(cmd: list[str]) -> float:
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed: {out.stderr.strip().splitlines()[-1:]}")
-    return time.monotonic() - start
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _times(ours: list[tuple[float, float]], theirs: list[tuple[float, float]]) -> dict[str, float]:
+    """Medians of wall and CPU seconds on each side, and their ratios."""
+    (wa, ca), (wb, cb) = np.median(ours, axis=0), np.median(theirs, axis=0)
+    return {"workbench_s": float(wa), "mirt_s": float(wb), "ratio": float(wa / wb), "workbench_cpu_s": float(ca),
+            "mirt_cpu_s": float(cb), "cpu_ratio": float(ca / cb)}
 
 
 def _env() -> dict[str, str]:
@@ -98,18 +113,16 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
             ours.append(_timed([*workbench, "score", str(r_score), "--params", str(p_score), "--out",
                                 str(tmp / "s.csv")]))
             theirs.append(_timed([sys.executable, "-c", MIRT_SCORE, str(p_score), str(r_score), str(tmp / "m.csv")]))
-        a, b = float(np.median(ours)), float(np.median(theirs))
-        result.rows.append({"task": "score (EAP, 61 points)", "size": f"{n_score:,} x 60", "workbench_s": a,
-                            "mirt_s": b, "ratio": a / b})
+        result.rows.append({"task": "score (EAP, 61 points)", "size": f"{n_score:,} x 60", **_times(ours, theirs)})
         log("calibrating (map) and fitting mirt's EM")
         a = _timed([*workbench, "calibrate", str(r_cal), "--out", str(tmp / "cp.json"), "--method", "map"])
         b = _timed([sys.executable, "-c", MIRT_FIT, str(r_cal), str(tmp / "mp.json")])
         ours_a = np.array([it["a"]["mean"] for it in json.loads((tmp / "cp.json").read_text())["items"]])
         mirt_a = np.array(json.loads((tmp / "mp.json").read_text())["a"])
-        result.rows.append({"task": "calibrate (map vs EM, 41 points)", "size": f"{n_cal:,} x 60", "workbench_s": a,
-                            "mirt_s": b, "ratio": a / b,
+        result.rows.append({"task": "calibrate (map vs EM, 41 points)", "size": f"{n_cal:,} x 60", **_times([a], [b]),
                             "rmse_a_workbench": float(np.sqrt(np.mean((ours_a - truth.a) ** 2))),
                             "rmse_a_mirt": float(np.sqrt(np.mean((mirt_a - truth.a) ** 2)))})
-    result.notes.append("wall clock of fresh processes, workbench and mirt alternating; the machine's load average "
-                        "is recorded with the result (other work skews both sides)")
+    result.notes.append("wall clock and CPU (user + system) of fresh processes, workbench and mirt alternating; the "
+                        "machine's load average is recorded with the result (other work skews wall clock on both "
+                        "sides; CPU time much less)")
     return result

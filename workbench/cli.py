@@ -485,22 +485,15 @@ def score(
 ) -> None:
     """Score respondents with known item parameters (posterior mean and SD per dimension)."""
     with _errors():
-        import pandas as pd
-
-        from .skills.data import read_scoring_csv
+        from .skills.data import read_scoring_csv, write_scores_csv
         from .skills.model import GradedResponseModel
 
         model = GradedResponseModel.load(params)
         with _warnings_to_stderr():
             data = read_scoring_csv(responses, model.params_.items)
         sc = model.score(data)
-        table = pd.DataFrame({"respondent_id": list(data.respondent_ids)})
-        for d, name in enumerate(sc.dimensions):
-            table[f"{name}_mean"] = sc.mean[:, d].round(5)
-            table[f"{name}_sd"] = sc.sd[:, d].round(5)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
-    typer.echo(f"wrote {out}: {len(table)} respondents, {len(sc.dimensions)} dimension(s)")
+        write_scores_csv(out, data.respondent_ids, sc)
+    typer.echo(f"wrote {out}: {len(data.respondent_ids)} respondents, {len(sc.dimensions)} dimension(s)")
 
 
 @responses_app.command("export")

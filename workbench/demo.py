@@ -98,6 +98,14 @@ class DemoSummary:
     peers_visible_leader: str | None = None  # at least 3 peers submitted: peers shown
 
 
+def _bulk(session, model, rows: list[dict]) -> None:
+    """Insert ``rows`` into ``model``'s table with SQLAlchemy Core (one executemany on the session's
+    connection, in its transaction): the ORM's bulk path spends most of the demo's write time
+    turning every dictionary into an ORM insert command."""
+    if rows:
+        session.connection().execute(insert(model.__table__), rows)
+
+
 def _uid(*parts: object) -> str:
     return str(uuid.uuid5(_NS, "/".join(map(str, parts))))
 
@@ -296,16 +304,16 @@ def build_demo(
         s.add(m.Organization(id=DEMO_ORG, name=org.name if org else "Demo organization", created_at=t0 - timedelta(days=30),
                              settings={"seed": seed, "as_of": as_of.isoformat(), "weeks": WEEKS, "showcase": showcase}))
         s.flush()
-        s.execute(insert(m.Cohort), [dict(id=cid, organization_id=DEMO_ORG, name=f"Cohort {k + 1:02d}",
+        _bulk(s, m.Cohort, [dict(id=cid, organization_id=DEMO_ORG, name=f"Cohort {k + 1:02d}",
                                            facilitator=FACILITATORS[k % len(FACILITATORS)], starts_on=t0)
                                       for k, cid in enumerate(cohort_ids)])
         # managers first so the self-reference always points at an existing row
         for batch in ([r for r in leaders if r["manager_id"] is None], [r for r in leaders if r["manager_id"] is not None]):
             if batch:
-                s.execute(insert(m.Leader), batch)
-        s.execute(insert(m.Rater), raters)
-        s.execute(insert(m.AssessmentSession), sessions)
-        s.execute(insert(m.Response), responses)
+                _bulk(s, m.Leader, batch)
+        _bulk(s, m.Rater, raters)
+        _bulk(s, m.AssessmentSession, sessions)
+        _bulk(s, m.Response, responses)
         s.add(m.Calibration(id=f"{DEMO_ORG}-generating", organization_id=DEMO_ORG, method="generating",
                             created_at=assessed_at,
                             params=params_to_json(params, diagnostics={"method": "generating",
@@ -321,21 +329,21 @@ def build_demo(
                                         "diagnostics": cal.diagnostics, "published_by": "workbench demo",
                                         "published_at": published.isoformat()}))
         s.flush()
-        s.execute(insert(m.SkillEstimate), estimates)
+        _bulk(s, m.SkillEstimate, estimates)
         ev_rows = []
         for st in events:
             row = to_event(st)
             ev_rows.append({c.name: getattr(row, c.name) for c in m.ActivityEvent.__table__.columns if c.name != "stored_at"}
                            | {"stored_at": row.timestamp})
         if ev_rows:
-            s.execute(insert(m.ActivityEvent), ev_rows)
+            _bulk(s, m.ActivityEvent, ev_rows)
         if recommendations:
-            s.execute(insert(m.Recommendation), recommendations)
+            _bulk(s, m.Recommendation, recommendations)
         if runs:
-            s.execute(insert(m.ScenarioRun), runs)
-            s.execute(insert(m.ScenarioChoice), choices)
-        s.execute(insert(m.ClassroomSession), classrooms)
-        s.execute(insert(m.DiscussionPost), posts)
+            _bulk(s, m.ScenarioRun, runs)
+            _bulk(s, m.ScenarioChoice, choices)
+        _bulk(s, m.ClassroomSession, classrooms)
+        _bulk(s, m.DiscussionPost, posts)
     say("Done")
     return DemoSummary(DEMO_ORG, n, COHORTS, len(sessions), len(responses), len(events), len(runs),
                        plans=activity.plans, recommendations=len(recommendations),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from workbench.skills.data import DataError, read_responses_csv, read_scoring_csv
@@ -210,3 +211,18 @@ def test_scoring_reads_only_known_items_first(tmp_path):
         read_scoring_csv(write(tmp_path, "respondent_id,i01,zz\nx,1e30,1\n"), p)
     with pytest.raises(DataError, match=r"line 2, column i01: '1e30' is too large"):
         read_scoring_csv(write(tmp_path, "respondent_id,i01\nx,1e30\n"), p)
+
+
+def test_scores_csv_contract_quotes_ids_and_rounds(tmp_path):
+    from workbench.skills.data import write_scores_csv
+    from workbench.skills.score import Scores
+
+    mean = np.array([[0.123456789, -1.0], [2.0, 1e-7]])
+    sd = np.array([[0.5, 0.25], [0.333333333, 1.0]])
+    sc = Scores(("lead", "care"), mean, sd, np.ones((2, 2), int), np.zeros(3))
+    path = write_scores_csv(tmp_path / "out" / "s.csv", ("a,1", 'say "hi"'), sc)
+    back = pd.read_csv(path, dtype={"respondent_id": str})
+    assert list(back.columns) == ["respondent_id", "lead_mean", "lead_sd", "care_mean", "care_sd"]
+    assert back.respondent_id.tolist() == ["a,1", 'say "hi"']
+    np.testing.assert_allclose(back[["lead_mean", "care_mean"]].to_numpy(), mean.round(5))
+    np.testing.assert_allclose(back[["lead_sd", "care_sd"]].to_numpy(), sd.round(5))

@@ -17,7 +17,7 @@ import numpy as np
 from .grm import MISSING, ItemParams, log_category_probs
 
 DEFAULT_POINTS = 61
-CHUNK = 20_000
+CHUNK = 4_096  # persons per block: its temporaries stay a few MB
 
 
 def quadrature(n_points: int = DEFAULT_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +131,71 @@ def eap_counts(
 
 def eap(y: np.ndarray, params: ItemParams, n_points: int = DEFAULT_POINTS, keep_posterior: bool = False) -> Scores:
     """Expected a posteriori scores for response matrix ``y`` (category indices, -1 missing)."""
-    return eap_counts(category_counts(y, params), params, n_points, keep_posterior)
+    y = np.atleast_2d(np.asarray(y))
+    return score_sheets(y, np.arange(y.shape[0]), y.shape[0], params, n_points=n_points, keep_posterior=keep_posterior)
+
+
+def _check_categories(y: np.ndarray, params: ItemParams) -> None:
+    N, J = y.shape
+    if J != params.n_items:
+        raise ValueError(f"responses have {J} columns for {params.n_items} items")
+    bad = (y != MISSING) & ((y < 0) | (y >= params.n_categories[None, :]))
+    if bad.any():
+        n, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"row {n}, item {params.item_ids[j]}: category index {y[n, j]} outside 0..{params.n_categories[j] - 1}"
+        )
+
+
+def _flat_tables(params: ItemParams, nodes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per dimension: its items' indices and their log-probability table flattened to
+    (J_d * Kmax + 1, Q) float32, the last row zero (where missing answers point)."""
+    table = log_prob_table(params, nodes)
+    Kmax, Q = table.shape[1], table.shape[2]
+    out = []
+    for d in range(len(params.dimensions)):
+        idx = np.flatnonzero(params.dimension == d)
+        flat = np.zeros((idx.size * Kmax + 1, Q), dtype=np.float32)
+        flat[:-1] = table[idx].reshape(-1, Q)
+        out.append((idx, flat))
+    return out
+
+
+def _sheet_loglik(y: np.ndarray, tables: list[tuple[np.ndarray, np.ndarray]], Kmax: int) -> np.ndarray:
+    """Log-likelihood of each sheet (row of ``y``) on the grid, (S, D, Q), as one product per
+    dimension of a one-hot matrix (S, J_d * Kmax + 1), built by one scatter, with the flat table."""
+    S = y.shape[0]
+    Q = tables[0][1].shape[1] if tables else 0
+    ll = np.empty((S, len(tables), Q))
+    for d, (idx, flat) in enumerate(tables):
+        width = flat.shape[0]
+        yd = y[:, idx]
+        # position of each answer in the flattened one-hot matrix; a missing answer points at the zero row
+        at = np.where(yd == MISSING, width - 1, np.arange(idx.size)[None, :] * Kmax + yd)
+        at += (np.arange(S) * width)[:, None]
+        onehot = np.zeros(S * width, dtype=np.float32)
+        onehot[at.ravel()] = 1.0
+        ll[:, d, :] = onehot.reshape(S, width) @ flat
+    return ll
+
+
+def _summaries(ll: np.ndarray, nodes: np.ndarray, logw: np.ndarray, keep_posterior: bool):
+    """Posterior mean and SD (and the normalized log posterior) from log-likelihoods (N, D, Q).
+
+    Works in place on ``ll``; the normalizing constant, the first and the second moment come from
+    one product with the (Q, 3) matrix of 1, x and x² at the nodes.
+    """
+    ll += logw
+    ll -= ll.max(axis=2, keepdims=True)  # normalized by hand: scipy's logsumexp checks and copies
+    lp = ll.copy() if keep_posterior else None
+    p = np.exp(ll, out=ll)
+    moments = p @ np.stack([np.ones_like(nodes), nodes, nodes**2], axis=1)  # (N, D, 3)
+    total = moments[..., 0]
+    m = moments[..., 1] / total
+    sd = np.sqrt(np.maximum(moments[..., 2] / total - m**2, 0.0))
+    if keep_posterior:
+        lp -= np.log(total)[..., None]
+    return m, sd, lp
 
 
 def score_sheets(
@@ -146,21 +210,51 @@ def score_sheets(
 ) -> Scores:
     """Score persons from answer sheets (rows of ``y``), pooling each person's sheets.
 
-    With ``rater`` (one type per sheet) each sheet is read through its rater type's shift.
+    With ``rater`` (one type per sheet) each sheet is read through its rater type's shift
+    (``rater_effects``: the contract's ``{type: {"mean", "sd"}}`` or plain shifts).
+
+    Persons are scored in chunks of :data:`CHUNK`: each chunk's sheets become log-likelihoods on
+    the shared quadrature grid (one BLAS product per dimension and rater type), which add up
+    over a person's sheets, so memory stays bounded and nothing is built per person in Python.
     """
-    per_sheet = category_counts(y, params)
-    person = np.asarray(person)
+    y = np.atleast_2d(np.asarray(y))
+    _check_categories(y, params)
+    person = np.asarray(person, dtype=int)
+    nodes, logw = quadrature(n_points)
+    effects = {k: float(v["mean"] if isinstance(v, dict) else v) for k, v in (rater_effects or {}).items()}
+    rater = None if rater is None else np.asarray(rater)
     types = ("",) if rater is None else tuple(dict.fromkeys(rater.tolist()))
-    counts = {}
-    if len(types) == 1 and len(person) == n_persons and np.array_equal(person, np.arange(n_persons)):
-        counts[types[0]] = per_sheet  # one sheet per person, in order: nothing to pool
+    tables = {r: _flat_tables(params, nodes + effects.get(r, 0.0)) for r in types}
+    Kmax, D, Q = int(params.n_categories.max()), len(params.dimensions), nodes.size
+    answered_item = y != MISSING
+    n_answered = np.zeros((n_persons, D), dtype=int)
+    for d in range(D):
+        np.add.at(n_answered[:, d], person, answered_item[:, params.dimension == d].sum(axis=1))
+    mean, sd = np.zeros((n_persons, D)), np.ones((n_persons, D))
+    post = np.empty((n_persons, D, Q)) if keep_posterior else None
+    in_order = len(types) == 1 and len(person) == n_persons and np.array_equal(person, np.arange(n_persons))
+    if in_order:  # one sheet per person, in order: nothing to pool
+        for start in range(0, n_persons, CHUNK):
+            sl = slice(start, min(n_persons, start + CHUNK))
+            ll = _sheet_loglik(y[sl], tables[types[0]], Kmax)
+            mean[sl], sd[sl], lp = _summaries(ll, nodes, logw, keep_posterior)
+            if post is not None:
+                post[sl] = lp
     else:
-        for r in types:
-            mask = np.ones(len(person), bool) if rater is None else rater == r
-            c = np.zeros((n_persons,) + per_sheet.shape[1:], dtype=per_sheet.dtype)
-            np.add.at(c, person[mask], per_sheet[mask])
-            counts[r] = c
-    return eap_counts(counts, params, n_points, keep_posterior, rater_effects)
+        order = np.argsort(person, kind="stable")
+        bounds = np.searchsorted(person[order], np.arange(0, n_persons + CHUNK, CHUNK))
+        for c, start in enumerate(range(0, n_persons, CHUNK)):
+            stop = min(n_persons, start + CHUNK)
+            rows = order[bounds[c]: bounds[c + 1]]
+            ll = np.zeros((stop - start, D, Q))
+            for r in types:
+                mine = rows if rater is None else rows[rater[rows] == r]
+                if mine.size:
+                    np.add.at(ll, person[mine] - start, _sheet_loglik(y[mine], tables[r], Kmax))
+            mean[start:stop], sd[start:stop], lp = _summaries(ll, nodes, logw, keep_posterior)
+            if post is not None:
+                post[start:stop] = lp
+    return Scores(params.dimensions, mean, sd, n_answered, nodes, post)
 
 
 class SkillPosterior:
