@@ -134,8 +134,11 @@ async def _open_protocol(base: str, url: str) -> tuple[float | None, float | Non
                 return None, None, "execution socket closed", sockets
             payload = json.loads(msg).get("payload", {})
             if "cell_index" in payload:
-                first = first or time.perf_counter() - t0
+                if first is None and payload.get("output_cell", {}).get("outputs"):
+                    first = time.perf_counter() - t0  # the first cell that shows something
                 if payload["cell_index"] + 1 == payload["total_cell"]:
+                    if first is None:
+                        return None, None, "no cell showed anything", sockets
                     return first, time.perf_counter() - t0, None, sockets
     except Exception as exc:  # a timeout or a refused socket is an error of the run, not of the benchmark
         return None, None, type(exc).__name__, sockets

@@ -242,7 +242,8 @@ def test_a_preheated_kernel_is_no_ones_until_a_page_takes_it_and_then_only_that_
             km.release(res)
 
     async def scenario():
-        km = Km(max_kernels=4, max_kernels_per_link=1, orphan_grace=0.0, pool_sizes={"leader.ipynb": 2})
+        km = Km(max_kernels=4, max_kernels_per_link=1, orphan_grace=0.0, pool_sizes={"leader.ipynb": 2},
+                max_warming=2)
         km.warmed, km.counted_while_warming = [], []
         km.fill_pools()
         await asyncio.gather(*km._pool["leader.ipynb"])
@@ -309,3 +310,67 @@ def test_a_kernel_reads_its_query_from_the_environment_or_waits_for_it_when_preh
         server.shutdown()
     assert seen == [("/voila/query/k-1", "sekrit")]
     assert os.environ["SCRIPT_NAME"] == "/voila/render/leader.ipynb" and os.environ["VOILA_PREHEAT"] == "False"
+
+
+def test_the_pool_refills_one_kernel_at_a_time_not_while_pages_run_and_grows_in_a_burst():
+    """Refilling is rate limited (``max_warming`` at once) and waits while as many pages run as there are
+    turns; pages taken in the window grow the pool up to its burst size, and it shrinks back after."""
+    import asyncio
+    import time
+
+    from workbench.apps.server import GuardedKernelManager, _Owned, default_burst_sizes
+
+    class Km(GuardedKernelManager):
+        async def _warm(self, notebook):
+            kid = f"warm{len(self.warmed)}"
+            self.warmed.append(kid)
+            self.at_once.append(self._in_flight())
+            await asyncio.sleep(0.01)
+            self._kernels[kid] = object()
+            self._owned[kid] = _Owned(None, rendering=False)
+            return kid
+
+        async def shutdown_kernel(self, kernel_id, now=False, restart=False):
+            self._kernels.pop(kernel_id)
+            self.stopped.append(kernel_id)
+
+    async def settle(km):
+        for _ in range(50):
+            await asyncio.sleep(0.02)
+            if not km._in_flight():
+                await asyncio.sleep(0.02)
+                if not km._in_flight():
+                    return
+
+    async def scenario():
+        km = Km(max_kernels=40, pool_sizes={"leader.ipynb": 2}, burst_sizes={"leader.ipynb": 5}, burst_window=0.5)
+        km.warmed, km.at_once, km.stopped = [], [], []
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_count("leader.ipynb") == 2 and max(km.at_once) == 1  # one at a time
+        km.refill_below, km.pages_running = 2, 2  # two pages run: nothing is preheated
+        for _ in range(2):
+            assert await km._take("leader.ipynb") in km
+            km._taken["leader.ipynb"].append(time.monotonic())
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_count("leader.ipynb") == 0 and len(km.warmed) == 2
+        km.pages_running = 1  # a core is free: the pool grows to base + pages taken (2 + 2)
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_target("leader.ipynb") == 4 and km.pool_count("leader.ipynb") == 4
+        assert max(km.at_once) == 1
+        km._taken["leader.ipynb"] += [time.monotonic()] * 10
+        assert km.pool_target("leader.ipynb") == 5  # never past the burst size
+        await asyncio.sleep(0.6)  # the burst window passes: back to the base size
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_target("leader.ipynb") == 2 and km.pool_count("leader.ipynb") == 2
+        assert len(km.stopped) == len(km.warmed) - 2 - 2  # the surplus waiting kernels were shut down
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+    assert default_burst_sizes(48, {"leader.ipynb": 6, "rater.ipynb": 1}) == {"leader.ipynb": 12, "rater.ipynb": 1}
+    assert default_burst_sizes(48, {"leader.ipynb": 30}, leader_burst=0) == {"leader.ipynb": 30}
