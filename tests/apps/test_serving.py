@@ -345,10 +345,11 @@ def test_the_pool_refills_one_kernel_at_a_time_not_while_pages_run_and_grows_in_
     async def scenario():
         km = Km(max_kernels=40, pool_sizes={"leader.ipynb": 2}, burst_sizes={"leader.ipynb": 5}, burst_window=0.5)
         km.warmed, km.at_once, km.stopped = [], [], []
+        km.refill_below, km.pages_running = 2, 1
         km.fill_pools()
         await settle(km)
-        assert km.pool_count("leader.ipynb") == 2 and max(km.at_once) == 1  # one at a time
-        km.refill_below, km.pages_running = 2, 2  # two pages run: nothing is preheated
+        assert km.pool_count("leader.ipynb") == 2 and max(km.at_once) == 1  # one at a time beside a page
+        km.pages_running = 2  # two pages run (one per turn): nothing is preheated
         for _ in range(2):
             assert await km._take("leader.ipynb") in km
             km._taken["leader.ipynb"].append(time.monotonic())
@@ -367,6 +368,12 @@ def test_the_pool_refills_one_kernel_at_a_time_not_while_pages_run_and_grows_in_
         await settle(km)
         assert km.pool_target("leader.ipynb") == 2 and km.pool_count("leader.ipynb") == 2
         assert len(km.stopped) == len(km.warmed) - 2 - 2  # the surplus waiting kernels were shut down
+        km.pages_running, km.at_once = 0, []  # no page runs: one kernel per turn at a time
+        for _ in range(2):
+            await km._take("leader.ipynb")
+        km.fill_pools()
+        await settle(km)
+        assert max(km.at_once) == 2 and km.pool_count("leader.ipynb") == 2
 
     from concurrent.futures import ThreadPoolExecutor
 

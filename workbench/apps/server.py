@@ -231,14 +231,17 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         server's cap; shut down waiting kernels a pool no longer needs.
 
         Refilling never competes with pages: at most :attr:`max_warming` kernels are preheated at a time
-        (the next starts when one is done), and none while :attr:`refill_below` or more pages are being run
-        (the execution handler calls this again as each page finishes).
+        while a page runs (the next starts when one is done; :attr:`refill_below` at a time while none
+        does), and none while :attr:`refill_below` or more pages are being run (the execution handler calls
+        this again as each page finishes).
         Runs in an empty context: a kernel it starts is never the page's whose request emptied the pool.
         """
         contextvars.Context().run(self._fill)
 
     def _fill(self) -> None:
         busy = self.refill_below > 0 and self.pages_running >= self.refill_below
+        # one kernel at a time beside pages; with no page running, one per turn (a core each)
+        at_once = self.max_warming if self.pages_running else max(self.max_warming, self.refill_below)
         for notebook in self.pool_sizes:
             target = self.pool_target(notebook)
             tasks = self._pool.setdefault(notebook, [])
@@ -247,7 +250,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             while len(tasks) > target and (surplus := [t for t in tasks if t.done()]):
                 tasks.remove(surplus[-1])  # a waiting kernel no longer needed
                 asyncio.ensure_future(self.shutdown_kernel(surplus[-1].result(), now=True))
-            while (not busy and len(tasks) < target and self._in_flight() < self.max_warming
+            while (not busy and len(tasks) < target and self._in_flight() < at_once
                    and self.count() + self.pool_count() < self.server_cap):
                 task = asyncio.ensure_future(self._warm(notebook))
                 task.add_done_callback(self._warmed)
