@@ -381,3 +381,56 @@ def test_the_pool_refills_one_kernel_at_a_time_not_while_pages_run_and_grows_in_
         pool.submit(asyncio.run, scenario()).result()
     assert default_burst_sizes(48, {"leader.ipynb": 6, "rater.ipynb": 1}) == {"leader.ipynb": 12, "rater.ipynb": 1}
     assert default_burst_sizes(48, {"leader.ipynb": 30}, leader_burst=0) == {"leader.ipynb": 30}
+
+
+def test_a_page_runs_at_once_up_to_its_first_content_and_then_waits_its_turn(monkeypatch):
+    """The execution socket asks for a turn only once a cell result with outputs (the header) is sent, and
+    Voilà runs the next cell only once it is held; a turn is given back at the end or after turn_seconds."""
+    import asyncio
+
+    from tornado.websocket import WebSocketHandler
+
+    from workbench.apps.server import GuardedExecutionHandler, _shows_something, _Turn
+
+    sent = []
+
+    def fake_write(self, message, binary=False):
+        sent.append(message)
+        f = asyncio.get_running_loop().create_future()
+        f.set_result(None)
+        return f
+
+    monkeypatch.setattr(WebSocketHandler, "write_message", fake_write)
+
+    def result(outputs):
+        return {"action": "execution_result", "payload": {"output_cell": {"outputs": outputs}, "cell_index": 0}}
+
+    header = result([{"output_type": "display_data", "data": {"text/plain": "header"}}])
+    assert _shows_something(header) and not _shows_something(result([]))
+    assert not _shows_something({"action": "initialized", "payload": {}}) and not _shows_something("text")
+
+    async def scenario():
+        turns = asyncio.Semaphore(1)
+        first, second = GuardedExecutionHandler.__new__(GuardedExecutionHandler), \
+            GuardedExecutionHandler.__new__(GuardedExecutionHandler)
+        first._turn, second._turn = _Turn(turns, 60.0), _Turn(turns, 0.05)
+        await first.write_message(result([]))  # the parameters cell: no turn asked
+        assert not first._turn.asked
+        await first.write_message(header)
+        assert first._turn.held and sent[-1] is header
+        waiting = asyncio.ensure_future(second.write_message(header))  # sent at once, then waits its turn
+        await asyncio.sleep(0.02)
+        assert sent[-1] is header and len(sent) == 3 and not waiting.done() and not second._turn.held
+        await first.write_message(header)  # (a later result asks nothing more)
+        first._turn.release()
+        await waiting
+        assert second._turn.held
+        await asyncio.sleep(0.1)  # turn_seconds passed: given back though the page still runs
+        assert not second._turn.held and turns._value == 1
+        second._turn.release()  # (giving back twice is harmless)
+        assert turns._value == 1
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
