@@ -434,3 +434,29 @@ def test_a_page_runs_at_once_up_to_its_first_content_and_then_waits_its_turn(mon
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, scenario()).result()
+
+
+def test_page_templates_are_compiled_once_per_server():
+    """Voilà makes an exporter per page; with the server's renderer they share compiled templates."""
+    from voila import notebook_renderer
+
+    from workbench.apps import server
+
+    original = notebook_renderer.VoilaExporter
+    try:
+        server._keep_compiled_templates()
+        exporter = notebook_renderer.VoilaExporter
+        server._keep_compiled_templates()  # (once only)
+        assert notebook_renderer.VoilaExporter is exporter and issubclass(exporter, original)
+        loader = __import__("jinja2").DictLoader({"page.j2": "{% for i in range(2) %}{{ i }}{% endfor %}"})
+        first, second = exporter(), exporter()
+        envs = []
+        for ex in (first, second):
+            env = ex.environment
+            env.loader = loader
+            envs.append(env)
+            assert env.get_template("page.j2").render() == "01"
+        assert envs[0] is not envs[1] and envs[0].bytecode_cache is envs[1].bytecode_cache
+        assert len(envs[0].bytecode_cache._code) == 1  # compiled by the first, loaded by the second
+    finally:
+        notebook_renderer.VoilaExporter = original
