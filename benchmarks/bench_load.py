@@ -14,7 +14,7 @@ One run measures, on the same machine:
 By default pages are opened the way Voilà's page script opens them, without a browser: fetch the page
 (which gives it a kernel and sets its cookie), connect the kernel websocket
 (``v1.kernel.websocket.jupyter.org``) and Voilà's execution websocket, ask for the notebook to run, and
-read the results. Timed from the request: the first cell's result (the first content: the leader
+read the results. Timed from the request: the first cell result that shows something (the first content: the leader
 header, the bare page's widget) and the last (the first tab built). Headless Chromium on the same 2-core
 machine spends more processor time on 30 pages' scripts than the server does, so it measures the client
 as much as the server; ``browser=True`` opens the pages in it instead (timed until the header, then the
@@ -372,7 +372,7 @@ def run(quick: bool = False, db: str | None = None, pages: int = 30, browser: bo
         result.meta["kernel_cap"] = cap
         result.meta["default_pool"] = default_pool_sizes(cap)
     what = ("the header visible, then the profile chart, each page in its own context of one headless Chromium "
-            "on the same machine") if browser else ("the first cell's result (the header; the bare page's widget), "
+            "on the same machine") if browser else ("the first cell result that shows something (the header; the bare page's widget), "
                                                     "then the last (the first tab built), read from Voilà's "
                                                     "execution websocket")
     result.notes.append(f"First content: {what}; kernel cap {cap} (admits every page). Preheated: leader kernels "
