@@ -14,7 +14,7 @@ One run measures, on the same machine:
 By default pages are opened the way Voilà's page script opens them, without a browser: fetch the page
 (which gives it a kernel and sets its cookie), connect the kernel websocket
 (``v1.kernel.websocket.jupyter.org``) and Voilà's execution websocket, ask for the notebook to run, and
-read the results. Timed from the request: the first cell's result (the first content: the leader
+read the results. Timed from the request: the first cell result that shows something (the first content: the leader
 header, the bare page's widget) and the last (the first tab built). Headless Chromium on the same 2-core
 machine spends more processor time on 30 pages' scripts than the server does, so it measures the client
 as much as the server; ``browser=True`` opens the pages in it instead (timed until the header, then the
@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.apps.server import default_pool_sizes
+from workbench.apps.server import default_burst_sizes, default_pool_sizes
 from workbench.apps.serving import (
     CHROMIUM_FLAGS,
     background,
@@ -63,6 +63,9 @@ COLUMNS = [
     Column("uss", "USS per page MB", "{:.0f}"),
     Column("pool_rss", "RSS per waiting kernel MB", "{:.0f}"),
     Column("server", "server RSS MB", "{:.0f}"),
+    Column("cpu_server", "server CPU s per page", "{:.2f}"),
+    Column("cpu_page", "kernel CPU s per page", "{:.2f}"),
+    Column("cpu_refill", "refill CPU s", "{:.1f}"),
 ]
 BARE_NOTEBOOK = {
     "cells": [{"cell_type": "code", "execution_count": None, "id": "bare", "metadata": {}, "outputs": [],
@@ -134,8 +137,11 @@ async def _open_protocol(base: str, url: str) -> tuple[float | None, float | Non
                 return None, None, "execution socket closed", sockets
             payload = json.loads(msg).get("payload", {})
             if "cell_index" in payload:
-                first = first or time.perf_counter() - t0
+                if first is None and payload.get("output_cell", {}).get("outputs"):
+                    first = time.perf_counter() - t0  # the first cell that shows something
                 if payload["cell_index"] + 1 == payload["total_cell"]:
+                    if first is None:
+                        return None, None, "no cell showed anything", sockets
                     return first, time.perf_counter() - t0, None, sockets
     except Exception as exc:  # a timeout or a refused socket is an error of the run, not of the benchmark
         return None, None, type(exc).__name__, sockets
@@ -147,6 +153,33 @@ def _close(sockets: list) -> None:
             s.cancel()
         elif not isinstance(s, str):  # (the kernel id)
             s.close()
+
+
+def _cpu(serve_pid: int) -> dict[int, tuple[str, float]]:
+    """Processor seconds (user + system) so far of the Voilà server and of every kernel: {pid: (command, s)}."""
+    import psutil
+
+    out = {}
+    for p in psutil.Process(serve_pid).children(recursive=True):
+        try:
+            cmd, t = " ".join(p.cmdline()), p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        if "ipykernel" in cmd or "workbench.apps.server" in cmd:
+            out[p.pid] = (cmd, t.user + t.system)
+    return out
+
+
+def _cpu_split(before: dict, after: dict, page_kernels: set[str]) -> dict[str, float]:
+    """Processor seconds spent between two :func:`_cpu` readings: by the server, by the pages' kernels and
+    by the other kernels (waiting ones being preheated)."""
+    split = {"server": 0.0, "pages": 0.0, "others": 0.0}
+    for pid, (cmd, t) in after.items():
+        spent = t - before.get(pid, (cmd, 0.0))[1]
+        key = ("server" if "workbench.apps.server" in cmd
+               else "pages" if any(f"kernel-{k}.json" in cmd for k in page_kernels) else "others")
+        split[key] += spent
+    return split
 
 
 def _memory(serve_pid: int, page_kernels: set[str]) -> tuple[list[tuple[float, float]], list[float], float]:
@@ -257,13 +290,17 @@ async def _run(app: str, leaders: list[str], singles: int, serve_pid: int, brows
             open_page, close, [url(lid) for lid in leaders[:singles]] + [url(leaders[-1])], settle)
         log(f"single pages: {[round(t, 2) for t in single]}")
         await settle()
+        cpu_before, t0 = _cpu(serve_pid), time.perf_counter()
         results = await asyncio.gather(*(open_page(url(lid)) for lid in leaders))
+        wall = time.perf_counter() - t0
         firsts = [r[0] for r in results if r[2] is None]
         lasts = [r[1] for r in results if r[2] is None]
         errors = [r[2] for r in results if r[2] is not None]
         log(f"concurrent pages: {len(firsts)} built, errors {errors}")
         page_kernels = {k for r in results if (k := _kernel_of(r[3]))}
         kernels, waiting, server = _memory(serve_pid, page_kernels)
+        cpu = _cpu_split(cpu_before, _cpu(serve_pid), page_kernels)
+        log(f"processor seconds during the burst ({wall:.0f} s): {cpu}")
         for *_, handle in results:
             await close(handle)
     single_p95 = _pct(single, 0.95) if single else None
@@ -281,7 +318,9 @@ async def _run(app: str, leaders: list[str], singles: int, serve_pid: int, brows
              rss=statistics.mean(k[0] for k in kernels) if kernels else None,
              uss=statistics.mean(k[1] for k in kernels) if kernels else None,
              pool_rss=statistics.mean(waiting) if waiting else None, waiting=len(waiting),
-             server=server, kernels=len(kernels), times=firsts, last=lasts, error_kinds=errors),
+             server=server, kernels=len(kernels), times=firsts, last=lasts, error_kinds=errors,
+             cpu_server=cpu["server"] / len(leaders), cpu_page=cpu["pages"] / len(leaders),
+             cpu_refill=cpu["others"], burst_wall=wall),
     ]
 
 
@@ -324,18 +363,24 @@ def run(quick: bool = False, db: str | None = None, pages: int = 30, browser: bo
                 serve_pid = next(p.pid for p in psutil.process_iter(["cmdline"])
                                  if p.info["cmdline"] and "serve" in p.info["cmdline"] and str(port) in p.info["cmdline"])
                 pool = preheat if preheat >= 0 else default_pool_sizes(cap)["leader.ipynb"]
+                burst = default_burst_sizes(cap, {"leader.ipynb": pool})["leader.ipynb"]
+                result.meta[f"leader_pool_{preheat}"] = {"waiting": pool, "burst": burst}
+                log(f"leader pool: {pool} waiting before the pages come, growing up to {burst} while they are taken")
                 settle = _pool_filled(tmpdir / f"serve-{preheat}.log", pool, log)
                 result.rows += asyncio.run(_run(f"http://127.0.0.1:{port}", leaders, singles, serve_pid, browser,
                                                 log, settle, preheat, bare["p95"]))
         result.meta["kernel_cap"] = cap
         result.meta["default_pool"] = default_pool_sizes(cap)
     what = ("the header visible, then the profile chart, each page in its own context of one headless Chromium "
-            "on the same machine") if browser else ("the first cell's result (the header; the bare page's widget), "
+            "on the same machine") if browser else ("the first cell result that shows something (the header; the bare page's widget), "
                                                     "then the last (the first tab built), read from Voilà's "
                                                     "execution websocket")
     result.notes.append(f"First content: {what}; kernel cap {cap} (admits every page). Preheated: leader kernels "
                         f"kept waiting (-1: the default for the cap, {default_pool_sizes(cap)['leader.ipynb']} here; "
-                        "0: none). Memory: mean over the pages' kernels with every page open (USS: memory no other "
+                        "0: none); while pages are taken the pool grows (one kernel at a time, never while as many pages run as "
+                        f"there are cores) up to the burst size, a quarter of the cap ({cap // 4} here) or the pool if "
+                        "larger. Processor seconds: spent during the burst by the server and by the pages' kernels, "
+                        "per page, and by kernels being preheated. Memory: mean over the pages' kernels with every page open (USS: memory no other "
                         "process shares), and over kernels still waiting in the pool.")
     result.notes.append("Goal of issue 19: no errors and p95 <= 3x one page's p95, on the same machine in the same run.")
     return result

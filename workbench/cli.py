@@ -214,6 +214,10 @@ def serve(
     preheat: Annotated[int, typer.Option(
         help="Kernels kept started and waiting for leader pages (-1: the kernel cap over 8, between 1 and 6).",
         min=-1)] = -1,
+    preheat_burst: Annotated[int, typer.Option(
+        help="Most waiting kernels for leader pages while pages draw them down: the pool grows by one for every "
+             "page in the last 10 minutes, up to this (-1: the kernel cap over 4; never below --preheat).",
+        min=-1)] = -1,
 ) -> None:
     """Serve the Voilà leader, cohort and rater apps (on 127.0.0.1 unless --ip says otherwise).
 
@@ -247,7 +251,8 @@ def serve(
     from .apps.serving import run_until_signalled, voila_command
 
     cmd = voila_command(APPS_DIR, port, ip=ip, base_url=path, max_kernels=max_kernels,
-                        kernels_per_link=kernels_per_link, cull_idle=cull_idle, leader_pool=preheat)
+                        kernels_per_link=kernels_per_link, cull_idle=cull_idle, leader_pool=preheat,
+                        leader_burst=preheat_burst)
     typer.echo(f"Serving the Leadership Workbench apps at {url} (listening on {ip}:{port})")
     if first is not None and sys.stdout.isatty():  # links are bearer secrets: never into a log file
         typer.echo(f"A demo leader's page: {app_url(url, LEADER.notebook, make_token(LEADER.token_kind, first.id))}")

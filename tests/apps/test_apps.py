@@ -141,3 +141,36 @@ def test_a_new_small_cohort_shows_every_section(engine, library, size):
     for name in SECTIONS:
         box = page.open(name)
         assert box.children and not any("wb-section-error" in c._dom_classes for c in box.children), name
+
+
+def test_a_preheated_leader_kernel_holds_nobody_and_serves_the_link_it_is_given(demo_db, monkeypatch):
+    """``preheat()`` (run in a waiting kernel before any request) reads as a leader nobody is, closes every
+    widget it made and keeps only the library and the store's engine; the page then built is the link's
+    leader's, on that engine and library, with the same content as one built without preheating."""
+    from ipywidgets.widgets import widget as widget_module
+
+    from workbench.apps import common, leader
+
+    monkeypatch.setenv("WORKBENCH_DB", demo_db)
+    monkeypatch.setattr(common, "PREHEATED", {})
+    before = set(widget_module._instances)
+    leader.preheat()
+    assert set(widget_module._instances) <= before  # nothing left to send to the page it will serve
+    assert set(common.PREHEATED) == {"library", "engine", "url"}
+    eng = common.engine()
+    assert eng is common.PREHEATED["engine"] and common.page_library() is common.PREHEATED["library"]
+    me, other = repo.get_leader(eng, "L0001"), repo.get_leader(eng, "L0002")
+    header, rest = leader.leader_parts(make_token("leader", me.id))
+    import re
+
+    def page_text(h, r):  # (the chart tables' ids are random)
+        return re.sub(r"T_[0-9a-f]+", "T_", html_of(h) + html_of(r()))
+
+    text = page_text(header, rest)
+    assert me.name in text and (other.name not in text or other.name == me.name)
+    monkeypatch.setattr(common, "PREHEATED", {})
+    cold_header, cold_rest = leader.leader_parts(make_token("leader", me.id))
+    assert page_text(cold_header, cold_rest) == text
+    common.preheated(eng=eng)
+    monkeypatch.setenv("WORKBENCH_DB", demo_db + ".other")
+    assert common.engine() is not eng  # another database named: a new engine

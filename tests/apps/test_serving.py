@@ -242,7 +242,8 @@ def test_a_preheated_kernel_is_no_ones_until_a_page_takes_it_and_then_only_that_
             km.release(res)
 
     async def scenario():
-        km = Km(max_kernels=4, max_kernels_per_link=1, orphan_grace=0.0, pool_sizes={"leader.ipynb": 2})
+        km = Km(max_kernels=4, max_kernels_per_link=1, orphan_grace=0.0, pool_sizes={"leader.ipynb": 2},
+                max_warming=2)
         km.warmed, km.counted_while_warming = [], []
         km.fill_pools()
         await asyncio.gather(*km._pool["leader.ipynb"])
@@ -309,3 +310,153 @@ def test_a_kernel_reads_its_query_from_the_environment_or_waits_for_it_when_preh
         server.shutdown()
     assert seen == [("/voila/query/k-1", "sekrit")]
     assert os.environ["SCRIPT_NAME"] == "/voila/render/leader.ipynb" and os.environ["VOILA_PREHEAT"] == "False"
+
+
+def test_the_pool_refills_one_kernel_at_a_time_not_while_pages_run_and_grows_in_a_burst():
+    """Refilling is rate limited (``max_warming`` at once) and waits while as many pages run as there are
+    turns; pages taken in the window grow the pool up to its burst size, and it shrinks back after."""
+    import asyncio
+    import time
+
+    from workbench.apps.server import GuardedKernelManager, _Owned, default_burst_sizes
+
+    class Km(GuardedKernelManager):
+        async def _warm(self, notebook):
+            kid = f"warm{len(self.warmed)}"
+            self.warmed.append(kid)
+            self.at_once.append(self._in_flight())
+            await asyncio.sleep(0.01)
+            self._kernels[kid] = object()
+            self._owned[kid] = _Owned(None, rendering=False)
+            return kid
+
+        async def shutdown_kernel(self, kernel_id, now=False, restart=False):
+            self._kernels.pop(kernel_id)
+            self.stopped.append(kernel_id)
+
+    async def settle(km):
+        for _ in range(50):
+            await asyncio.sleep(0.02)
+            if not km._in_flight():
+                await asyncio.sleep(0.02)
+                if not km._in_flight():
+                    return
+
+    async def scenario():
+        km = Km(max_kernels=40, pool_sizes={"leader.ipynb": 2}, burst_sizes={"leader.ipynb": 5}, burst_window=0.5)
+        km.warmed, km.at_once, km.stopped = [], [], []
+        km.refill_below, km.pages_running = 2, 1
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_count("leader.ipynb") == 2 and max(km.at_once) == 1  # one at a time beside a page
+        km.pages_running = 2  # two pages run (one per turn): nothing is preheated
+        for _ in range(2):
+            assert await km._take("leader.ipynb") in km
+            km._taken["leader.ipynb"].append(time.monotonic())
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_count("leader.ipynb") == 0 and len(km.warmed) == 2
+        km.pages_running = 1  # a core is free: the pool grows to base + pages taken (2 + 2)
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_target("leader.ipynb") == 4 and km.pool_count("leader.ipynb") == 4
+        assert max(km.at_once) == 1
+        km._taken["leader.ipynb"] += [time.monotonic()] * 10
+        assert km.pool_target("leader.ipynb") == 5  # never past the burst size
+        await asyncio.sleep(0.6)  # the burst window passes: back to the base size
+        km.fill_pools()
+        await settle(km)
+        assert km.pool_target("leader.ipynb") == 2 and km.pool_count("leader.ipynb") == 2
+        assert len(km.stopped) == len(km.warmed) - 2 - 2  # the surplus waiting kernels were shut down
+        km.pages_running, km.at_once = 0, []  # no page runs: one kernel per turn at a time
+        for _ in range(2):
+            await km._take("leader.ipynb")
+        km.fill_pools()
+        await settle(km)
+        assert max(km.at_once) == 2 and km.pool_count("leader.ipynb") == 2
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+    assert default_burst_sizes(48, {"leader.ipynb": 6, "rater.ipynb": 1}) == {"leader.ipynb": 12, "rater.ipynb": 1}
+    assert default_burst_sizes(48, {"leader.ipynb": 30}, leader_burst=0) == {"leader.ipynb": 30}
+
+
+def test_a_page_runs_at_once_up_to_its_first_content_and_then_waits_its_turn(monkeypatch):
+    """The execution socket asks for a turn only once a cell result with outputs (the header) is sent, and
+    Voilà runs the next cell only once it is held; a turn is given back at the end or after turn_seconds."""
+    import asyncio
+
+    from tornado.websocket import WebSocketHandler
+
+    from workbench.apps.server import GuardedExecutionHandler, _shows_something, _Turn
+
+    sent = []
+
+    def fake_write(self, message, binary=False):
+        sent.append(message)
+        f = asyncio.get_running_loop().create_future()
+        f.set_result(None)
+        return f
+
+    monkeypatch.setattr(WebSocketHandler, "write_message", fake_write)
+
+    def result(outputs):
+        return {"action": "execution_result", "payload": {"output_cell": {"outputs": outputs}, "cell_index": 0}}
+
+    header = result([{"output_type": "display_data", "data": {"text/plain": "header"}}])
+    assert _shows_something(header) and not _shows_something(result([]))
+    assert not _shows_something({"action": "initialized", "payload": {}}) and not _shows_something("text")
+
+    async def scenario():
+        turns = asyncio.Semaphore(1)
+        first, second = GuardedExecutionHandler.__new__(GuardedExecutionHandler), \
+            GuardedExecutionHandler.__new__(GuardedExecutionHandler)
+        first._turn, second._turn = _Turn(turns, 60.0), _Turn(turns, 0.05)
+        await first.write_message(result([]))  # the parameters cell: no turn asked
+        assert not first._turn.asked
+        await first.write_message(header)
+        assert first._turn.held and sent[-1] is header
+        waiting = asyncio.ensure_future(second.write_message(header))  # sent at once, then waits its turn
+        await asyncio.sleep(0.02)
+        assert sent[-1] is header and len(sent) == 3 and not waiting.done() and not second._turn.held
+        await first.write_message(header)  # (a later result asks nothing more)
+        first._turn.release()
+        await waiting
+        assert second._turn.held
+        await asyncio.sleep(0.1)  # turn_seconds passed: given back though the page still runs
+        assert not second._turn.held and turns._value == 1
+        second._turn.release()  # (giving back twice is harmless)
+        assert turns._value == 1
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+
+
+def test_page_templates_are_compiled_once_per_server():
+    """Voilà makes an exporter per page; with the server's renderer they share compiled templates."""
+    from voila import notebook_renderer
+
+    from workbench.apps import server
+
+    original = notebook_renderer.VoilaExporter
+    try:
+        server._keep_compiled_templates()
+        exporter = notebook_renderer.VoilaExporter
+        server._keep_compiled_templates()  # (once only)
+        assert notebook_renderer.VoilaExporter is exporter and issubclass(exporter, original)
+        loader = __import__("jinja2").DictLoader({"page.j2": "{% for i in range(2) %}{{ i }}{% endfor %}"})
+        first, second = exporter(), exporter()
+        envs = []
+        for ex in (first, second):
+            env = ex.environment
+            env.loader = loader
+            envs.append(env)
+            assert env.get_template("page.j2").render() == "01"
+        assert envs[0] is not envs[1] and envs[0].bytecode_cache is envs[1].bytecode_cache
+        assert len(envs[0].bytecode_cache._code) == 1  # compiled by the first, loaded by the second
+    finally:
+        notebook_renderer.VoilaExporter = original

@@ -52,11 +52,40 @@ def error_page(message: str) -> w.Widget:
     return box
 
 
-def engine():
-    """The store, without running migrations (page loads stay fast; ``workbench serve`` migrates)."""
-    from ..store.db import make_engine
+#: what a preheated kernel prepared before any request (:func:`preheated`): the store's engine (its
+#: connection and compiled statements) and the content library. Nothing in it names a person.
+PREHEATED: dict[str, object] = {}
 
+
+def preheated(library: object | None = None, eng: object | None = None) -> None:
+    """Keep ``library`` and ``eng`` for the page this kernel will serve (called by an app's
+    ``preheat()`` in a waiting kernel: :mod:`workbench.apps.server`). :func:`engine` then returns
+    that engine while ``WORKBENCH_DB`` still names its database, and :func:`page_library` that library."""
+    from ..store.db import default_url
+
+    if library is not None:
+        PREHEATED["library"] = library
+    if eng is not None:
+        PREHEATED["engine"], PREHEATED["url"] = eng, default_url()
+
+
+def engine():
+    """The store, without running migrations (page loads stay fast; ``workbench serve`` migrates).
+
+    In a preheated kernel, the engine the preheat opened (its connection pool and its compiled
+    statements are reused); elsewhere a new one."""
+    from ..store.db import default_url, make_engine
+
+    if "engine" in PREHEATED and PREHEATED.get("url") == default_url():
+        return PREHEATED["engine"]
     return make_engine()
+
+
+def page_library():
+    """The content library for a page: the one a preheated kernel loaded, else read now."""
+    from ..content import Library
+
+    return PREHEATED.get("library") or Library.load()
 
 
 def page_header(title: str, subtitle: str, css_class: str, extra: str = "") -> w.HTML:

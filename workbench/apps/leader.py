@@ -17,7 +17,16 @@ from ..services.identity import InvalidLink
 from ..skills.need import DEVELOPMENT_AREA, STRENGTH, Z90, assess
 from . import _kernel  # noqa: F401 - before any plotly import: keeps page loads light
 from .assessment_widgets import AssessmentForm
-from .common import LazyTabs, chart, engine, error_page, identify, page_header
+from .common import (
+    LazyTabs,
+    chart,
+    engine,
+    error_page,
+    identify,
+    page_header,
+    page_library,
+    preheated,
+)
 from .registry import LEADER, build_tabs, live_tabs
 
 
@@ -108,7 +117,50 @@ def leader_parts(token: str | None = None, library: Library | None = None, db=No
     except people.NotFound:
         return error_page("this link names a leader who is not in the workbench"), lambda: w.HTML("")
     header = leader_header(leader)
-    return header, lambda: LeaderPage(eng, library or Library.load(), leader, header=header).tabs
+    return header, lambda: LeaderPage(eng, library or page_library(), leader, header=header).tabs
+
+
+#: the leader id the preheat reads with: no leader has it (ids are printable), so every read finds nothing
+PREHEAT_SUBJECT = "\x00preheat"
+
+
+def preheat() -> None:
+    """Do, in a kernel waiting for a leader page, everything the page needs that depends on no leader.
+
+    Run by :mod:`workbench.apps.server` once the app is imported and before any request: loads the
+    content library and opens the store (both kept for the page: :func:`~workbench.apps.common.preheated`),
+    then builds a page for a leader who does not exist (:data:`PREHEAT_SUBJECT`: every read runs its
+    query, compiled and cached, and finds nothing) and a profile chart of made-up numbers (plotly's
+    validators and default template, the chart's table), and closes every widget it made. The kernel
+    so holds no one's data and sends nothing to the page it will serve; the page's own reads and
+    widgets are then most of what is left (``docs/deployment.md``, "Load").
+    """
+    from types import SimpleNamespace
+
+    library = Library.load()
+    eng = engine()
+    preheated(library, eng)
+    try:
+        people.leader(eng, PREHEAT_SUBJECT)
+    except people.NotFound:
+        pass
+    nobody = SimpleNamespace(id=PREHEAT_SUBJECT, name="", role="", role_level="experienced", cohort_id=None,
+                             organization_id=PREHEAT_SUBJECT)
+    leader_header(nobody)
+    LeaderPage(eng, library, nobody)
+    from ..services.calibration import active_calibration_note
+    from .feedback import others_section
+
+    active_calibration_note(eng, PREHEAT_SUBJECT)
+    people.latest_estimates(eng, PREHEAT_SUBJECT, source="others")
+    try:
+        others_section(eng, library, PREHEAT_SUBJECT)
+    except people.NotFound:  # (it reads the invitations, then refuses a leader it does not know)
+        pass
+    made_up = pd.DataFrame({"competency": list(library.competencies)[:3], "mean": [-0.5, 0.0, 0.5],
+                            "sd": [0.3, 0.3, 0.3]})
+    chart(profile_figure(profile_table(made_up, library, "experienced")))
+    w.Widget.close_all()
 
 
 def leader_header(leader) -> w.HTML:

@@ -41,11 +41,12 @@ from pathlib import Path
 from string import Template
 from urllib.parse import parse_qsl, urlencode
 
+import jinja2
 from jupyter_server.services.kernels.handlers import KernelHandler, _kernel_id_regex
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
 from tornado import web
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 from traitlets import Dict, Float, Integer
 from voila.app import Voila
@@ -126,10 +127,24 @@ def default_pool_sizes(server_cap: int, leader_pool: int = -1) -> dict[str, int]
     return {"leader.ipynb": leader, "cohort.ipynb": others, "rater.ipynb": others}
 
 
-#: what a preheated kernel runs before any request: the app's imports (the page's slow part)
+def default_burst_sizes(server_cap: int, pool_sizes: dict[str, int], leader_burst: int = -1) -> dict[str, int]:
+    """How far each pool may grow while pages draw it down (see :class:`GuardedKernelManager`).
+
+    Leader pages come in bursts (a cohort session starting): their pool may grow to ``leader_burst``
+    (-1: a quarter of the server's cap), never below its base size; the other pools do not grow.
+    """
+    burst = leader_burst if leader_burst >= 0 else server_cap // 4
+    return {nb: max(size, burst) if nb == "leader.ipynb" else size for nb, size in pool_sizes.items()}
+
+
+#: what a preheated kernel runs before any request: the app's imports and its ``preheat()``, everything
+#: the page needs that depends on nobody (the page's slow part; :func:`workbench.apps.leader.preheat`)
 WARM_CODE = """import os
 os.environ["VOILA_KERNEL_ID"] = {kernel_id!r}
-import workbench.apps.{app}
+import workbench.apps.{app} as _app
+if hasattr(_app, "preheat"):
+    _app.preheat()
+del _app
 """
 #: the request's variables a page's kernel is given (as Voilà sets them in a kernel it starts for a page)
 REQUEST_VARIABLES = ("QUERY_STRING", "SCRIPT_NAME", "PATH_INFO", "SERVER_SOFTWARE", "SERVER_PROTOCOL",
@@ -163,6 +178,10 @@ class GuardedKernelManager(AsyncMappingKernelManager):
     orphan_grace = Float(20.0, config=True, help="Seconds after its page was sent before a kernel no page is "
                                                  "connected to may be shut down to make room.")
     pool_sizes = Dict(config=True, help="Preheated kernels per app notebook, e.g. {'leader.ipynb': 4} (empty: none).")
+    burst_sizes = Dict(config=True, help="Most preheated kernels per app notebook while pages draw its pool down "
+                                         "(missing: its pool_sizes).")
+    burst_window = Float(600.0, config=True, help="Seconds a page taken from a pool keeps it grown by one.")
+    max_warming = Integer(1, config=True, help="Kernels preheated at the same time (refilling is rate limited).")
     kernel_env = Dict(config=True, help="Variables added to the environment of preheated kernels.")
 
     def __init__(self, **kwargs):
@@ -171,6 +190,10 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         self._pending: list[_Reservation] = []
         self._pool: dict[str, list[asyncio.Task]] = {}
         self._warming: set[str] = set()
+        self._taken: dict[str, list[float]] = {}
+        #: pages being run now (set by the execution handler), and from how many on refilling waits
+        self.pages_running = 0
+        self.refill_below = 0
 
     @property
     def server_cap(self) -> int:
@@ -193,20 +216,53 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             return len(self._pool.get(notebook, ()))
         return sum(len(tasks) for tasks in self._pool.values())
 
-    def fill_pools(self) -> None:
-        """Start kernels until every pool is full, while pages and pools stay under the server's cap.
+    def pool_target(self, notebook: str, now: float | None = None) -> int:
+        """How many kernels ``notebook``'s pool should hold now: its base size (:attr:`pool_sizes`) plus
+        one for every page that took one in the last :attr:`burst_window` seconds, up to its burst size
+        (:attr:`burst_sizes`). A pool drawn down by a burst so grows for the next wave, and shrinks back
+        once pages stop coming."""
+        base = self.pool_sizes.get(notebook, 0)
+        now = time.monotonic() if now is None else now
+        taken = self._taken.setdefault(notebook, [])
+        taken[:] = [t for t in taken if now - t < self.burst_window]
+        return min(max(base, self.burst_sizes.get(notebook, base)), base + len(taken))
 
+    def fill_pools(self) -> None:
+        """Start kernels until every pool holds its :meth:`pool_target`, while pages and pools stay under the
+        server's cap; shut down waiting kernels a pool no longer needs.
+
+        Refilling never competes with pages: at most :attr:`max_warming` kernels are preheated at a time
+        while a page runs (the next starts when one is done; :attr:`refill_below` at a time while none
+        does), and none while :attr:`refill_below` or more pages are being run (the execution handler calls
+        this again as each page finishes).
         Runs in an empty context: a kernel it starts is never the page's whose request emptied the pool.
         """
         contextvars.Context().run(self._fill)
 
     def _fill(self) -> None:
-        for notebook, size in self.pool_sizes.items():
+        busy = self.refill_below > 0 and self.pages_running >= self.refill_below
+        # one kernel at a time beside pages; with no page running, one per turn (a core each)
+        at_once = self.max_warming if self.pages_running else max(self.max_warming, self.refill_below)
+        for notebook in self.pool_sizes:
+            target = self.pool_target(notebook)
             tasks = self._pool.setdefault(notebook, [])
             tasks[:] = [t for t in tasks if not t.done() or (not t.cancelled() and t.exception() is None
                                                             and t.result() in self)]
-            while len(tasks) < size and self.count() + self.pool_count() < self.server_cap:
-                tasks.append(asyncio.ensure_future(self._warm(notebook)))
+            while len(tasks) > target and (surplus := [t for t in tasks if t.done()]):
+                tasks.remove(surplus[-1])  # a waiting kernel no longer needed
+                asyncio.ensure_future(self.shutdown_kernel(surplus[-1].result(), now=True))
+            while (not busy and len(tasks) < target and self._in_flight() < at_once
+                   and self.count() + self.pool_count() < self.server_cap):
+                task = asyncio.ensure_future(self._warm(notebook))
+                task.add_done_callback(self._warmed)
+                tasks.append(task)
+
+    def _in_flight(self) -> int:
+        return sum(not t.done() for tasks in self._pool.values() for t in tasks)
+
+    def _warmed(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is None:  # (a failure does not retry at once)
+            asyncio.get_running_loop().call_soon(self.fill_pools)
 
     async def _warm(self, notebook: str) -> str:
         """Start a kernel for ``notebook``'s pages and import its app in it; its id."""
@@ -310,6 +366,7 @@ class GuardedKernelManager(AsyncMappingKernelManager):
         kernel_id = None
         if res is not None and res.notebook in self.pool_sizes:
             kernel_id = await self._take(res.notebook)
+            self._taken.setdefault(res.notebook, []).append(time.monotonic())
             if kernel_id is not None:
                 env = kwargs.get("env") or {}
                 request = {k: v for k, v in env.items() if k in REQUEST_VARIABLES or k.startswith("HTTP_")}
@@ -469,12 +526,46 @@ class _PlainErrors:
         self.finish(f"{status_code}: {text}\n")
 
 
+class _Turn:
+    """A page's turn to run (one of ``WorkbenchVoila.max_executing``), asked for once its first content is
+    sent and held until its run ends, or for at most ``seconds``."""
+
+    def __init__(self, turns: asyncio.Semaphore, seconds: float):
+        self.turns, self.seconds = turns, seconds
+        self.asked = self.held = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def take(self) -> None:
+        self.asked = True
+        await self.turns.acquire()
+        self.held = True
+        self._timer = asyncio.get_running_loop().call_later(self.seconds, self.release)
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.turns.release()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+def _shows_something(message) -> bool:
+    """Whether an execution-socket message is a cell result with outputs (the page's first content, once)."""
+    if not isinstance(message, dict) or message.get("action") != "execution_result":
+        return False
+    return bool(message.get("payload", {}).get("output_cell", {}).get("outputs"))
+
+
 class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler):
     """``/voila/execution/<id>``: the websocket through which the page asks Voilà to run it.
 
-    Pages are run a few at a time (``WorkbenchVoila.max_executing``, one per core by default), in
-    the order they asked: when many open at once, each waits its turn instead of all sharing the
-    processor and all finishing late. A page holds its turn for at most ``turn_seconds``.
+    Every page runs at once up to its first content (the leader's header: a few milliseconds of a
+    preheated kernel); from there on pages run a few at a time (``WorkbenchVoila.max_executing``, one
+    per core by default), in the order they showed their first content: when many open at once, all
+    show their headers first and then each builds its tab in turn, instead of all sharing the
+    processor and all finishing late. A page holds its turn for at most ``turn_seconds``. While as many
+    pages run as there are turns, no kernel is preheated (:meth:`GuardedKernelManager.fill_pools`).
     """
 
     async def get(self, kernel_id, *args, **kwargs):
@@ -490,14 +581,31 @@ class GuardedExecutionHandler(_PlainErrors, OwnerMixin, ExecutionRequestHandler)
 
     async def _run_page(self, message):
         turns: asyncio.Semaphore | None = self.settings.get("workbench_turns")
-        if turns is None:
+        km = self.settings["kernel_manager"]
+        if turns is not None:
+            self._turn = _Turn(turns, self.settings.get("workbench_turn_seconds", 60.0))
+        running = isinstance(km, GuardedKernelManager)
+        if running:
+            km.pages_running += 1
+        try:
             return await super().on_message(message)
-        async with turns:
-            run = asyncio.ensure_future(super().on_message(message))
-            done, _ = await asyncio.wait({run}, timeout=self.settings.get("workbench_turn_seconds", 60.0))
-        if not done:  # a slow page keeps running, without holding others up
-            await run
-        return run.result()
+        finally:
+            if turns is not None:
+                self._turn.release()
+            if running:
+                km.pages_running -= 1
+                km.fill_pools()
+
+    def write_message(self, message, binary=False):
+        sent = super().write_message(message, binary)
+        turn: _Turn | None = getattr(self, "_turn", None)
+        if turn is not None and not turn.asked and _shows_something(message):
+            return self._then_take_turn(sent, turn)  # Voilà awaits this before it runs the next cell
+        return sent
+
+    async def _then_take_turn(self, sent, turn: _Turn) -> None:
+        await sent
+        await turn.take()
 
     def _page_done(self, run: asyncio.Future) -> None:
         if not run.cancelled() and run.exception() is not None:
@@ -642,6 +750,45 @@ _REPLACE = {
 }
 
 
+class _TemplateBytecode(jinja2.BytecodeCache):
+    """The page templates, compiled once per server process.
+
+    Voilà makes a new exporter, with a new jinja environment, for every page, so every page compiled the
+    lab template and its parents again (about 0.04 s of the server's single thread per page here); the
+    compiled code is kept by template and source checksum, so a changed template is compiled afresh."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def _keep_compiled_templates() -> None:
+    """Make Voilà's page renderer use exporters whose environments share :class:`_TemplateBytecode`."""
+    from voila import notebook_renderer
+    from voila.exporter import VoilaExporter
+
+    if getattr(notebook_renderer.VoilaExporter, "_workbench_bytecode", None) is not None:
+        return
+    code = _TemplateBytecode()
+
+    class Exporter(VoilaExporter):
+        _workbench_bytecode = code
+
+        def _create_environment(self):
+            env = super()._create_environment()
+            env.bytecode_cache = code
+            return env
+
+    notebook_renderer.VoilaExporter = Exporter
+
+
 def _redacted(cls: type) -> type:
     return type(cls.__name__, (RedactedMixin, cls), {})
 
@@ -655,6 +802,8 @@ class WorkbenchVoila(Voila):
     leader_pool = Integer(-1, config=True, help="Preheated kernels kept waiting for leader pages (-1: the server's "
                                                 "kernel cap over 8, between 1 and 6; 0: none). See "
                                                 "default_pool_sizes.")
+    leader_burst = Integer(-1, config=True, help="Most preheated kernels for leader pages while pages draw the pool "
+                                                 "down (-1: the server's kernel cap over 4). See default_burst_sizes.")
 
     def init_settings(self):
         # every kernel this server starts knows the key with which it may ask for its page's request
@@ -665,20 +814,27 @@ class WorkbenchVoila(Voila):
         if isinstance(km, GuardedKernelManager):
             if not km.pool_sizes:
                 km.pool_sizes = default_pool_sizes(km.server_cap, self.leader_pool)
+            if not km.burst_sizes:
+                km.burst_sizes = default_burst_sizes(km.server_cap, km.pool_sizes, self.leader_burst)
+            km.refill_below = self.max_executing or os.cpu_count() or 1
             km.kernel_env = {
                 "VOILA_APP_IP": self.ip if self.ip not in ("", "0.0.0.0", "::", "localhost") else "127.0.0.1",
                 "VOILA_APP_PORT": str(self.port), "VOILA_SERVER_URL": self.server_url or "/",
                 "VOILA_BASE_URL": self.base_url, **km.kernel_env}
             IOLoop.current().add_callback(km.fill_pools)
         settings["log_function"] = log_request
-        settings["workbench_turns"] = asyncio.Semaphore(self.max_executing or os.cpu_count() or 1)
+        _keep_compiled_templates()
+        turns = self.max_executing or os.cpu_count() or 1
+        settings["workbench_turns"] = asyncio.Semaphore(turns)
         settings["workbench_turn_seconds"] = self.turn_seconds
         settings["workbench_kernel_key"] = key
         log.handlers[:] = self.log.handlers  # the gate's lines go where Voilà's go
         log.setLevel(logging.INFO)
         log.propagate = False
         if isinstance(km, GuardedKernelManager):
-            log.info("preheated kernels per app: %s (server cap %d)", km.pool_sizes, km.server_cap)
+            log.info("preheated kernels per app: %s, growing in bursts up to %s (server cap %d)", km.pool_sizes,
+                     km.burst_sizes, km.server_cap)
+            PeriodicCallback(km.fill_pools, 30_000).start()  # pools shrink back once bursts are over
         return settings
 
     def init_handlers(self):

@@ -39,7 +39,7 @@ CULL_IDLE_SECONDS = 240
 def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: str = "127.0.0.1",
                   base_url: str = "/", max_kernels: int = 0, kernels_per_link: int = 3,
                   cull_idle: int = CULL_IDLE_SECONDS, leader_pool: int = -1,
-                  progressive: bool = True) -> list[str]:
+                  progressive: bool = True, leader_burst: int = -1) -> list[str]:
     """The Voilà command line for ``notebook_dir`` on ``ip``:``port``.
 
     Idle kernels are culled after ``cull_idle`` seconds once no page is connected to them,
@@ -47,7 +47,8 @@ def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: st
     next one). With ``gate`` (what ``workbench serve`` runs) the server is
     :mod:`workbench.apps.server`: the signed-link gate refuses a page before any kernel is given or
     started, kernels are preheated (``leader_pool`` waiting for leader pages, -1 sized to the cap,
-    see :func:`workbench.apps.server.default_pool_sizes`), cells render as they finish (progressive
+    see :func:`workbench.apps.server.default_pool_sizes`; growing to ``leader_burst`` while pages draw it
+    down, -1 a quarter of the cap, :func:`workbench.apps.server.default_burst_sizes`), cells render as they finish (progressive
     rendering), kernel endpoints answer only the browser that opened the page, at most
     ``kernels_per_link`` kernels per link and ``max_kernels`` in all (0: sized to the machine's
     memory), and nothing else is served. Without ``gate`` it is plain Voilà (the benchmarks'
@@ -65,7 +66,7 @@ def voila_command(notebook_dir: str | Path, port: int, gate: bool = True, ip: st
         cmd += [f"--Voila.config_file_paths={VOILA_CONFIG}", "--VoilaConfiguration.allow_template_override=NO",
                 "--VoilaConfiguration.allow_theme_override=NO", f"--GuardedKernelManager.max_kernels={max_kernels}",
                 f"--GuardedKernelManager.max_kernels_per_link={kernels_per_link}",
-                f"--WorkbenchVoila.leader_pool={leader_pool}"]
+                f"--WorkbenchVoila.leader_pool={leader_pool}", f"--WorkbenchVoila.leader_burst={leader_burst}"]
     return cmd
 
 

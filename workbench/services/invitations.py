@@ -199,7 +199,12 @@ def _statuses(s: Session, now: datetime, *where) -> list[InvitationStatus]:
     raters = s.scalars(base.order_by(m.Rater.leader_id, m.Rater.role, m.Rater.invited_at, m.Rater.id)).all()
     if not raters:
         return []
-    answered = (select(m.Response.session_id, func.count().label("n")).group_by(m.Response.session_id).subquery())
+    # answers counted for these invitations' sessions only (not grouped over every response in the store)
+    answered = (select(m.Response.session_id, func.count().label("n"))
+                .join(m.AssessmentSession, m.AssessmentSession.id == m.Response.session_id)
+                .join(m.Rater, m.Rater.id == m.AssessmentSession.rater_id)
+                .join(m.Leader, m.Leader.id == m.Rater.leader_id)
+                .where(m.Rater.role.in_(OTHER_ROLES), *where).group_by(m.Response.session_id).subquery())
     q = (select(m.AssessmentSession.rater_id, m.AssessmentSession.status, m.AssessmentSession.started_at,
                 m.AssessmentSession.submitted_at, func.coalesce(answered.c.n, 0))
          .join(m.Rater, m.Rater.id == m.AssessmentSession.rater_id)
