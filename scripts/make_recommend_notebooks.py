@@ -100,7 +100,7 @@ tune_cells = [
        "`policy_value` gives every candidate's true value on those same leaders: the top pick's exactly, the "
        "whole plan's by simulation. Each estimate should land near its truth, within its interval about 95% of "
        "the time."),
-    code("from workbench.demo import demo_item_params\nfrom workbench.sim import generate_population\n"
+    code("from workbench.sim import demo_item_params, generate_population\n"
          "from workbench.sim.logs import log_week, policy_value\nfrom workbench.recommend.ope import PLAN_UNITS\n\n"
          "week = log_week(generate_population(library, n_simulated, seed), library, demo_item_params(library, 7), seed)\n"
          "sim_candidates = {name: spec for name, spec in candidates.items() if name != \"popular\"}\n"

@@ -181,7 +181,7 @@ def test_preview_is_what_recommend_gives(library, persona, people):
     preview = preview_recommendations(library, report, leaders, "priority", seed=4)
     for i, ctx in enumerate(leaders):
         mine = preview[preview.leader_id == ctx.leader_id]
-        recs = recommend(ctx, library, "priority", 3, np.random.default_rng([4, i]))
+        recs = recommend(ctx, library, "priority", k=3, rng=np.random.default_rng([4, i]))
         assert mine.module_id.tolist() == [r.module_id for r in recs]
         assert mine["rank"].tolist() == [r.rank for r in recs]
     where = {"delegation-basics": 1, "levels-of-delegation": 2, "feedback-sbi": 3}

@@ -27,7 +27,7 @@ seeds: 2
 
 @pytest.fixture(scope="module")
 def item_params(library):
-    from workbench.demo import demo_item_params
+    from workbench.sim import demo_item_params
 
     return demo_item_params(library, er.ITEM_SEED)
 

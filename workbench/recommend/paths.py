@@ -427,7 +427,8 @@ def preview_recommendations(
     where = {s.id: s.position for s in report.steps if s.kind == "module"}
     rows = []
     for i, ctx in enumerate(contexts):
-        recs = recommend(ctx, library, strategy, k, np.random.default_rng([seed, i]), popularity, effectiveness)
+        recs = recommend(ctx, library, strategy, k=k, rng=np.random.default_rng([seed, i]), popularity=popularity,
+                         effectiveness=effectiveness)
         base = {"leader_id": ctx.leader_id, "role_level": ctx.role_level, "focus_need": float(focus_need[i])}
         if not recs:
             rows.append(base | {"rank": 0, "module_id": None, "title": None, "competency": None, "minutes": 0,

@@ -84,7 +84,7 @@ from workbench.content import Library
 from .catalog import Catalog, ContextBatch, catalog_for
 from .context import FORMATS, ROLE_LEVELS, LeaderContext
 from .effectiveness import NOISE_SD, PRIOR_COMPLETION, PRIOR_GAIN, EffectivenessModel
-from .engine import BatchSelection, select_batch
+from .engine import BatchSelection, EngineOptions, select_batch
 from .needs import urgency
 from .strategies import PriorityStrategy, Strategy, get_strategy
 
@@ -484,8 +484,8 @@ def _evaluate(population: ComparisonSet, strategy: str | Strategy, *, k: int, se
               effectiveness: EffectivenessModel | None, temperature: float | None, epsilon: float | None,
               n_draws: int) -> tuple[StrategyMetrics, np.ndarray]:
     strat = get_strategy(strategy, population.popularity, effectiveness)
-    sel = select_batch(population.batch, population.catalog, strat, k, np.random.default_rng(seed),
-                       temperature=temperature or None, epsilon=epsilon or None, n_draws=n_draws)
+    options = EngineOptions(k=k, temperature=temperature or None, epsilon=epsilon or None, n_draws=n_draws)
+    sel = select_batch(population.batch, population.catalog, strat, options, rng=np.random.default_rng(seed))
     return _plan_metrics(population, sel)
 
 

@@ -42,7 +42,7 @@ from workbench.skills.grm import ItemParams
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "ab_strategies.ipynb"
-ITEM_SEED = 7  # the demo's item parameters (workbench.demo.demo_item_params), as in tests/sim
+ITEM_SEED = 7  # the demo's item parameters (workbench.sim.demo_item_params), as in tests/sim
 KERNEL = "python3"
 #: Peak memory of one simulated leader in a run (measured 5-10 KiB from 2,000 to 100,000 leaders, 2 or 4
 #: arms; the arms split the population, so the count of arms does not matter), with a margin.
@@ -84,7 +84,7 @@ class RunSummary:
 
 def sim_inputs(item_seed: int = ITEM_SEED) -> tuple[Library, ItemParams]:
     """The shipped library and the demo's item parameters, as the simulation needs them."""
-    from workbench.demo import demo_item_params
+    from workbench.sim import demo_item_params
 
     library = Library.load()
     return library, demo_item_params(library, item_seed)

@@ -18,7 +18,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ..content import Library
-from ..recommend import LeaderContext, MomentPack, Recommendation, moment_pack, recommend
+from ..recommend import (
+    EngineOptions,
+    LeaderContext,
+    MomentPack,
+    Recommendation,
+    moment_pack,
+    recommend,
+)
 from ..recommend.strategies import STRATEGIES
 from ..store import models as m
 from ..store import repo
@@ -80,10 +87,11 @@ def leader_context(engine: Bind, library: Library, leader_id: str, moment: str |
 
 def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "priority", moment: str | None = None,
           seed: int | None = None, log: bool = True, now: datetime | None = None,
-          declined: frozenset[str] = frozenset()) -> list[Recommendation]:
+          declined: frozenset[str] = frozenset(), options: EngineOptions | None = None) -> list[Recommendation]:
     """Recommend for one leader and log what was served (with the context the engine saw).
 
-    ``declined``: modules the leader recently turned down; they are not served again.
+    ``declined``: modules the leader recently turned down; they are not served again. ``options``:
+    the engine's settings (default :class:`~workbench.recommend.EngineOptions` ()).
     Returns the new recommendations.
     """
     if strategy not in STRATEGIES:
@@ -98,7 +106,7 @@ def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "pri
         if declined:
             ctx = replace(ctx, declined=frozenset(declined))
         data = {need: STORE_DATA[need](s) for need in kind.needs if need in STORE_DATA}
-        recs = recommend(ctx, library, strategy=kind.build(**data), rng=seed)
+        recs = recommend(ctx, library, kind.build(**data), options, rng=seed)
         if log and recs:
             served_at = now or datetime.now(UTC)
             for r in recs:
