@@ -9,14 +9,13 @@ import pytest
 
 from workbench.content.schema import Scenario
 from workbench.recommend import ContextBatch, catalog_for, recommend
+from workbench.recommend.figures import content_gap_figure, pacing_figure
 from workbench.recommend.paths import (
     SCENARIO_BASE_MINUTES,
     SCENARIO_MINUTES_PER_DECISION,
     Persona,
-    content_gap_figure,
     content_gaps,
     example_leaders,
-    pacing_figure,
     preview_recommendations,
     scenario_minutes,
     side_by_side,

@@ -65,13 +65,12 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Recommendation:
-    """One recommended module for one leader.
+class ModuleChoice:
+    """A module chosen for a leader and why: what a fresh :class:`Recommendation` and a stored
+    plan item (:class:`workbench.services.plans.PlanItem`) have in common.
 
-    ``competency`` is the module's primary competency; ``focus`` the competency its reason
-    names (the one driving the score, which may be a secondary one). ``propensity`` is the
-    probability the policy chose this module at this slot given the earlier slots (module
-    docstring); ``rank`` is the 1-based slot; ``candidates`` how many modules were feasible.
+    ``competency`` is the module's primary competency. ``propensity`` is the probability the
+    policy chose this module at its slot given the earlier slots (module docstring).
     """
 
     module_id: str
@@ -82,12 +81,22 @@ class Recommendation:
     strategy: str
     score: float
     propensity: float
-    rank: int
-    focus: str
-    candidates: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Recommendation(ModuleChoice):
+    """One recommended module for one leader, as the engine chose it: the fields of
+    :class:`ModuleChoice`, then ``rank`` (the 1-based slot), ``focus`` (the competency its reason
+    names: the one driving the score, which may be a secondary one) and ``candidates`` (how many
+    modules were feasible).
+    """
+
+    rank: int
+    focus: str
+    candidates: int
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,6 +26,7 @@ from ..recommend import (
     moment_pack,
     recommend,
 )
+from ..recommend.engine import ModuleChoice
 from ..recommend.strategies import STRATEGIES
 from ..store import models as m
 from ..store import repo
@@ -40,21 +41,11 @@ STORE_DATA: dict[str, Callable[[Session], object]] = {
 
 
 @dataclass(frozen=True)
-class PlanItem:
-    """One active recommendation as a leader sees it."""
+class PlanItem(ModuleChoice):
+    """One open recommendation as a leader sees it: the fields of
+    :class:`~workbench.recommend.engine.ModuleChoice`, then its ``status`` (active or started)."""
 
-    module_id: str
-    title: str
-    minutes: int
-    competency: str
-    reason: str
-    strategy: str
-    score: float
-    propensity: float
     status: str
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def leader_context(engine: Bind, library: Library, leader_id: str, moment: str | None = None,
