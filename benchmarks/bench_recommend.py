@@ -158,9 +158,9 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
     select_batch(batch.take(slice(0, 1000)), cat, "priority", K)  # warm-up
     for name in BATCH_STRATEGIES:
         log(f"recommend: select_batch {name} on {N_LEADERS:,} leaders ...")
-        t_ours = median_time(lambda name=name: select_batch(batch, cat, name, K, rng=SEED, popularity=popularity),
+        t_ours = median_time(lambda name=name: select_batch(batch, cat, name, k=K, rng=SEED, popularity=popularity),
                              repeat)
-        sel = select_batch(batch, cat, name, K, rng=SEED, popularity=popularity)
+        sel = select_batch(batch, cat, name, k=K, rng=SEED, popularity=popularity)
         log(f"recommend: naive loop {name} on {n_ref:,} leaders ...")
         gen = random.Random(SEED)
         t_ref, plans = timed(lambda name=name, gen=gen: [naive_recommend(c, library, name, K, popularity, gen)
@@ -181,7 +181,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
 
     # --- full recommendations with reason texts, from LeaderContext objects
     log(f"recommend: recommend_batch priority on {N_LEADERS:,} contexts ...")
-    t_full = median_time(lambda: recommend_batch(contexts, library, "priority", K), repeat)
+    t_full = median_time(lambda: recommend_batch(contexts, library, "priority", k=K), repeat)
     ref_priority = next(r for r in result.rows if r["strategy"] == "priority")
     result.rows.append({
         "operation": "recommend_batch (reasons, from contexts)", "strategy": "priority", "size": size,
@@ -194,7 +194,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
     # --- Thompson sampling on 10,000, scaled
     log(f"recommend: select_batch thompson on {N_THOMPSON:,} leaders ({DEFAULT_DRAWS} draws) ...")
     sub = batch.take(slice(0, N_THOMPSON))
-    t_th = median_time(lambda: select_batch(sub, cat, "thompson", K, rng=SEED), repeat)
+    t_th = median_time(lambda: select_batch(sub, cat, "thompson", k=K, rng=SEED), repeat)
     result.rows.append({
         "operation": "select_batch", "strategy": "thompson",
         "size": f"{N_THOMPSON:,} leaders, {DEFAULT_DRAWS:,} draws",
@@ -207,11 +207,11 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
     # --- one leader
     for name in ("priority", "gap", "thompson"):
         log(f"recommend: recommend() latency, {name}, over {n_lat} leaders ...")
-        recommend(contexts[0], library, name, K, rng=0)  # warm-up
+        recommend(contexts[0], library, name, k=K, rng=0)  # warm-up
         times = []
         for c in contexts[:n_lat]:
             t0 = time.perf_counter()
-            recommend(c, library, name, K, rng=0, popularity=popularity)
+            recommend(c, library, name, k=K, rng=0, popularity=popularity)
             times.append(time.perf_counter() - t0)
         t_one = statistics.median(times)
         row: dict[str, Any] = {
@@ -225,7 +225,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
                 t0 = time.perf_counter()
                 plan = naive_recommend(c, library, name, K, popularity)
                 ref_times.append(time.perf_counter() - t0)
-                same += plan == [r.module_id for r in recommend(c, library, name, K)]
+                same += plan == [r.module_id for r in recommend(c, library, name, k=K)]
             t_ref = statistics.median(ref_times)
             row.update({"reference": f"{t_ref * 1e3:.2f} ms", "speedup": t_ref / t_one, "agreement": same / n_lat,
                         "reference_ms": t_ref * 1e3})

@@ -17,7 +17,7 @@ cells = [
          "method = \"pymc\"  # Bayesian analysis: \"pymc\" (NUTS) or \"conjugate\" (Normal-Inverse-Gamma, exact)\n"
          "draws = 1000  # PyMC draws per chain (2 chains)\ntune = 1000  # PyMC tuning steps per chain"),
     code("import os\n\nos.environ.setdefault(\"OPENBLAS_NUM_THREADS\", \"1\")\n\n"
-         "from workbench.services import experiments as er\nfrom workbench.sim import load_config\n\n"
+         "from workbench.services import experiments as er\nfrom workbench.sim import figures, load_config\n\n"
          "config = load_config(config_path)\nlibrary, item_params = er.sim_inputs()\n"
          "print(f\"{config.name}: {len(config.arms)} arms, {config.population} leaders, {config.weeks} weeks, \"\n"
          "      f\"outcome {config.outcome}, seed {seed}\")"),
@@ -26,10 +26,10 @@ cells = [
          "                         draws=draws, tune=tune, run_name=run_name or None)\n"
          "import pandas as pd\n\npd.DataFrame(record[\"arms\"]).drop(columns=\"outcomes\").set_index(\"arm\").round(4)"),
     code("pd.DataFrame({a[\"arm\"]: a[\"outcomes\"] for a in record[\"arms\"]}).round(3)"),
-    code("er.outcome_figure(record)"),
+    code("figures.outcome_figure(record)"),
     md("## Effect against the control: posterior beside Welch"),
     code("er.effect_table(record).round(4)"),
-    code("er.effect_figure(record)"),
+    code("figures.effect_figure(record)"),
     md("## What the experiment pools: this run's contrasts\n\n"
        "For measured outcomes the effect is adjusted for the pre-assessment (ANCOVA); the true-skill effect is "
        "what the simulator knows. The decision of the experiment pools these over all seeds (`results.json`, "

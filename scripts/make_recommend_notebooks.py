@@ -1,7 +1,7 @@
 """(Re)write notebooks/tune_recommender.ipynb and notebooks/author_paths.ipynb without outputs.
 
 Thin notebooks: one call per cell, the logic is in ``workbench/recommend/tuning.py`` and
-``workbench/recommend/paths.py``. Each has a papermill ``parameters`` cell and runs top to
+``workbench/recommend/paths.py``, the figures in ``workbench/recommend/figures.py``. Each has a papermill ``parameters`` cell and runs top to
 bottom on the demo organization (built on first use when ``db_url`` is None).
 """
 
@@ -36,7 +36,7 @@ tune_cells = [
          "temperatures = [0.0, 0.02, 0.05, 0.1]  # softmax exploration; 0 = greedy\n"
          "objective = \"benefit\""),
     code(SETUP + "from workbench.content import Library\nfrom workbench.demo import ensure_demo\n"
-         "from workbench.services.plans import leader_context\nfrom workbench.recommend import tuning\n"
+         "from workbench.services.plans import leader_context\nfrom workbench.recommend import figures, tuning\n"
          "from workbench.sim.population import simulate_comparison\nfrom workbench.store import repo\n\n"
          "library = Library.load()\nengine = ensure_demo(db_url, library)"),
     md("## The demo organization\n\nEach leader's context comes from the store (latest skill estimates, "
@@ -47,7 +47,7 @@ tune_cells = [
          "                                       level_fit=level_fit, name=\"the demo organization\")"),
     code("demo_table = tuning.compare_strategies(demo, strategies, k=k, seed=seed, oracle=True)\ndemo_table.round(3)"),
     code("assert demo_table.strategy.tolist() == [*strategies, \"oracle\"]  # one row per strategy, and the ceiling"),
-    code("tuning.comparison_figure(demo_table)"),
+    code("figures.comparison_figure(demo_table)"),
     md("## Simulated leaders: the truth is known\n\nRole levels, skill profiles, estimates with honest "
        "uncertainty, budgets and the minutes leaders really have are drawn from a seed; so is every module's "
        "true effectiveness. Thompson sampling starts from what it would have learned after "
@@ -58,14 +58,14 @@ tune_cells = [
          "sim_table.round(3)"),
     code("assert len(sim_table) == len(strategies) + 1\n"
          "assert sim_table.benefit.idxmax() == len(strategies)  # the oracle knows the truth: nobody beats it"),
-    code("tuning.comparison_figure(sim_table)"),
+    code("figures.comparison_figure(sim_table)"),
     md("## Tuning the priority strategy\n\n`priority_weight` multiplies the organization's priority weights "
        "against need (0 = need only); `temperature` turns greedy choice into a softmax over scores. Every grid "
        "point sees the same simulated leaders and the same random numbers."),
     code("grid = tuning.tune(sim, {\"priority_weight\": priority_weights, \"temperature\": temperatures},\n"
          "                   objective=objective, k=k, seed=seed)\ngrid.round(3)"),
     code("assert len(grid) == len(priority_weights) * len(temperatures) and grid.best.sum() == 1"),
-    code("tuning.tuning_figure(grid, metrics=(objective, \"priority_alignment\", \"development_coverage\"))"),
+    code("figures.tuning_figure(grid, metrics=(objective, \"priority_alignment\", \"development_coverage\"))"),
     code("best = tuning.best_setting(grid)\nbest"),
     md("## Check the choice on fresh leaders\n\nThe best grid point could be the luck of one population: "
        "compare it with the shipped setting on new leaders from another seed (same module truth)."),
@@ -100,7 +100,7 @@ tune_cells = [
        "`policy_value` gives every candidate's true value on those same leaders: the top pick's exactly, the "
        "whole plan's by simulation. Each estimate should land near its truth, within its interval about 95% of "
        "the time."),
-    code("from workbench.demo import demo_item_params\nfrom workbench.sim import generate_population\n"
+    code("from workbench.sim import demo_item_params, generate_population\n"
          "from workbench.sim.logs import log_week, policy_value\nfrom workbench.recommend.ope import PLAN_UNITS\n\n"
          "week = log_week(generate_population(library, n_simulated, seed), library, demo_item_params(library, 7), seed)\n"
          "sim_candidates = {name: spec for name, spec in candidates.items() if name != \"popular\"}\n"
@@ -137,7 +137,7 @@ path_cells = [
          "gap_threshold = 2  # a competency x level cell with fewer modules is a gap"),
     code(SETUP + "import pandas as pd\n\n"
          "from workbench.content import Library\nfrom workbench.demo import ensure_demo\n"
-         "from workbench.services.plans import leader_context\nfrom workbench.recommend import paths\n"
+         "from workbench.services.plans import leader_context\nfrom workbench.recommend import figures, paths\n"
          "from workbench.store import repo\n\n"
          "library = Library.load()\npersona = paths.Persona(role_level, tuple(focus), weekly_minutes)\npersona"),
     md("## The path"),
@@ -146,7 +146,7 @@ path_cells = [
     code("report.table()"),
     code("report.issues_table()"),
     code("assert report.ok and report.week_minutes().sum() == report.total_minutes  # valid, and every minute paced"),
-    code("paths.pacing_figure(report)"),
+    code("figures.pacing_figure(report)"),
     md("For comparison, a draft with the usual mistakes: a module before its prerequisite, a typo, a repeat and "
        "content for another level."),
     code("draft = paths.validate_path(library, persona, [\"levels-of-delegation\", \"delegation-basics\", "
@@ -169,8 +169,8 @@ path_cells = [
     md("## Content gaps"),
     code("gaps = paths.content_gaps(library, gap_threshold)\ngaps[gaps.gap]"),
     code("assert len(gaps) == len(library.competencies) * 3 and gaps.n_modules.sum() == len(library.modules)"),
-    code("paths.content_gap_figure(gaps)"),
-    code("paths.content_gap_figure(paths.content_gaps(library, 1, by=(\"level\", \"format\")))"),
+    code("figures.content_gap_figure(gaps)"),
+    code("figures.content_gap_figure(paths.content_gaps(library, 1, by=(\"level\", \"format\")))"),
 ]
 
 

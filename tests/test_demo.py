@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from workbench.demo import build_demo, demo_item_params
+from workbench.demo import build_demo
+from workbench.sim import demo_item_params
 from workbench.store import connect, transaction
 from workbench.store import models as m
 

@@ -773,8 +773,7 @@ def cohort_sessions(
     with _errors():
         from .cohorts import to_ics
         from .cohorts.sessions import local_time
-        from .services.cohorts import plan_sessions, timezone_for
-        from .store import repo
+        from .services.cohorts import calendar_attendees, plan_sessions, timezone_for
 
         try:
             day = dt.date.fromisoformat(start) if start else dt.date.today()
@@ -786,10 +785,7 @@ def cohort_sessions(
         sessions = plan_sessions(eng, lib, cohort, day, count=count, weekday=weekday, at=when, cadence_days=cadence)
         tz = timezone_for(eng, lib, cohort_id=cohort)
         if ics is not None:
-            members = repo.leaders_frame(eng, cohort)
-            names = dict(zip(members.leader_id, members.name, strict=True))
-            attendees = [(names.get(lid), email) for lid, email in repo.leader_emails(eng, cohort).items()]
-            ics.write_text(to_ics(sessions, tz=tz, attendees=attendees), newline="")
+            ics.write_text(to_ics(sessions, tz=tz, attendees=calendar_attendees(eng, cohort)), newline="")
     for sess in sessions:
         typer.echo(f"{local_time(sess.starts_at, tz)}  {sess.title} ({sess.minutes} min)")
     if ics is not None:

@@ -32,10 +32,12 @@ from .content import Library
 from .recommend import LeaderContext, recommend_batch
 from .recommend.context import ROLE_LEVELS
 from .sim import dynamics as learning
-from .sim.logs import LOGGING_POLICY, work_through
+from .sim.dynamics import work_through
+from .sim.logs import LOGGING_POLICY
+from .sim.measure import demo_item_params
 from .sim.population import generate_population
 from .skills.data import ResponseData
-from .skills.grm import ItemParams, random_item_params, simulate_responses
+from .skills.grm import ItemParams, simulate_responses
 from .skills.params import params_to_json
 from .skills.raters import (
     ANONYMOUS_ROLES,
@@ -108,20 +110,6 @@ def _bulk(session, model, rows: list[dict]) -> None:
 
 def _uid(*parts: object) -> str:
     return str(uuid.uuid5(_NS, "/".join(map(str, parts))))
-
-
-def demo_item_params(library: Library, seed: int) -> ItemParams:
-    """The demo's true item parameters (5-point items, reverse-keyed items as scored)."""
-    items = list(library.items.values())
-    dims = library.competency_ids
-    rng = np.random.default_rng([seed, 1])
-    p = random_item_params(
-        [i.id for i in items], [dims.index(i.competency) for i in items], dims, rng,
-        n_categories=[len(i.categories) for i in items],
-    )
-    return ItemParams(p.item_ids, p.dimension, p.dimensions, p.a, p.b, p.n_categories,
-                      first_category=np.array([i.categories[0] for i in items]),
-                      reverse=np.array([i.reverse for i in items]))
 
 
 def _labels(y: np.ndarray, params: ItemParams) -> np.ndarray:
@@ -370,7 +358,7 @@ def _simulate_learning(seed: int, library: Library, leaders: list[dict], theta: 
     from the context the engine would see in the app (the latest "all" estimates, what they
     completed so far, their budget and recent minutes), and the recommendation is stored with
     its propensity and that context. They work through the plan as the simulator's leaders do
-    (:func:`workbench.sim.logs.work_through`: a module is completed with the chance set by their
+    (:func:`workbench.sim.dynamics.work_through`: a module is completed with the chance set by their
     engagement and the minutes they really had that week), and their engagement moves with how
     relevant and how long the plan's modules were (:mod:`workbench.sim.dynamics`). A module
     not completed by the next Monday expires (some were started, some turned down with "Not

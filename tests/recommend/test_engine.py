@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from workbench.recommend import (
+    EngineOptions,
     LeaderContext,
     choice_probabilities,
     get_strategy,
@@ -254,6 +255,23 @@ def test_bad_input_is_named(library, make_context):
         choice_probabilities([ctx], library, chosen=[[], []])
     with pytest.raises(ValueError, match="unknown module 'nope'"):
         choice_probabilities([ctx], library, chosen=[["nope"]])
+
+
+def test_engine_options_are_one_checked_value(library):
+    opts = EngineOptions(k=2, epsilon=0.2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.k = 3  # type: ignore[misc]
+    with pytest.raises(ValueError, match="max_minutes must be > 0"):
+        EngineOptions(max_minutes=0)
+    with pytest.raises(TypeError, match="options must be an EngineOptions"):
+        EngineOptions.of(2)  # a positional k where the options go
+    assert EngineOptions.of(opts, k=1) == EngineOptions(k=1, epsilon=0.2)
+    contexts = random_contexts(library, 40, 3)
+    by_value = select_batch(contexts, library, "priority", opts, rng=5)
+    by_name = select_batch(contexts, library, "priority", k=2, epsilon=0.2, rng=5)
+    np.testing.assert_array_equal(by_value.modules, by_name.modules)
+    np.testing.assert_array_equal(by_value.propensities, by_name.propensities)
+    assert by_value.modules.shape == (40, 2) and (by_value.propensities < 1).any()
 
 
 def test_an_unassessed_leader_gets_recommendations(library):

@@ -9,14 +9,13 @@ import pytest
 
 from workbench.content.schema import Scenario
 from workbench.recommend import ContextBatch, catalog_for, recommend
+from workbench.recommend.figures import content_gap_figure, pacing_figure
 from workbench.recommend.paths import (
     SCENARIO_BASE_MINUTES,
     SCENARIO_MINUTES_PER_DECISION,
     Persona,
-    content_gap_figure,
     content_gaps,
     example_leaders,
-    pacing_figure,
     preview_recommendations,
     scenario_minutes,
     side_by_side,
@@ -181,7 +180,7 @@ def test_preview_is_what_recommend_gives(library, persona, people):
     preview = preview_recommendations(library, report, leaders, "priority", seed=4)
     for i, ctx in enumerate(leaders):
         mine = preview[preview.leader_id == ctx.leader_id]
-        recs = recommend(ctx, library, "priority", 3, np.random.default_rng([4, i]))
+        recs = recommend(ctx, library, "priority", k=3, rng=np.random.default_rng([4, i]))
         assert mine.module_id.tolist() == [r.module_id for r in recs]
         assert mine["rank"].tolist() == [r.rank for r in recs]
     where = {"delegation-basics": 1, "levels-of-delegation": 2, "feedback-sbi": 3}

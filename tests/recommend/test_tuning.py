@@ -10,6 +10,7 @@ from scipy import integrate, stats
 
 from workbench.recommend import ContextBatch, catalog_for, select_batch
 from workbench.recommend.engine import BatchSelection
+from workbench.recommend.figures import comparison_figure, tuning_figure
 from workbench.recommend.strategies import priority_scores
 from workbench.recommend.tuning import (
     METRICS,
@@ -18,7 +19,6 @@ from workbench.recommend.tuning import (
     WeightedPriorityStrategy,
     best_setting,
     compare_strategies,
-    comparison_figure,
     comparison_from_contexts,
     evaluate,
     evaluate_settings,
@@ -26,7 +26,6 @@ from workbench.recommend.tuning import (
     learned_effectiveness,
     plan_metrics,
     tune,
-    tuning_figure,
 )
 from workbench.sim.population import simulate_comparison
 

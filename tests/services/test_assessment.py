@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from tests.conftest import stored_answers
 from workbench.apps.assessment_widgets import AssessmentForm
-from workbench.demo import demo_item_params
 from workbench.services import assessment as al
+from workbench.sim import demo_item_params
 from workbench.skills.params import params_to_json
 from workbench.store import connect, make_engine, repo, transaction
 from workbench.store import models as m

@@ -3,6 +3,6 @@ import pytest
 
 @pytest.fixture(scope="session")
 def item_params(library):
-    from workbench.demo import demo_item_params
+    from workbench.sim import demo_item_params
 
     return demo_item_params(library, 7)

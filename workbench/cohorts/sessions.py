@@ -196,12 +196,6 @@ def fold_line(line: str, limit: int = 75) -> str:
     return "\r\n ".join(out)
 
 
-def _utc(t: dt.datetime) -> str:
-    if t.tzinfo is None:
-        raise ValueError("datetimes must be timezone-aware")
-    return t.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def _series(sessions: Sequence[ClassroomSession], zone: ZoneInfo) -> int | None:
     """Days between sessions when they repeat regularly (same local time and length, a fixed
     cadence in days), else None."""

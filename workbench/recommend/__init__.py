@@ -26,6 +26,7 @@ from .engine import (
     MAX_ACTIVE,
     MAX_MODULE_MINUTES,
     BatchSelection,
+    EngineOptions,
     Recommendation,
     choice_probabilities,
     recommend,
@@ -38,7 +39,7 @@ from .strategies import STRATEGIES, ScoredCandidate, Strategy, get_strategy
 
 __all__ = [
     "MAX_ACTIVE", "MAX_MODULE_MINUTES", "STRATEGIES", "BatchSelection", "Catalog", "ContextBatch",
-    "EffectivenessModel", "LeaderContext", "MomentPack", "PackItem", "Recommendation", "ScoredCandidate",
+    "EffectivenessModel", "EngineOptions", "LeaderContext", "MomentPack", "PackItem", "Recommendation", "ScoredCandidate",
     "Strategy", "catalog_for", "choice_probabilities", "get_strategy", "moment_pack", "recommend",
     "recommend_batch", "select_batch", "SearchResult", "Suggestion", "explore_next", "search_library",
 ]

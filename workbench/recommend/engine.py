@@ -39,7 +39,7 @@ propensities can be used as logging probabilities in off-policy evaluation
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -65,13 +65,12 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Recommendation:
-    """One recommended module for one leader.
+class ModuleChoice:
+    """A module chosen for a leader and why: what a fresh :class:`Recommendation` and a stored
+    plan item (:class:`workbench.services.plans.PlanItem`) have in common.
 
-    ``competency`` is the module's primary competency; ``focus`` the competency its reason
-    names (the one driving the score, which may be a secondary one). ``propensity`` is the
-    probability the policy chose this module at this slot given the earlier slots (module
-    docstring); ``rank`` is the 1-based slot; ``candidates`` how many modules were feasible.
+    ``competency`` is the module's primary competency. ``propensity`` is the probability the
+    policy chose this module at its slot given the earlier slots (module docstring).
     """
 
     module_id: str
@@ -82,12 +81,22 @@ class Recommendation:
     strategy: str
     score: float
     propensity: float
-    rank: int
-    focus: str
-    candidates: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Recommendation(ModuleChoice):
+    """One recommended module for one leader, as the engine chose it: the fields of
+    :class:`ModuleChoice`, then ``rank`` (the 1-based slot), ``focus`` (the competency its reason
+    names: the one driving the score, which may be a secondary one) and ``candidates`` (how many
+    modules were feasible).
+    """
+
+    rank: int
+    focus: str
+    candidates: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,36 +113,68 @@ class BatchSelection:
 
 
 # ------------------------------------------------------------------ options
+def _count(name: str, value: Any, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
-class _Options:
-    k: int
-    max_active: int
-    max_minutes: float
-    epsilon: float | None
-    temperature: float | None
-    n_draws: int
+class EngineOptions:
+    """How the engine fills a plan: one value passed whole through :func:`recommend`,
+    :func:`recommend_batch`, :func:`select_batch` and :func:`choice_probabilities`, the plan
+    service and the simulation. Checked when made; ``replace`` makes a variant.
+
+    Parameters
+    ----------
+    k
+        Slots wanted; at most ``max_active`` minus the leader's open recommendations are filled.
+    max_active, max_minutes
+        At most this many open recommendations; modules at most this long.
+    epsilon, temperature
+        Optional exploration for greedy strategies (epsilon-greedy or softmax; not both).
+    n_draws
+        Monte Carlo draws for Thompson propensities.
+    """
+
+    k: int = 3
+    max_active: int = MAX_ACTIVE
+    max_minutes: float = MAX_MODULE_MINUTES
+    epsilon: float | None = None
+    temperature: float | None = None
+    n_draws: int = DEFAULT_DRAWS
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "k", _count("k", self.k, 0))
+        set_(self, "max_active", _count("max_active", self.max_active, 0))
+        set_(self, "n_draws", _count("n_draws", self.n_draws, 1))
+        if not np.isfinite(self.max_minutes) or self.max_minutes <= 0:
+            raise ValueError(f"max_minutes must be > 0, got {self.max_minutes!r}")
+        set_(self, "max_minutes", float(self.max_minutes))
+        if self.epsilon is not None and self.temperature is not None:
+            raise ValueError("give epsilon or temperature for exploration, not both")
+        if self.epsilon is not None and not 0.0 <= self.epsilon <= 1.0:
+            raise ValueError(f"epsilon must be in [0, 1], got {self.epsilon!r}")
+        if self.temperature is not None and not (np.isfinite(self.temperature) and self.temperature > 0):
+            raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
 
     @classmethod
-    def make(cls, strategy: Strategy, k: int, max_active: int, max_minutes: float, epsilon: float | None,
-             temperature: float | None, n_draws: int) -> _Options:
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
-            raise ValueError(f"k must be an integer >= 0, got {k!r}")
-        if isinstance(max_active, bool) or not isinstance(max_active, int | np.integer) or max_active < 0:
-            raise ValueError(f"max_active must be an integer >= 0, got {max_active!r}")
-        if not np.isfinite(max_minutes) or max_minutes <= 0:
-            raise ValueError(f"max_minutes must be > 0, got {max_minutes!r}")
-        if epsilon is not None and temperature is not None:
-            raise ValueError("give epsilon or temperature for exploration, not both")
-        if (epsilon is not None or temperature is not None) and strategy.policy != "greedy":
+    def of(cls, options: EngineOptions | None = None, **overrides: Any) -> EngineOptions:
+        """``options`` (default: the defaults) with the fields named in ``overrides`` replaced, so a
+        call may pass a prepared value, a few keywords (``k=2, epsilon=0.1``), or both."""
+        if options is not None and not isinstance(options, EngineOptions):
+            raise TypeError(f"options must be an EngineOptions, got {type(options).__name__} "
+                            "(pass k and the other settings by keyword)")
+        base = options or cls()
+        return replace(base, **overrides) if overrides else base
+
+    def check(self, strategy: Strategy) -> EngineOptions:
+        """These options for ``strategy``: exploration applies to greedy strategies only."""
+        if (self.epsilon is not None or self.temperature is not None) and strategy.policy != "greedy":
             raise ValueError(f"epsilon and temperature apply to greedy strategies; {strategy.name!r} "
                              f"is already stochastic")
-        if epsilon is not None and not 0.0 <= epsilon <= 1.0:
-            raise ValueError(f"epsilon must be in [0, 1], got {epsilon!r}")
-        if temperature is not None and not (np.isfinite(temperature) and temperature > 0):
-            raise ValueError(f"temperature must be > 0, got {temperature!r}")
-        if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
-            raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
-        return cls(int(k), int(max_active), float(max_minutes), epsilon, temperature, int(n_draws))
+        return self
 
 
 # -------------------------------------------------------------------- state
@@ -192,7 +233,7 @@ def _draw(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (cum > u[:, None]).argmax(axis=1)
 
 
-def _distribution(strategy: Strategy, opts: _Options, F: np.ndarray, scores: np.ndarray | None,
+def _distribution(strategy: Strategy, opts: EngineOptions, F: np.ndarray, scores: np.ndarray | None,
                   draws: np.ndarray | None, tie: np.ndarray) -> np.ndarray:
     """(N, M) choice probabilities at one slot; rows without feasible modules are all zero."""
     N, M = F.shape
@@ -220,7 +261,7 @@ def _distribution(strategy: Strategy, opts: _Options, F: np.ndarray, scores: np.
     return onehot
 
 
-def _select_chunk(batch: ContextBatch, strategy: Strategy, opts: _Options, rng: np.random.Generator
+def _select_chunk(batch: ContextBatch, strategy: Strategy, opts: EngineOptions, rng: np.random.Generator
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     N, K = len(batch), min(opts.k, opts.max_active)
     modules = np.full((N, K), -1, dtype=np.int64)
@@ -266,7 +307,7 @@ def _select_chunk(batch: ContextBatch, strategy: Strategy, opts: _Options, rng: 
     return modules, scores_out, props, cands
 
 
-def _chunks(batch: ContextBatch, strategy: Strategy, opts: _Options) -> Iterable[slice]:
+def _chunks(batch: ContextBatch, strategy: Strategy, opts: EngineOptions) -> Iterable[slice]:
     M = batch.catalog.n_modules
     size = max(1, _CELLS // (opts.n_draws * M)) if strategy.policy == "sampled" else _ROWS
     for start in range(0, len(batch), size):
@@ -289,20 +330,16 @@ def select_batch(
     contexts: Sequence[LeaderContext] | ContextBatch,
     library: Library | Catalog,
     strategy: str | Strategy = "priority",
-    k: int = 3,
+    options: EngineOptions | None = None,
+    *,
     rng: np.random.Generator | int | None = None,
     popularity: Mapping[str, int | float] | None = None,
     effectiveness: EffectivenessModel | None = None,
-    *,
-    max_active: int = MAX_ACTIVE,
-    max_minutes: float = MAX_MODULE_MINUTES,
-    epsilon: float | None = None,
-    temperature: float | None = None,
-    n_draws: int = DEFAULT_DRAWS,
+    **settings: Any,
 ) -> BatchSelection:
     """The choices for many leaders as arrays (no reason texts); see :func:`recommend_batch`."""
     strat = get_strategy(strategy, popularity, effectiveness)
-    opts = _Options.make(strat, k, max_active, max_minutes, epsilon, temperature, n_draws)
+    opts = EngineOptions.of(options, **settings).check(strat)
     batch = _as_batch(contexts, library)
     gen = _as_rng(rng)
     parts = [_select_chunk(batch.take(sl), strat, opts, gen) for sl in _chunks(batch, strat, opts)]
@@ -339,16 +376,12 @@ def recommend_batch(
     contexts: Sequence[LeaderContext] | ContextBatch,
     library: Library | Catalog,
     strategy: str | Strategy = "priority",
-    k: int = 3,
+    options: EngineOptions | None = None,
+    *,
     rng: np.random.Generator | int | None = None,
     popularity: Mapping[str, int | float] | None = None,
     effectiveness: EffectivenessModel | None = None,
-    *,
-    max_active: int = MAX_ACTIVE,
-    max_minutes: float = MAX_MODULE_MINUTES,
-    epsilon: float | None = None,
-    temperature: float | None = None,
-    n_draws: int = DEFAULT_DRAWS,
+    **settings: Any,
 ) -> list[list[Recommendation]]:
     """Recommendations for many leaders at once, one list per context (same order).
 
@@ -358,8 +391,7 @@ def recommend_batch(
     """
     strat = get_strategy(strategy, popularity, effectiveness)
     batch = _as_batch(contexts, library)
-    sel = select_batch(batch, batch.catalog, strat, k, rng, max_active=max_active, max_minutes=max_minutes,
-                       epsilon=epsilon, temperature=temperature, n_draws=n_draws)
+    sel = select_batch(batch, batch.catalog, strat, EngineOptions.of(options, **settings), rng=rng)
     return _materialize(batch, strat, sel)
 
 
@@ -367,16 +399,12 @@ def recommend(
     context: LeaderContext,
     library: Library | Catalog,
     strategy: str | Strategy = "priority",
-    k: int = 3,
+    options: EngineOptions | None = None,
+    *,
     rng: np.random.Generator | int | None = None,
     popularity: Mapping[str, int | float] | None = None,
     effectiveness: EffectivenessModel | None = None,
-    *,
-    max_active: int = MAX_ACTIVE,
-    max_minutes: float = MAX_MODULE_MINUTES,
-    epsilon: float | None = None,
-    temperature: float | None = None,
-    n_draws: int = DEFAULT_DRAWS,
+    **settings: Any,
 ) -> list[Recommendation]:
     """Up to ``k`` modules for one leader, best first, under the constraints (module docstring).
 
@@ -389,20 +417,18 @@ def recommend(
     strategy
         ``"gap"``, ``"priority"``, ``"thompson"``, ``"moment"``, ``"popular"``, ``"random"``
         or a :class:`~workbench.recommend.strategies.Strategy`.
-    k
-        Slots wanted; at most ``max_active`` minus the leader's open recommendations are filled.
+    options
+        The engine's settings (:class:`EngineOptions`: ``k``, ``max_active``, ``max_minutes``,
+        ``epsilon``, ``temperature``, ``n_draws``); default :class:`EngineOptions` ().
     rng
         Generator or seed for stochastic choices (thompson, random, exploration).
     popularity
         Completions per module id (required by ``popular``).
     effectiveness
         Module effectiveness posterior for ``thompson`` (default: the prior).
-    max_active, max_minutes
-        At most this many open recommendations; modules at most this long.
-    epsilon, temperature
-        Optional exploration for greedy strategies (epsilon-greedy or softmax).
-    n_draws
-        Monte Carlo draws for Thompson propensities.
+    **settings
+        Fields of :class:`EngineOptions` to change, e.g. ``k=2`` (shorthand for
+        ``options=EngineOptions(k=2)``).
 
     Returns
     -------
@@ -411,9 +437,8 @@ def recommend(
     """
     if not isinstance(context, LeaderContext):
         raise ValueError(f"context must be a LeaderContext, got {type(context).__name__}")
-    return recommend_batch([context], library, strategy, k, rng, popularity, effectiveness,
-                           max_active=max_active, max_minutes=max_minutes, epsilon=epsilon,
-                           temperature=temperature, n_draws=n_draws)[0]
+    return recommend_batch([context], library, strategy, EngineOptions.of(options, **settings), rng=rng,
+                           popularity=popularity, effectiveness=effectiveness)[0]
 
 
 def choice_probabilities(
@@ -421,15 +446,12 @@ def choice_probabilities(
     library: Library | Catalog,
     strategy: str | Strategy = "priority",
     chosen: Sequence[Iterable[str]] | None = None,
+    options: EngineOptions | None = None,
+    *,
     rng: np.random.Generator | int | None = None,
     popularity: Mapping[str, int | float] | None = None,
     effectiveness: EffectivenessModel | None = None,
-    *,
-    max_active: int = MAX_ACTIVE,
-    max_minutes: float = MAX_MODULE_MINUTES,
-    epsilon: float | None = None,
-    temperature: float | None = None,
-    n_draws: int = DEFAULT_DRAWS,
+    **settings: Any,
 ) -> np.ndarray:
     """The policy's choice distribution at the next slot, (N, M) over the catalog's modules.
 
@@ -440,7 +462,7 @@ def choice_probabilities(
     For ``thompson`` the row is the Monte Carlo estimate from ``n_draws`` draws.
     """
     strat = get_strategy(strategy, popularity, effectiveness)
-    opts = _Options.make(strat, 1, max_active, max_minutes, epsilon, temperature, n_draws)
+    opts = replace(EngineOptions.of(options, **settings), k=1).check(strat)
     batch = _as_batch(contexts, library)
     cat = batch.catalog
     gen = _as_rng(rng)

@@ -20,7 +20,7 @@ Modules take their stated minutes. A scenario takes :data:`SCENARIO_BASE_MINUTES
 :func:`preview_recommendations` shows, next to the path, what the recommender would give a
 few example leaders (:func:`example_leaders` picks them from real contexts), and
 :func:`content_gaps` lists the competency x level (and format) cells of the library with too
-few modules, with :func:`content_gap_figure` as a heatmap.
+few modules, drawn as a heatmap by :func:`workbench.recommend.figures.content_gap_figure`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from workbench.content import Library
 from workbench.content.schema import Scenario
@@ -45,7 +44,7 @@ from .engine import recommend
 
 __all__ = [
     "SCENARIO_BASE_MINUTES", "SCENARIO_MINUTES_PER_DECISION", "PathIssue", "PathReport", "PathStep", "Persona",
-    "content_gap_figure", "content_gaps", "example_leaders", "pacing_figure", "preview_recommendations",
+    "content_gaps", "example_leaders", "preview_recommendations",
     "scenario_minutes", "side_by_side", "validate_path",
 ]
 
@@ -359,20 +358,6 @@ def validate_path(
     return PathReport(persona, tuple(steps), tuple(issues), float(budget), assumed)
 
 
-def pacing_figure(report: PathReport) -> go.Figure:
-    """Minutes per week, stacked by step, with the weekly budget as a line."""
-    fig = go.Figure()
-    for s in report.steps:
-        fig.add_trace(go.Bar(x=[s.week], y=[s.minutes], name=f"{s.position}. {s.id}",
-                             hovertemplate=f"{s.position}. {s.title} ({s.kind}): {s.minutes} min<extra></extra>"))
-    fig.add_hline(y=report.weekly_minutes, line_dash="dash", line_color="crimson",
-                  annotation_text=f"budget {report.weekly_minutes:g} min/week", annotation_position="top left")
-    fig.update_layout(barmode="stack", title=f"Pacing: {report.total_minutes} min over {report.n_weeks} weeks "
-                      f"({report.persona.name})", xaxis_title="week", yaxis_title="minutes",
-                      xaxis={"tickmode": "linear", "dtick": 1}, legend={"traceorder": "normal"})
-    return fig
-
-
 # -------------------------------------------------------------------------------- preview
 def example_leaders(contexts: Sequence[LeaderContext], library: Library, persona: Persona,
                     n: int = 3) -> list[LeaderContext]:
@@ -427,7 +412,8 @@ def preview_recommendations(
     where = {s.id: s.position for s in report.steps if s.kind == "module"}
     rows = []
     for i, ctx in enumerate(contexts):
-        recs = recommend(ctx, library, strategy, k, np.random.default_rng([seed, i]), popularity, effectiveness)
+        recs = recommend(ctx, library, strategy, k=k, rng=np.random.default_rng([seed, i]), popularity=popularity,
+                         effectiveness=effectiveness)
         base = {"leader_id": ctx.leader_id, "role_level": ctx.role_level, "focus_need": float(focus_need[i])}
         if not recs:
             rows.append(base | {"rank": 0, "module_id": None, "title": None, "competency": None, "minutes": 0,
@@ -522,29 +508,3 @@ def _product(grids: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     for g in grids:
         out = [o + (v,) for o in out for v in g]
     return out
-
-
-def content_gap_figure(gaps: pd.DataFrame) -> go.Figure:
-    """Heatmap of module counts, competencies x the ``by`` cells; gaps are marked with "!"."""
-    by = tuple(gaps.attrs.get("by") or [c for c in ("level", "format") if c in gaps.columns])
-    if not by or "n_modules" not in gaps:
-        raise ValueError("not a content_gaps() table")
-    threshold = gaps.attrs.get("threshold")
-    col = gaps[list(by)].astype(str).agg(" / ".join, axis=1)
-    comps = list(dict.fromkeys(gaps["competency"]))
-    cols = list(dict.fromkeys(col))
-    frame = gaps.assign(_col=col)
-    counts = frame.pivot(index="competency", columns="_col", values="n_modules").reindex(index=comps, columns=cols)
-    gap = frame.pivot(index="competency", columns="_col", values="gap").reindex(index=comps, columns=cols)
-    text = np.where(gap.to_numpy(dtype=bool), counts.to_numpy().astype(int).astype(str).astype(object) + " !",
-                    counts.to_numpy().astype(int).astype(str))
-    fig = go.Figure(go.Heatmap(z=counts.to_numpy(), x=cols, y=comps, text=text, texttemplate="%{text}",
-                               colorscale="Blues", zmin=0, colorbar={"title": "modules"},
-                               hovertemplate="%{y} / %{x}: %{z} modules<extra></extra>"))
-    title = "Modules per competency and " + " and ".join(by)
-    if threshold is not None:
-        n_gaps = int(gaps["gap"].sum())
-        title += f" ({n_gaps} cells below {threshold}, marked !)"
-    fig.update_layout(title=title, yaxis={"autorange": "reversed"}, height=max(360, 40 * len(comps) + 160),
-                      xaxis={"tickangle": -30 if len(cols) > 6 else 0})
-    return fig

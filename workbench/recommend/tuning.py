@@ -75,8 +75,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 from scipy.special import ndtr
 
 from workbench.content import Library
@@ -84,7 +82,7 @@ from workbench.content import Library
 from .catalog import Catalog, ContextBatch, catalog_for
 from .context import FORMATS, ROLE_LEVELS, LeaderContext
 from .effectiveness import NOISE_SD, PRIOR_COMPLETION, PRIOR_GAIN, EffectivenessModel
-from .engine import BatchSelection, select_batch
+from .engine import BatchSelection, EngineOptions, select_batch
 from .needs import urgency
 from .strategies import PriorityStrategy, Strategy, get_strategy
 
@@ -93,10 +91,9 @@ MATERIAL_SHORTFALL = 0.05
 
 __all__ = [
     "DEFAULT_STRATEGIES", "METRICS", "TUNABLE", "OracleStrategy", "OutcomeModel", "ComparisonSet", "StrategyMetrics", "WeightedPriorityStrategy",
-    "best_setting", "compare_strategies", "comparison_figure", "evaluate", "evaluate_settings",
+    "best_setting", "compare_strategies", "evaluate", "evaluate_settings",
     "expected_shortfall",
     "learned_effectiveness", "plan_metrics", "comparison_from_contexts", "tune",
-    "tuning_figure",
 ]
 
 #: Strategies compared by default (``moment`` needs a moment per leader, so it is left out).
@@ -484,8 +481,8 @@ def _evaluate(population: ComparisonSet, strategy: str | Strategy, *, k: int, se
               effectiveness: EffectivenessModel | None, temperature: float | None, epsilon: float | None,
               n_draws: int) -> tuple[StrategyMetrics, np.ndarray]:
     strat = get_strategy(strategy, population.popularity, effectiveness)
-    sel = select_batch(population.batch, population.catalog, strat, k, np.random.default_rng(seed),
-                       temperature=temperature or None, epsilon=epsilon or None, n_draws=n_draws)
+    options = EngineOptions(k=k, temperature=temperature or None, epsilon=epsilon or None, n_draws=n_draws)
+    sel = select_batch(population.batch, population.catalog, strat, options, rng=np.random.default_rng(seed))
     return _plan_metrics(population, sel)
 
 
@@ -664,72 +661,3 @@ def best_setting(table: pd.DataFrame) -> dict[str, float]:
     row = table[table["best"]].iloc[0]
     params = table.attrs.get("parameters") or [c for c in table.columns if c in TUNABLE]
     return {p: float(row[p]) for p in params}
-
-
-# ------------------------------------------------------------------------------ figures
-def comparison_figure(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> go.Figure:
-    """Bars per strategy, one panel per metric (default: all but the SE, leaders and empty)."""
-    metrics = list(metrics or [m for m in METRICS if m not in ("benefit_se", "empty")])
-    bad = [m for m in metrics if m not in table.columns]
-    if bad:
-        raise ValueError(f"the table has no column {bad}; it has {list(table.columns)}")
-    cols = min(3, len(metrics))
-    rows = -(-len(metrics) // cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[_LABELS.get(m, m) for m in metrics],
-                        vertical_spacing=0.14, horizontal_spacing=0.08)
-    for i, m in enumerate(metrics):
-        err = None
-        if m == "benefit" and "benefit_se" in table:
-            err = {"type": "data", "array": 1.96 * table["benefit_se"], "visible": True}
-        fig.add_trace(go.Bar(x=table["strategy"], y=table[m], error_y=err, marker_color="steelblue",
-                             showlegend=False, hovertemplate="%{x}: %{y:.3g}<extra></extra>"),
-                      row=i // cols + 1, col=i % cols + 1)
-    title = "Strategies compared"
-    if table.attrs.get("population"):
-        title += f" on {table.attrs['population']}"
-    fig.update_layout(title=title, height=300 * rows, bargap=0.3)
-    return fig
-
-
-def tuning_figure(table: pd.DataFrame, x: str | None = None,
-                  metrics: Sequence[str] = ("benefit", "priority_alignment")) -> go.Figure:
-    """The tuning curve: each metric against ``x`` (default the first tuned parameter), one
-    line per value of a second tuned parameter; the best setting is marked with a star. The
-    hover text of the benefit shows each point's paired difference to the best (95%)."""
-    params = list(table.attrs.get("parameters") or [c for c in table.columns if c in TUNABLE])
-    x = x or params[0]
-    if x not in table.columns:
-        raise ValueError(f"the table has no column {x!r}")
-    bad = [m for m in metrics if m not in table.columns]
-    if bad:
-        raise ValueError(f"the table has no column {bad}")
-    others = [p for p in params if p != x]
-    by = others[0] if others else None
-    groups = table.groupby(by, sort=True) if by else [(None, table)]
-    fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True,
-                        subplot_titles=[_LABELS.get(m, m) for m in metrics], vertical_spacing=0.12)
-    palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
-    for j, (key, part) in enumerate(groups):
-        part = part.sort_values(x)
-        key = key[0] if isinstance(key, tuple) else key
-        label = f"{by} = {key:g}" if by else "grid"
-        for i, m in enumerate(metrics, start=1):
-            hover = f"{x}=%{{x:g}}: %{{y:.4g}}"
-            custom = None
-            if m == "benefit" and "benefit_vs_best" in part:
-                custom = np.stack([part["benefit_vs_best"], 1.96 * part["benefit_vs_best_se"]], axis=1)
-                hover += "<br>vs best: %{customdata[0]:+.4f} ± %{customdata[1]:.4f}"
-            fig.add_trace(go.Scatter(x=part[x], y=part[m], mode="lines+markers", name=label, legendgroup=label,
-                                     showlegend=i == 1, customdata=custom, hovertemplate=hover + "<extra></extra>",
-                                     line={"color": palette[j % len(palette)]}),
-                          row=i, col=1)
-    if "best" in table and table["best"].any():
-        best = table[table["best"]].iloc[0]
-        for i, m in enumerate(metrics, start=1):
-            fig.add_trace(go.Scatter(x=[best[x]], y=[best[m]], mode="markers", name="best", legendgroup="best",
-                                     showlegend=i == 1, marker={"symbol": "star", "size": 14, "color": "black"}),
-                          row=i, col=1)
-    fig.update_xaxes(title_text=x + (" (0 = greedy)" if x == "temperature" else ""), row=len(metrics), col=1)
-    objective = table.attrs.get("objective", "benefit")
-    fig.update_layout(title=f"Tuning {', '.join(params)} (best by {objective})", height=280 * len(metrics) + 80)
-    return fig

@@ -50,7 +50,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from ..content import Library
 from ..skills.forms import (
@@ -68,8 +68,8 @@ from ..skills.model import GradedResponseModel
 from ..skills.params import ModelParams
 from ..skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
 from ..skills.score import score_sheets
+from ..store import assessment_repo, calibration_repo, practice_repo, repo
 from ..store import models as m
-from ..store import repo
 from ..store.db import transaction
 from ..store.repo import NotFound
 from ..store.xapi import make_statement, record
@@ -220,18 +220,15 @@ def latest_calibration(engine: Engine, organization_id: str | None) -> Calibrati
     NoCalibration
         When neither the organization nor the shared pool has any calibration.
     """
-    q = select(m.Calibration.id, m.Calibration.method, m.Calibration.created_at, m.Calibration.organization_id,
-               m.Calibration.active)
-    q = q.where((m.Calibration.organization_id == organization_id) | m.Calibration.organization_id.is_(None))
     with transaction(engine) as s:
-        rows = s.execute(q).all()
+        rows = calibration_repo.candidates(s, organization_id)
         if not rows:
             where = f"organization {organization_id!r}" if organization_id else "the store"
             raise NoCalibration(f"there is no calibration for {where}: publish one with `workbench calibrate "
                                 "--publish` (or build the demo with `workbench demo`)")
         best = max(rows, key=lambda r: (bool(r.active), r.method != "generating", r.organization_id is not None,
                                         r.created_at, r.id))
-        doc = s.scalar(select(m.Calibration.params).where(m.Calibration.id == best.id))
+        doc = calibration_repo.params_of(s, best.id)
     return CalibrationInfo.from_json(best.id, best.method, best.created_at, doc)
 
 
@@ -269,18 +266,8 @@ def _questions(library: Library, role: str, item_ids: Iterable[str] | None = Non
 
 # ------------------------------------------------------------------------------ sessions
 def _summary(s, sess: m.AssessmentSession) -> SessionSummary:
-    n = s.scalar(select(func.count()).select_from(m.Response).where(m.Response.session_id == sess.id))
     return SessionSummary(sess.id, sess.leader_id, sess.rater_role, sess.form, sess.status, sess.started_at,
-                          sess.submitted_at, int(n or 0))
-
-
-def _sessions_query(leader_id: str, rater_role: str, rater_id: str | None, any_self_rater: bool):
-    q = select(m.AssessmentSession).where(m.AssessmentSession.leader_id == leader_id,
-                                          m.AssessmentSession.rater_role == rater_role)
-    if not any_self_rater:
-        q = q.where(m.AssessmentSession.rater_id.is_(None) if rater_id is None
-                    else m.AssessmentSession.rater_id == rater_id)
-    return q
+                          sess.submitted_at, assessment_repo.response_count(s, sess.id))
 
 
 def assessment_status(engine: Engine, leader_id: str, rater_role: str = "self",
@@ -290,20 +277,11 @@ def assessment_status(engine: Engine, leader_id: str, rater_role: str = "self",
     For ``self`` without ``rater_id`` every self session of the leader counts, whoever opened it.
     The page shows the form for a draft, a "done / retake" panel for a submission.
     """
-    q = _sessions_query(leader_id, rater_role, rater_id, rater_role == "self" and rater_id is None)
+    any_rater = rater_role == "self" and rater_id is None
     with transaction(engine) as s:
-        draft = s.scalars(q.where(m.AssessmentSession.status == "draft")
-                          .order_by(m.AssessmentSession.started_at.desc(), m.AssessmentSession.id)).first()
-        sub = s.scalars(q.where(m.AssessmentSession.status == "submitted")
-                        .order_by(m.AssessmentSession.submitted_at.desc(), m.AssessmentSession.id)).first()
+        draft = assessment_repo.latest_session(s, leader_id, rater_role, rater_id, "draft", any_rater=any_rater)
+        sub = assessment_repo.latest_session(s, leader_id, rater_role, rater_id, "submitted", any_rater=any_rater)
         return AssessmentStatus(_summary(s, draft) if draft else None, _summary(s, sub) if sub else None)
-
-
-def _ordered_answers(s, session_id: str) -> dict[str, int | None]:
-    """Saved answers in the order given; None is "not observed"."""
-    rows = s.execute(select(m.Response.item_id, m.Response.value).where(m.Response.session_id == session_id)
-                     .order_by(m.Response.answered_at, m.Response.id)).all()
-    return {item_id: None if value is None else int(value) for item_id, value in rows}
 
 
 def start(engine: Engine, library: Library, leader_id: str, rater_role: str = "self", rater_id: str | None = None,
@@ -359,12 +337,11 @@ def start(engine: Engine, library: Library, leader_id: str, rater_role: str = "s
                 raise NotFound(f"no rater with id {rater_id!r}")
             if rater.leader_id != leader_id or rater.role != rater_role:
                 raise ValueError(f"rater {rater_id} is not a {rater_role} rater of leader {leader_id}")
-        q = _sessions_query(leader_id, rater_role, rater_id, rater_role == "self" and rater_id is None)
-        existing = s.scalars(q.where(m.AssessmentSession.status == "draft")
-                             .order_by(m.AssessmentSession.started_at.desc(), m.AssessmentSession.id)).first()
+        any_rater = rater_role == "self" and rater_id is None
+        existing = assessment_repo.latest_session(s, leader_id, rater_role, rater_id, "draft", any_rater=any_rater)
         if existing is None and rater_role != "self":
-            existing = s.scalars(q.where(m.AssessmentSession.status == "submitted")
-                                 .order_by(m.AssessmentSession.submitted_at.desc())).first()
+            existing = assessment_repo.latest_session(s, leader_id, rater_role, rater_id, "submitted",
+                                                      any_rater=any_rater)
         session_id = existing.id if existing is not None else None
         draft_rater = existing.rater_id if existing is not None else rater_id
 
@@ -385,8 +362,7 @@ def start(engine: Engine, library: Library, leader_id: str, rater_role: str = "s
         if now is not None:
             with transaction(engine) as s:
                 sess = s.get(m.AssessmentSession, session_id)
-                if sess.status == "draft" and not s.scalar(select(m.Response.id).where(
-                        m.Response.session_id == session_id).limit(1)):
+                if sess.status == "draft" and not assessment_repo.has_answers(s, session_id):
                     sess.started_at = now
     return _state(engine, library, session_id, org, calibration)
 
@@ -397,7 +373,7 @@ def _state(engine: Engine, library: Library, session_id: str, organization_id: s
         sess = s.get(m.AssessmentSession, session_id)
         if sess is None:
             raise NotFound(f"no assessment session {session_id!r}")
-        answers = _ordered_answers(s, session_id)
+        answers = assessment_repo.ordered_answers(s, session_id)
         info = (sess.leader_id, sess.rater_role, sess.form, sess.status, sess.started_at, sess.submitted_at)
     leader_id, role, form, status, started_at, submitted_at = info
     model, cal_id = None, None
@@ -419,9 +395,7 @@ def _categories(engine: Engine, session_id: str, item_id: str, library: Library 
         if item is None:
             raise ValueError(f"unknown item {item_id!r}")
         return item.categories
-    with transaction(engine) as s:
-        org = s.scalar(select(m.Leader.organization_id).join(
-            m.AssessmentSession, m.AssessmentSession.leader_id == m.Leader.id).where(m.AssessmentSession.id == session_id))
+    org = assessment_repo.session_organization(engine, session_id)
     if org is None:
         raise NotFound(f"no assessment session {session_id!r}")
     ip = current_calibration(engine, org).items
@@ -463,8 +437,8 @@ def record_answer(engine: Engine, state_or_session_id: FormState | str, item_id:
 
 
 def _session_role(engine: Engine, session_id: str) -> str | None:
-    with transaction(engine) as s:
-        return s.scalar(select(m.AssessmentSession.rater_role).where(m.AssessmentSession.id == session_id))
+    row = assessment_repo.session_rater(engine, session_id)
+    return None if row is None else row.rater_role
 
 
 def _check_invitation(engine: Engine, session_id: str, now: datetime | None) -> None:
@@ -472,9 +446,7 @@ def _check_invitation(engine: Engine, session_id: str, now: datetime | None) -> 
     invitation was withdrawn or expired must not save): raises ``InvitationClosed`` otherwise."""
     from .invitations import open_for_rater
 
-    with transaction(engine) as s:
-        row = s.execute(select(m.AssessmentSession.rater_role, m.AssessmentSession.rater_id, m.AssessmentSession.status)
-                        .where(m.AssessmentSession.id == session_id)).first()
+    row = assessment_repo.session_rater(engine, session_id)
     if row is not None and row.rater_role != "self" and row.rater_id is not None and row.status == "draft":
         open_for_rater(engine, row.rater_id, now)
 
@@ -506,7 +478,7 @@ def submit(engine: Engine, library: Library, session_id: str, now: datetime | No
         role, leader_id = sess.rater_role, sess.leader_id
         if sess.status == "submitted":
             return SubmitResult(session_id, role, already_submitted=True, rescored=False)
-        n = len(_ordered_answers(s, session_id))
+        n = len(assessment_repo.ordered_answers(s, session_id))
         if n == 0:
             raise ValueError("answer at least one question before submitting")
         sess.status, sess.submitted_at = "submitted", now
@@ -529,21 +501,13 @@ def submit(engine: Engine, library: Library, session_id: str, now: datetime | No
 
 def _sheets(engine: Engine, leader_id: str) -> tuple[list[tuple[str, str, datetime]], dict[str, dict[str, int]]]:
     """Submitted sessions about a leader (id, role, submitted_at) and their answers."""
-    with transaction(engine) as s:
-        sessions = s.execute(
-            select(m.AssessmentSession.id, m.AssessmentSession.rater_role, m.AssessmentSession.submitted_at)
-            .where(m.AssessmentSession.leader_id == leader_id, m.AssessmentSession.status == "submitted")
-            .order_by(m.AssessmentSession.submitted_at, m.AssessmentSession.id)).all()
-        rows = s.execute(
-            select(m.Response.session_id, m.Response.item_id, m.Response.value)
-            .join(m.AssessmentSession, m.Response.session_id == m.AssessmentSession.id)
-            .where(m.AssessmentSession.leader_id == leader_id, m.AssessmentSession.status == "submitted")).all()
+    sessions, rows = assessment_repo.submitted_sheets(engine, leader_id)
     answers: dict[str, dict[str, int]] = {}
     for sid, item_id, value in rows:
         sheet = answers.setdefault(sid, {})
         if value is not None:  # "not observed" is missing: the model skips it
             sheet[item_id] = int(value)
-    return [tuple(r) for r in sessions], answers
+    return sessions, answers
 
 
 def _scored_matrix(sheets: Sequence[Mapping[str, int]], ip: ItemParams) -> np.ndarray:
@@ -638,12 +602,7 @@ def _stored_runs(engine: Engine, library: Library, leader_id: str) -> list:
     A run whose scenario or choices no longer exist in the library is skipped."""
     from ..practice.scenario import ScenarioRun
 
-    with transaction(engine) as s:
-        rows = s.execute(select(m.ScenarioRun.id, m.ScenarioRun.scenario_id, m.ScenarioRun.started_at,
-                                m.ScenarioChoice.choice_id, m.ScenarioChoice.chosen_at)
-                         .join(m.ScenarioChoice, m.ScenarioChoice.run_id == m.ScenarioRun.id)
-                         .where(m.ScenarioRun.leader_id == leader_id, m.ScenarioRun.finished_at.is_not(None))
-                         .order_by(m.ScenarioRun.started_at, m.ScenarioRun.id, m.ScenarioChoice.step)).all()
+    rows = practice_repo.finished_run_choices(engine, leader_id)
     runs, by_run = [], {}
     for run_id, scenario_id, started, choice_id, at in rows:
         by_run.setdefault((run_id, scenario_id, started), []).append((choice_id, at))
@@ -679,10 +638,7 @@ def _with_practice(engine: Engine, library: Library, leader_id: str,
 
 
 def _unchanged(s, leader_id: str, source: str, calibration_id: str, values: Mapping[str, tuple[float, float]]) -> bool:
-    rows = s.execute(select(m.SkillEstimate.competency, m.SkillEstimate.mean, m.SkillEstimate.sd,
-                            m.SkillEstimate.calibration_id)
-                     .where(m.SkillEstimate.leader_id == leader_id, m.SkillEstimate.source == source)
-                     .order_by(m.SkillEstimate.estimated_at, m.SkillEstimate.id)).all()
+    rows = repo.estimate_rows(s, leader_id, source)
     latest = {comp: (mean, sd, cid) for comp, mean, sd, cid in rows}  # the last row per competency wins
     for comp, (mean, sd) in values.items():
         old = latest.get(comp)

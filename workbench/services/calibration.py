@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
 from ..content import Library
+from ..store import assessment_repo, calibration_repo
 from ..store import models as m
 from ..store.db import transaction
 
@@ -53,21 +54,6 @@ class Published:
 
 
 # ------------------------------------------------------------------------------ export
-def _window_query(organization_id: str | None, since: datetime | None, until: datetime | None):
-    q = (select(m.AssessmentSession.id, m.AssessmentSession.leader_id, m.AssessmentSession.rater_role,
-                m.AssessmentSession.submitted_at, m.Response.item_id, m.Response.value)
-         .join(m.Response, m.Response.session_id == m.AssessmentSession.id)
-         .join(m.Leader, m.Leader.id == m.AssessmentSession.leader_id)
-         .where(m.AssessmentSession.status == "submitted"))
-    if organization_id is not None:
-        q = q.where(m.Leader.organization_id == organization_id)
-    if since is not None:
-        q = q.where(m.AssessmentSession.submitted_at >= since)
-    if until is not None:
-        q = q.where(m.AssessmentSession.submitted_at < until)
-    return q
-
-
 def export_responses(engine: Engine, library: Library, organization_id: str | None = None,
                      since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
     """Submitted answer sheets in the responses CSV contract's multi-rater shape.
@@ -86,8 +72,7 @@ def export_responses(engine: Engine, library: Library, organization_id: str | No
         one nullable-integer column per item of the library's bank that anyone answered, in the
         bank's order; ``<NA>`` where the item was not asked or not answered (not observed).
     """
-    with transaction(engine) as s:
-        rows = s.execute(_window_query(organization_id, since, until)).all()
+    rows = assessment_repo.submitted_answers(engine, organization_id, since, until)
     bank = [i.id for c in library.competency_ids for i in library.items_for(c)]
     if not rows:
         return pd.DataFrame(columns=["respondent_id", "rater"])
@@ -109,8 +94,7 @@ def write_responses(frame: pd.DataFrame, path: str | Path) -> None:
 def data_window(engine: Engine, organization_id: str | None = None, since: datetime | None = None,
                 until: datetime | None = None) -> dict[str, Any]:
     """The window of submitted sheets actually present: first and last submission, sheets, leaders."""
-    with transaction(engine) as s:
-        rows = s.execute(_window_query(organization_id, since, until)).all()
+    rows = assessment_repo.submitted_answers(engine, organization_id, since, until)
     if not rows:
         return {"first_submitted": None, "last_submitted": None, "sheets": 0, "respondents": 0}
     times = [r.submitted_at for r in rows]
@@ -120,8 +104,7 @@ def data_window(engine: Engine, organization_id: str | None = None, since: datet
 
 # ------------------------------------------------------------------------------ publishing
 def _organization(engine: Engine, organization_id: str | None) -> str:
-    with transaction(engine) as s:
-        orgs = list(s.scalars(select(m.Organization.id).order_by(m.Organization.id)))
+    orgs = calibration_repo.organization_ids(engine)
     if organization_id is not None:
         if organization_id not in orgs:
             raise CalibrationError(f"unknown organization {organization_id!r}; the store has: {', '.join(orgs) or 'none'}")
@@ -147,12 +130,7 @@ def _rescore_all(engine: Engine, library: Library, organization_id: str, cal: al
     """Every leader of the organization with a submitted sheet, scored with ``cal`` (nothing written)."""
     from . import assessment as al
 
-    with transaction(engine) as s:
-        ids = list(s.scalars(select(m.AssessmentSession.leader_id).distinct()
-                             .join(m.Leader, m.Leader.id == m.AssessmentSession.leader_id)
-                             .where(m.Leader.organization_id == organization_id,
-                                    m.AssessmentSession.status == "submitted")
-                             .order_by(m.AssessmentSession.leader_id)))
+    ids = assessment_repo.leaders_with_sheets(engine, organization_id)
     return {lid: al.leader_estimates(engine, library, lid, cal)[1] for lid in ids}
 
 
@@ -164,14 +142,11 @@ def _switch(engine: Engine, library: Library, organization_id: str, cal: al.Cali
     scored = _rescore_all(engine, library, organization_id, cal)
     written = 0
     with transaction(engine) as s:
-        previous = s.scalar(select(m.Calibration.id).where(m.Calibration.organization_id == organization_id,
-                                                           m.Calibration.active.is_(True)))
+        previous = calibration_repo.active_id(s, organization_id)
         if new_row is not None:
             s.add(new_row)
             s.flush()
-        s.execute(update(m.Calibration).where(m.Calibration.organization_id == organization_id,
-                                              m.Calibration.id != cal.id).values(active=False))
-        s.execute(update(m.Calibration).where(m.Calibration.id == cal.id).values(active=True, activated_at=now))
+        calibration_repo.make_active(s, organization_id, cal.id, now)
         for lid, estimates in scored.items():
             written += sum(len(estimates[src]) for src in al.write_estimates(s, lid, cal.id, estimates, now))
     return Published(cal.id, organization_id, previous, len(scored), written)
@@ -266,10 +241,7 @@ def rollback(engine: Engine, library: Library, organization_id: str | None = Non
     """Return to the calibration that was active before the current one (the one activated last
     before it), rescoring every leader; the current one stays stored and can be activated again."""
     org = _organization(engine, organization_id)
-    with transaction(engine) as s:
-        rows = s.execute(select(m.Calibration.id, m.Calibration.active, m.Calibration.activated_at)
-                         .where(m.Calibration.organization_id == org, m.Calibration.activated_at.is_not(None))
-                         .order_by(m.Calibration.activated_at.desc(), m.Calibration.id.desc())).all()
+    rows = calibration_repo.activations(engine, org)
     current = next((r for r in rows if r.active), None)
     if current is None:
         raise CalibrationError(f"organization {org!r} has no active calibration to roll back")
@@ -284,16 +256,7 @@ def rollback(engine: Engine, library: Library, organization_id: str | None = Non
 def list_calibrations(engine: Engine, organization_id: str | None = None) -> pd.DataFrame:
     """Stored calibrations, newest first: ``id, organization_id, method, created_at, active,
     activated_at, published_by, data_window, estimates`` (rows scored with it)."""
-    from sqlalchemy import func
-
-    q = select(m.Calibration.id, m.Calibration.organization_id, m.Calibration.method, m.Calibration.created_at,
-               m.Calibration.active, m.Calibration.activated_at, m.Calibration.published_by, m.Calibration.provenance)
-    if organization_id is not None:
-        q = q.where(m.Calibration.organization_id == organization_id)
-    with transaction(engine) as s:
-        rows = s.execute(q.order_by(m.Calibration.created_at.desc(), m.Calibration.id)).all()
-        used = dict(s.execute(select(m.SkillEstimate.calibration_id, func.count())
-                              .group_by(m.SkillEstimate.calibration_id)).all())
+    rows, used = calibration_repo.listing(engine, organization_id)
     out = pd.DataFrame([{
         "id": r.id, "organization_id": r.organization_id, "method": r.method, "created_at": r.created_at,
         "active": bool(r.active), "activated_at": r.activated_at, "published_by": r.published_by,
@@ -312,11 +275,7 @@ def _window_text(window: dict | None) -> str:
 
 def active_calibration_note(engine: Engine, organization_id: str | None) -> str:
     """One line for the apps: which calibration the numbers on the page come from."""
-    with transaction(engine) as s:
-        q = select(m.Calibration.id, m.Calibration.method, m.Calibration.created_at, m.Calibration.activated_at,
-                   m.Calibration.published_by).where(m.Calibration.organization_id == organization_id,
-                                                      m.Calibration.active.is_(True))
-        row = s.execute(q).first()
+    row = calibration_repo.active(engine, organization_id)
     if row is None:
         return "Skill estimates: no published calibration yet."
     when = (row.activated_at or row.created_at).strftime("%d %b %Y")

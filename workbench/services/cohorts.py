@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from collections import Counter
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine
 
 from ..cohorts import (
     ClassroomSession,
@@ -26,8 +26,8 @@ from ..cohorts import (
 )
 from ..content import Library
 from ..practice import posterior_from_estimates
+from ..store import cohort_repo, repo
 from ..store import models as m
-from ..store import repo
 from ..store.db import transaction
 from ..store.xapi import make_statement, to_event
 
@@ -74,22 +74,20 @@ def form_and_save(engine: Engine, cohort_id: str, min_size: int = 4, max_size: i
 
 def save_grouping(engine: Engine, cohort_id: str, grouping: Grouping) -> None:
     """Store a cohort's peer groups, replacing its previous ones."""
-    now = dt.datetime.now(dt.UTC)
+    cohort_repo.replace_groups(engine, cohort_id, grouping.groups, dt.datetime.now(dt.UTC))
+
+
+
+def calendar_attendees(engine: Engine, cohort_id: str) -> list[tuple[str | None, str]]:
+    """``(name, email)`` of the cohort's leaders who have an email, by leader id (calendar invitees)."""
     with transaction(engine) as s:
-        s.execute(delete(m.PeerGroupMember).where(m.PeerGroupMember.cohort_id == cohort_id))
-        for g, ids in enumerate(grouping.groups, 1):
-            for lid in ids:
-                s.add(m.PeerGroupMember(cohort_id=cohort_id, group_id=f"{cohort_id}-G{g}", leader_id=lid, formed_at=now))
+        names = repo.leaders_frame(s, cohort_id).set_index("leader_id")["name"].to_dict()
+        return [(names.get(lid), email) for lid, email in repo.leader_emails(s, cohort_id).items()]
 
 
 def peer_group(engine: Engine, leader_id: str) -> list[str]:
     """The leader's peer group (their own id included), or [] before groups are formed."""
-    with transaction(engine) as s:
-        gid = s.scalar(select(m.PeerGroupMember.group_id).where(m.PeerGroupMember.leader_id == leader_id))
-        if gid is None:
-            return []
-        return list(s.scalars(select(m.PeerGroupMember.leader_id).where(m.PeerGroupMember.group_id == gid)
-                              .order_by(m.PeerGroupMember.leader_id)))
+    return cohort_repo.group_members(engine, leader_id)
 
 
 def cohort_focus(engine: Engine, cohort_id: str, k: int = 4, library: Library | None = None) -> list[str]:
@@ -129,8 +127,7 @@ def sessions_for(engine: Engine, cohort_id: str) -> list[ClassroomSession]:
     from ..cohorts import AgendaItem
 
     with transaction(engine) as s:
-        rows = s.scalars(select(m.ClassroomSession).where(m.ClassroomSession.cohort_id == cohort_id)
-                         .order_by(m.ClassroomSession.starts_at)).all()
+        rows = cohort_repo.classroom_sessions(s, cohort_id)
         return [ClassroomSession(r.id, r.cohort_id, r.title, r.starts_at, r.minutes,
                                  tuple(AgendaItem(**a) for a in (r.agenda or {}).get("items", [])),
                                  group_id=r.group_id, location=r.location, competency=(r.agenda or {}).get("competency"))
@@ -207,8 +204,7 @@ def posts_for(engine: Engine, viewer: Viewer) -> list[Post]:
     """The discussion as this viewer may see it (cohort members and its facilitator only)."""
     _viewer_for(engine, viewer)
     with transaction(engine) as s:
-        rows = s.scalars(select(m.DiscussionPost).where(m.DiscussionPost.cohort_id == viewer.cohort_id)
-                         .order_by(m.DiscussionPost.created_at, m.DiscussionPost.id)).all()
+        rows = cohort_repo.posts(s, viewer.cohort_id)
         posts = [Post(r.id, r.cohort_id, r.author_id, r.body, parent_id=r.parent_id, prompt_id=r.prompt,
                       hidden=r.hidden, created_at=r.created_at) for r in rows]
     return visible_posts(posts, viewer)

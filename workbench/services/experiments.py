@@ -42,7 +42,7 @@ from workbench.skills.grm import ItemParams
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "ab_strategies.ipynb"
-ITEM_SEED = 7  # the demo's item parameters (workbench.demo.demo_item_params), as in tests/sim
+ITEM_SEED = 7  # the demo's item parameters (workbench.sim.demo_item_params), as in tests/sim
 KERNEL = "python3"
 #: Peak memory of one simulated leader in a run (measured 5-10 KiB from 2,000 to 100,000 leaders, 2 or 4
 #: arms; the arms split the population, so the count of arms does not matter), with a margin.
@@ -84,7 +84,7 @@ class RunSummary:
 
 def sim_inputs(item_seed: int = ITEM_SEED) -> tuple[Library, ItemParams]:
     """The shipped library and the demo's item parameters, as the simulation needs them."""
-    from workbench.demo import demo_item_params
+    from workbench.sim import demo_item_params
 
     library = Library.load()
     return library, demo_item_params(library, item_seed)
@@ -186,41 +186,6 @@ def contrast_table(record: Mapping[str, Any]) -> Any:
             row |= {"true_skill_effect": t["diff"][j], "true_skill_se": math.sqrt(t["cov"][j][j])}
         rows.append(row)
     return pd.DataFrame(rows).set_index("arm")
-
-
-def outcome_figure(record: Mapping[str, Any]) -> Any:
-    """Bar chart of each arm's mean outcome with +-1.96 SE."""
-    import plotly.graph_objects as go
-
-    arms = record["arms"]
-    fig = go.Figure(go.Bar(x=[a["arm"] for a in arms], y=[a["mean"] for a in arms],
-                           error_y={"type": "data", "array": [1.96 * a["se"] for a in arms]}))
-    fig.update_layout(title=f"{record['outcome']} per arm (mean, 95% CI) - {record['run_name']}",
-                      yaxis_title=record["outcome"], height=380)
-    return fig
-
-
-def effect_figure(record: Mapping[str, Any]) -> Any:
-    """Effect against the control per arm: the posterior 95% interval beside Welch's 95% CI."""
-    import plotly.graph_objects as go
-
-    post = record["posterior"][1:]
-    names = [p["arm"] for p in post]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=[p["effect_mean"] for p in post], y=[f"{n} (posterior)" for n in names], mode="markers", name="posterior",
-        error_x={"type": "data", "symmetric": False, "array": [p["effect_high"] - p["effect_mean"] for p in post],
-                 "arrayminus": [p["effect_mean"] - p["effect_low"] for p in post]}))
-    w = [record["frequentist"][n] for n in names]
-    fig.add_trace(go.Scatter(
-        x=[x["diff"] for x in w], y=[f"{n} (Welch)" for n in names], mode="markers", name="Welch",
-        error_x={"type": "data", "symmetric": False, "array": [x["ci_high"] - x["diff"] for x in w],
-                 "arrayminus": [x["diff"] - x["ci_low"] for x in w]}))
-    fig.add_vline(x=0, line_dash="dot")
-    control = record["arms"][0]["arm"]
-    fig.update_layout(title=f"Effect vs {control} ({record['method']} posterior and Welch, 95%)",
-                      xaxis_title=f"difference in {record['outcome']}", height=300 + 40 * len(names))
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------
@@ -624,54 +589,6 @@ def sample_runs(runs: Sequence[Mapping[str, Any]], at_most: int = REPORT_MAX_RUN
     return [runs[i] for i in idx]
 
 
-def report_figures(results: Mapping[str, Any]) -> list[Any]:
-    """Figures of the report, each sized to its content.
-
-    1. Pooled effect of each arm against the control: frequentist (random effects) and Bayesian
-       (hierarchical) intervals of the analysed outcome, and the true-skill effect when known.
-    2. The per-seed effects of each arm (one box per arm, not one row per seed).
-    3. Per-run win shares with their Wilson intervals (secondary).
-    """
-    import plotly.graph_objects as go
-
-    cfg = results["config"]
-    names, control = cfg["arms"], cfg["control"]
-    others = names[1:]
-    est = results["estimands"]
-    f1 = go.Figure()
-    series = [("frequentist (random effects)", est["outcome"]["effects"], "estimate", "low", "high")]
-    bay = [a for a in results["decision"]["bayes"]["arms"] if a["arm"] != control]
-    series.append(("Bayesian (hierarchical)", bay, "effect_mean", "effect_low", "effect_high"))
-    if "true_skill" in est:
-        series.append(("true-skill gain", est["true_skill"]["effects"], "estimate", "low", "high"))
-    for label, rows, m, lo, hi in series:
-        f1.add_trace(go.Scatter(
-            x=[r[m] for r in rows], y=others, mode="markers", name=label,
-            error_x={"type": "data", "symmetric": False, "array": [r[hi] - r[m] for r in rows],
-                     "arrayminus": [r[m] - r[lo] for r in rows]}))
-    f1.add_vline(x=0, line_dash="dot")
-    f1.update_layout(title=f"Pooled effect vs {control} over {results['n_runs']} seed(s), 95% intervals",
-                     xaxis_title=f"difference in {est['outcome']['label']}", scattermode="group",
-                     height=180 + 70 * len(others), margin={"t": 60, "b": 50})
-    f2 = go.Figure()
-    for j, n in enumerate(others):
-        f2.add_trace(go.Box(x=[r["contrasts"]["diff"][j] for r in results["runs"]], name=n, boxpoints="outliers"))
-    f2.add_vline(x=0, line_dash="dot")
-    f2.update_layout(title=f"Effect vs {control} in each seed (distribution over {results['n_runs']} seed(s))",
-                     xaxis_title=f"difference in {est['outcome']['label']}", showlegend=False,
-                     height=160 + 60 * len(others), margin={"t": 60, "b": 50})
-    f3 = go.Figure()
-    for rule in ("bayes", "frequentist"):
-        sh = [results["arms"][k]["win_share"][rule] for k in names] + [results["no_winner_share"][rule]]
-        f3.add_trace(go.Bar(x=[*names, "no winner"], y=[x["share"] for x in sh], name=rule,
-                            error_y={"type": "data", "symmetric": False, "array": [x["high"] - x["share"] for x in sh],
-                                     "arrayminus": [x["share"] - x["low"] for x in sh]}))
-    f3.update_layout(title="Secondary: share of single runs declaring each arm the winner (95% Wilson)",
-                     yaxis_title="share of runs", yaxis_range=[0, 1], barmode="group", height=340,
-                     margin={"t": 60, "b": 40})
-    return [f1, f2, f3]
-
-
 def static_images(figs: Sequence[Any]) -> list[str | None]:
     """PNG data URIs of ``figs`` (kaleido with the system's Chromium, one browser for all of them).
 
@@ -706,6 +623,18 @@ def _fmt(x: Any, spec: str = "+.4f") -> str:
     return "n/a" if x is None else format(x, spec)
 
 
+def _interval(x: Mapping[str, Any], mid: str = "estimate", low: str = "low", high: str = "high") -> str:
+    return f"{_fmt(x[mid])} [{_fmt(x[low])}, {_fmt(x[high])}]"
+
+
+def _html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """``rows`` (already formatted text) as an HTML table, every cell escaped (pandas ``to_html``)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(columns))
+    return frame.to_html(index=False, escape=True, border=0, na_rep="")
+
+
 def write_report(results: Mapping[str, Any], path: str | Path, *, static: bool = True) -> Path:
     """Self-contained HTML report: the decision first, then pooled effects, then per-run detail.
 
@@ -733,39 +662,47 @@ def write_report(results: Mapping[str, Any], path: str | Path, *, static: bool =
     # pooled effects table
     by = {k: {x["arm"]: x for x in v["effects"]} for k, v in est.items()}
     bay = {a["arm"]: a for a in bd["arms"]}
-    rows = []
+    effects = []
     for n in cfg["arms"][1:]:
         f = by["outcome"][n]
         t = by.get("true_skill", {}).get(n)
-        u = by["unadjusted"][n]
-        rows.append(
-            f"<tr><td>{e(n)}</td><td>{_fmt(f['estimate'])} [{_fmt(f['low'])}, {_fmt(f['high'])}]</td>"
-            f"<td>{f['p_holm']:.3g}</td><td>{f['tau2']:.2g} / {f['i2']:.0%}</td>"
-            f"<td>{_fmt(bay[n]['effect_mean'])} [{_fmt(bay[n]['effect_low'])}, {_fmt(bay[n]['effect_high'])}]</td>"
-            f"<td>{bay[n]['prob_better']:.3f}</td><td>{bay[n]['prob_best']:.3f}</td>"
-            f"<td>{_fmt(u['estimate'])} [{_fmt(u['low'])}, {_fmt(u['high'])}]</td>"
-            + (f"<td>{_fmt(t['estimate'])} [{_fmt(t['low'])}, {_fmt(t['high'])}]</td>" if t else "<td>not known</td>")
-            + "</tr>")
+        effects.append({
+            "arm": n, "effect [95% CI]": _interval(f), "Holm p": f"{f['p_holm']:.3g}",
+            "τ² / I²": f"{f['tau2']:.2g} / {f['i2']:.0%}",
+            "Bayes effect [95% CrI]": _interval(bay[n], "effect_mean", "effect_low", "effect_high"),
+            "P(better)": f"{bay[n]['prob_better']:.3f}", "P(best)": f"{bay[n]['prob_best']:.3f}",
+            "unadjusted [95% CI]": _interval(by["unadjusted"][n]),
+            "true-skill effect [95% CI]": _interval(t) if t else "not known"})
+    effects_table = _html_table(effects, ["arm", "effect [95% CI]", "Holm p", "τ² / I²", "Bayes effect [95% CrI]",
+                                          "P(better)", "P(best)", "unadjusted [95% CI]", "true-skill effect [95% CI]"])
     d = bd["diagnostics"]
     diag_text = ("exact numerical integration (no sampler)" if d["max_rhat"] is None else
                  f"NUTS {d['chains']} chains x {d['draws']} draws: max r-hat {d['max_rhat']:.3f}, "
                  f"min bulk ESS {d['min_ess_bulk']:.0f}, {d['divergences']} divergences")
-    rates = (
-        "<table><tr><th>view</th><th>rule</th><th>stated false-winner rate (identical arms)</th></tr>"
-        f"<tr><td>frequentist</td><td>{e(fd['rule'])}</td><td>at most {fd['stated_false_winner_rate']:.0%}</td></tr>"
-        f"<tr><td>Bayesian</td><td>P(best) &gt; {bd['threshold']:.3f} ({e(bd['threshold_source'])}), hierarchical "
-        f"model, {e(bd['backend'])}: {e(diag_text)}</td><td>{bd['stated_false_winner_rate']:.1%}</td></tr></table>")
-    arm_rows = "".join(
-        f"<tr><td>{e(n)}</td><td>{e(a['strategy'])}</td><td>{a['n_total']:,}</td><td>{a['pooled_mean']:.4f}</td>"
-        f"<td>{'control' if n == control else _fmt(a['mean_vs_control'])}</td><td>{a['sd_of_means']:.4f}</td>"
-        + "".join(f"<td>{a['win_share'][r]['share']:.0%} [{a['win_share'][r]['low']:.0%}, "
-                  f"{a['win_share'][r]['high']:.0%}]</td>" for r in ("bayes", "frequentist"))
-        + "</tr>" for n, a in results["arms"].items())
+    rate_cols = ["view", "rule", "stated false-winner rate (identical arms)"]
+    rates = _html_table([
+        {"view": "frequentist", "rule": fd["rule"],
+         rate_cols[2]: f"at most {fd['stated_false_winner_rate']:.0%}"},
+        {"view": "Bayesian", "rule": f"P(best) > {bd['threshold']:.3f} ({bd['threshold_source']}), hierarchical "
+                                     f"model, {bd['backend']}: {diag_text}",
+         rate_cols[2]: f"{bd['stated_false_winner_rate']:.1%}"}], rate_cols)
+    arm_cols = ["arm", "strategy", "leaders", "mean level", "mean vs control", "SD over runs",
+                "single-run Bayes wins [95%]", "single-run Welch wins [95%]"]
+    arm_table = _html_table([
+        dict(zip(arm_cols, [
+            n, a["strategy"], f"{a['n_total']:,}", f"{a['pooled_mean']:.4f}",
+            "control" if n == control else _fmt(a["mean_vs_control"]), f"{a['sd_of_means']:.4f}",
+            *(f"{a['win_share'][r]['share']:.0%} [{a['win_share'][r]['low']:.0%}, {a['win_share'][r]['high']:.0%}]"
+              for r in ("bayes", "frequentist"))], strict=True))
+        for n, a in results["arms"].items()], arm_cols)
     shown = sample_runs(results["runs"])
-    run_rows = "".join(
-        f"<tr><td>{r['seed']}</td>" + "".join(f"<td>{_fmt(x)}</td>" for x in r["contrasts"]["diff"])
-        + f"<td>{e(r['decision']['frequentist_winner'] or 'none')}</td>"
-        f"<td>{e(r['decision']['bayes_winner'] or 'none')}</td></tr>" for r in shown)
+    run_cols = ["seed", *(f"{n} vs {control}" for n in cfg["arms"][1:]), "Welch winner", "Bayes winner"]
+    run_table = _html_table([
+        dict(zip(run_cols, [str(r["seed"]), *(_fmt(x) for x in r["contrasts"]["diff"]),
+                            r["decision"]["frequentist_winner"] or "none", r["decision"]["bayes_winner"] or "none"],
+                 strict=True)) for r in shown], run_cols)
+    from workbench.sim.figures import report_figures
+
     figs = report_figures(results)
     imgs = static_images(figs) if static else [None] * len(figs)
     parts = []
@@ -789,19 +726,12 @@ def write_report(results: Mapping[str, Any], path: str | Path, *, static: bool =
         "adjusted for the pre-assessment (ANCOVA), and the true-skill effect is shown beside it "
         "(docs/simulation.md explains why measured effects are smaller).</p>"
         "<h2>Error rates</h2>" + rates +
-        "<h2>Pooled effects against the control</h2>"
-        "<table><tr><th>arm</th><th>effect [95% CI]</th><th>Holm p</th><th>tau&sup2; / I&sup2;</th>"
-        "<th>Bayes effect [95% CrI]</th><th>P(better)</th><th>P(best)</th><th>unadjusted [95% CI]</th>"
-        f"<th>true-skill effect [95% CI]</th></tr>{''.join(rows)}</table>"
+        "<h2>Pooled effects against the control</h2>" + effects_table
         + parts[0] + parts[1] +
-        "<h2>Arms (secondary)</h2><table><tr><th>arm</th><th>strategy</th><th>leaders</th><th>mean level</th>"
-        "<th>mean vs control</th><th>SD over runs</th><th>single-run Bayes wins [95%]</th>"
-        f"<th>single-run Welch wins [95%]</th></tr>{arm_rows}</table>"
+        "<h2>Arms (secondary)</h2>" + arm_table +
         "<p>Mean levels of measured gains include regression to the mean (the same in every arm); compare arms "
         "through the effects above.</p>" + parts[2] +
-        f"<details><summary>Per-seed detail ({e(runs_note)})</summary><table><tr><th>seed</th>"
-        + "".join(f"<th>{e(n)} vs {e(control)}</th>" for n in cfg["arms"][1:])
-        + f"<th>Welch winner</th><th>Bayes winner</th></tr>{run_rows}</table></details>"
+        f"<details><summary>Per-seed detail ({e(runs_note)})</summary>" + run_table + "</details>"
         "</body></html>")
     p = Path(path)
     p.write_text(doc, encoding="utf-8")

@@ -24,17 +24,17 @@ Nothing here writes to the leader's activity stream.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ..skills.raters import ANONYMOUS_ROLES, MIN_ANONYMOUS_RATERS, OTHER_ROLES, visible_roles
+from ..store import invitation_repo
 from ..store import models as m
 from ..store.db import transaction
 from ..store.repo import NotFound
@@ -48,7 +48,6 @@ REMINDER_AFTER_DAYS = 3
 FACILITATOR_PREFIX = "facilitator:"
 #: The longest address mail can deliver to (RFC 5321's 254-character path); the column holds 320.
 MAX_EMAIL_CHARS = 254
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class InvitationError(ValueError):
@@ -192,28 +191,11 @@ def _invitation(r: m.Rater) -> Invitation:
                       r.reminded_at, int(r.reminder_count or 0), r.revoked_at)
 
 
-def _statuses(s: Session, now: datetime, *where) -> list[InvitationStatus]:
-    """Invitations matching ``where`` (conditions on Rater/Leader) with their status."""
-    base = (select(m.Rater).join(m.Leader, m.Leader.id == m.Rater.leader_id)
-            .where(m.Rater.role.in_(OTHER_ROLES), *where))
-    raters = s.scalars(base.order_by(m.Rater.leader_id, m.Rater.role, m.Rater.invited_at, m.Rater.id)).all()
-    if not raters:
-        return []
-    # answers counted for these invitations' sessions only (not grouped over every response in the store)
-    answered = (select(m.Response.session_id, func.count().label("n"))
-                .join(m.AssessmentSession, m.AssessmentSession.id == m.Response.session_id)
-                .join(m.Rater, m.Rater.id == m.AssessmentSession.rater_id)
-                .join(m.Leader, m.Leader.id == m.Rater.leader_id)
-                .where(m.Rater.role.in_(OTHER_ROLES), *where).group_by(m.Response.session_id).subquery())
-    q = (select(m.AssessmentSession.rater_id, m.AssessmentSession.status, m.AssessmentSession.started_at,
-                m.AssessmentSession.submitted_at, func.coalesce(answered.c.n, 0))
-         .join(m.Rater, m.Rater.id == m.AssessmentSession.rater_id)
-         .join(m.Leader, m.Leader.id == m.Rater.leader_id)
-         .outerjoin(answered, answered.c.session_id == m.AssessmentSession.id)
-         .where(m.Rater.role.in_(OTHER_ROLES), *where))
-    by_rater: dict[str, list[tuple]] = {}
-    for rid, status, started_at, submitted_at, n in s.execute(q).all():
-        by_rater.setdefault(rid, []).append((status, started_at, submitted_at, int(n)))
+def _statuses(s: Session, now: datetime, *, ids: Iterable[str] | None = None, leader_id: str | None = None,
+              cohort_id: str | None = None) -> list[InvitationStatus]:
+    """Invitations (narrowed to some ids, a leader or a cohort) with their status."""
+    raters, by_rater = invitation_repo.invitations_with_sheets(s, OTHER_ROLES, ids=ids, leader_id=leader_id,
+                                                               cohort_id=cohort_id)
     out = []
     for r in raters:
         sess = by_rater.get(r.id, [])
@@ -231,7 +213,7 @@ def _statuses(s: Session, now: datetime, *where) -> list[InvitationStatus]:
 
 
 def _one(s: Session, invitation_id: str, now: datetime) -> InvitationStatus:
-    found = _statuses(s, now, m.Rater.id == invitation_id)
+    found = _statuses(s, now, ids=[invitation_id])
     if not found:
         raise NotFound(f"no invitation {invitation_id!r}")
     return found[0]
@@ -255,6 +237,16 @@ def _check_days(days: int) -> None:
 
 
 # ---------------------------------------------------------------------- writes
+def _check_email(email: str) -> None:
+    """Refuse an address that is not an email address by its syntax (email-validator; no DNS lookup)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvitationError(f"{email!r} does not look like an email address: {exc}") from None
+
+
 def invite(engine: Engine, leader_id: str, role: str, name: str | None = None, email: str | None = None,
            invited_by: str | None = None, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Invitation:
     """Invite someone to rate a leader in a role.
@@ -266,8 +258,8 @@ def invite(engine: Engine, leader_id: str, role: str, name: str | None = None, e
     role
         ``manager``, ``peer`` or ``direct_report`` (a self-assessment needs no invitation).
     name, email
-        Optional; shown only in the facilitator's view. An email is checked for shape and
-        compared case-insensitively.
+        Optional; shown only in the facilitator's view. An email is checked for its syntax
+        (email-validator, no DNS lookup) and compared case-insensitively.
     invited_by
         The leader's own id, or ``facilitator:<cohort id>`` for the leader's cohort's facilitator.
     days
@@ -293,8 +285,8 @@ def invite(engine: Engine, leader_id: str, role: str, name: str | None = None, e
     email = (email or "").strip().lower() or None
     if email is not None and len(email) > MAX_EMAIL_CHARS:
         raise InvitationError(f"the email address has {len(email)} characters; at most {MAX_EMAIL_CHARS}")
-    if email is not None and not _EMAIL.match(email):
-        raise InvitationError(f"{email!r} does not look like an email address")
+    if email is not None:
+        _check_email(email)
     with transaction(engine) as s:
         leader = s.get(m.Leader, leader_id)
         if leader is None:
@@ -303,7 +295,7 @@ def invite(engine: Engine, leader_id: str, role: str, name: str | None = None, e
         if email is not None and leader.email and email == leader.email.strip().lower():
             raise InvitationError(f"{email} is {leader_id}'s own address; a leader rates themself in the "
                                   "self-assessment, not through an invitation")
-        existing = [x for x in _statuses(s, now, m.Rater.leader_id == leader_id) if x.status not in ("revoked", "expired")]
+        existing = [x for x in _statuses(s, now, leader_id=leader_id) if x.status not in ("revoked", "expired")]
         if role == "manager":
             current = [x for x in existing if x.role == "manager"]
             if current:
@@ -364,7 +356,7 @@ def mark_reminded(engine: Engine, invitation_ids: str | Iterable[str], now: date
     now = _now(now)
     ids = [invitation_ids] if isinstance(invitation_ids, str) else list(dict.fromkeys(invitation_ids))
     with transaction(engine) as s:
-        found = {x.id: x for x in _statuses(s, now, m.Rater.id.in_(ids))} if ids else {}
+        found = {x.id: x for x in _statuses(s, now, ids=ids)} if ids else {}
         for iid in ids:
             if iid not in found:
                 raise NotFound(f"no invitation {iid!r}")
@@ -383,7 +375,7 @@ def invitations_for(engine: Engine, leader_id: str, now: datetime | None = None)
     with transaction(engine) as s:
         if s.get(m.Leader, leader_id) is None:
             raise NotFound(f"no leader with id {leader_id!r}")
-        return _statuses(s, now, m.Rater.leader_id == leader_id)
+        return _statuses(s, now, leader_id=leader_id)
 
 
 def cohort_invitations(engine: Engine, cohort_id: str, now: datetime | None = None) -> list[InvitationStatus]:
@@ -392,7 +384,7 @@ def cohort_invitations(engine: Engine, cohort_id: str, now: datetime | None = No
     with transaction(engine) as s:
         if s.get(m.Cohort, cohort_id) is None:
             raise NotFound(f"no cohort with id {cohort_id!r}")
-        return _statuses(s, now, m.Leader.cohort_id == cohort_id)
+        return _statuses(s, now, cohort_id=cohort_id)
 
 
 def to_frame(statuses: Iterable[InvitationStatus]) -> pd.DataFrame:
@@ -411,13 +403,8 @@ def due_reminders(engine: Engine, cohort_id: str | None = None, leader_id: str |
     now = _now(now)
     if after_days < 0:
         raise InvitationError(f"after_days must not be negative, got {after_days}")
-    where = []
-    if cohort_id is not None:
-        where.append(m.Leader.cohort_id == cohort_id)
-    if leader_id is not None:
-        where.append(m.Rater.leader_id == leader_id)
     with transaction(engine) as s:
-        rows = _statuses(s, now, *where)
+        rows = _statuses(s, now, leader_id=leader_id, cohort_id=cohort_id)
     cutoff = now - timedelta(days=after_days)
     due = [x for x in rows if x.open and x.last_contact <= cutoff]
     return sorted(due, key=lambda x: (x.last_contact, x.leader_id, x.id))
@@ -462,7 +449,7 @@ def open_for_rater(engine: Engine, invitation_id: str, now: datetime | None = No
     """
     now = _now(now)
     with transaction(engine) as s:
-        found = _statuses(s, now, m.Rater.id == invitation_id)
+        found = _statuses(s, now, ids=[invitation_id])
         if not found:
             raise InvitationClosed("unknown", "this invitation is not known: it may have been withdrawn")
         inv = found[0]

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ..content import Library
@@ -168,11 +168,7 @@ def _require_leader(s: Session, leader_id: str) -> None:
 
 def _set_status(s: Session, leader_id: str, module_id: str, from_: tuple[str, ...], to: str) -> int:
     """Move the leader's recommendations of a module from one of ``from_`` to ``to``; how many moved."""
-    res = s.execute(update(m.Recommendation)
-                    .where(m.Recommendation.leader_id == leader_id, m.Recommendation.module_id == module_id,
-                           m.Recommendation.status.in_(from_))
-                    .values(status=to))
-    return int(res.rowcount or 0)
+    return repo.set_recommendation_status(s, leader_id, module_id, from_, to)
 
 
 def _statement(s: Session, leader_id: str, verb: str, mod: Module, when: datetime, **kw) -> None:
@@ -234,10 +230,7 @@ def record_check(engine: Engine, library: Library, leader_id: str, module_id: st
     score_check(mod, answers)  # refuse bad answers before touching the store
     with transaction(engine) as s:
         _require_leader(s, leader_id)
-        earlier = s.scalar(select(func.count()).select_from(m.ActivityEvent).where(
-            m.ActivityEvent.leader_id == leader_id, m.ActivityEvent.object_type == "knowledge-check",
-            m.ActivityEvent.object_id == mod.id, m.ActivityEvent.verb.in_(("passed", "failed")),
-            m.ActivityEvent.voided_by.is_(None))) or 0
+        earlier = repo.check_attempts(s, leader_id, mod.id)
         result = score_check(mod, answers, attempt=int(earlier) + 1)
         st = make_statement(leader_id, "passed" if result.passed else "failed", "knowledge-check", mod.id, when,
                             title=mod.title, competency=mod.primary_competency, score=result.score,
@@ -262,11 +255,7 @@ def dismiss(engine: Engine, leader_id: str, module_id: str) -> None:
 def put_off(engine: Engine, leader_id: str, now: datetime | None = None) -> frozenset[str]:
     """Modules the leader dismissed from recommendations served in the last :data:`NOT_NOW_DAYS` days."""
     since = _now(now) - timedelta(days=NOT_NOW_DAYS)
-    q = select(m.Recommendation.module_id).where(
-        m.Recommendation.leader_id == leader_id, m.Recommendation.status == "dismissed",
-        m.Recommendation.served_at >= since)
-    with transaction(engine) as s:
-        return frozenset(s.scalars(q))
+    return repo.dismissed_since(engine, leader_id, since)
 
 
 def refresh_plan(engine: Engine, library: Library, leader_id: str, now: datetime | None = None,

@@ -18,7 +18,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ..content import Library
-from ..recommend import LeaderContext, MomentPack, Recommendation, moment_pack, recommend
+from ..recommend import (
+    EngineOptions,
+    LeaderContext,
+    MomentPack,
+    Recommendation,
+    moment_pack,
+    recommend,
+)
+from ..recommend.engine import ModuleChoice
 from ..recommend.strategies import STRATEGIES
 from ..store import models as m
 from ..store import repo
@@ -33,21 +41,11 @@ STORE_DATA: dict[str, Callable[[Session], object]] = {
 
 
 @dataclass(frozen=True)
-class PlanItem:
-    """One active recommendation as a leader sees it."""
+class PlanItem(ModuleChoice):
+    """One open recommendation as a leader sees it: the fields of
+    :class:`~workbench.recommend.engine.ModuleChoice`, then its ``status`` (active or started)."""
 
-    module_id: str
-    title: str
-    minutes: int
-    competency: str
-    reason: str
-    strategy: str
-    score: float
-    propensity: float
     status: str
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def leader_context(engine: Bind, library: Library, leader_id: str, moment: str | None = None,
@@ -80,10 +78,11 @@ def leader_context(engine: Bind, library: Library, leader_id: str, moment: str |
 
 def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "priority", moment: str | None = None,
           seed: int | None = None, log: bool = True, now: datetime | None = None,
-          declined: frozenset[str] = frozenset()) -> list[Recommendation]:
+          declined: frozenset[str] = frozenset(), options: EngineOptions | None = None) -> list[Recommendation]:
     """Recommend for one leader and log what was served (with the context the engine saw).
 
-    ``declined``: modules the leader recently turned down; they are not served again.
+    ``declined``: modules the leader recently turned down; they are not served again. ``options``:
+    the engine's settings (default :class:`~workbench.recommend.EngineOptions` ()).
     Returns the new recommendations.
     """
     if strategy not in STRATEGIES:
@@ -98,7 +97,7 @@ def serve(engine: Engine, library: Library, leader_id: str, strategy: str = "pri
         if declined:
             ctx = replace(ctx, declined=frozenset(declined))
         data = {need: STORE_DATA[need](s) for need in kind.needs if need in STORE_DATA}
-        recs = recommend(ctx, library, strategy=kind.build(**data), rng=seed)
+        recs = recommend(ctx, library, kind.build(**data), options, rng=seed)
         if log and recs:
             served_at = now or datetime.now(UTC)
             for r in recs:

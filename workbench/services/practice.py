@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from ..content import Library
 from ..practice import (
@@ -31,7 +31,7 @@ from ..practice import (
 from ..practice.evidence import evidence_weight
 from ..skills import need as need_model
 from ..store import models as m
-from ..store import repo
+from ..store import practice_repo, repo
 from ..store.db import transaction
 from ..store.xapi import make_statement, to_event
 
@@ -122,10 +122,7 @@ def save_run(engine: Engine, library: Library, leader_id: str, run: ScenarioRun,
 
 def earlier_runs(engine: Engine, leader_id: str, scenario_id: str) -> int:
     """How many finished runs of ``scenario_id`` the leader has stored (0 before their first play)."""
-    with transaction(engine) as s:
-        return int(s.scalar(select(func.count()).select_from(m.ScenarioRun).where(
-            m.ScenarioRun.leader_id == leader_id, m.ScenarioRun.scenario_id == scenario_id,
-            m.ScenarioRun.finished_at.is_not(None))) or 0)
+    return practice_repo.finished_runs(engine, leader_id, scenario_id)
 
 
 def coach_session(engine: Engine, library: Library, leader_id: str, moment: str | None = None, **kw) -> CoachSession:
@@ -154,9 +151,4 @@ def save_commitment(engine: Engine, leader_id: str, conversation_id: str, c: Com
 
 def conversation(engine: Engine, leader_id: str, conversation_id: str) -> list[tuple[str, str]]:
     """A stored conversation's turns (speaker, text), only if it belongs to this leader."""
-    from sqlalchemy import select
-
-    with transaction(engine) as s:
-        rows = s.execute(select(m.ChatTurn.speaker, m.ChatTurn.text).where(
-            m.ChatTurn.leader_id == leader_id, m.ChatTurn.conversation_id == conversation_id).order_by(m.ChatTurn.id)).all()
-    return [tuple(r) for r in rows]
+    return practice_repo.conversation_turns(engine, leader_id, conversation_id)

@@ -7,7 +7,7 @@ See ``docs/simulation.md`` for the model and its parameters.
 | --- | --- |
 | ``population`` | :func:`generate_population` -> :class:`Population` of simulated leaders |
 | ``dynamics`` | :class:`Dynamics`: learning gains, practice, decay, engagement, completion |
-| ``measure`` | :func:`measure`: re-assessment through the GRM and EAP scoring |
+| ``measure`` | :func:`measure`: re-assessment through the GRM and EAP scoring; :func:`demo_item_params`: the bank's true parameters |
 | ``run`` | :func:`simulate_arm`: the real strategies week by week -> :class:`ArmOutcome` |
 | ``analysis`` | one seed: :func:`welch`, :func:`power`, :func:`bayes_arms` (conjugate / pymc), :func:`decide` |
 | ``evidence`` | pooled over seeds: :func:`contrasts`, :func:`pool_frequentist`, :func:`pool_bayes`, calibration |
@@ -38,7 +38,7 @@ from .evidence import (
     pool_bayes,
     pool_frequentist,
 )
-from .measure import Measurement, measure
+from .measure import Measurement, demo_item_params, measure
 from .population import Population, generate_population
 from .run import OUTCOMES, SETTINGS, ArmOutcome, simulate_arm
 
@@ -47,6 +47,6 @@ __all__ = [
     "Contrasts", "Decision", "FrequentistDecision", "PooledEffect", "calibrated_threshold", "contrasts",
     "pool_bayes", "pool_frequentist",
     "Dynamics", "ExperimentConfig", "ExperimentResult", "Measurement", "Population", "SeedResult", "WelchResult",
-    "assign", "bayes_arms", "decide", "draw_effectiveness", "generate_population", "load_config", "measure",
+    "assign", "bayes_arms", "decide", "demo_item_params", "draw_effectiveness", "generate_population", "load_config", "measure",
     "parse_config", "power", "run_experiment", "run_seed", "simulate_arm", "welch",
 ]

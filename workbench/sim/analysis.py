@@ -92,28 +92,29 @@ def _sample(x: np.ndarray | Sequence[float], name: str) -> np.ndarray:
 
 
 def welch(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[float], alpha: float = 0.05) -> WelchResult:
-    """Welch's unequal-variance comparison of the means of ``b`` and ``a``."""
+    """Welch's unequal-variance comparison of the means of ``b`` and ``a``
+    (:func:`scipy.stats.ttest_ind` with ``equal_var=False`` and its confidence interval)."""
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     a, b = _sample(a, "a"), _sample(b, "b")
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = float(np.sqrt(va + vb))
+    se = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
     diff = float(b.mean() - a.mean())
-    if se == 0:
+    if se == 0:  # both samples constant: scipy's statistic is undefined
         return WelchResult(diff, 0.0, float(a.size + b.size - 2), diff, diff, 1.0 if diff == 0 else 0.0)
-    df = float((va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1)))
-    t = diff / se
-    q = stats.t.ppf(1 - alpha / 2, df)
-    return WelchResult(diff, se, df, float(diff - q * se), float(diff + q * se), float(2 * stats.t.sf(abs(t), df)))
+    res = stats.ttest_ind(b, a, equal_var=False)
+    ci = res.confidence_interval(1 - alpha)
+    return WelchResult(diff, se, float(res.df), float(ci.low), float(ci.high), float(res.pvalue))
 
 
 def power(effect: float, sd_a: float, sd_b: float, n_a: int, n_b: int, alpha: float = 0.05) -> float:
-    """Predicted power of the two-sided Welch test (normal approximation) for a true ``effect``."""
+    """Predicted power of the two-sided Welch test (normal approximation) for a true ``effect``
+    (:func:`statsmodels.stats.power.normal_power_het` with the standard error of the difference)."""
+    from statsmodels.stats.power import normal_power_het
+
     if n_a < 2 or n_b < 2 or sd_a < 0 or sd_b < 0:
         raise ValueError("power needs n >= 2 per arm and SDs >= 0")
-    se = np.sqrt(sd_a**2 / n_a + sd_b**2 / n_b)
-    z = stats.norm.ppf(1 - alpha / 2)
-    return float(stats.norm.cdf(effect / se - z) + stats.norm.cdf(-effect / se - z))
+    se = float(np.sqrt(sd_a**2 / n_a + sd_b**2 / n_b))
+    return float(normal_power_het(effect, 1, alpha, std_null=se, std_alternative=se, alternative="two-sided"))
 
 
 def _summaries(names: Sequence[str], data: Sequence[np.ndarray], draws: np.ndarray, method: str,

@@ -131,3 +131,27 @@ def available_minutes(weekly_minutes: np.ndarray, rng: np.random.Generator, dyn:
     s = dyn.time_noise
     z = rng.standard_normal(np.shape(weekly_minutes))
     return np.asarray(weekly_minutes, float) * np.exp(s * z - s * s / 2.0)
+
+
+def work_through(modules: np.ndarray, minutes: np.ndarray, engagement: np.ndarray, available: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """(N, K) completions of plans worked through slot by slot.
+
+    ``modules`` holds catalog indices (-1 = empty slot) and ``minutes`` each module's length;
+    a module is completed with :func:`~workbench.sim.dynamics.completion_probability` given the
+    minutes left, and a completed module uses up its minutes. One uniform draw per filled slot
+    from ``rng``, slot by slot: the week of :func:`~workbench.sim.run.simulate_arm`, of
+    :func:`~workbench.sim.logs.log_week` and of the demo organization.
+    """
+    left = np.asarray(available, float).copy()
+    done = np.zeros(modules.shape, dtype=bool)
+    for s in range(modules.shape[1]):
+        rows = np.flatnonzero(modules[:, s] >= 0)
+        if rows.size == 0:
+            continue
+        mins = minutes[modules[rows, s]]
+        p = completion_probability(engagement[rows], mins, left[rows])
+        hit = rng.random(rows.size) < p
+        done[rows[hit], s] = True
+        left[rows[hit]] -= mins[hit]
+    return done

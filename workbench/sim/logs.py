@@ -27,7 +27,7 @@ from workbench.recommend.ope import LoggedPlans
 from workbench.skills.grm import ItemParams
 
 from . import dynamics as dyn_
-from .dynamics import Dynamics
+from .dynamics import Dynamics, work_through
 from .measure import measure
 from .population import Population
 
@@ -48,28 +48,6 @@ class LoggedWeek:
     engagement: np.ndarray  # (N,) chance of acting on a recommendation that fits
     available: np.ndarray  # (N,) minutes each leader really had that week
     policy: dict[str, Any]
-
-
-def work_through(modules: np.ndarray, minutes: np.ndarray, engagement: np.ndarray, available: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
-    """(N, K) completions of plans worked through slot by slot.
-
-    ``modules`` holds catalog indices (-1 = empty slot) and ``minutes`` each module's length;
-    a module is completed with :func:`~workbench.sim.dynamics.completion_probability` given the
-    minutes left, and a completed module uses up its minutes.
-    """
-    left = np.asarray(available, float).copy()
-    done = np.zeros(modules.shape, dtype=bool)
-    for s in range(modules.shape[1]):
-        rows = np.flatnonzero(modules[:, s] >= 0)
-        if rows.size == 0:
-            continue
-        mins = minutes[modules[rows, s]]
-        p = dyn_.completion_probability(engagement[rows], mins, left[rows])
-        hit = rng.random(rows.size) < p
-        done[rows[hit], s] = True
-        left[rows[hit]] -= mins[hit]
-    return done
 
 
 def log_week(population: Population, library: Library, item_params: ItemParams, seed: int, *,

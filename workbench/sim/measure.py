@@ -3,7 +3,7 @@
 :func:`measure` simulates one self-assessment of every item of the bank at the leaders' true
 skills (:func:`workbench.skills.grm.simulate_responses`) and scores it with EAP
 (:func:`workbench.skills.score.eap`), so experiments only see noisy, shrunken measurements
-of skill, as the real product does.
+of skill, as the real product does. :func:`demo_item_params` draws the bank's true parameters.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench.skills.grm import ItemParams, simulate_responses
+from workbench.content import Library
+from workbench.skills.grm import ItemParams, random_item_params, simulate_responses
 from workbench.skills.score import eap
 
 
@@ -47,3 +48,18 @@ def measure(skill: np.ndarray, competencies: tuple[str, ...], item_params: ItemP
     scores = eap(y, item_params, n_points=n_points)
     back = [item_params.dimensions.index(c) for c in competencies]
     return Measurement(tuple(competencies), scores.mean[:, back], scores.sd[:, back])
+
+
+def demo_item_params(library: Library, seed: int) -> ItemParams:
+    """True item parameters for the library's bank, drawn from ``seed``: the demo organization's
+    (seed 7) and the simulations'. Each item keeps its categories; reverse-keyed items as scored."""
+    items = list(library.items.values())
+    dims = library.competency_ids
+    rng = np.random.default_rng([seed, 1])
+    p = random_item_params(
+        [i.id for i in items], [dims.index(i.competency) for i in items], dims, rng,
+        n_categories=[len(i.categories) for i in items],
+    )
+    return ItemParams(p.item_ids, p.dimension, p.dimensions, p.a, p.b, p.n_categories,
+                      first_category=np.array([i.categories[0] for i in items]),
+                      reverse=np.array([i.reverse for i in items]))

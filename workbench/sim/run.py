@@ -26,18 +26,26 @@ from typing import Any
 import numpy as np
 
 from workbench.content import Library
-from workbench.recommend import ContextBatch, EffectivenessModel, catalog_for, select_batch
+from workbench.recommend import (
+    ContextBatch,
+    EffectivenessModel,
+    EngineOptions,
+    catalog_for,
+    select_batch,
+)
+from workbench.recommend.engine import DEFAULT_DRAWS
 from workbench.recommend.strategies import STRATEGIES
 from workbench.skills.grm import ItemParams
 
 from . import dynamics as dyn_
-from .dynamics import Dynamics
+from .dynamics import Dynamics, work_through
 from .measure import measure
 from .population import Population
 
-#: Settings an arm may give; the first five go to select_batch.
-SETTINGS = ("k", "epsilon", "temperature", "n_draws", "max_minutes", "effectiveness_boost", "reassess_every",
-            "learn")
+#: Settings an arm may give to the engine (fields of :class:`~workbench.recommend.EngineOptions`).
+ENGINE_SETTINGS = ("k", "epsilon", "temperature", "n_draws", "max_minutes")
+#: Settings an arm may give: the engine's, then the simulation's own.
+SETTINGS = (*ENGINE_SETTINGS, "effectiveness_boost", "reassess_every", "learn")
 OUTCOMES = ("measured_gain", "measured_need_gain", "true_gain", "true_need_gain", "engagement", "minutes",
             "completed")
 #: Measured outcomes and the pre-assessment score their baseline-adjusted (ANCOVA) analysis uses.
@@ -178,10 +186,9 @@ def simulate_arm(
     if eff.shape != (M,):
         raise ValueError(f"effectiveness must have one value per module ({M}), got shape {eff.shape}")
     eff = eff * float(opts.get("effectiveness_boost", 1.0))
-    select_kw = {key: opts[key] for key in ("k", "epsilon", "temperature", "n_draws", "max_minutes") if key in opts}
     kind = STRATEGIES[strategy]
-    if kind.policy == "sampled":
-        select_kw.setdefault("n_draws", SIM_DRAWS)
+    options = EngineOptions(**{"n_draws": SIM_DRAWS if kind.policy == "sampled" else DEFAULT_DRAWS,
+                               **{key: opts[key] for key in ENGINE_SETTINGS if key in opts}})
     every = int(opts.get("reassess_every", 0))
     learn = bool(opts.get("learn", True))
 
@@ -210,9 +217,10 @@ def simulate_arm(
                              no_active, zeros_n, population.weekly_minutes.astype(float),
                              population.format_preference, population.moment, recent)
         popularity = dict(zip(cat.module_ids, counts.tolist(), strict=True)) if "popularity" in kind.needs else None
-        sel = select_batch(batch, cat, strategy, rng=rng, popularity=popularity, effectiveness=model, **select_kw)
+        sel = select_batch(batch, cat, strategy, options, rng=rng, popularity=popularity, effectiveness=model)
         chosen = sel.modules
         left = dyn_.available_minutes(population.weekly_minutes, rng, dyn)
+        done_slots = work_through(chosen, cat.minutes, engagement, left, rng)
         shown = np.zeros(N)
         irrelevant = np.zeros(N)
         too_long = np.zeros(N)
@@ -230,8 +238,7 @@ def simulate_arm(
             shown[rows] += 1
             irrelevant[rows] += gap <= dyn.relevance_threshold
             too_long[rows] += mins > left[rows]
-            p = dyn_.completion_probability(engagement[rows], mins, left[rows])
-            done = rng.random(rows.size) < p
+            done = done_slots[rows, slot]
             if model is not None and learn:
                 obs_mod.extend(mods.tolist())
                 obs_done.extend(done.tolist())

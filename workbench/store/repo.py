@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .db import Bind, joined
 from .models import (
@@ -270,6 +270,44 @@ def active_recommendations(engine: Bind, leader_id: str) -> pd.DataFrame:
         rows = s.execute(q).all()
     return pd.DataFrame(rows, columns=["id", "module_id", "strategy", "score", "reason", "propensity", "status", "served_at"])
 
+
+
+def set_recommendation_status(engine: Bind, leader_id: str, module_id: str, from_: tuple[str, ...], to: str) -> int:
+    """Move the leader's recommendations of a module from one of the statuses ``from_`` to ``to``;
+    returns how many moved."""
+    with joined(engine) as s:
+        res = s.execute(update(Recommendation)
+                        .where(Recommendation.leader_id == leader_id, Recommendation.module_id == module_id,
+                               Recommendation.status.in_(from_))
+                        .values(status=to))
+    return int(res.rowcount or 0)
+
+
+def dismissed_since(engine: Bind, leader_id: str, since: datetime) -> frozenset[str]:
+    """Modules the leader dismissed from recommendations served since a time."""
+    q = select(Recommendation.module_id).where(
+        Recommendation.leader_id == leader_id, Recommendation.status == "dismissed", Recommendation.served_at >= since)
+    with joined(engine) as s:
+        return frozenset(s.scalars(q))
+
+
+def check_attempts(engine: Bind, leader_id: str, module_id: str) -> int:
+    """How many attempts (passed or failed, not voided) the leader has stored at a module's knowledge check."""
+    q = select(func.count()).select_from(ActivityEvent).where(
+        ActivityEvent.leader_id == leader_id, ActivityEvent.object_type == "knowledge-check",
+        ActivityEvent.object_id == module_id, ActivityEvent.verb.in_(("passed", "failed")), LIVE)
+    with joined(engine) as s:
+        return int(s.scalar(q) or 0)
+
+
+def estimate_rows(engine: Bind, leader_id: str, source: str) -> list[tuple]:
+    """Every estimate of one leader from one source, oldest first, with the calibration it was scored
+    with: ``(competency, mean, sd, calibration_id)``."""
+    q = (select(SkillEstimate.competency, SkillEstimate.mean, SkillEstimate.sd, SkillEstimate.calibration_id)
+         .where(SkillEstimate.leader_id == leader_id, SkillEstimate.source == source)
+         .order_by(SkillEstimate.estimated_at, SkillEstimate.id))
+    with joined(engine) as s:
+        return [tuple(r) for r in s.execute(q).all()]
 
 # ------------------------------------------------------------------ reads for analytics
 # Each read is one query returning a frame; ``workbench.services.progress`` turns them into analytics.
