@@ -3,6 +3,7 @@ charts with a text alternative, the stylesheet and page template served with eve
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 import ipywidgets as w
@@ -95,7 +96,17 @@ def test_table_html_escapes_and_marks_numbers():
     assert "<caption>Roster</caption>" in out and 'class="wb-table"' in out
     assert out.startswith("<div class='wb-table-scroll'>")
     assert ">12<" in out and ">-<" in out  # formatted, missing shown as a dash
-    assert out.count("wb-num") == 2 and "<style" not in out
+    assert out.count("wb-num") == 3 and "<style" not in out  # the heading and both cells of Minutes
+    assert out.count('scope="col"') == 2 and "<th" in out
+
+
+def test_table_html_markup_columns_and_row_class():
+    frame = pd.DataFrame({"Who": ["<Ann>", "Bo"], "Link": ["https://x.example/?a=1&b=2", ""]})
+    out = table_html(frame, row_class="wb-person", markup={
+        "Link": lambda v: f"<button data-copy='{html.escape(v)}'>Copy</button>" if v else "<i>closed</i>"})
+    assert out.count('<tr class="wb-person">') == 2 and "&lt;Ann&gt;" in out
+    assert "<button data-copy='https://x.example/?a=1&amp;b=2'>Copy</button>" in out  # made by the app, not escaped
+    assert "<i>closed</i>" in out and "<caption>" not in out
 
 
 def test_figure_table_reads_bars_points_with_intervals_and_heatmaps():

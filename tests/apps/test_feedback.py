@@ -86,7 +86,7 @@ def test_facilitator_sees_invitations_and_reminders(demo_engine):
     assert f"submitted: {sum(r.status == 'submitted' for r in rows)}" in text
     # a table row per invitation, a copy button per open one (no raw links), and the CSV of it
     table = next(c for c in box.children if "wb-invitations-table" in c._dom_classes).value
-    assert table.count("class='wb-invitation-row'") == len(rows)
+    assert table.count('class="wb-invitation-row"') == len(rows)
     assert table.count("class='wb-copy'") == sum(r.open for r in rows) > 0
     assert "<code>" not in table  # no wall of raw links: they sit behind the copy buttons and in the CSV
     csv_b64 = table.split("base64,")[1].split("'")[0]

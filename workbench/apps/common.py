@@ -75,11 +75,37 @@ def loading(title: str) -> w.HTML:
     return box
 
 
+#: pandas' Styler with the apps' table template (``share/table/wb_table.tpl``): column headings
+#: with ``scope="col"`` and an optional class on every body row
+_TABLE_TEMPLATE = Path(__file__).resolve().parent / "share" / "table"
+_styler_class = None
+
+
+def _styler(frame: pd.DataFrame):
+    global _styler_class
+    if _styler_class is None:
+        from pandas.io.formats.style import Styler
+
+        _styler_class = Styler.from_custom_template(str(_TABLE_TEMPLATE), html_table="wb_table.tpl")
+    return _styler_class(frame)
+
+
 def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str = "",
-               formats: Mapping[str, str] | None = None, numeric: tuple[str, ...] = ()) -> str:
-    """An HTML table of ``frame`` (pandas Styler: cells escaped, no index), in a box that scrolls
-    sideways inside its card when the screen is narrower than the table."""
-    styler = frame.style.hide(axis="index").format(formats or {}, na_rep="-", escape="html")
+               formats: Mapping[str, str] | None = None, numeric: tuple[str, ...] = (),
+               markup: Mapping[str, Callable[[object], str]] | None = None, row_class: str = "",
+               na_rep: str = "-") -> str:
+    """An HTML table of ``frame`` (pandas Styler: cells escaped, no index, column headings with
+    ``scope="col"``), in a box that scrolls sideways inside its card when the screen is narrower
+    than the table.
+
+    ``formats``: format strings per column; ``numeric``: columns aligned as numbers (``wb-num``);
+    ``markup``: columns whose cells are HTML made by the app, ``{column: value -> html}`` (the
+    function escapes whatever text it puts in; missing values show ``na_rep``); ``row_class``: a
+    class on every body row (a stable selector for tests).
+    """
+    styler = _styler(frame).hide(axis="index").format(formats or {}, na_rep=na_rep, escape="html")
+    for column, make in (markup or {}).items():
+        styler = styler.format(make, subset=[column], na_rep=na_rep, escape=None)
     styler = styler.format_index(escape="html", axis=1)
     if numeric:
         styler = styler.set_td_classes(pd.DataFrame(
@@ -88,8 +114,9 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str =
     if caption:
         styler = styler.set_caption(html.escape(caption))
     classes = " ".join(c for c in ("wb-table", css_class) if c)
-    body = styler.set_table_attributes(f'class="{classes}"').to_html()
+    body = styler.set_table_attributes(f'class="{classes}"').to_html(row_class=row_class, numeric=tuple(numeric))
     body = re.sub(r'<style type="text/css">\s*</style>\s*', "", body)  # no cell styles: no empty style block
+    body = re.sub(r"\n\s*\n", "\n", body).strip()
     return f"<div class='wb-table-scroll'>{body}</div>"
 
 
