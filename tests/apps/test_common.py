@@ -156,6 +156,8 @@ def test_the_stylesheet_and_template_are_shipped_and_load_nothing_from_elsewhere
     assert ".wb-tabs" in css and "@media (max-width: 600px)" in css and ".wb-assessment-options" in css
     assert "http" not in css and "//" not in template.replace("{#", "").split("-#}")[-1]
     assert "static/workbench.css" in template and "font-awesome" in template
+    script = (STYLESHEET.parent / "workbench.js").read_text()  # keeps charts as wide as their box
+    assert "static/workbench.js" in template and "ResizeObserver" in script and "http" not in script
     fonts = STYLESHEET.parent / "font-awesome"
     assert (fonts / "fonts" / "fontawesome-webfont.woff2").stat().st_size > 50_000
     assert "MIT" in (fonts / "LICENSE.md").read_text() and "OFL" in (fonts / "LICENSE.md").read_text()
