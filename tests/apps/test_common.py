@@ -131,8 +131,10 @@ def test_chart_has_no_toolbar_fits_its_box_and_a_table_alternative():
     fig = go.FigureWidget([go.Scatter(x=[when], y=[0.25], name="Coaching")],
                           layout=go.Layout(title="My skills", width=700))
     box = chart(fig)
-    assert fig._config == {**fig._config, **CHART_CONFIG} and fig._config["displayModeBar"] is False
-    assert fig.layout.width is None and fig.layout.autosize is True
+    shown = box.children[0]
+    assert shown._config == {**shown._config, **CHART_CONFIG} and shown._config["displayModeBar"] is False
+    assert shown.layout.width is None and shown.layout.autosize is True
+    assert fig.comm is None  # the figure passed in was replaced by the widget shown, and closed
     alt = box.children[1]
     assert "wb-chart-alt" in alt._dom_classes and "<details" in alt.value and "My skills" in alt.value
     assert "04 Mar 2026" in alt.value and "0.25" in alt.value and "Coaching" in alt.value
@@ -143,11 +145,33 @@ def test_chart_titles_are_broken_into_lines_that_fit_a_phone():
     fig = go.FigureWidget([go.Bar(x=[1], y=[2])],
                           layout=go.Layout(title=long, xaxis_title="skill (0 = organization average)"))
     box = chart(fig)
+    fig = box.children[0]
     lines = fig.layout.title.text.split("<br>")
     assert len(lines) >= 2 and all(len(x) <= 40 for x in lines) and " ".join(lines) == long
     assert fig.layout.margin.t >= 34 + 19 * (len(lines) - 1) and fig.layout.xaxis.automargin is True
     assert all(len(x) <= 28 for x in fig.layout.xaxis.title.text.split("<br>"))
     assert long in box.children[1].value  # the table's caption keeps the title whole
+
+
+def test_a_chart_widget_opens_with_its_whole_figure(monkeypatch):
+    """The browser's first message about a chart holds its data, layout and config: later whole-figure
+    changes are ignored by plotly's front end, and racing them drew empty charts."""
+    from ipywidgets.widgets import widget as widget_module
+
+    opened = []
+    real = widget_module.comm.create_comm
+
+    def spy(*args, **kwargs):
+        opened.append(kwargs.get("data", {}).get("state", {}))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widget_module.comm, "create_comm", spy)
+    box = chart(go.FigureWidget([go.Bar(x=[1, 2], y=[3, 4], name="minutes")], layout=go.Layout(title="Time")))
+    plain, first = (st for st in opened if "_widget_data" in st)
+    assert plain["_widget_data"] == []  # plotly's own FigureWidget opens empty and sends its figure after
+    assert first["_anywidget_id"].endswith("ChartWidget") and list(first["_widget_data"][0]["y"]) == [3, 4]
+    assert first["_widget_layout"]["title"]["text"] == "Time" and first["_config"]["responsive"] is True
+    assert box.children[0].comm is not None
 
 
 def test_the_stylesheet_and_template_are_shipped_and_load_nothing_from_elsewhere():

@@ -46,7 +46,7 @@ def test_visible_view_shows_self_and_others_side_by_side(demo_engine, library):
     assert "your view pools 3." in text  # four peers answered: the fourth waits for two more (blocks of three)
     assert "Biggest differences" in text
     fig = next(c for b in box.children for c in (b, *getattr(b, "children", ()))
-               if c.__class__.__name__ == "FigureWidget")  # (in its chart box, beside its table)
+               if hasattr(c, "_widget_data"))  # (in its chart box, beside its table)
     assert [t.name for t in fig.data] == ["You", "Others"]
     assert len(fig.data[0].x) == len(library.competencies)
     assert not any(name in text for name in rater_names(demo_engine, "L0002"))

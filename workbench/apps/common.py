@@ -174,11 +174,50 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width))
 
 
+_chart_widget_class = None
+
+
+def figure_widget(fig):
+    """A plotly ``FigureWidget`` of ``fig`` (its data, layout and :data:`CHART_CONFIG`) whose first
+    message to the browser already holds all of it.
+
+    A ``FigureWidget`` opens its comm before it sets its data and layout, and plotly's front end
+    ignores later changes of the whole figure (it applies only edits such as a relayout). When those
+    first updates reached the browser while it was still creating the widget's model, the chart was
+    drawn empty: 700 px wide, untitled, without the responsive option, so it never followed its box
+    (seen on Progress for three or four of its four charts on a loaded machine). Here the comm is
+    opened only once the figure is complete.
+    """
+    global _chart_widget_class
+    if _chart_widget_class is None:
+        import plotly.graph_objects as go
+
+        class ChartWidget(go.FigureWidget):
+            _hold_comm = True
+
+            def open(self):
+                if not self._hold_comm:
+                    super().open()
+
+        _chart_widget_class = ChartWidget
+    widget = _chart_widget_class(fig)
+    widget._config = {**(widget._config or {}), **CHART_CONFIG}
+    widget._hold_comm = False
+    widget.open()
+    return widget
+
+
 def chart(fig, css_class: str = "") -> w.VBox:
     """A plotly figure for a page: no toolbar, sized to its container, and its numbers as a table
-    under a "Show the numbers" toggle (the chart's text alternative). The figure keeps its title."""
-    if hasattr(fig, "_config"):
-        fig._config = {**(fig._config or {}), **CHART_CONFIG}
+    under a "Show the numbers" toggle (the chart's text alternative). The figure keeps its title.
+
+    ``fig`` (a ``Figure`` or ``FigureWidget``) is completed first and then shown as a new
+    :func:`figure_widget`; a ``FigureWidget`` passed in is closed (it was never shown)."""
+    import plotly.graph_objects as go
+
+    if isinstance(fig, go.FigureWidget):
+        source, fig = fig, go.Figure(fig)
+        source.close()
     fig.update_layout(autosize=True, width=None)
     title = fig.layout.title.text or "Chart"
     # SVG text does not wrap: long titles are broken into lines that fit a 360 px phone
@@ -191,7 +230,7 @@ def chart(fig, css_class: str = "") -> w.VBox:
         if ax.title.text:
             ax.title.text = _wrap(ax.title.text, AXIS_CHARS)
     table = figure_table(fig)
-    parts = [fig]
+    parts = [figure_widget(fig)]
     if not table.empty:
         cols = {c: c.capitalize() for c in table.columns}
         formats = {cols[c]: "{:.2f}" for c in ("value", "low", "high") if c in cols
