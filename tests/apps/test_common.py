@@ -147,7 +147,7 @@ def test_chart_titles_are_broken_into_lines_that_fit_a_phone():
     box = chart(fig)
     fig = box.children[0]
     lines = fig.layout.title.text.split("<br>")
-    assert len(lines) >= 2 and all(len(x) <= 40 for x in lines) and " ".join(lines) == long
+    assert len(lines) >= 2 and all(len(x) <= 30 for x in lines) and " ".join(lines) == long
     assert fig.layout.margin.t >= 34 + 19 * (len(lines) - 1) and fig.layout.xaxis.automargin is True
     assert all(len(x) <= 28 for x in fig.layout.xaxis.title.text.split("<br>"))
     assert long in box.children[1].value  # the table's caption keeps the title whole
