@@ -134,7 +134,7 @@ def test_chart_has_no_toolbar_fits_its_box_and_a_table_alternative():
     shown = box.children[0]
     assert shown._config == {**shown._config, **CHART_CONFIG} and shown._config["displayModeBar"] is False
     assert shown.layout.width is None and shown.layout.autosize is True
-    assert fig.comm is None  # the figure passed in was replaced by the widget shown, and closed
+    assert shown is not fig  # the widget shown holds the completed copy
     alt = box.children[1]
     assert "wb-chart-alt" in alt._dom_classes and "<details" in alt.value and "My skills" in alt.value
     assert "04 Mar 2026" in alt.value and "0.25" in alt.value and "Coaching" in alt.value

@@ -212,13 +212,13 @@ def chart(fig, css_class: str = "") -> w.VBox:
     """A plotly figure for a page: no toolbar, sized to its container, and its numbers as a table
     under a "Show the numbers" toggle (the chart's text alternative). The figure keeps its title.
 
-    ``fig`` (a ``Figure`` or ``FigureWidget``) is completed first and then shown as a new
-    :func:`figure_widget`; a ``FigureWidget`` passed in is closed (it was never shown)."""
+    ``fig`` (a ``Figure``, or a ``FigureWidget``, which is copied) is completed first and then shown
+    as a new :func:`figure_widget`; pass a plain ``Figure`` (the ``figures`` modules' ``widget=False``)
+    so that no widget is made only to be copied."""
     import plotly.graph_objects as go
 
     if isinstance(fig, go.FigureWidget):
-        source, fig = fig, go.Figure(fig)
-        source.close()
+        fig = go.Figure(fig)  # (closing the widget passed in raced the browser's creation of its model)
     fig.update_layout(autosize=True, width=None)
     title = fig.layout.title.text or "Chart"
     # SVG text does not wrap: long titles are broken into lines that fit a 360 px phone

@@ -88,7 +88,7 @@ def self_others_figure(gap_table: pd.DataFrame, names: dict[str, str]):
                          arrayminus=t[f"{who}_mean"] - t[f"{who}_low"], color=color),
             customdata=t["name"], hovertemplate="%{customdata}: %{x:.2f}<extra>" + ("You" if who == "self" else "Others")
             + "</extra>"))
-    fig = go.FigureWidget(data=traces, layout=go.Layout(
+    fig = go.Figure(data=traces, layout=go.Layout(
         height=80 + 34 * len(t), margin=dict(l=170, r=20, t=40, b=40), title="You and others (90% intervals)",
         xaxis=dict(title="skill (0 = organization average)", zeroline=True, range=[-3, 3]),
         yaxis=dict(tickvals=list(range(len(t))), ticktext=list(t["name"]), autorange="reversed"),
