@@ -3,6 +3,7 @@ charts with a text alternative, the stylesheet and page template served with eve
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 import ipywidgets as w
@@ -95,7 +96,17 @@ def test_table_html_escapes_and_marks_numbers():
     assert "<caption>Roster</caption>" in out and 'class="wb-table"' in out
     assert out.startswith("<div class='wb-table-scroll'>")
     assert ">12<" in out and ">-<" in out  # formatted, missing shown as a dash
-    assert out.count("wb-num") == 2 and "<style" not in out
+    assert out.count("wb-num") == 3 and "<style" not in out  # the heading and both cells of Minutes
+    assert out.count('scope="col"') == 2 and "<th" in out
+
+
+def test_table_html_markup_columns_and_row_class():
+    frame = pd.DataFrame({"Who": ["<Ann>", "Bo"], "Link": ["https://x.example/?a=1&b=2", ""]})
+    out = table_html(frame, row_class="wb-person", markup={
+        "Link": lambda v: f"<button data-copy='{html.escape(v)}'>Copy</button>" if v else "<i>closed</i>"})
+    assert out.count('<tr class="wb-person">') == 2 and "&lt;Ann&gt;" in out
+    assert "<button data-copy='https://x.example/?a=1&amp;b=2'>Copy</button>" in out  # made by the app, not escaped
+    assert "<i>closed</i>" in out and "<caption>" not in out
 
 
 def test_figure_table_reads_bars_points_with_intervals_and_heatmaps():
@@ -120,8 +131,10 @@ def test_chart_has_no_toolbar_fits_its_box_and_a_table_alternative():
     fig = go.FigureWidget([go.Scatter(x=[when], y=[0.25], name="Coaching")],
                           layout=go.Layout(title="My skills", width=700))
     box = chart(fig)
-    assert fig._config == {**fig._config, **CHART_CONFIG} and fig._config["displayModeBar"] is False
-    assert fig.layout.width is None and fig.layout.autosize is True
+    shown = box.children[0]
+    assert shown._config == {**shown._config, **CHART_CONFIG} and shown._config["displayModeBar"] is False
+    assert shown.layout.width is None and shown.layout.autosize is True
+    assert shown is not fig  # the widget shown holds the completed copy
     alt = box.children[1]
     assert "wb-chart-alt" in alt._dom_classes and "<details" in alt.value and "My skills" in alt.value
     assert "04 Mar 2026" in alt.value and "0.25" in alt.value and "Coaching" in alt.value
@@ -132,11 +145,33 @@ def test_chart_titles_are_broken_into_lines_that_fit_a_phone():
     fig = go.FigureWidget([go.Bar(x=[1], y=[2])],
                           layout=go.Layout(title=long, xaxis_title="skill (0 = organization average)"))
     box = chart(fig)
+    fig = box.children[0]
     lines = fig.layout.title.text.split("<br>")
-    assert len(lines) >= 2 and all(len(x) <= 40 for x in lines) and " ".join(lines) == long
+    assert len(lines) >= 2 and all(len(x) <= 30 for x in lines) and " ".join(lines) == long
     assert fig.layout.margin.t >= 34 + 19 * (len(lines) - 1) and fig.layout.xaxis.automargin is True
     assert all(len(x) <= 28 for x in fig.layout.xaxis.title.text.split("<br>"))
     assert long in box.children[1].value  # the table's caption keeps the title whole
+
+
+def test_a_chart_widget_opens_with_its_whole_figure(monkeypatch):
+    """The browser's first message about a chart holds its data, layout and config: later whole-figure
+    changes are ignored by plotly's front end, and racing them drew empty charts."""
+    from ipywidgets.widgets import widget as widget_module
+
+    opened = []
+    real = widget_module.comm.create_comm
+
+    def spy(*args, **kwargs):
+        opened.append(kwargs.get("data", {}).get("state", {}))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(widget_module.comm, "create_comm", spy)
+    box = chart(go.FigureWidget([go.Bar(x=[1, 2], y=[3, 4], name="minutes")], layout=go.Layout(title="Time")))
+    plain, first = (st for st in opened if "_widget_data" in st)
+    assert plain["_widget_data"] == []  # plotly's own FigureWidget opens empty and sends its figure after
+    assert first["_anywidget_id"].endswith("ChartWidget") and list(first["_widget_data"][0]["y"]) == [3, 4]
+    assert first["_widget_layout"]["title"]["text"] == "Time" and first["_config"]["responsive"] is True
+    assert box.children[0].comm is not None
 
 
 def test_the_stylesheet_and_template_are_shipped_and_load_nothing_from_elsewhere():
@@ -145,6 +180,8 @@ def test_the_stylesheet_and_template_are_shipped_and_load_nothing_from_elsewhere
     assert ".wb-tabs" in css and "@media (max-width: 600px)" in css and ".wb-assessment-options" in css
     assert "http" not in css and "//" not in template.replace("{#", "").split("-#}")[-1]
     assert "static/workbench.css" in template and "font-awesome" in template
+    script = (STYLESHEET.parent / "workbench.js").read_text()  # keeps charts as wide as their box
+    assert "static/workbench.js" in template and "ResizeObserver" in script and "http" not in script
     fonts = STYLESHEET.parent / "font-awesome"
     assert (fonts / "fonts" / "fontawesome-webfont.woff2").stat().st_size > 50_000
     assert "MIT" in (fonts / "LICENSE.md").read_text() and "OFL" in (fonts / "LICENSE.md").read_text()

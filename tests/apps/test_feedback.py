@@ -46,7 +46,7 @@ def test_visible_view_shows_self_and_others_side_by_side(demo_engine, library):
     assert "your view pools 3." in text  # four peers answered: the fourth waits for two more (blocks of three)
     assert "Biggest differences" in text
     fig = next(c for b in box.children for c in (b, *getattr(b, "children", ()))
-               if c.__class__.__name__ == "FigureWidget")  # (in its chart box, beside its table)
+               if hasattr(c, "_widget_data"))  # (in its chart box, beside its table)
     assert [t.name for t in fig.data] == ["You", "Others"]
     assert len(fig.data[0].x) == len(library.competencies)
     assert not any(name in text for name in rater_names(demo_engine, "L0002"))
@@ -86,7 +86,7 @@ def test_facilitator_sees_invitations_and_reminders(demo_engine):
     assert f"submitted: {sum(r.status == 'submitted' for r in rows)}" in text
     # a table row per invitation, a copy button per open one (no raw links), and the CSV of it
     table = next(c for c in box.children if "wb-invitations-table" in c._dom_classes).value
-    assert table.count("class='wb-invitation-row'") == len(rows)
+    assert table.count('class="wb-invitation-row"') == len(rows)
     assert table.count("class='wb-copy'") == sum(r.open for r in rows) > 0
     assert "<code>" not in table  # no wall of raw links: they sit behind the copy buttons and in the CSV
     csv_b64 = table.split("base64,")[1].split("'")[0]

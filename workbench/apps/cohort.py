@@ -83,7 +83,7 @@ class CohortPage:
         attention = w.HTML(f"<div class='wb-card'><b>Needs attention ({att.leader_id.nunique() if len(att) else 0} "
                            f"leaders)</b>{body}</div>")
         attention.add_class("wb-attention")
-        return [attention, chart(figures.engagement_figure(o)), chart(figures.comparison_figure(o))]
+        return [attention, chart(figures.engagement_figure(o, widget=False)), chart(figures.comparison_figure(o, widget=False))]
 
     def roster(self) -> list[w.Widget]:
         from ..analytics import figures
@@ -106,7 +106,7 @@ class CohortPage:
             + f"<div class='wb-muted wb-calibration-note'>{note}</div></div>"
         )
         table.add_class("wb-cohort-roster")
-        return [table, chart(figures.distribution_figure(self.overview)), chart(figures.heatmap_figure(self.overview))]
+        return [table, chart(figures.distribution_figure(self.overview, widget=False)), chart(figures.heatmap_figure(self.overview, widget=False))]
 
     def invitations(self) -> list[w.Widget]:
         from .feedback import invitations_section

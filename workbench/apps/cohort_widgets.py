@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as w
+import pandas as pd
 
 from ..cohorts import (
     ClassroomSession,
@@ -54,7 +55,7 @@ from ..cohorts import (
 )
 from ..cohorts.sessions import local_time
 from ..content.library import Library
-from .common import text_html
+from .common import table_html, text_html
 
 TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() - {"localtime", "Factory"}))
 
@@ -537,13 +538,9 @@ class MyGroupPanel:
     def _members_html(self) -> str:
         if not self.group_members:
             return "<div class='wb-card'>You are not in a peer group yet.</div>"
-        rows = "".join(
-            f"<tr><td>{text_html(n)}</td><td>{text_html(', '.join(s)) or '-'}</td><td>{text_html(', '.join(d)) or '-'}</td></tr>"
-            for n, s, d in self.group_members
-        )
-        return ("<div class='wb-card'><b>Members</b><table><tr><th style='text-align:left'>Name</th>"
-                "<th style='text-align:left'>Strengths</th><th style='text-align:left'>Developing</th></tr>"
-                f"{rows}</table></div>")
+        frame = pd.DataFrame([(n, ", ".join(s) or None, ", ".join(d) or None) for n, s, d in self.group_members],
+                             columns=["Name", "Strengths", "Developing"])
+        return f"<div class='wb-card wb-group-members'>{table_html(frame, caption='Members')}</div>"
 
     def _sessions_html(self) -> str:
         if not self.upcoming:

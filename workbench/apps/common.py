@@ -104,11 +104,37 @@ def loading(title: str) -> w.HTML:
     return box
 
 
+#: pandas' Styler with the apps' table template (``share/table/wb_table.tpl``): column headings
+#: with ``scope="col"`` and an optional class on every body row
+_TABLE_TEMPLATE = Path(__file__).resolve().parent / "share" / "table"
+_styler_class = None
+
+
+def _styler(frame: pd.DataFrame):
+    global _styler_class
+    if _styler_class is None:
+        from pandas.io.formats.style import Styler
+
+        _styler_class = Styler.from_custom_template(str(_TABLE_TEMPLATE), html_table="wb_table.tpl")
+    return _styler_class(frame)
+
+
 def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str = "",
-               formats: Mapping[str, str] | None = None, numeric: tuple[str, ...] = ()) -> str:
-    """An HTML table of ``frame`` (pandas Styler: cells escaped, no index), in a box that scrolls
-    sideways inside its card when the screen is narrower than the table."""
-    styler = frame.style.hide(axis="index").format(formats or {}, na_rep="-", escape="html")
+               formats: Mapping[str, str] | None = None, numeric: tuple[str, ...] = (),
+               markup: Mapping[str, Callable[[object], str]] | None = None, row_class: str = "",
+               na_rep: str = "-") -> str:
+    """An HTML table of ``frame`` (pandas Styler: cells escaped, no index, column headings with
+    ``scope="col"``), in a box that scrolls sideways inside its card when the screen is narrower
+    than the table.
+
+    ``formats``: format strings per column; ``numeric``: columns aligned as numbers (``wb-num``);
+    ``markup``: columns whose cells are HTML made by the app, ``{column: value -> html}`` (the
+    function escapes whatever text it puts in; missing values show ``na_rep``); ``row_class``: a
+    class on every body row (a stable selector for tests).
+    """
+    styler = _styler(frame).hide(axis="index").format(formats or {}, na_rep=na_rep, escape="html")
+    for column, make in (markup or {}).items():
+        styler = styler.format(make, subset=[column], na_rep=na_rep, escape=None)
     styler = styler.format_index(escape="html", axis=1)
     if numeric:
         styler = styler.set_td_classes(pd.DataFrame(
@@ -117,8 +143,9 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str =
     if caption:
         styler = styler.set_caption(html.escape(caption))
     classes = " ".join(c for c in ("wb-table", css_class) if c)
-    body = styler.set_table_attributes(f'class="{classes}"').to_html()
+    body = styler.set_table_attributes(f'class="{classes}"').to_html(row_class=row_class, numeric=tuple(numeric))
     body = re.sub(r'<style type="text/css">\s*</style>\s*', "", body)  # no cell styles: no empty style block
+    body = re.sub(r"\n\s*\n", "\n", body).strip()
     return f"<div class='wb-table-scroll'>{body}</div>"
 
 
@@ -163,8 +190,9 @@ def figure_table(fig) -> pd.DataFrame:
     return table
 
 
-#: the longest chart title and axis title lines that fit a 360 px phone
-TITLE_CHARS, AXIS_CHARS = 40, 28
+#: the longest chart title and axis title lines that fit a 360 px phone (a chart there is about 290 px wide;
+#: at 40 characters a 17 px title ran past its right edge and was cut)
+TITLE_CHARS, AXIS_CHARS = 30, 28
 
 
 def _wrap(text: str, width: int) -> str:
@@ -176,11 +204,50 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width))
 
 
+_chart_widget_class = None
+
+
+def figure_widget(fig):
+    """A plotly ``FigureWidget`` of ``fig`` (its data, layout and :data:`CHART_CONFIG`) whose first
+    message to the browser already holds all of it.
+
+    A ``FigureWidget`` opens its comm before it sets its data and layout, and plotly's front end
+    ignores later changes of the whole figure (it applies only edits such as a relayout). When those
+    first updates reached the browser while it was still creating the widget's model, the chart was
+    drawn empty: 700 px wide, untitled, without the responsive option, so it never followed its box
+    (seen on Progress for three or four of its four charts on a loaded machine). Here the comm is
+    opened only once the figure is complete.
+    """
+    global _chart_widget_class
+    if _chart_widget_class is None:
+        import plotly.graph_objects as go
+
+        class ChartWidget(go.FigureWidget):
+            _hold_comm = True
+
+            def open(self):
+                if not self._hold_comm:
+                    super().open()
+
+        _chart_widget_class = ChartWidget
+    widget = _chart_widget_class(fig)
+    widget._config = {**(widget._config or {}), **CHART_CONFIG}
+    widget._hold_comm = False
+    widget.open()
+    return widget
+
+
 def chart(fig, css_class: str = "") -> w.VBox:
     """A plotly figure for a page: no toolbar, sized to its container, and its numbers as a table
-    under a "Show the numbers" toggle (the chart's text alternative). The figure keeps its title."""
-    if hasattr(fig, "_config"):
-        fig._config = {**(fig._config or {}), **CHART_CONFIG}
+    under a "Show the numbers" toggle (the chart's text alternative). The figure keeps its title.
+
+    ``fig`` (a ``Figure``, or a ``FigureWidget``, which is copied) is completed first and then shown
+    as a new :func:`figure_widget`; pass a plain ``Figure`` (the ``figures`` modules' ``widget=False``)
+    so that no widget is made only to be copied."""
+    import plotly.graph_objects as go
+
+    if isinstance(fig, go.FigureWidget):
+        fig = go.Figure(fig)  # (closing the widget passed in raced the browser's creation of its model)
     fig.update_layout(autosize=True, width=None)
     title = fig.layout.title.text or "Chart"
     # SVG text does not wrap: long titles are broken into lines that fit a 360 px phone
@@ -193,7 +260,7 @@ def chart(fig, css_class: str = "") -> w.VBox:
         if ax.title.text:
             ax.title.text = _wrap(ax.title.text, AXIS_CHARS)
     table = figure_table(fig)
-    parts = [fig]
+    parts = [figure_widget(fig)]
     if not table.empty:
         cols = {c: c.capitalize() for c in table.columns}
         formats = {cols[c]: "{:.2f}" for c in ("value", "low", "high") if c in cols

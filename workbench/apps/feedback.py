@@ -25,7 +25,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..content import Library
-from .common import text_html
+from .common import table_html, text_html
 from .registry import RATER
 
 ROLE_LABELS = {"manager": "Manager", "peer": "Peers", "direct_report": "Direct reports"}
@@ -88,7 +88,7 @@ def self_others_figure(gap_table: pd.DataFrame, names: dict[str, str]):
                          arrayminus=t[f"{who}_mean"] - t[f"{who}_low"], color=color),
             customdata=t["name"], hovertemplate="%{customdata}: %{x:.2f}<extra>" + ("You" if who == "self" else "Others")
             + "</extra>"))
-    fig = go.FigureWidget(data=traces, layout=go.Layout(
+    fig = go.Figure(data=traces, layout=go.Layout(
         height=80 + 34 * len(t), margin=dict(l=170, r=20, t=40, b=40), title="You and others (90% intervals)",
         xaxis=dict(title="skill (0 = organization average)", zeroline=True, range=[-3, 3]),
         yaxis=dict(tickvals=list(range(len(t))), ticktext=list(t["name"]), autorange="reversed"),
@@ -227,15 +227,21 @@ def invite_section(eng, leader_id: str) -> list[w.Widget]:
 STATUS_ORDER = ("invited", "started", "submitted", "expired", "revoked")
 
 
-def _invitation_rows(table: pd.DataFrame) -> str:
-    rows = []
-    for r in table.itertuples():
-        link = (f"{copy_button(r.link, 'Copy link')}" if r.link else "<span class='wb-muted'>closed</span>")
-        rows.append(
-            f"<tr class='wb-invitation-row'><td>{text_html(r.leader)}</td><td>{text_html(r.role)}</td>"
-            f"<td>{text_html(r.rater or '-')}</td><td>{text_html(r.email or '-')}</td><td>{text_html(r.status)}</td>"
-            f"<td>{text_html(r.expires)}</td><td class='wb-num'>{r.reminders}</td><td>{link}</td></tr>")
-    return "".join(rows)
+#: the facilitator's table on the page: column of :func:`~workbench.services.invitations.facilitator_table` -> heading
+INVITATION_HEADINGS = {"leader": "Leader", "role": "Role", "rater": "Rater", "email": "Email", "status": "State",
+                       "expires": "Expires", "reminders": "Reminders", "link": "Personal link"}
+
+
+def invitations_table_html(table: pd.DataFrame) -> str:
+    """The facilitator's invitations (a :func:`~workbench.services.invitations.facilitator_table`) as
+    an HTML table, one ``wb-invitation-row`` per invitation: a copy button for each open one's link
+    (no raw URLs on the page), "closed" for the others."""
+    frame = table[list(INVITATION_HEADINGS)].rename(columns=INVITATION_HEADINGS)
+    blank = {"": None}  # shown as "-"
+    frame = frame.replace({"Rater": blank, "Email": blank, "Expires": blank})
+    return table_html(frame, caption="Invitations", numeric=("Reminders",), row_class="wb-invitation-row",
+                      markup={"Personal link": lambda link: copy_button(link, "Copy link") if link else
+                              "<span class='wb-muted'>closed</span>"})
 
 
 def reminder_card(draft, inv, leader_name: str, link: str) -> str:
@@ -279,9 +285,7 @@ def invitations_section(eng, cohort_id: str, names: dict[str, str], sender: str 
                 f"href='data:text/csv;charset=utf-8;base64,{data}'>Download CSV</a>")
     table = w.HTML(
         f"<div class='wb-card'><b>Rater invitations</b> <span class='wb-muted'>{head}</span> · {csv_link}"
-        "<div class='wb-table-scroll' style='overflow-x: auto'><table><tr><th>Leader</th><th>Role</th><th>Rater</th><th>Email</th>"
-        "<th>State</th><th>Expires</th><th class='wb-num'>Reminders</th><th>Personal link</th></tr>"
-        f"{_invitation_rows(frame)}</table></div>"
+        f"{invitations_table_html(frame)}"
         "<div class='wb-muted'>Each open invitation's link is fresh (valid 14 days); copy it into your own mail. "
         "The CSV holds the same table with the links, for a mail merge.</div></div>")
     table.add_class("wb-invitations-table")

@@ -78,7 +78,7 @@ def profile_summary(table: pd.DataFrame, role_level: str | None = None) -> tuple
 def profile_figure(table: pd.DataFrame):
     import plotly.graph_objects as go
 
-    fig = go.FigureWidget(
+    fig = go.Figure(
         data=[go.Scatter(
             x=table["mean"], y=table["name"], mode="markers",
             error_x=dict(type="data", symmetric=False, array=table["high"] - table["mean"],
@@ -321,10 +321,10 @@ class LeaderPage:
             f"<div class='wb-card wb-progress-gaps'><b>Where you have spent too little time</b><div>{gaps}</div></div>"
         )
         summary.add_class("wb-activity")
-        out = [summary, chart(figures.time_figure(p)), chart(figures.investment_figure(p)),
-               chart(figures.trajectory_figure(p))]
+        out = [summary, chart(figures.time_figure(p, widget=False)), chart(figures.investment_figure(p, widget=False)),
+               chart(figures.trajectory_figure(p, widget=False))]
         if not p.checks.empty:
-            out.append(chart(figures.checks_figure(p)))
+            out.append(chart(figures.checks_figure(p, widget=False)))
         return out
 
     def explore(self) -> list[w.Widget]:

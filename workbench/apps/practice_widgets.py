@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as w
+import pandas as pd
 
 from ..content.schema import Scenario
 from ..practice.coach import CoachSession, OfflineCoach, Reply, Turn
@@ -43,6 +44,7 @@ from ..practice.commitment import Commitment
 from ..practice.evidence import EstimateChange, apply_run
 from ..practice.scenario import Debrief, Feedback, ScenarioRun
 from ..skills.score import SkillPosterior
+from .common import table_html
 
 
 def _html(text: str) -> str:
@@ -204,16 +206,14 @@ class ScenarioPlayer:
             parts.append("<b>What would have worked better</b><ul class='wb-scenario-missteps'>" + "".join(items) + "</ul>")
         self.debrief_view.value = "".join(parts) + "</div>"
         if self.changes:
-            rows = "".join(
-                f"<tr><td>{html.escape(self.names.get(c.competency, c.competency))}</td>"
-                f"<td>{c.before_mean:+.2f} ± {c.before_sd:.2f}</td><td>{c.after_mean:+.2f} ± {c.after_sd:.2f}</td>"
-                f"<td>{c.delta_mean:+.2f}</td></tr>"
-                for c in self.changes.values()
-            )
+            frame = pd.DataFrame(
+                [(self.names.get(c.competency, c.competency), f"{c.before_mean:+.2f} ± {c.before_sd:.2f}",
+                  f"{c.after_mean:+.2f} ± {c.after_sd:.2f}", f"{c.delta_mean:+.2f}") for c in self.changes.values()],
+                columns=["Competency", "Before", "After", "Change"])
             self.estimates.value = (
-                "<div class='wb-card'><b>Your skill estimates</b>"
-                "<table><tr><th style='text-align:left'>Competency</th><th>Before</th><th>After</th><th>Change</th></tr>"
-                f"{rows}</table><div class='wb-muted'>Mean ± SD on the skill scale (0 = organization average); "
+                "<div class='wb-card'>"
+                f"{table_html(frame, caption='Your skill estimates', numeric=('Before', 'After', 'Change'))}"
+                "<div class='wb-muted'>Mean ± SD on the skill scale (0 = organization average); "
                 "the SD is how uncertain the estimate still is.</div></div>"
             )
         self.restart_button.layout.display = None
