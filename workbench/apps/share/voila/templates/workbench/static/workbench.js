@@ -16,7 +16,10 @@
   function misfits(chart) {
     var drawing = chart.querySelector(".svg-container");
     if (!drawing || chart.offsetParent === null) return false; // not drawn yet, or hidden: measured later
-    return Math.abs(drawing.getBoundingClientRect().width - chart.getBoundingClientRect().width) > 1;
+    var drawn = drawing.getBoundingClientRect().width;
+    var box = chart.getBoundingClientRect().width;
+    var parent = chart.parentElement ? chart.parentElement.clientWidth : box; // the room the chart has
+    return Math.abs(drawn - box) > 1 || drawn > parent + 1;
   }
 
   function relayout() {
