@@ -79,6 +79,16 @@ def test_personal_figures(progress, library):
 
     fig = F.checks_figure(progress, widget=False)
     assert list(fig.data[0].x) == [0.75] and list(fig.data[0].marker.color) == [F.COLORS["passed"]]
+    # the bar keeps the module's whole title (hover, table); the axis shows it in at most two short lines
+    assert list(fig.layout.yaxis.tickvals) == list(fig.data[0].y)
+    assert all(len(line) <= 22 for label in fig.layout.yaxis.ticktext for line in label.split("<br>"))
+
+
+def test_axis_labels_are_two_short_lines_at_most():
+    assert F._label("Giving feedback") == "Giving feedback"
+    assert F._label("Running a premortem before the launch") == "Running a premortem<br>before the launch"
+    long = F._label("Handling a misconduct or harassment report with care and without delay")
+    assert long.count("<br>") == 1 and long.endswith("\u2026") and all(len(x) <= 22 for x in long.split("<br>"))
 
 
 def test_figures_say_when_there_is_nothing_to_show(library):

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from workbench.apps.server import KERNEL_WS_PROTOCOL
@@ -23,6 +23,7 @@ class Response:
     status: int
     body: str
     cookies: str  # "name=value; ..." as a browser would send them back
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def kernel_id(self) -> str | None:
@@ -60,7 +61,7 @@ def request(url: str, method: str = "GET", cookies: str = "", timeout: float = 1
     except urllib.error.HTTPError as e:
         status, headers, body = e.code, e.headers, e.read()
     jar = "; ".join(h.split(";", 1)[0] for h in headers.get_all("Set-Cookie") or [])
-    return Response(status, body.decode("utf-8", "replace"), jar)
+    return Response(status, body.decode("utf-8", "replace"), jar, dict(headers.items()))
 
 
 def run_async(fn: Callable[[], Awaitable[T]]) -> T:

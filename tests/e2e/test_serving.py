@@ -159,8 +159,17 @@ def test_every_route_a_link_holder_can_reach(guarded, demo_engine):
     for name in ("../../pyproject.toml", "research.ipynb", "leader.py", "nothing.txt"):
         r = request(f"{guarded.url}/voila/render/{name}?token={token}")
         assert r.status in (403, 404) and "Cannot open this page" in r.body or r.status == 404, (name, r.status)
-    # the page's own assets answer anyone (they are Voilà's, not ours)
+    # the page's own assets answer anyone (they are Voilà's, not ours), and so does plotly's chart code
+    # at the one versioned path the charts load it from (apps/assets.py), and nothing else beside it
     assert request(f"{guarded.url}/voila/static/voila.js").status == 200
+    from workbench.apps import assets
+
+    r = request(f"{guarded.url}/{assets.bundle_route()}")
+    assert r.status == 200 and "max-age=31536000" in r.headers.get("Cache-Control", "")
+    folder = assets.bundle_route().rsplit("/", 1)[0]
+    for other in ("plotly.min.js", "../../voila.js", "%2e%2e/widgetbundle.js"):
+        assert request(f"{guarded.url}/{folder}/{other}").status == 404, other
+    assert request(f"{guarded.url}/voila/workbench-assets/plotly-0.0.1/widgetbundle.js").status == 404
     # a kernel's endpoints: its own page's cookie only
     kernel, cookies = open_page(guarded, "L0014")
     try:

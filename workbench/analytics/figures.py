@@ -40,6 +40,18 @@ def _note(fig: go.Figure, text: str) -> go.Figure:
     return fig
 
 
+def _label(text: str, width: int = 22, lines: int = 2) -> str:
+    """An axis label of at most ``lines`` lines of ``width`` characters (plotly's ``<br>``), cut with an
+    ellipsis when longer; the full text stays in the hover and the chart's table."""
+    import textwrap
+
+    parts = textwrap.wrap(text, width) or [text]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 1].rstrip() + "\u2026"
+    return "<br>".join(parts)
+
+
 def _out(fig: go.Figure, widget: bool) -> go.Figure | go.FigureWidget:
     return go.FigureWidget(fig) if widget else fig
 
@@ -156,13 +168,16 @@ def checks_figure(progress: PersonalProgress, widget: bool = True) -> go.Figure 
     if c.empty:
         return _out(_note(fig, "No knowledge checks taken yet."), widget)
     c = c.iloc[::-1]
-    titles = [t if len(t) <= 40 else t[:39] + "\u2026" for t in c["title"]]
+    titles = list(c["title"])
     fig.add_bar(y=titles, x=c["last_score"], orientation="h", showlegend=False,
                 marker_color=[COLORS.get(r, COLORS["recent"]) for r in c["last_result"]],
                 customdata=np.stack([c["last_result"], c["attempts"]], axis=1),
                 hovertemplate="%{y}: %{x:.0%} (%{customdata[0]}, %{customdata[1]} attempt(s))<extra></extra>")
     fig.update_xaxes(title_text="score", tickformat=".0%", range=[0, 1])
-    fig.update_layout(margin=dict(l=220), height=max(HEIGHT, 24 * len(c) + 110))
+    # module titles as labels of at most two short lines: on a phone the axis has about 290 px in all,
+    # so a one-line title of 40 characters would push the labels off the left of the screen
+    fig.update_yaxes(tickmode="array", tickvals=titles, ticktext=[_label(t) for t in titles])
+    fig.update_layout(height=max(HEIGHT, 34 * len(c) + 110))
     return _out(fig, widget)
 
 

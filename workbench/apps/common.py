@@ -125,7 +125,7 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str =
                na_rep: str = "-") -> str:
     """An HTML table of ``frame`` (pandas Styler: cells escaped, no index, column headings with
     ``scope="col"``), in a box that scrolls sideways inside its card when the screen is narrower
-    than the table.
+    than the table (focusable, so that a keyboard can scroll it, and named by the caption).
 
     ``formats``: format strings per column; ``numeric``: columns aligned as numbers (``wb-num``);
     ``markup``: columns whose cells are HTML made by the app, ``{column: value -> html}`` (the
@@ -146,7 +146,10 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str =
     body = styler.set_table_attributes(f'class="{classes}"').to_html(row_class=row_class, numeric=tuple(numeric))
     body = re.sub(r'<style type="text/css">\s*</style>\s*', "", body)  # no cell styles: no empty style block
     body = re.sub(r"\n\s*\n", "\n", body).strip()
-    return f"<div class='wb-table-scroll'>{body}</div>"
+    # the box scrolls sideways on a phone, so it takes keyboard focus (arrow keys scroll it) and is
+    # named for screen readers by the table's caption
+    label = f" aria-label='{html.escape(caption, quote=True)}'" if caption else ""
+    return f"<div class='wb-table-scroll' tabindex='0' role='region'{label}>{body}</div>"
 
 
 def figure_table(fig) -> pd.DataFrame:
@@ -216,14 +219,19 @@ def figure_widget(fig):
     first updates reached the browser while it was still creating the widget's model, the chart was
     drawn empty: 700 px wide, untitled, without the responsive option, so it never followed its box
     (seen on Progress for three or four of its four charts on a loaded machine). Here the comm is
-    opened only once the figure is complete.
+    opened only once the figure is complete. Under ``workbench serve`` the widget's front-end code is a
+    loader of plotly's code from the server rather than the code itself (:mod:`workbench.apps.assets`).
     """
     global _chart_widget_class
     if _chart_widget_class is None:
         import plotly.graph_objects as go
 
+        from . import assets
+
         class ChartWidget(go.FigureWidget):
             _hold_comm = True
+            if assets.served_by_workbench():  # the server serves plotly's code: send a loader, not 4.9 MB
+                _esm = assets.loader()
 
             def open(self):
                 if not self._hold_comm:

@@ -34,6 +34,7 @@ import hmac
 import html
 import logging
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from ..services.identity import InvalidLink
+from . import assets
 from .gate import APP_KINDS, check_request, token_digest
 
 log = logging.getLogger("workbench.serve")
@@ -793,6 +795,15 @@ def _redacted(cls: type) -> type:
     return type(cls.__name__, (RedactedMixin, cls), {})
 
 
+class ChartCodeHandler(RedactedMixin, web.StaticFileHandler):
+    """plotly's chart widget code (:mod:`workbench.apps.assets`): one file, at a URL that names plotly's
+    version, so browsers may keep it for a year."""
+
+    @classmethod
+    def get_cache_time(cls, path, modified, mime_type) -> int:
+        return 365 * 24 * 3600
+
+
 class WorkbenchVoila(Voila):
     """Voilà with the guarded route table and preheated kernels (see the module's docstring)."""
 
@@ -848,6 +859,10 @@ class WorkbenchVoila(Voila):
             # everything else (tree, contents, files, login, ...) falls through to the 404 page
         # where preheated kernels wait for their page's request (only this server's kernels may connect)
         kept.append((url_path_join(self.server_url, r"/voila/query/" + _kernel_id_regex), GuardedQueryHandler))
+        # the charts' code, fetched once per browser instead of sent with every chart (apps/assets.py)
+        kept.append((url_path_join(self.server_url, "/" + re.escape(assets.bundle_route()).replace(
+            re.escape(assets.BUNDLE), f"({re.escape(assets.BUNDLE)})")), ChartCodeHandler,
+            {"path": str(assets.bundle_dir())}))
         return [*kept, (url_path_join(self.server_url, r"/?"), LandingPage), (r"/.*", NotFoundPage)]
 
 
