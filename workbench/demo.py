@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import Engine, delete, insert
+from threadpoolctl import threadpool_limits
 
 from .content import Library
 from .recommend import LeaderContext, recommend_batch
@@ -133,6 +134,18 @@ def build_demo(
     as_of: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
+    """Replace the demo organization in ``engine``'s store with the one generated from ``seed`` and ``as_of``.
+
+    Runs with one BLAS thread: the demo's matrices are small (312 leaders), and a threaded BLAS
+    spent more time synchronizing its threads than multiplying (about half the demo's processor time
+    on 2 cores); one thread also makes the float32 scores the same whatever the number of cores.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _build_demo(engine, library, seed, as_of, progress)
+
+
+def _build_demo(engine: Engine, library: Library, seed: int, as_of: date | None,
+                progress: Callable[[str], None] | None) -> DemoSummary:
     say = progress or (lambda _msg: None)
     as_of = as_of or date.today()
     t_end = datetime.combine(as_of, time(17, 0), tzinfo=UTC)
