@@ -51,7 +51,7 @@ from .skills.score import score_sheets
 from .skills.simulate import item_spec
 from .store import models as m
 from .store.db import transaction
-from .store.xapi import make_statement, to_event
+from .store.xapi import local_event_row
 
 DEMO_ORG = "northwind"
 WEEKS = 8
@@ -331,13 +331,8 @@ def _build_demo(engine: Engine, library: Library, seed: int, as_of: date | None,
                                         "published_at": published.isoformat()}))
         s.flush()
         _bulk(s, m.SkillEstimate, estimates)
-        ev_rows = []
-        for st in events:
-            row = to_event(st)
-            ev_rows.append({c.name: getattr(row, c.name) for c in m.ActivityEvent.__table__.columns if c.name != "stored_at"}
-                           | {"stored_at": row.timestamp})
-        if ev_rows:
-            _bulk(s, m.ActivityEvent, ev_rows)
+        if events:
+            _bulk(s, m.ActivityEvent, [row | {"stored_at": row["timestamp"]} for row in events])
         if recommendations:
             _bulk(s, m.Recommendation, recommendations)
         if runs:
@@ -354,7 +349,7 @@ def _build_demo(engine: Engine, library: Library, seed: int, as_of: date | None,
 
 @dataclass(frozen=True)
 class _Learning:
-    events: list
+    events: list[dict]  # activity_events rows of local xAPI statements (store.xapi.local_event_row)
     runs: list[dict]
     choices: list[dict]
     recommendations: list[dict]
@@ -408,8 +403,9 @@ def _simulate_learning(seed: int, library: Library, leaders: list[dict], theta: 
     def emit(verb: str, kind: str, obj, when: datetime, lid: str, **kw) -> None:
         nonlocal counter
         counter += 1
-        events.append(make_statement(lid, verb, kind, obj.id, when, title=obj.title,
-                                     statement_id=uuid.UUID(_uid(seed, "ev", counter)), **kw))
+        # the row of the statement make_statement would build (and validate): these values are our own
+        events.append(local_event_row(lid, verb, kind, obj.id, when, title=obj.title,
+                                      statement_id=uuid.UUID(_uid(seed, "ev", counter)), **kw))
 
     def study(i: int, md, start: datetime, finish: bool) -> None:
         """The events of one module opened at ``start``: completed with its check, or left part-way."""
