@@ -140,6 +140,8 @@ def build_demo(
     spent more time synchronizing its threads than multiplying (about half the demo's processor time
     on 2 cores); one thread also makes the float32 scores the same whatever the number of cores.
     """
+    import scipy.linalg  # noqa: F401  (the calibration's; loads scipy's own BLAS before the limit, which covers only loaded ones)
+
     with threadpool_limits(limits=1, user_api="blas"):
         return _build_demo(engine, library, seed, as_of, progress)
 
