@@ -245,7 +245,7 @@ def _build_demo(engine: Engine, library: Library, seed: int, as_of: date | None,
     responses += follow.responses
 
     say("Calibrating the item bank (Laplace approximation at the posterior mode)")
-    from .skills.model import GradedResponseModel  # PyMC: imported only when a model is fitted
+    from .skills.model import GradedResponseModel  # the "map" fit: numpy and scipy, no PyMC
 
     owner = np.array([i for i, _, _ in rows_for_scoring])
     roles = np.array([role for _, role, _ in rows_for_scoring])
