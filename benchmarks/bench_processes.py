@@ -1,5 +1,7 @@
-"""Whole processes against the reference: ``workbench score`` vs mirt's EAP, and ``workbench calibrate
---method map`` vs mirt's EM, on the same files, in the same run, one after the other.
+"""Whole processes against a reference: ``workbench score`` vs mirt's EAP, and ``workbench calibrate
+--method map`` vs mirt's EM, on the same files, in the same run, one after the other; and ``workbench
+demo --force`` (the demo organization, into a fresh SQLite file) against the floor every workbench
+process stands on, a Python process that only imports the demo's libraries.
 
 What a user waits for is the process: start-up and imports, reading the CSV, the computation and
 writing the result. Each side is timed as a fresh Python process (wall clock, median of the
@@ -11,6 +13,7 @@ the same responses (calibration, 41 quadrature points as ours). Recovery of the 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import resource
 import subprocess
@@ -31,11 +34,12 @@ from ._common import BenchResult, Column
 COLUMNS = [
     Column("task", "task", justify="left"),
     Column("size", "size", justify="left"),
+    Column("reference", "reference", justify="left"),
     Column("workbench_s", "workbench (s)", "{:.2f}"),
-    Column("mirt_s", "mirt (s)", "{:.2f}"),
-    Column("ratio", "workbench / mirt", "{:.2f}"),
+    Column("reference_s", "reference (s)", "{:.2f}"),
+    Column("ratio", "workbench / reference", "{:.2f}"),
     Column("workbench_cpu_s", "workbench CPU (s)", "{:.2f}"),
-    Column("mirt_cpu_s", "mirt CPU (s)", "{:.2f}"),
+    Column("reference_cpu_s", "reference CPU (s)", "{:.2f}"),
     Column("cpu_ratio", "CPU ratio", "{:.2f}"),
     Column("rmse_a_workbench", "RMSE a (ours)", "{:.3f}"),
     Column("rmse_a_mirt", "RMSE a (mirt)", "{:.3f}"),
@@ -60,6 +64,11 @@ fit = mirt.fit_mirt(y, model="GRM", n_categories=[5] * y.shape[1], n_quadpts=41)
 json.dump({"a": np.asarray(fit.model.discrimination, float).ravel().tolist()}, open(sys.argv[2], "w"))
 """
 
+#: the libraries ``workbench demo`` imports (the demo's own start-up floor; no workbench code)
+IMPORTS_ONLY = "import alembic, numpy, pandas, pydantic, scipy.optimize, scipy.special, sqlalchemy.orm, typer"
+DEMO_AS_OF = "2026-12-01"  # a fixed date: the same rows in every run
+WORKBENCH = [sys.executable, "-m", "workbench.cli"]
+
 
 def _timed(cmd: list[str]) -> tuple[float, float]:
     """Wall-clock and CPU seconds (user + system) of one fresh process."""
@@ -76,8 +85,9 @@ def _timed(cmd: list[str]) -> tuple[float, float]:
 def _times(ours: list[tuple[float, float]], theirs: list[tuple[float, float]]) -> dict[str, float]:
     """Medians of wall and CPU seconds on each side, and their ratios."""
     (wa, ca), (wb, cb) = np.median(ours, axis=0), np.median(theirs, axis=0)
-    return {"workbench_s": float(wa), "mirt_s": float(wb), "ratio": float(wa / wb), "workbench_cpu_s": float(ca),
-            "mirt_cpu_s": float(cb), "cpu_ratio": float(ca / cb)}
+    return {"workbench_s": float(wa), "reference_s": float(wb), "ratio": float(wa / wb), "workbench_cpu_s": float(ca),
+            "reference_cpu_s": float(cb), "cpu_ratio": float(ca / cb),
+            "workbench_runs": [list(map(float, t)) for t in ours], "reference_runs": [list(map(float, t)) for t in theirs]}
 
 
 def _env() -> dict[str, str]:
@@ -96,14 +106,31 @@ def _files(tmp: Path, n: int, n_items: int, seed: int, name: str):
     return path, tmp / f"{name}.json", params
 
 
+def _demo_row(tmp: Path, reps: int, log: Callable[[str], None]) -> dict[str, object]:
+    """``workbench demo --force`` into a fresh SQLite file, alternating with the imports-only reference."""
+    ours, theirs = [], []
+    for i in range(reps):
+        log(f"building the demo organization, repetition {i + 1} of {reps}")
+        ours.append(_timed([*WORKBENCH, "demo", "--force", "--as-of", DEMO_AS_OF, "--db",
+                            f"sqlite:///{tmp / f'demo-{i}.db'}"]))
+        theirs.append(_timed([sys.executable, "-c", IMPORTS_ONLY]))
+    return {"task": "demo build (workbench demo --force)", "size": "312 leaders, 8 weeks",
+            "reference": "Python importing the demo's libraries", **_times(ours, theirs)}
+
+
 def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
     reps = 2 if quick else 3
     n_score, n_cal = (20_000, 2_000) if quick else (100_000, 10_000)
-    result = BenchResult("processes", "Whole processes on the same files: workbench vs mirt (same run)", COLUMNS,
+    result = BenchResult("processes", "Whole processes: workbench vs a reference (same run)", COLUMNS,
                          meta={"repetitions": reps, "score_rows": n_score, "calibration_rows": n_cal, "items": 60})
-    workbench = [sys.executable, "-m", "workbench.cli"]
+    workbench = WORKBENCH
     with tempfile.TemporaryDirectory(prefix="wb-bench-") as d:
         tmp = Path(d)
+        result.rows.append(_demo_row(tmp, reps, log))
+        if importlib.util.find_spec("mirt") is None:
+            result.rows += [{"task": task, "reference": "mirt: not installed"} for task in
+                            ("score (EAP, 61 points)", "calibrate (map vs EM, 41 points)")]
+            return result
         log(f"simulating {n_score:,} x 60 for scoring and {n_cal:,} x 60 for calibration")
         r_score, p_score, _ = _files(tmp, n_score, 60, 11, "score")
         r_cal, _, truth = _files(tmp, n_cal, 60, 12, "cal")
@@ -113,16 +140,18 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> BenchResult:
             ours.append(_timed([*workbench, "score", str(r_score), "--params", str(p_score), "--out",
                                 str(tmp / "s.csv")]))
             theirs.append(_timed([sys.executable, "-c", MIRT_SCORE, str(p_score), str(r_score), str(tmp / "m.csv")]))
-        result.rows.append({"task": "score (EAP, 61 points)", "size": f"{n_score:,} x 60", **_times(ours, theirs)})
+        result.rows.append({"task": "score (EAP, 61 points)", "size": f"{n_score:,} x 60",
+                            "reference": "mirt fscores (EAP)", **_times(ours, theirs)})
         log("calibrating (map) and fitting mirt's EM")
         a = _timed([*workbench, "calibrate", str(r_cal), "--out", str(tmp / "cp.json"), "--method", "map"])
         b = _timed([sys.executable, "-c", MIRT_FIT, str(r_cal), str(tmp / "mp.json")])
         ours_a = np.array([it["a"]["mean"] for it in json.loads((tmp / "cp.json").read_text())["items"]])
         mirt_a = np.array(json.loads((tmp / "mp.json").read_text())["a"])
-        result.rows.append({"task": "calibrate (map vs EM, 41 points)", "size": f"{n_cal:,} x 60", **_times([a], [b]),
+        result.rows.append({"task": "calibrate (map vs EM, 41 points)", "size": f"{n_cal:,} x 60",
+                            "reference": "mirt fit_mirt (EM)", **_times([a], [b]),
                             "rmse_a_workbench": float(np.sqrt(np.mean((ours_a - truth.a) ** 2))),
                             "rmse_a_mirt": float(np.sqrt(np.mean((mirt_a - truth.a) ** 2)))})
-    result.notes.append("wall clock and CPU (user + system) of fresh processes, workbench and mirt alternating; the "
+    result.notes.append("wall clock and CPU (user + system) of fresh processes, workbench and the reference alternating; the "
                         "machine's load average is recorded with the result (other work skews wall clock on both "
                         "sides; CPU time much less)")
     return result

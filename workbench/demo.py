@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import Engine, delete, insert
+from threadpoolctl import threadpool_limits
 
 from .content import Library
 from .recommend import LeaderContext, recommend_batch
@@ -50,7 +51,7 @@ from .skills.score import score_sheets
 from .skills.simulate import item_spec
 from .store import models as m
 from .store.db import transaction
-from .store.xapi import make_statement, to_event
+from .store.xapi import local_event_row
 
 DEMO_ORG = "northwind"
 WEEKS = 8
@@ -133,6 +134,20 @@ def build_demo(
     as_of: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
+    """Replace the demo organization in ``engine``'s store with the one generated from ``seed`` and ``as_of``.
+
+    Runs with one BLAS thread: the demo's matrices are small (312 leaders), and a threaded BLAS
+    spent more time synchronizing its threads than multiplying (about half the demo's processor time
+    on 2 cores); one thread also makes the float32 scores the same whatever the number of cores.
+    """
+    import scipy.linalg  # noqa: F401  (the calibration's; loads scipy's own BLAS before the limit, which covers only loaded ones)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _build_demo(engine, library, seed, as_of, progress)
+
+
+def _build_demo(engine: Engine, library: Library, seed: int, as_of: date | None,
+                progress: Callable[[str], None] | None) -> DemoSummary:
     say = progress or (lambda _msg: None)
     as_of = as_of or date.today()
     t_end = datetime.combine(as_of, time(17, 0), tzinfo=UTC)
@@ -230,7 +245,7 @@ def build_demo(
     responses += follow.responses
 
     say("Calibrating the item bank (Laplace approximation at the posterior mode)")
-    from .skills.model import GradedResponseModel  # PyMC: imported only when a model is fitted
+    from .skills.model import GradedResponseModel  # the "map" fit: numpy and scipy, no PyMC
 
     owner = np.array([i for i, _, _ in rows_for_scoring])
     roles = np.array([role for _, role, _ in rows_for_scoring])
@@ -318,13 +333,8 @@ def build_demo(
                                         "published_at": published.isoformat()}))
         s.flush()
         _bulk(s, m.SkillEstimate, estimates)
-        ev_rows = []
-        for st in events:
-            row = to_event(st)
-            ev_rows.append({c.name: getattr(row, c.name) for c in m.ActivityEvent.__table__.columns if c.name != "stored_at"}
-                           | {"stored_at": row.timestamp})
-        if ev_rows:
-            _bulk(s, m.ActivityEvent, ev_rows)
+        if events:
+            _bulk(s, m.ActivityEvent, [row | {"stored_at": row["timestamp"]} for row in events])
         if recommendations:
             _bulk(s, m.Recommendation, recommendations)
         if runs:
@@ -341,7 +351,7 @@ def build_demo(
 
 @dataclass(frozen=True)
 class _Learning:
-    events: list
+    events: list[dict]  # activity_events rows of local xAPI statements (store.xapi.local_event_row)
     runs: list[dict]
     choices: list[dict]
     recommendations: list[dict]
@@ -395,8 +405,9 @@ def _simulate_learning(seed: int, library: Library, leaders: list[dict], theta: 
     def emit(verb: str, kind: str, obj, when: datetime, lid: str, **kw) -> None:
         nonlocal counter
         counter += 1
-        events.append(make_statement(lid, verb, kind, obj.id, when, title=obj.title,
-                                     statement_id=uuid.UUID(_uid(seed, "ev", counter)), **kw))
+        # the row of the statement make_statement would build (and validate): these values are our own
+        events.append(local_event_row(lid, verb, kind, obj.id, when, title=obj.title,
+                                      statement_id=uuid.UUID(_uid(seed, "ev", counter)), **kw))
 
     def study(i: int, md, start: datetime, finish: bool) -> None:
         """The events of one module opened at ``start``: completed with its check, or left part-way."""

@@ -84,3 +84,28 @@ def test_same_posterior_as_the_pymc_model(rated):
     assert np.abs(a - u.a).max() < 5e-3
     assert np.abs((b - u.c / u.a[:, None])[real]).max() < 1e-2
     assert np.abs(d - u.delta).max() < 5e-3
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.3])
+def test_analytic_hessian_matches_differences_of_the_gradient(rated, shift):
+    _, post = rated
+    x = post.start() + np.random.default_rng(3).normal(0, shift, post.size)
+    analytic = post.hessian(x)
+    full = _numeric_hessian(lambda z: post.logp(z)[1], x)  # every coordinate, not coloured
+    scale = np.abs(full).max()
+    assert np.abs(analytic - full).max() < 1e-6 * scale
+    assert np.abs(analytic - post.hessian_by_differences(x)).max() < 1e-6 * scale
+    assert np.allclose(analytic, analytic.T)
+
+
+def test_analytic_hessian_without_raters_and_with_binary_items():
+    """One rater type ("all"), one dimension, items of 2 to 6 categories, few persons per block."""
+    rng = np.random.default_rng(12)
+    p = make_test(6, 1, rng, n_categories=[2, 6, 3, 2, 4, 5])
+    data = simulate_data(p, correlated_thetas(150, 1, 0.0, rng), rng, missing=0.2)
+    spec = data.items
+    post = Posterior(_counts_by_rater(data), spec.dimension, len(spec.dimensions), spec.n_categories, 41)
+    assert post.types == ["all"]
+    x = post.start() + rng.normal(0, 0.2, post.size)
+    full = _numeric_hessian(lambda z: post.logp(z)[1], x)
+    assert np.abs(post.hessian(x) - full).max() < 1e-6 * np.abs(full).max()

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from workbench.store.xapi import (
     duration_seconds,
     export_statements,
     import_statements,
+    local_event_row,
     make_statement,
     record,
     to_event,
@@ -195,6 +196,46 @@ def test_batch_must_be_a_list(engine):
 @pytest.mark.parametrize("iso,seconds", [("PT30S", 30), ("PT1H2M3.5S", 3723.5), ("P1DT1M", 86460), ("PT0.25S", 0.25)])
 def test_durations(iso, seconds):
     assert duration_seconds(iso) == pytest.approx(seconds)
+
+
+_LOCAL_CASES = [
+    ("L1", "launched", "module", "feedback-sbi", T0, dict(title="SBI", competency="feedback")),
+    ("L1", "progressed", "module", "feedback-sbi", T0 + timedelta(seconds=611.123456), dict(title="SBI",
+                                                                                       duration=611.123456)),
+    ("L1", "completed", "module", "feedback-sbi", T0 + timedelta(minutes=17), dict(duration=1020.5, completion=True,
+                                                                                    competency="feedback")),
+    ("L2", "failed", "knowledge-check", "feedback-sbi", T0.astimezone(timezone(timedelta(hours=2))),
+     dict(title="SBI", score=1 / 3, success=False, competency="feedback")),
+    ("L2", "completed", "scenario", "hard-talk", T0 + timedelta(microseconds=7),
+     dict(title="Hard talk", score=-0.25, duration=95.0, completion=True, competency="conflict")),
+    ("L2", "attended", "classroom-session", "C01-S1", T0, dict(title="Session 1")),
+    ("L3", "launched", "module", "m", T0, dict(competency="")),
+]
+
+
+@pytest.mark.parametrize("leader,verb,kind,oid,when,kw", _LOCAL_CASES)
+def test_local_event_row_is_the_row_of_the_validated_statement(leader, verb, kind, oid, when, kw):
+    sid = uuid.uuid5(uuid.NAMESPACE_URL, f"{leader}/{verb}/{oid}")
+    st = make_statement(leader, verb, kind, oid, when, statement_id=sid, **kw)
+    expected = to_event(st)
+    row = local_event_row(leader, verb, kind, oid, when, statement_id=sid, **kw)
+    columns = [c.name for c in m.ActivityEvent.__table__.columns if c.name != "stored_at"]
+    assert sorted(row) == sorted(columns)
+    for name in columns:
+        assert row[name] == getattr(expected, name), name
+    # the same JSON text, key order included (the row stores it as it is)
+    assert json.dumps(row["statement"]) == json.dumps(st.to_json())
+    assert row["timestamp"].tzinfo == UTC
+
+
+@pytest.mark.parametrize("verb,when,kw,match", [
+    ("voided", T0, {}, "unknown verb"), ("liked", T0, {}, "unknown verb"),
+    ("launched", T0.replace(tzinfo=None), {}, "time zone"),
+    ("passed", T0, dict(score=1.5), "outside"), ("passed", T0, dict(score=float("nan")), "outside"),
+])
+def test_local_event_row_refuses_what_make_statement_refuses(verb, when, kw, match):
+    with pytest.raises(ValueError, match=match):
+        local_event_row("L1", verb, "module", "m", when, statement_id=uuid.uuid4(), **kw)
 
 
 def test_cli_export_and_import(tmp_path):

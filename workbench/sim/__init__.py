@@ -15,38 +15,39 @@ See ``docs/simulation.md`` for the model and its parameters.
 | ``ab`` | :func:`assign`, :func:`run_seed`, :func:`run_experiment` -> :class:`ExperimentResult` |
 """
 
-from .ab import ArmSummary, ExperimentResult, SeedResult, assign, run_experiment, run_seed
-from .analysis import (
-    ArmPosterior,
-    BayesResult,
-    Decision,
-    WelchResult,
-    bayes_arms,
-    decide,
-    power,
-    welch,
-)
-from .config import ArmConfig, ExperimentConfig, load_config, parse_config
-from .dynamics import Dynamics, draw_effectiveness
-from .evidence import (
-    BayesDecision,
-    Contrasts,
-    FrequentistDecision,
-    PooledEffect,
-    calibrated_threshold,
-    contrasts,
-    pool_bayes,
-    pool_frequentist,
-)
+# ``measure`` names both a module and its function; the function is what the package exports (bound
+# here, before anyone imports the module and the import system sets the attribute to the module)
 from .measure import Measurement, demo_item_params, measure
-from .population import Population, generate_population
-from .run import OUTCOMES, SETTINGS, ArmOutcome, simulate_arm
 
-__all__ = [
-    "OUTCOMES", "SETTINGS", "ArmConfig", "ArmOutcome", "ArmPosterior", "ArmSummary", "BayesDecision", "BayesResult",
-    "Contrasts", "Decision", "FrequentistDecision", "PooledEffect", "calibrated_threshold", "contrasts",
-    "pool_bayes", "pool_frequentist",
-    "Dynamics", "ExperimentConfig", "ExperimentResult", "Measurement", "Population", "SeedResult", "WelchResult",
-    "assign", "bayes_arms", "decide", "demo_item_params", "draw_effectiveness", "generate_population", "load_config", "measure",
-    "parse_config", "power", "run_experiment", "run_seed", "simulate_arm", "welch",
-]
+# every other name this package exports, by the module that defines it: imported on first use
+# (PEP 562), so a caller of one module (the demo: population, dynamics, measure) does not load
+# scipy.stats and the experiment machinery of the others
+_EXPORTS = {
+    "ab": ("ArmSummary", "ExperimentResult", "SeedResult", "assign", "run_experiment", "run_seed"),
+    "analysis": ("ArmPosterior", "BayesResult", "Decision", "WelchResult", "bayes_arms", "decide", "power",
+                 "welch"),
+    "config": ("ArmConfig", "ExperimentConfig", "load_config", "parse_config"),
+    "dynamics": ("Dynamics", "draw_effectiveness"),
+    "evidence": ("BayesDecision", "Contrasts", "FrequentistDecision", "PooledEffect", "calibrated_threshold",
+                 "contrasts", "pool_bayes", "pool_frequentist"),
+    "population": ("Population", "generate_population"),
+    "run": ("OUTCOMES", "SETTINGS", "ArmOutcome", "simulate_arm"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = ["Measurement", "demo_item_params", "measure", *_MODULE_OF]
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))

@@ -15,7 +15,9 @@ The likelihood integrates persons out per dimension by Gauss-Hermite quadrature 
 PyTensor Op of :mod:`workbench.skills.marginal` that NUTS uses. The gradient goes through the
 category probabilities analytically; :meth:`Posterior.person_scores` gives each person's score
 vector (their contribution to the gradient), whose cross-product is the information used for the
-Laplace covariance (the "cross-product" or empirical information, as mirt's ``SE.type="crossprod"``).
+Laplace covariance on long unidimensional tests (the "cross-product" or empirical information, as
+mirt's ``SE.type="crossprod"``); elsewhere :meth:`Posterior.hessian` gives the observed information
+analytically (Louis' identity over the quadrature nodes), in about the time of one gradient call.
 """
 
 from __future__ import annotations
@@ -352,9 +354,134 @@ class Posterior:
     def n_colors(self) -> int:
         return int(self._colors()[0].max()) + 1
 
-    def observed_information(self, x: np.ndarray, eps: float = 1e-4, step=None) -> np.ndarray:
-        """Minus the Hessian of the log posterior, by central differences of the analytic gradient,
-        two gradient calls per colour (:meth:`_colors`)."""
+    def observed_information(self, x: np.ndarray) -> np.ndarray:
+        """Minus the Hessian of the log posterior (:meth:`hessian`)."""
+        return -self.hessian(x)
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        """The Hessian of the log posterior at ``x``, the likelihood's part analytic.
+
+        Per person, ``l_n = log sum_q w_q exp(l_nq)``, so (Louis' identity)
+        ``d2 l_n = sum_q P_nq (d2 l_nq + g_nq g_nq') - gbar_n gbar_n'`` with ``P_nq`` the posterior
+        weights over the nodes, ``g_nq`` the gradient of ``l_nq`` and ``gbar_n`` their mean. The first
+        sum is the weighted counts ``G`` (as in :meth:`logp`) times the second derivatives of the log
+        category probabilities; the rest is the covariance of ``g_nq`` under ``P``, one product per
+        dimension. Derivatives are taken in the natural coordinates (alpha, intercepts c, shifts
+        delta) and mapped to x's by the Jacobian of :meth:`unpack`, plus the curvature of the ordered
+        transform; the prior's Hessian (:meth:`prior_hessian`) is added. One pass over the data
+        instead of two gradient calls per colour (:meth:`hessian_by_differences`).
+        """
+        u = self.unpack(x)
+        z, T = self._tables(u)
+        R, J, Kmax, Q = T.shape
+        nT = Kmax - 1
+        real = self.tmask[None, :, :, None]
+        logW = log_expit(z) + log_expit(-z)
+        bend = -np.tanh(z / 2)  # W'_t / W_t = 1 - 2 sigmoid(z_t)
+        # T_k = log(s_{k-1} - s_k), s = sigmoid(z): it moves with z_{k-1} by +W_{k-1}/p_k (``upk``) and
+        # with z_k by -W_k/p_k (``lok``); both on the category axis, 0 where there is no such threshold
+        up = np.where(real, np.exp(np.minimum(logW - T[:, :, 1:, :], 700.0)), 0.0)  # W_t / p_{t+1}
+        lo = np.where(real, np.exp(np.minimum(logW - T[:, :, :-1, :], 700.0)), 0.0)  # W_t / p_t
+        zero = np.zeros((R, J, 1, Q))
+        upk, lok = np.concatenate([zero, up], axis=2), np.concatenate([lo, zero], axis=2)  # (R, J, K, Q)
+        bupk = np.concatenate([zero, bend * up], axis=2)
+        blok = np.concatenate([bend * lo, zero], axis=2)
+        D1 = upk - lok  # sum_t dT_k/dz_t
+        crossk = upk * lok  # d2 T_k / dz_{k-1} dz_k
+        prevk = bupk - upk**2 + crossk  # sum_u d2 T_k / dz_{k-1} dz_u
+        nextk = -blok - lok**2 + crossk  # sum_u d2 T_k / dz_k dz_u
+        S2sum = prevk + nextk
+        a = u.a[None, :, None, None]
+        s = (self.nodes[None, :] + u.delta[:, None])[:, None, None, :]  # (R, 1, 1, Q)
+        adl_tab = a * s * D1  # dT_k / dalpha
+        d_tab = a * D1  # dT_k / ddelta_r
+
+        n_nat = J + J * nT + R
+        ia = np.arange(J)
+        ic = J + np.arange(J * nT).reshape(J, nT)
+        idl = J + J * nT + np.arange(R)
+        Hn = np.zeros((n_nat, n_nat))
+        g_c = np.zeros((J, nT))
+        Ts = T.astype(self.dtype)
+        t = np.arange(nT)
+        for idx, C in zip(self.blocks, self.C, strict=True):
+            nd = len(idx)
+            _, P = loglik_kernel(C, [Ts[r, idx].reshape(-1, Q) for r in range(R)], self.logw)
+            G = np.stack([(C[r].T @ P).reshape(nd, Kmax, Q) for r in range(R)])  # (R, nd, K, Q)
+            ad = a[:, idx]
+
+            def tot(arr, axes=(0, 3)):
+                return arr.sum(axis=axes)
+
+            # sum_q P_nq d2 l_nq = sum G d2 T, in the natural coordinates (alpha, c, delta)
+            aa = tot(G * (ad**2 * s**2 * S2sum[:, idx] + ad * s * D1[:, idx]), (0, 2, 3))
+            Yp, Yn = tot(G * ad * s * prevk[:, idx]), tot(G * ad * s * nextk[:, idx])  # (nd, K)
+            ac = -(Yp[:, 1:] + Yn[:, :-1])
+            Z1 = tot(G * (bupk[:, idx] - upk[:, idx] ** 2))
+            Z2 = tot(G * (-blok[:, idx] - lok[:, idx] ** 2))
+            Z3 = tot(G * crossk[:, idx])
+            cc = np.zeros((nd, nT, nT))
+            cc[:, t, t] = Z1[:, 1:] + Z2[:, :-1]
+            cc[:, t[:-1], t[:-1] + 1] = cc[:, t[:-1] + 1, t[:-1]] = Z3[:, 1:-1]
+            adl = tot(G * (ad**2 * s * S2sum[:, idx] + ad * D1[:, idx]), (2, 3)).T  # (nd, R)
+            Wp, Wn = (G * ad * prevk[:, idx]).sum(axis=3), (G * ad * nextk[:, idx]).sum(axis=3)  # (R, nd, K)
+            cdl = -(Wp[:, :, 1:] + Wn[:, :, :-1]).transpose(1, 2, 0)  # (nd, T, R)
+            dd = (G * ad**2 * S2sum[:, idx]).sum(axis=(1, 2, 3))
+            g_c[idx] = -(tot(G * upk[:, idx])[:, 1:] - tot(G * lok[:, idx])[:, :-1])
+
+            # the covariance of g_nq under P_nq (item coordinates of this dimension, then the shifts),
+            # over blocks of persons to bound the memory
+            width = nd * (1 + nT) + R
+            cov = np.zeros((width, width))
+            block = max(1, 2_000_000 // (Q * width))  # 16 MB of person gradients at a time
+            for first in range(0, self.N, block):
+                rows = slice(first, min(first + block, self.N))
+                n = rows.stop - rows.start
+                g = np.zeros((n, Q, nd, 1 + nT))
+                gd = np.zeros((n, Q, R))
+                for r in range(R):
+                    Cr = C[r][rows].reshape(n, nd, Kmax)
+                    g[:, :, :, 0] += (Cr.transpose(1, 0, 2) @ adl_tab[r, idx]).transpose(1, 2, 0)
+                    g[:, :, :, 1:] -= (Cr[:, :, 1:, None] * up[r, idx][None] - Cr[:, :, :-1, None] * lo[r, idx][None]
+                                       ).transpose(0, 3, 1, 2)
+                    gd[:, :, r] = C[r][rows] @ d_tab[r, idx].reshape(nd * Kmax, Q)
+                g = np.concatenate([g.reshape(n, Q, nd * (1 + nT)), gd], axis=2)
+                w = P[rows]
+                gbar = np.einsum("nq,nqa->na", w, g)
+                X = (np.sqrt(w)[:, :, None] * g).reshape(n * Q, width)
+                cov += X.T @ X - gbar.T @ gbar
+            # scatter into the natural coordinates (each cross block on both sides)
+            where = np.concatenate([np.column_stack([ia[idx], ic[idx]]).ravel(), idl])
+            Hn[np.ix_(where, where)] += cov
+            ja, jc = ia[idx], ic[idx]
+            Hn[ja, ja] += aa
+            Hn[ja[:, None], jc] += ac
+            Hn[jc, ja[:, None]] += ac
+            Hn[jc[:, :, None], jc[:, None, :]] += cc
+            Hn[ja[:, None], idl[None, :]] += adl
+            Hn[idl[None, :], ja[:, None]] += adl
+            Hn[jc[:, :, None], idl[None, None, :]] += cdl
+            Hn[idl[None, None, :], jc[:, :, None]] += cdl
+            Hn[idl, idl] += dd
+        # natural coordinates -> x: the Jacobian of unpack (rows: alpha, c, delta), plus the curvature of
+        # the ordered transform, c_t = beta_0 + sum_{1 <= m <= t} exp(beta_m), weighted by dl/dc
+        eye_a = np.zeros((n_nat, J))
+        eye_a[ia, ia] = 1.0
+        eye_c = np.zeros((n_nat, J, nT))
+        eye_c[ic.ravel(), np.repeat(ia, nT), np.tile(np.arange(nT), J)] = 1.0
+        eye_d = np.zeros((n_nat, R))
+        eye_d[idl, np.arange(R)] = 1.0
+        Jx = self._to_x(eye_a, self._dc_to_dbeta(eye_c, u.beta), eye_d)  # (n_nat, size)
+        H = Jx.T @ Hn @ Jx
+        curv = self._dc_to_dbeta(g_c, u.beta)
+        curv[:, 0] = 0.0
+        H[np.diag_indices_from(H)] += self._to_x(np.zeros(J), curv, np.zeros(R))
+        H += self.prior_hessian(x)
+        return (H + H.T) / 2
+
+    def hessian_by_differences(self, x: np.ndarray, eps: float = 1e-4) -> np.ndarray:
+        """The Hessian of the log posterior by central differences of the analytic gradient, two
+        gradient calls per colour (:meth:`_colors`); the reference :meth:`hessian` is tested against."""
         color, dim = self._colors()
         H = np.zeros((x.size, x.size))
         shifts = np.flatnonzero(dim < 0)
@@ -370,21 +497,20 @@ class Posterior:
                     if col.size:
                         H[i, col[0]] = diff[i]
                 H[shifts[:, None], moved[None, :]] = 0.0  # filled from the shifts' columns below
-            if step is not None:
-                step()
         H[shifts, :] = H[:, shifts].T
-        return -(H + H.T) / 2
+        return (H + H.T) / 2
 
-    def information(self, x: np.ndarray, step=None) -> tuple[np.ndarray, str]:
+    def information(self, x: np.ndarray) -> tuple[np.ndarray, str]:
         """The precision of the Laplace approximation at ``x`` and how it was computed.
 
-        The observed information (:meth:`observed_information`) when it takes at most
-        ``MAX_HESSIAN_COLORS`` colours; otherwise (long unidimensional tests) the cross-product of the
+        The observed information (:meth:`observed_information`) when a Hessian by differences would
+        take at most ``MAX_HESSIAN_COLORS`` colours (the rule from when it was computed so; the analytic
+        one costs about a gradient call, and its memory grows with the items of a dimension); otherwise (long unidimensional tests) the cross-product of the
         per-person scores plus the prior's Hessian, which needs many more persons than parameters
         (it is then checked to be at least 20 times as many, or the observed one is computed anyway).
         """
         if self.n_colors <= MAX_HESSIAN_COLORS or self.N < 20 * self.size:
-            return self.observed_information(x, step=step), "observed (Hessian by differences of the gradient)"
+            return self.observed_information(x), "observed (analytic Hessian)"
         _, _, S = self.person_scores(x)
         return S.T @ S.astype(np.float64) - self.prior_hessian(x), "cross-product of per-person scores plus the prior's Hessian"
 
