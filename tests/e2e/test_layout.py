@@ -56,6 +56,10 @@ CHARTS_FIT_JS = """
   .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.right > 0)
   .every(r => r.right <= window.innerWidth + 1)
 """
+#: lumino's shell panels have the viewport's width (after a resize they follow a frame later)
+SHELL_FITS_JS = """
+() => [...document.querySelectorAll('.lm-BoxPanel')].every(b => b.getBoundingClientRect().width <= window.innerWidth + 1)
+"""
 #: tab labels whose text does not fit, or tabs outside the viewport
 CLIPPED_TABS_JS = """
 () => [...document.querySelectorAll('.lm-TabBar-tab')].filter(t => {
@@ -145,6 +149,9 @@ def check_every_tab(page, seen, name: str, header: str, tabbed: bool = True) -> 
     problems = []
     for label, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
+        # the page's shell is laid out by lumino on the next animation frame after a resize: measure
+        # once it has taken the new width, not in between
+        page.wait_for_function(SHELL_FITS_JS, timeout=TIMEOUT)
         for title in titles:
             if title is not None:
                 _open(page, title)

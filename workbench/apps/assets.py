@@ -46,15 +46,36 @@ def bundle_route() -> str:
     return f"voila/workbench-assets/plotly-{plotly_version()}/{BUNDLE}"
 
 
-#: the chart models' code under ``workbench serve``: resolve the bundle against the page's base URL
-#: (Voilà's page config), import it once per page, and make each chart with plotly's own widget
+#: the chart models' code under ``workbench serve``. The bundle's address is resolved against the page's
+#: base URL (Voilà's page config); the bundle is imported once per page and shared by every chart.
+#: anywidget gives a model 2 s to load its code and initialize before it logs "Failed to initialize
+#: model", so ``initialize`` only starts the import and returns: plotly's own widget is made, and
+#: initialized, when the chart is first drawn (``render`` waits for it).
 LOADER_TEMPLATE = """\
 const config = document.getElementById("jupyter-config-data");
 const base = ((config && JSON.parse(config.textContent).baseUrl) || "/").replace(/\\/?$/, "/");
 const url = new URL(base + "%(route)s", document.baseURI).href;
-export default async function () {
-  const plotly = await import(url);
-  return plotly.default();
+let bundle = null;
+function code() {
+  return bundle || (bundle = import(url));
+}
+export default function () {
+  let widget = null;
+  function ready(context) {
+    return widget || (widget = code().then(async (plotly) => {
+      const made = plotly.default();
+      await made.initialize(context);
+      return made;
+    }));
+  }
+  return {
+    initialize(context) {
+      ready(context).catch((error) => console.error("[workbench] chart code failed to load", error));
+    },
+    async render(context) {
+      return (await ready(context)).render(context);
+    },
+  };
 }
 """
 
