@@ -76,3 +76,15 @@ def test_a_new_leader_explores_from_their_profile(library, make_context):
     assert out[0].reason == "Your profile points here: Leading change is your largest development area."
     assert len({s.competency for s in out}) >= 2  # spread, even with one dominant need
     assert explore_next(make_context(), library, 0) == []
+
+
+def test_search_explore_and_the_coach_share_one_index_per_library(library):
+    from workbench.content import Library
+    from workbench.content.search import index_for
+    from workbench.practice.grounding import Grounding
+
+    index = index_for(library)
+    assert index_for(library) is index and Grounding(library).index is index
+    assert index.fit() is index and "_fitted" in vars(index)  # fitted once, kept on the index
+    other = Library.load()
+    assert index_for(other) is not index  # another library object gets its own

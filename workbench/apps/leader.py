@@ -131,7 +131,9 @@ def preheat() -> None:
     content library and opens the store (both kept for the page: :func:`~workbench.apps.common.preheated`),
     then builds a page for a leader who does not exist (:data:`PREHEAT_SUBJECT`: every read runs its
     query, compiled and cached, and finds nothing) and a profile chart of made-up numbers (plotly's
-    validators and default template, the chart's table), and closes every widget it made. The kernel
+    validators and default template, the chart's table), and closes every widget it made. The library's
+    text index is not fitted here: with scikit-learn it would add about 90 MB to every waiting kernel
+    for the Explore tab's first 1.5 s (the tab fits it on first use; the coach shares it). The kernel
     so holds no one's data and sends nothing to the page it will serve; the page's own reads and
     widgets are then most of what is left (``docs/deployment.md``, "Load").
     """

@@ -9,6 +9,8 @@ n-grams within words for robustness to inflections and typos ("delegate" ~ "dele
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,7 +19,7 @@ import numpy as np
 from .library import Library
 from .types import CONTENT_TYPES, DOC_KINDS, Doc
 
-__all__ = ["KINDS", "Doc", "Hit", "LibraryIndex", "library_docs"]
+__all__ = ["KINDS", "Doc", "Hit", "LibraryIndex", "index_for", "library_docs"]
 
 KINDS = DOC_KINDS
 
@@ -39,6 +41,12 @@ class LibraryIndex:
     def __init__(self, library: Library):
         self.library = library
         self.docs = library_docs(library)
+
+    def fit(self) -> LibraryIndex:
+        """Fit the index now (it is fitted on the first search otherwise: about 1.5 s, with the import
+        of scikit-learn); returns the index."""
+        self._fitted  # noqa: B018 - the cached property fits on first access
+        return self
 
     @cached_property
     def _fitted(self):
@@ -86,3 +94,21 @@ class LibraryIndex:
         scores = np.where(keep, scores, -np.inf)
         order = np.argsort(-scores, kind="stable")[:k]
         return [Hit(self.docs[i], float(scores[i])) for i in order if np.isfinite(scores[i]) and scores[i] > 0]
+
+
+_INDEXES: dict[int, tuple[weakref.ref, LibraryIndex]] = {}
+_LOCK = threading.Lock()
+
+
+def index_for(library: Library) -> LibraryIndex:
+    """The library's :class:`LibraryIndex`, built once and kept while the library lives: the library
+    search, "explore next" and the coach's grounding share it."""
+    key = id(library)
+    with _LOCK:
+        hit = _INDEXES.get(key)
+        if hit is not None and hit[0]() is library:
+            return hit[1]
+    index = LibraryIndex(library)
+    with _LOCK:
+        _INDEXES[key] = (weakref.ref(library, lambda _r, k=key: _INDEXES.pop(k, None)), index)
+    return index

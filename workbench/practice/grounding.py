@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..content.library import Library
-from ..content.search import Hit, LibraryIndex
+from ..content.search import Hit, LibraryIndex, index_for
 from .reflection import content_words
 
 DETECT_K = 8
@@ -86,7 +86,7 @@ class Grounding:
 
     def __init__(self, library: Library, index: LibraryIndex | None = None):
         self.library = library
-        self.index = index or LibraryIndex(library)
+        self.index = index or index_for(library)
 
     # ---------------------------------------------------------------- detection
     def detect(self, text: str, prior: Mapping[str, float] | None = None) -> Detection:

@@ -10,40 +10,22 @@ Suggestions are not recommendations: no weekly budget or open-recommendation lim
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from workbench.content import Library
-from workbench.content.search import KINDS, LibraryIndex
+from workbench.content.search import KINDS, LibraryIndex, index_for
 
 from . import reasons as text
 from .catalog import ContextBatch, catalog_for
 from .context import FORMATS, ROLE_LEVELS, LeaderContext
 from .needs import urgency
 
-_INDEXES: dict[int, tuple[weakref.ref, LibraryIndex]] = {}
-_LOCK = threading.Lock()
-
 #: Weights of the signals in :func:`explore_next`.
 W_UNLOCKED, W_CONTINUE, W_SIMILAR, W_PROFILE = 1.0, 0.6, 0.4, 0.8
 #: Each earlier suggestion with the same primary competency multiplies a module's score by this.
 SPREAD_DISCOUNT = 0.7
-
-
-def index_for(library: Library) -> LibraryIndex:
-    """The library's :class:`LibraryIndex`, built once and kept while the library lives."""
-    key = id(library)
-    with _LOCK:
-        hit = _INDEXES.get(key)
-        if hit is not None and hit[0]() is library:
-            return hit[1]
-    index = LibraryIndex(library)
-    with _LOCK:
-        _INDEXES[key] = (weakref.ref(library, lambda _r, k=key: _INDEXES.pop(k, None)), index)
-    return index
 
 
 @dataclass(frozen=True)
