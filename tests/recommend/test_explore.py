@@ -85,6 +85,7 @@ def test_search_explore_and_the_coach_share_one_index_per_library(library):
 
     index = index_for(library)
     assert index_for(library) is index and Grounding(library).index is index
-    assert index.fit() is index and "_fitted" in vars(index)  # fitted once, kept on the index
+    index.search("giving feedback")
+    assert "_fitted" in vars(index)  # fitted on the first search and kept on the shared index
     other = Library.load()
     assert index_for(other) is not index  # another library object gets its own

@@ -8,7 +8,7 @@ messages and four evaluations of plotly.js. When the evaluation took longer than
 budget (a loaded machine), the console showed "[anywidget] Failed to initialize model".
 
 Under ``workbench serve`` (its kernels have the server's kernel key in their environment) a chart's
-model carries :data:`LOADER` instead, a few lines that import the bundle from the server by a URL
+model carries :func:`loader` instead, a few lines that import the bundle from the server by a URL
 naming plotly's version (:func:`bundle_route`): the browser fetches and evaluates it once per page,
 keeps it in its HTTP cache across pages, and every chart shares that one module. Anywhere else (a
 notebook in JupyterLab, papermill) charts keep plotly's own widget code.
@@ -41,9 +41,14 @@ def bundle_dir() -> Path:
     return Path(spec.origin).parent / "package_data"
 
 
+def bundle_folder() -> str:
+    """The bundle's folder under the server's base URL (versioned: a new plotly gets a new URL)."""
+    return f"voila/workbench-assets/plotly-{plotly_version()}"
+
+
 def bundle_route() -> str:
-    """The bundle's path under the server's base URL (versioned: a new plotly gets a new URL)."""
-    return f"voila/workbench-assets/plotly-{plotly_version()}/{BUNDLE}"
+    """The bundle's path under the server's base URL."""
+    return f"{bundle_folder()}/{BUNDLE}"
 
 
 #: the chart models' code under ``workbench serve``. The bundle's address is resolved against the page's

@@ -860,9 +860,8 @@ class WorkbenchVoila(Voila):
         # where preheated kernels wait for their page's request (only this server's kernels may connect)
         kept.append((url_path_join(self.server_url, r"/voila/query/" + _kernel_id_regex), GuardedQueryHandler))
         # the charts' code, fetched once per browser instead of sent with every chart (apps/assets.py)
-        kept.append((url_path_join(self.server_url, "/" + re.escape(assets.bundle_route()).replace(
-            re.escape(assets.BUNDLE), f"({re.escape(assets.BUNDLE)})")), ChartCodeHandler,
-            {"path": str(assets.bundle_dir())}))
+        chart_code = f"/{re.escape(assets.bundle_folder())}/({re.escape(assets.BUNDLE)})"  # that one file only
+        kept.append((url_path_join(self.server_url, chart_code), ChartCodeHandler, {"path": str(assets.bundle_dir())}))
         return [*kept, (url_path_join(self.server_url, r"/?"), LandingPage), (r"/.*", NotFoundPage)]
 
 

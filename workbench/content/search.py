@@ -42,12 +42,6 @@ class LibraryIndex:
         self.library = library
         self.docs = library_docs(library)
 
-    def fit(self) -> LibraryIndex:
-        """Fit the index now (it is fitted on the first search otherwise: about 1.5 s, with the import
-        of scikit-learn); returns the index."""
-        self._fitted  # noqa: B018 - the cached property fits on first access
-        return self
-
     @cached_property
     def _fitted(self):
         from scipy.sparse import hstack
