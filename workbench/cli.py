@@ -495,7 +495,7 @@ def score(
 
         model = GradedResponseModel.load(params)
         with _warnings_to_stderr():
-            data = read_scoring_csv(responses, model.params_.items)
+            data = read_scoring_csv(responses, model.items_)
         sc = model.score(data)
         write_scores_csv(out, data.respondent_ids, sc)
     typer.echo(f"wrote {out}: {len(data.respondent_ids)} respondents, {len(sc.dimensions)} dimension(s)")
@@ -592,17 +592,17 @@ def cat_simulate(
             format_report,
             simulate_cat,
         )
-        from .skills.params import load_params
+        from .skills.model import GradedResponseModel
 
         if not target_sd > 0:  # also refuses nan
             fail("--target-sd must be positive")
-        mp = load_params(params)
+        model = GradedResponseModel.load(params)
         kw = dict(max_items=max_items, min_items_per_dim=min_per_dimension, randomesque=randomesque)
-        result = simulate_cat(mp.items, mp.correlation, respondents, target_sd, seed, **kw)
+        result = simulate_cat(model.items_, model.correlation_, respondents, target_sd, seed, **kw)
         typer.echo(format_report(result))
         if compare:
             typer.echo("")
-            typer.echo(format_comparison(compare_independent(mp.items, mp.correlation, respondents, target_sd, seed, **kw)))
+            typer.echo(format_comparison(compare_independent(model.items_, model.correlation_, respondents, target_sd, seed, **kw)))
 
 
 # ------------------------------------------------------------- recommendations

@@ -101,8 +101,8 @@ def test_calibration_choice_prefers_fitted_then_own_then_newest(engine, library)
                             created_at=T0 + timedelta(days=30), params=doc))
     info = al.latest_calibration(engine, ORG)
     assert info.id == "own-old-fit" and info.method == "map"
-    params = al.current_calibration(engine, ORG)
-    assert params.items.n_items == len(library.items) and params.rater_effects["self"]["mean"] == pytest.approx(0.35)
+    model = al.current_calibration(engine, ORG)
+    assert model.items_.n_items == len(library.items) and model.rater_effects_["self"]["mean"] == pytest.approx(0.35)
 
 
 def test_self_form_is_adaptive_and_resumes_its_draft(engine, library):
@@ -405,12 +405,12 @@ def test_not_observed_is_stored_as_missing_skipped_by_scoring_and_exported_empty
     cal = al.latest_calibration(engine, ORG)
     _, with_unseen = al.leader_estimates(engine, library, "A1", cal)
     # the same sheet without those items at all scores the same: "not observed" adds no evidence
-    ip = cal.params.items
+    ip = cal.model.items_
     sheet = {q.item_id: 4 for q in state.questions if q.item_id not in unseen}
     y = al._scored_matrix([sheet], ip)
     from workbench.skills.score import score_sheets
 
-    sc = score_sheets(y, np.zeros(1, dtype=int), 1, ip, np.array(["manager"]), cal.params.rater_effects)
+    sc = score_sheets(y, np.zeros(1, dtype=int), 1, ip, np.array(["manager"]), cal.model.rater_effects_)
     for k, d in enumerate(ip.dimensions):
         assert with_unseen["others"][d] == pytest.approx((sc.mean[0, k], sc.sd[0, k]), abs=1e-9)
     frame = export_responses(engine, library, ORG)

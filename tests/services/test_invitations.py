@@ -340,21 +340,21 @@ def _scored(engine, r: pd.DataFrame, leader_id: str, keep: set[str]):
     """Rescore a demo leader's submitted sheets (``r``: long responses) with the stored calibration,
     keeping only some rater roles."""
     from workbench.demo import DEMO_ORG, _as_scored
-    from workbench.skills.params import params_from_json
+    from workbench.skills.model import GradedResponseModel
     from workbench.skills.score import score_sheets
 
     with transaction(engine) as s:
         cal = s.scalars(sa.select(m.Calibration).where(m.Calibration.organization_id == DEMO_ORG,
                                                        m.Calibration.method == "map")).one()
         doc = cal.params
-    params = params_from_json(doc)
-    p = params.items
+    model = GradedResponseModel.from_json(doc)
+    p = model.items_
     r = r[(r.leader_id == leader_id) & r.rater_role.isin(keep)]
     wide = r.pivot(index=["session_id", "rater_role"], columns="item_id", values="value")
     wide = wide.reindex(columns=list(p.item_ids)).fillna(-1).astype(int)
     y = _as_scored(wide.to_numpy(), p)
     roles = wide.index.get_level_values("rater_role").to_numpy()
-    sc = score_sheets(y, np.zeros(len(y), int), 1, p, roles, params.rater_effects)
+    sc = score_sheets(y, np.zeros(len(y), int), 1, p, roles, model.rater_effects_)
     return pd.Series(sc.mean[0], index=p.dimensions)
 
 

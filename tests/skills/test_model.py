@@ -3,29 +3,33 @@ every method, score, save/load through the contract's one writer and reader)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from workbench.skills.data import DataError
+from workbench.skills.grm import ItemParams
 from workbench.skills.model import GradedResponseModel, NotFittedError
-from workbench.skills.params import ModelParams, params_to_json
+from workbench.skills.params import params_to_json
 
 
 def test_fit_learns_trailing_underscore_attributes(map_model_2000x25, sim_2000x25):
     m = map_model_2000x25
-    assert isinstance(m.params_, ModelParams) and m.method == "map" and m.seed == 1
+    assert isinstance(m.items_, ItemParams) and m.method == "map" and m.seed == 1
     assert m.diagnostics_["method"] == "map" and m.fit_seconds_ > 0
     assert set(m.reliability_) == {"d1"} and m.correlation_.shape == (1, 1)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        m.calibration_.method = "nuts"  # the fit is a frozen result
+    assert m.a_sd_.shape == (25,) and (m.a_sd_ > 0).all() and m.b_sd_.shape == (25, 4)
+    # the learned attributes are a frozen result
+    with pytest.raises(AttributeError, match="read-only"):
+        m.items_ = m.items_.subset([0])
+    with pytest.raises(ValueError, match="read-only"):
+        m.a_sd_[0] = 1.0
 
 
 def test_laplace_fit_has_inference_data(map_model_2000x25):
     post = map_model_2000x25.idata_.posterior
-    J = len(map_model_2000x25.params_.items.item_ids)
+    J = len(map_model_2000x25.items_.item_ids)
     assert post["a"].shape[-1] == J and post["b"].shape[-2:] == (J, 4)
     # the draws' SDs are the reported posterior SDs
     a_sd = post["a"].values.reshape(-1, J).std(0)
@@ -58,7 +62,7 @@ def test_rater_effects_have_one_shape():
     assert doc["rater_effects"] == {"self": {"mean": 0.4, "sd": None}, "peer": {"mean": -0.1, "sd": 0.05}}
     model = GradedResponseModel.from_json(doc)
     assert model.rater_effects_ == doc["rater_effects"]
-    assert model.params_.shifts == {"self": 0.4, "peer": -0.1}
+    assert model.shifts_ == {"self": 0.4, "peer": -0.1}
     bad = {**doc, "rater_effects": {"self": "high"}}
     with pytest.raises(DataError, match="rater_effects"):
         GradedResponseModel.from_json(bad)

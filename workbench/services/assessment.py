@@ -65,7 +65,6 @@ from ..skills.forms import (
 )
 from ..skills.grm import MISSING, ItemParams
 from ..skills.model import GradedResponseModel
-from ..skills.params import ModelParams
 from ..skills.raters import OTHER_ROLES, RATER_ROLES, included_sheets, visible_roles
 from ..skills.score import score_sheets
 from ..store import assessment_repo, calibration_repo, practice_repo, repo
@@ -91,10 +90,6 @@ class CalibrationInfo:
     method: str
     created_at: datetime
     model: GradedResponseModel = field(repr=False)
-
-    @property
-    def params(self) -> ModelParams:
-        return self.model.params_
 
     @classmethod
     def from_json(cls, id: str, method: str, created_at: datetime, doc: dict) -> CalibrationInfo:
@@ -171,7 +166,7 @@ class FormState:
     submitted_at: datetime | None
     target_sd: float = TARGET_SD
     min_items_per_competency: int = MIN_ITEMS_PER_COMPETENCY
-    model: ModelParams | None = field(default=None, repr=False)  # the adaptive pool's parameters
+    model: GradedResponseModel | None = field(default=None, repr=False)  # the adaptive pool's model
 
     @property
     def adaptive(self) -> bool:
@@ -196,7 +191,7 @@ class FormState:
         if self.adaptive:
             if self.model is None:
                 raise NoCalibration("an adaptive form needs item parameters")
-            return AdaptiveDriver(self.model.items, self.model.correlation, self.seed, self.target_sd,
+            return AdaptiveDriver(self.model.items_, self.model.correlation_, self.seed, self.target_sd,
                                   self.min_items_per_competency)
         order = interleaved_order(self.questions, self.seed)
         if self.rater_role == "self":
@@ -232,14 +227,14 @@ def latest_calibration(engine: Engine, organization_id: str | None) -> Calibrati
     return CalibrationInfo.from_json(best.id, best.method, best.created_at, doc)
 
 
-def current_calibration(engine: Engine, organization_id: str | None) -> ModelParams:
-    """The parameters of :func:`latest_calibration` (raises :class:`NoCalibration` when there is none)."""
-    return latest_calibration(engine, organization_id).params
+def current_calibration(engine: Engine, organization_id: str | None) -> GradedResponseModel:
+    """The fitted model of :func:`latest_calibration` (raises :class:`NoCalibration` when there is none)."""
+    return latest_calibration(engine, organization_id).model
 
 
-def _pool(library: Library, params: ModelParams) -> tuple[list[str], ModelParams]:
+def _pool(library: Library, model: GradedResponseModel) -> tuple[list[str], GradedResponseModel]:
     """Library items the calibration knows with the same categories: the adaptive form's pool."""
-    ip = params.items
+    ip = model.items_
     keep = []
     for j, iid in enumerate(ip.item_ids):
         item = library.items.get(iid)
@@ -248,9 +243,8 @@ def _pool(library: Library, params: ModelParams) -> tuple[list[str], ModelParams
         cats = tuple(range(int(ip.first_category[j]), int(ip.first_category[j] + ip.n_categories[j])))
         if cats == item.categories and bool(ip.reverse[j]) == item.reverse:
             keep.append(j)
-    sub = ip.subset(keep)
-    return list(sub.item_ids), ModelParams(sub, params.correlation, params.rater_effects, params.diagnostics,
-                                           params.reliability)
+    sub = model.subset([ip.item_ids[j] for j in keep])
+    return list(sub.items_.item_ids), sub
 
 
 def _questions(library: Library, role: str, item_ids: Iterable[str] | None = None) -> tuple[Question, ...]:
@@ -379,7 +373,7 @@ def _state(engine: Engine, library: Library, session_id: str, organization_id: s
     model, cal_id = None, None
     if form == ADAPTIVE_FORM:
         calibration = calibration or latest_calibration(engine, organization_id)
-        pool_ids, model = _pool(library, calibration.params)
+        pool_ids, model = _pool(library, calibration.model)
         questions = _questions(library, role, pool_ids)
         cal_id = calibration.id
     else:
@@ -398,7 +392,7 @@ def _categories(engine: Engine, session_id: str, item_id: str, library: Library 
     org = assessment_repo.session_organization(engine, session_id)
     if org is None:
         raise NotFound(f"no assessment session {session_id!r}")
-    ip = current_calibration(engine, org).items
+    ip = current_calibration(engine, org).items_
     if item_id not in ip.item_ids:
         raise ValueError(f"unknown item {item_id!r}")
     j = ip.item_ids.index(item_id)
@@ -559,7 +553,7 @@ def leader_estimates(engine: Engine, library: Library, leader_id: str, cal: Cali
                      ) -> tuple[frozenset[str], dict[str, dict[str, tuple[float, float]]]]:
     """A leader's estimates per source with calibration ``cal``, from their stored answer sheets
     and practice (see :func:`rescore`); nothing is written. Returns ``(visible roles, estimates)``."""
-    ip = cal.params.items
+    ip = cal.model.items_
     sessions, answers = _sheets(engine, leader_id)
     latest_self = [sid for sid, role, _ in sessions if role == "self"][-1:]
     counts = Counter(role for _, role, _ in sessions if role in OTHER_ROLES)
@@ -574,7 +568,7 @@ def leader_estimates(engine: Engine, library: Library, leader_id: str, cal: Cali
             continue
         y = _scored_matrix([answers.get(sid, {}) for sid in sids], ip)
         sc = score_sheets(y, np.zeros(len(sids), dtype=int), 1, ip, np.array([roles[sid] for sid in sids]),
-                          cal.params.rater_effects)
+                          cal.model.rater_effects_)
         estimates[source] = {d: (float(sc.mean[0, k]), float(sc.sd[0, k]))
                              for k, d in enumerate(ip.dimensions) if d in competencies}
     if "all" in estimates:

@@ -184,9 +184,8 @@ def publish(engine: Engine, library: Library, params: dict[str, Any], *, method:
 
     org = _organization(engine, organization_id)
     model = GradedResponseModel.from_json(params, "the calibration")
-    parsed = model.params_
     bank = set(library.items)
-    if not bank & set(parsed.items.item_ids):
+    if not bank & set(model.items_.item_ids):
         raise CalibrationError("the calibration has none of the library's items: it cannot score this store's "
                                "assessments")
     now = now or datetime.now(UTC)
@@ -199,7 +198,7 @@ def publish(engine: Engine, library: Library, params: dict[str, Any], *, method:
     who = published_by or _user()
     prov = {**(provenance or {}), "method": method, "diagnostics": diag,
             "reliability": dict(params.get("reliability") or {}), "published_by": who, "published_at": now.isoformat(),
-            "items": len(parsed.items.item_ids)}
+            "items": len(model.items_.item_ids)}
     row = m.Calibration(id=cid, organization_id=org, method=method[:20], created_at=now, params=params,
                         published_by=who[:100], provenance=json.loads(json.dumps(prov, default=str)))
     info = al.CalibrationInfo(cid, method, now, model)

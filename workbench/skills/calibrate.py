@@ -83,8 +83,8 @@ class Calibration:
         if self.idata is not None:
             return self.idata
         if "idata" not in self._cache and self.a_draws is not None:
-            self._cache["idata"] = _laplace_idata(self.a_draws, self.b_draws, self.delta_draws,
-                                                  self.items, list(self.rater_effects))
+            self._cache["idata"] = _idata(self.a_draws, self.b_draws, self.delta_draws, self.items,
+                                          list(self.rater_effects))
         return self._cache.get("idata")
 
     def params(self) -> ItemParams:
@@ -118,18 +118,26 @@ class Calibration:
                               b_sd=r(self.b_sd))
 
 
-def _laplace_idata(a: np.ndarray, b: np.ndarray, delta: np.ndarray | None, items: ItemSpec, types: list[str]):
-    """InferenceData of the Laplace approximation's draws (one chain)."""
+def _idata(a: np.ndarray, b: np.ndarray, delta: np.ndarray | None, items: ItemSpec, types: list[str],
+           chains: int = 1, sample_stats=None):
+    """InferenceData of draws of a (S, J), b (S, J, Kmax-1) and the rater shifts, S = chains x draws in
+    chain order (the Laplace approximation's draws are one chain)."""
     import arviz as az
 
-    posterior = {"a": a[None], "b": b[None]}
+    def by_chain(x):
+        return x.reshape((chains, -1) + x.shape[1:])
+
+    posterior = {"a": by_chain(a), "b": by_chain(b)}
     coords = {"item": list(items.item_ids), "threshold": list(range(1, b.shape[2] + 1))}
     dims = {"a": ["item"], "b": ["item", "threshold"]}
     if delta is not None:
-        posterior["delta"] = delta[None]
+        posterior["delta"] = by_chain(delta)
         coords["rater"] = list(types)
         dims["delta"] = ["rater"]
-    return az.from_dict(posterior=posterior, coords=coords, dims=dims)
+    idata = az.from_dict(posterior=posterior, coords=coords, dims=dims)
+    if sample_stats is not None:
+        idata.add_groups(sample_stats=sample_stats)
+    return idata
 
 
 # ----------------------------------------------------------------------------- model
@@ -248,21 +256,8 @@ def calibrate(
         return replace(cal, correlation=correlation, reliability=reliability)
     import pymc as pm
 
-    model = build_model(data, n_points=n_points)
     if method == "nuts":
-        with model:
-            # Laplace preconditioning: start each chain from a draw of the Gaussian at the
-            # mode and use its covariance as NUTS's (dense) mass matrix, so the sampler
-            # moves in decorrelated coordinates from the first step.
-            mode = _find_mode(model, progressbar)
-            starts = rng.multivariate_normal(mode.x, mode.cov, size=chains)
-            free = [rv.name for rv in model.free_RVs]
-            initvals = [dict(zip(free, vals, strict=True)) for vals in _constrained(model, mode, starts, free)]
-            step = pm.NUTS(scaling=mode.cov, is_cov=True) if mode.hessian_ok else pm.NUTS()
-            idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2), step=step,
-                              initvals=initvals, random_seed=seed, progressbar=progressbar,
-                              compute_convergence_checks=False, idata_kwargs={"log_likelihood": False})
-        cal = replace(_from_draws(idata, data, "nuts", model), diagnostics=_diagnostics(idata, draws, tune, chains))
+        cal = _nuts(data, n_points, draws, tune, chains, seed, rng, progressbar, cores)
         if not cal.diagnostics["converged"]:
             warnings.warn(
                 f"calibration did not converge: max r-hat {cal.diagnostics['max_rhat']:.3f} (want < {RHAT_MAX}), "
@@ -270,6 +265,7 @@ def calibrate(
                 f"{cal.diagnostics['divergences']} divergences; run more --tune/--draws",
                 ConvergenceWarning, stacklevel=2)
     else:
+        model = build_model(data, n_points=n_points)
         with model:
             approx = pm.fit(n=20_000, method="advi", random_seed=seed, progressbar=progressbar)
             idata = approx.sample(1000, random_seed=seed)
@@ -299,10 +295,13 @@ def _from_draws(idata, data: ResponseData, method: str, model) -> Calibration:
 
 
 def _diagnostics(idata, draws: int, tune: int, chains: int) -> dict[str, Any]:
+    """r-hat, bulk ESS and divergences over the reported parameters (a, the real thresholds, rater shifts)."""
     import arviz as az
 
-    names = [v for v in idata.posterior.data_vars if v == "a" or v.startswith("c_K") or v.startswith("delta_")]
-    summ = az.summary(idata, var_names=names, kind="diagnostics")
+    names = [v for v in ("a", "b", "delta") if v in idata.posterior]
+    with warnings.catch_warnings():  # padded thresholds of items with fewer categories are all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summ = az.summary(idata, var_names=names, kind="diagnostics")
     div = int(idata.sample_stats["diverging"].values.sum())
     rhat, ess = float(summ["r_hat"].max()), float(summ["ess_bulk"].min())
     return {"max_rhat": round(rhat, 4), "min_ess_bulk": round(ess, 1), "divergences": div, "method": "nuts",
@@ -310,80 +309,76 @@ def _diagnostics(idata, draws: int, tune: int, chains: int) -> dict[str, Any]:
             "converged": bool(rhat <= RHAT_MAX and ess > ESS_PER_CHAIN * chains and div == 0)}
 
 
-@dataclass
-class _Mode:
-    """The posterior mode on the unconstrained scale and the Laplace covariance there."""
-
-    x: np.ndarray
-    cov: np.ndarray
-    hessian_ok: bool
-    converged: bool
-    iterations: int
-    unpack: Any  # x -> {value var name: array}
-    value_vars: list
-
-
-def _find_mode(model, progressbar: bool = False) -> _Mode:
-    import pytensor.tensor as pt
-    from scipy.optimize import minimize
-
-    ip = model.initial_point()
-    value_vars = model.value_vars
-    lp_graph = model.logp(jacobian=True)
-    grad_graph = pt.concatenate([g.ravel() for g in pt.grad(lp_graph, value_vars)])
-    lp_fn = model.compile_fn([lp_graph, grad_graph], inputs=value_vars, point_fn=False)
-    shapes = [ip[v.name].shape for v in value_vars]
-    sizes = [int(np.prod(s)) for s in shapes]
-    x0 = np.concatenate([np.asarray(ip[v.name]).ravel() for v in value_vars])
-
-    def unpack(x):
-        out, i = {}, 0
-        for v, s, n in zip(value_vars, shapes, sizes, strict=True):
-            out[v.name] = x[i : i + n].reshape(s)
-            i += n
-        return out
-
-    def f(x):
-        parts = unpack(x)
-        lp, g = lp_fn(*[parts[v.name] for v in value_vars])
-        return -float(lp), -np.asarray(g, dtype=float)
-
-    from tqdm.auto import tqdm
-
-    with tqdm(desc="posterior mode (L-BFGS iterations)", disable=not progressbar, leave=False) as bar:
-        res = minimize(f, x0, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "maxfun": 20000},
-                       callback=lambda _x: bar.update())
-    with tqdm(total=x0.size, desc="Laplace Hessian (parameters)", disable=not progressbar, leave=False) as bar:
-        hess = _numeric_hessian(lambda x: f(x)[1], res.x, step=bar.update)
-    try:
-        cov = np.linalg.inv(hess)
-        cov = (cov + cov.T) / 2
-        ok = bool(np.all(np.linalg.eigvalsh(cov) > 0))
-    except np.linalg.LinAlgError:
-        ok = False
-    if not ok:
-        cov = np.diag(1.0 / np.maximum(np.diag(hess), 1e-6))
-    return _Mode(res.x, cov, ok, bool(res.success), int(res.nit), unpack, value_vars)
-
-
-def _constrained(model, mode: _Mode, xs: np.ndarray, names: list[str]) -> list[list[np.ndarray]]:
-    """Values of the named variables at unconstrained points ``xs``."""
-    fn = model.compile_fn(model.replace_rvs_by_values([model[n] for n in names]), inputs=mode.value_vars,
-                          on_unused_input="ignore", point_fn=False)
-    return [fn(*[mode.unpack(x)[v.name] for v in mode.value_vars]) for x in xs]
-
-
 def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) -> Calibration:
     """Posterior mode by whitened L-BFGS on the numpy posterior (:mod:`workbench.skills.posterior`, the same
     density as :func:`build_model`), covariance from the inverse of the information there (observed,
     or the cross-product one on long unidimensional tests; :meth:`Posterior.information`), mapped to a and b by drawing from that Gaussian and transforming back."""
-    from tqdm.auto import tqdm
+    spec = data.items
+    post = _posterior(data, n_points)
+    mode, cov, ok = _mode(post, progressbar)
+    a, b, d = _parameters(post, rng.multivariate_normal(mode.x, cov, size=1000), spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
+    diagnostics = {"method": "map", "optimizer": "L-BFGS, whitened by the information",
+                   "converged": mode.converged, "iterations": mode.iterations, "hessian_positive_definite": ok,
+                   "information": mode.information,
+                   "note": "approximate: Laplace approximation at the posterior mode"}
+    return Calibration(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
+                       diagnostics=diagnostics, a_draws=a, b_draws=b, delta_draws=d)
 
+
+def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int, seed: int, rng,
+          progressbar: bool, cores: int | None) -> Calibration:
+    """PyMC's NUTS on the numpy posterior, preconditioned by the Laplace approximation.
+
+    The density is :class:`~workbench.skills.posterior.Posterior` (the same as :func:`build_model`'s,
+    with its analytic gradient) wrapped as a PyTensor Op, with the products in float32 as in
+    :mod:`workbench.skills.marginal`. Each chain starts from a draw of the Gaussian at the mode, and the
+    inverse of the information there is NUTS's dense mass matrix, so the sampler moves in
+    decorrelated coordinates from its first step and tuning only has the step size to find. BLAS runs
+    on one thread per chain (:class:`~workbench.skills.marginal.LogPosterior`).
+    """
+    import pymc as pm
+    from threadpoolctl import threadpool_limits
+
+    from .marginal import LogPosterior
+
+    spec = data.items
+    post = _posterior(data, n_points)
+    mode, cov, ok = _mode(post, progressbar)
+    starts = rng.multivariate_normal(mode.x, cov, size=chains)
+    with pm.Model():
+        x = pm.Flat("x", shape=post.size)
+        pm.Potential("log_posterior", LogPosterior(_posterior(data, n_points, np.float32))(x)[0])
+        step = pm.NUTS(scaling=cov, is_cov=True) if ok else pm.NUTS()
+        with threadpool_limits(1, user_api="blas"):
+            trace = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2), step=step,
+                              initvals=[{"x": x0} for x0 in starts], random_seed=seed, progressbar=progressbar,
+                              compute_convergence_checks=False)
+    xs = trace.posterior["x"].values  # (chains, draws, size)
+    a, b, d = _parameters(post, xs.reshape(-1, post.size), spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
+    idata = _idata(a, b, d, spec, post.types, chains, trace.sample_stats)
+    return Calibration(spec, "nuts", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
+                       idata=idata, a_draws=a, b_draws=b, delta_draws=d,
+                       diagnostics=_diagnostics(idata, draws, tune, chains))
+
+
+def _posterior(data: ResponseData, n_points: int, dtype=np.float64):
     from .posterior import Posterior
 
     spec = data.items
-    counts = _counts_by_rater(data)
-    post = Posterior(counts, spec.dimension, len(spec.dimensions), spec.n_categories, n_points)
+    return Posterior(_counts_by_rater(data), spec.dimension, len(spec.dimensions), spec.n_categories, n_points,
+                     dtype=dtype)
+
+
+def _mode(post, progressbar: bool):
+    """The posterior mode, the Laplace covariance there, and whether the information was positive definite
+    (if not, the covariance is the inverse of its diagonal)."""
+    from tqdm.auto import tqdm
 
     with tqdm(desc="posterior mode (L-BFGS iterations)", disable=not progressbar, leave=False) as bar:
         mode = post.find_mode(step=bar.update)
@@ -395,43 +390,25 @@ def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) 
         ok = False
     if not ok:
         cov = np.diag(1.0 / np.maximum(np.diag(mode.precision), 1e-6))
-    xs = rng.multivariate_normal(mode.x, cov, size=1000)
+    return mode, cov, ok
+
+
+def _parameters(post, xs: np.ndarray, spec: ItemSpec):
+    """a (S, J), b (S, J, Kmax-1) NaN-padded, and rater shifts (S, types) or None, at unconstrained points."""
     units = [post.unpack(x) for x in xs]
     a = np.array([u.a for u in units])
     b = np.array([u.c / u.a[:, None] for u in units])
-    Kmask = np.arange(b.shape[2])[None, :] < (spec.n_categories - 1)[:, None]
-    b = np.where(Kmask[None], b, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
-    effects, d = {}, None
-    if len(post.types) > 1:
-        d = np.array([u.delta for u in units])
-        effects = {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
-                   for i, t in enumerate(post.types)}
-    diagnostics = {"method": "map", "optimizer": "L-BFGS, whitened by the information",
-                   "converged": mode.converged, "iterations": mode.iterations, "hessian_positive_definite": ok,
-                   "information": mode.information,
-                   "note": "approximate: Laplace approximation at the posterior mode"}
-    return Calibration(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=effects,
-                       diagnostics=diagnostics, a_draws=a, b_draws=b, delta_draws=d)
+    real = np.arange(b.shape[2])[None, :] < (spec.n_categories - 1)[:, None]
+    b = np.where(real[None], b, np.nan)
+    d = np.array([u.delta for u in units]) if len(post.types) > 1 else None
+    return a, b, d
 
 
-def _numeric_hessian(grad, x: np.ndarray, eps: float = 1e-4, step=None) -> np.ndarray:
-    """Hessian by central differences of an analytic gradient (2n gradient calls).
-
-    Forward differences (n + 1 calls) were tried: on 2,000 x 25 they moved posterior SDs by up to
-    5%, against 0.6% between central steps of 1e-4 and 3e-4, so the Laplace fit keeps central ones.
-    """
-    n = x.size
-    H = np.empty((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = eps
-        H[i] = (grad(x + e) - grad(x - e)) / (2 * eps)
-        if step is not None:
-            step()
-    return (H + H.T) / 2
+def _effects(d: np.ndarray | None, types: list[str]) -> dict[str, dict[str, float]]:
+    if d is None:
+        return {}
+    return {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
+            for i, t in enumerate(types)}
 
 
 def _correlation_and_reliability(cal: Calibration, data: ResponseData, seed: int, mode: bool = False):

@@ -1,4 +1,5 @@
-"""A PyTensor Op for the quadrature marginal log-likelihood of the GRM, and its gradient.
+"""PyTensor Ops for the GRM's calibration: the quadrature marginal log-likelihood (with its
+gradient) for the declarative PyMC model, and the whole numpy log posterior for NUTS.
 
 For each dimension d, with ``C_r`` the counts of rater type r (persons x items_d*K) and
 ``T_r`` the log category probabilities on the quadrature nodes (items_d*K x Q),
@@ -12,6 +13,8 @@ its dependence on a, b and the rater shifts stay in PyTensor, which differentiat
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytensor.tensor as pt
@@ -70,6 +73,47 @@ class MarginalLoglik(Op):
             raise NotImplementedError("the gradient output of MarginalLoglik is not differentiable")
         _, dT = self(*inputs)
         return [g_ll * dT]
+
+    def connection_pattern(self, node):
+        return [[True, False]]
+
+
+class LogPosterior(Op):
+    """``logp, grad = LogPosterior(posterior)(x)``: a numpy :class:`~workbench.skills.posterior.Posterior`
+    (log density and analytic gradient on the unconstrained scale) as a PyTensor Op, so that PyMC's
+    NUTS samples it.
+
+    Each sampler process runs its BLAS products on one thread: with a process per chain on every
+    core, OpenBLAS's own threads would take turns with the other chains' (on 2 cores, two chains of
+    10,000 x 60 ran six times slower so). The limit is set once in each process other than the one
+    that built the Op, on its first evaluation there; the building process limits itself around
+    sampling (:func:`workbench.skills.calibrate.calibrate`).
+    """
+
+    def __init__(self, posterior):
+        self.posterior = posterior
+        self._checked = os.getpid()  # the building process: it limits itself around sampling
+
+    def make_node(self, x):
+        x = pt.as_tensor_variable(x)
+        return Apply(self, [x], [pt.dscalar(), pt.dvector()])
+
+    def perform(self, node, inputs, outputs):
+        if os.getpid() != self._checked:  # a sampler process, on its first evaluation
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1, user_api="blas")
+            self._checked = os.getpid()
+        value, grad = self.posterior.logp(np.asarray(inputs[0], dtype=float))
+        outputs[0][0] = np.asarray(value, dtype=np.float64)
+        outputs[1][0] = np.asarray(grad, dtype=np.float64)
+
+    def grad(self, inputs, output_grads):
+        g_lp, g_grad = output_grads
+        if not isinstance(g_grad.type, DisconnectedType):
+            raise NotImplementedError("the gradient output of LogPosterior is not differentiable")
+        _, grad = self(*inputs)
+        return [g_lp * grad]
 
     def connection_pattern(self, node):
         return [[True, False]]

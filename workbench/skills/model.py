@@ -8,7 +8,8 @@
 >>> model.save("params.json"); GradedResponseModel.load("params.json")             # doctest: +SKIP
 
 Configuration goes to the constructor; :meth:`fit` learns the trailing-underscore attributes and
-returns the model. :meth:`save` writes the parameters JSON contract through its one writer
+returns the model; the learned attributes are read-only (fit again, or load, for others). :meth:`save`
+writes the parameters JSON contract through its one writer
 (:func:`workbench.skills.params.params_to_json`) and :meth:`load` reads it through its one reader
 (:func:`workbench.skills.params.params_from_json`), so a saved and loaded model scores exactly
 as the fitted one. PyMC is imported only by :meth:`fit`.
@@ -18,13 +19,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .data import ResponseData
-from .params import ModelParams, load_params, params_from_json
+from .params import load_params, params_from_json, rater_shifts
 from .score import DEFAULT_POINTS as SCORE_POINTS
 from .score import Scores, score_sheets
 
@@ -54,17 +57,26 @@ class GradedResponseModel:
 
     Attributes
     ----------
+    items_ : workbench.skills.grm.ItemParams
+        Item parameters (posterior means of a and b), what scoring and adaptive testing read.
+    a_sd_, b_sd_ : numpy.ndarray
+        Posterior SDs of a (J,) and b (J, Kmax-1); NaN where a loaded document has none.
+    correlation_ : numpy.ndarray
+        Correlation of the dimensions (D, D).
+    rater_effects_ : dict
+        ``{rater type: {"mean": float, "sd": float or None}}``; :attr:`shifts_` has the means.
+    diagnostics_, reliability_ : dict
+        As written to the parameters JSON.
     calibration_ : workbench.skills.calibrate.Calibration
-        The frozen fit: posterior means, SDs, draws and InferenceData (after :meth:`fit`).
-    params_ : ModelParams
-        Item parameters, correlation, rater effects, diagnostics and reliability, as in the contract.
+        The fit's posterior draws (after :meth:`fit` only; a loaded model has none).
     idata_ : arviz.InferenceData or None
         Posterior (or approximate-posterior) draws for every method; None for a loaded model.
-    diagnostics_, rater_effects_, correlation_, reliability_
-        Shortcuts into ``params_``.
     fit_seconds_ : float
         Wall-clock seconds :meth:`fit` took.
     """
+
+    _LEARNED = ("items_", "a_sd_", "b_sd_", "correlation_", "rater_effects_", "diagnostics_", "reliability_",
+                "calibration_", "fit_seconds_")
 
     def __init__(self, method: str = "map", *, draws: int = 1000, tune: int = 500, chains: int = 2, seed: int = 0,
                  n_points: int = 41, progressbar: bool = False, cores: int | None = None):
@@ -74,7 +86,7 @@ class GradedResponseModel:
         self.n_points, self.progressbar, self.cores = n_points, progressbar, cores
 
     def __repr__(self) -> str:
-        state = "fitted" if hasattr(self, "params_") else "not fitted"
+        state = "fitted" if hasattr(self, "items_") else "not fitted"
         return f"GradedResponseModel(method={self.method!r}, seed={self.seed}, {state})"
 
     # ------------------------------------------------------------------ learning
@@ -85,27 +97,55 @@ class GradedResponseModel:
         started = time.monotonic()
         cal = calibrate(data, method=self.method, draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed,
                         n_points=self.n_points, progressbar=self.progressbar, cores=self.cores)
-        self.fit_seconds_ = round(time.monotonic() - started, 1)
-        self.calibration_ = cal
-        self._set(params_from_json(cal.to_json(), "the fitted model"))
+        self._set(params_from_json(cal.to_json(), "the fitted model"), calibration=cal,
+                  fit_seconds=round(time.monotonic() - started, 1))
         return self
 
     @property
     def idata_(self):
         """ArviZ InferenceData of the fit, for every method (None for a loaded model)."""
         self._check()
-        cal = getattr(self, "calibration_", None)
+        cal = self.__dict__.get("calibration_")
         return None if cal is None else cal.inference_data()
 
-    def _set(self, params: ModelParams) -> None:
-        self.params_ = params
-        self.diagnostics_ = params.diagnostics
-        self.rater_effects_ = params.rater_effects
-        self.correlation_ = params.correlation
-        self.reliability_ = params.reliability
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._LEARNED:
+            raise AttributeError(f"{name} is a learned attribute and read-only: fit() or load() a model for others")
+        super().__setattr__(name, value)
+
+    def _set(self, fields: dict[str, Any], **extra: Any) -> None:
+        """Set the learned attributes from :func:`~workbench.skills.params.params_from_json`'s fields."""
+        for name in self._LEARNED:  # a refit replaces everything
+            self.__dict__.pop(name, None)
+        for name, value in {**fields, **extra}.items():
+            if isinstance(value, np.ndarray):
+                value = value.copy()
+                value.flags.writeable = False
+            self.__dict__[f"{name}_"] = value
+
+    @property
+    def shifts_(self) -> dict[str, float]:
+        """``{rater type: mean shift}``, what scoring reads each rater type's sheets through."""
+        self._check()
+        return rater_shifts(self.rater_effects_)
+
+    def subset(self, item_ids: Sequence[str]) -> GradedResponseModel:
+        """The fitted model restricted to ``item_ids`` (in that order): e.g. the items a library still has."""
+        self._check()
+        pos = {iid: j for j, iid in enumerate(self.items_.item_ids)}
+        missing = [i for i in item_ids if i not in pos]
+        if missing:
+            raise KeyError(f"items not in the model: {', '.join(missing[:5])}")
+        idx = [pos[i] for i in item_ids]
+        out = type(self)(self.method, draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed,
+                         n_points=self.n_points, progressbar=self.progressbar, cores=self.cores)
+        out._set({"items": self.items_.subset(idx), "a_sd": self.a_sd_[idx], "b_sd": self.b_sd_[idx],
+                  "correlation": self.correlation_, "rater_effects": self.rater_effects_,
+                  "diagnostics": self.diagnostics_, "reliability": self.reliability_})
+        return out
 
     def _check(self) -> None:
-        if not hasattr(self, "params_"):
+        if "items_" not in self.__dict__:
             raise NotFittedError("this GradedResponseModel is not fitted: call fit(data) or load(path) first")
 
     # ------------------------------------------------------------------ using
@@ -113,18 +153,18 @@ class GradedResponseModel:
         """EAP scores of ``data``'s respondents (pooling their sheets, each read through its rater
         type's effect) with the fitted item parameters; items in ``data`` must be the model's."""
         self._check()
-        ids = tuple(self.params_.items.item_ids)
+        ids = tuple(self.items_.item_ids)
         if tuple(data.items.item_ids) != ids:
             raise ValueError("the responses' items are not the model's items (in the model's order)")
-        return score_sheets(data.y, data.person, data.n_persons, self.params_.items, data.rater,
-                            self.params_.shifts, n_points=n_points)
+        return score_sheets(data.y, data.person, data.n_persons, self.items_, data.rater, self.shifts_,
+                            n_points=n_points)
 
     def item_table(self, fit: pd.DataFrame | None = None) -> pd.DataFrame:
         """One row per item: a, b_k with their posterior SDs (standard errors), information."""
         from .analysis import item_table
 
         self._check()
-        return item_table(getattr(self, "calibration_", None) or self.params_, fit)
+        return item_table(self, fit)
 
     def global_fit(self, data: ResponseData) -> pd.DataFrame:
         """Limited-information fit per dimension: M2, df, p, RMSEA, CFI, TLI
@@ -132,7 +172,7 @@ class GradedResponseModel:
         from .analysis import limited_information_fit
 
         self._check()
-        return limited_information_fit(data, getattr(self, "calibration_", None) or self.params_)
+        return limited_information_fit(data, self)
 
     # ------------------------------------------------------------------ contract
     def to_json(self) -> dict[str, Any]:
@@ -142,9 +182,8 @@ class GradedResponseModel:
             return self.calibration_.to_json()
         from .params import params_to_json
 
-        p = self.params_
-        return params_to_json(p.items, p.correlation, p.rater_effects, p.diagnostics, p.reliability,
-                              a_sd=p.a_sd, b_sd=p.b_sd)
+        return params_to_json(self.items_, self.correlation_, self.rater_effects_, self.diagnostics_,
+                              self.reliability_, a_sd=self.a_sd_, b_sd=self.b_sd_)
 
     def save(self, path: str | Path, **diagnostics: Any) -> Path:
         """Write the parameters JSON; keyword arguments are added to its ``diagnostics`` (e.g. ``seconds``)."""
@@ -166,9 +205,9 @@ class GradedResponseModel:
         return cls._loaded(load_params(path))
 
     @classmethod
-    def _loaded(cls, params: ModelParams) -> GradedResponseModel:
-        method = params.diagnostics.get("method")
+    def _loaded(cls, fields: dict[str, Any]) -> GradedResponseModel:
+        method = fields["diagnostics"].get("method")
         model = cls(method=method if method in METHODS else "map")
-        model._set(params)
+        model._set(fields)
         return model
 

@@ -1,9 +1,14 @@
-"""Reading and writing the parameters JSON contract (``workbench calibrate`` output)."""
+"""Reading and writing the parameters JSON contract (``workbench calibrate`` output).
+
+:func:`params_from_json` is the one reader and :func:`params_to_json` the one writer; the fitted
+:class:`~workbench.skills.model.GradedResponseModel` holds what the reader returns as its learned
+attributes (``items_``, ``correlation_``, ``rater_effects_``, ``diagnostics_``, ``reliability_``,
+``a_sd_``, ``b_sd_``).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,29 +20,6 @@ from .grm import ItemParams
 
 #: Largest discrimination and threshold magnitude a parameters file may hold (fitted ones are within +-10).
 PARAM_BOUND = 1e3
-
-
-@dataclass(frozen=True)
-class ModelParams:
-    """Everything scoring and adaptive testing need from a calibration (as read from the contract).
-
-    ``rater_effects`` has the contract's one shape, ``{rater type: {"mean": float, "sd": float or
-    None}}``; :attr:`shifts` gives the means scoring uses. ``a_sd`` and ``b_sd`` are the posterior
-    SDs when the document has them (NaN otherwise).
-    """
-
-    items: ItemParams
-    correlation: np.ndarray  # (D, D)
-    rater_effects: dict[str, dict[str, float | None]]
-    diagnostics: dict[str, Any]
-    reliability: dict[str, float]
-    a_sd: np.ndarray | None = None  # (J,)
-    b_sd: np.ndarray | None = None  # (J, Kmax-1)
-
-    @property
-    def shifts(self) -> dict[str, float]:
-        """``{rater type: mean shift}``, what scoring reads each rater type's sheets through."""
-        return rater_shifts(self.rater_effects)
 
 
 def rater_shifts(effects: dict[str, Any] | None) -> dict[str, float]:
@@ -53,7 +35,11 @@ def _effects_doc(effects: dict[str, Any] | None) -> dict[str, dict[str, float | 
     return out
 
 
-def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelParams:
+def params_from_json(doc: dict[str, Any], source: str = "parameters") -> dict[str, Any]:
+    """The contract's fields, checked: ``items`` (:class:`ItemParams`), ``correlation`` (D, D),
+    ``rater_effects`` in the contract's one shape ``{rater type: {"mean": float, "sd": float or None}}``,
+    ``diagnostics``, ``reliability``, and the posterior SDs ``a_sd`` (J,) and ``b_sd`` (J, Kmax-1),
+    NaN where the document has none. Raises ``DataError`` naming ``source`` and what is wrong."""
     if not isinstance(doc, dict):
         raise DataError(f"{source}: expected a JSON object with 'model', 'dimensions' and 'items'")
     if doc.get("model") != "grm":
@@ -110,15 +96,16 @@ def params_from_json(doc: dict[str, Any], source: str = "parameters") -> ModelPa
     for j, it in enumerate(items):
         sds = it["b"].get("sd") or []
         b_sd[j, : len(sds)] = [_sd(x) for x in sds]
-    return ModelParams(p, corr, effects, dict(doc.get("diagnostics") or {}), dict(doc.get("reliability") or {}),
-                       a_sd=a_sd, b_sd=b_sd)
+    return {"items": p, "correlation": corr, "rater_effects": effects, "diagnostics": dict(doc.get("diagnostics") or {}),
+            "reliability": dict(doc.get("reliability") or {}), "a_sd": a_sd, "b_sd": b_sd}
 
 
 def _sd(x) -> float:
     return float("nan") if x is None else float(x)
 
 
-def load_params(path: str | Path) -> ModelParams:
+def load_params(path: str | Path) -> dict[str, Any]:
+    """:func:`params_from_json` of a file (size-checked; errors name the file)."""
     path = Path(path)
     try:
         PARAMS_FILE.check(path)

@@ -37,26 +37,32 @@ MAX_HESSIAN_COLORS = 100  # above, the cross-product information (see Posterior.
 def loglik_kernel(C: list[np.ndarray], tabs: list[np.ndarray], logw: np.ndarray, want_weights: bool = True):
     """One dimension's marginal log-likelihood: ``sum_n log sum_q w_q exp(sum_r C_r[n] @ T_r[:, q])``.
 
-    ``C`` are float32 counts (N, J_d*K), one per rater type, ``tabs`` the matching log category
-    probabilities (J_d*K, Q). Returns the log-likelihood (float) and the posterior weights over
-    the nodes, (N, Q) float32, normalized per person (None if not wanted).
+    ``C`` are counts (N, J_d*K), one per rater type, ``tabs`` the matching log category
+    probabilities (J_d*K, Q), in the posterior's dtype. Returns the log-likelihood (float) and the
+    posterior weights over the nodes, (N, Q), normalized per person (None if not wanted): a
+    transposed view, which BLAS reads as it is.
+
+    The work runs on a (Q, N) array, nodes along the rows: each person's maximum, sum and
+    normalization over the Q nodes are then operations between whole contiguous rows, which numpy
+    vectorizes, where along rows of 41 it loops per person (on 10,000 x 40 counts: 2.1 ms against
+    3.4 ms per competency with the gradient's product, float32).
     """
-    L = C[0] @ tabs[0]
+    L = tabs[0].T @ C[0].T
     for c, t in zip(C[1:], tabs[1:], strict=True):
-        L += c @ t
-    L += logw
-    m = L.max(axis=1, keepdims=True)
-    np.subtract(L, m, out=L)
+        L += t.T @ c.T
+    L += logw[:, None]
+    m = L.max(axis=0)
+    L -= m
     # weights below e^-80 are irrelevant; flooring them keeps float32 out of subnormal numbers,
     # which slow exp and the products after it by an order of magnitude
     np.maximum(L, -80.0, out=L)
     np.exp(L, out=L)
-    s = L.sum(axis=1, dtype=np.float64)
+    s = L.sum(axis=0, dtype=np.float64)
     total = float(np.log(s).sum() + m.sum(dtype=np.float64))
     if not want_weights:
         return total, None
-    L /= s[:, None].astype(L.dtype)
-    return total, L
+    L /= s.astype(L.dtype)
+    return total, L.T
 
 
 @dataclass(frozen=True)
