@@ -7,8 +7,8 @@ For each dimension d, with ``C_r`` the counts of rater type r (persons x items_d
     loglik = sum_n sum_d log sum_q w_q exp( sum_r (C_r T_r)[n, q] )
 
 and d loglik / d T_r = C_r^T P, with P the per-person posterior weights over nodes. The
-heavy products run as float32 BLAS calls in numpy (exp once, no intermediate joins), which is
-several times faster than the same graph in PyTensor; the small table T (items x K x Q) and
+heavy products run as float32 BLAS calls in numpy (:func:`workbench.skills.posterior.loglik_kernel`,
+the one implementation, shared with the numpy posterior), which is several times faster than the same graph in PyTensor; the small table T (items x K x Q) and
 its dependence on a, b and the rater shifts stay in PyTensor, which differentiates them.
 """
 
@@ -21,6 +21,8 @@ import pytensor.tensor as pt
 from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+
+from .posterior import loglik_kernel
 
 
 class MarginalLoglik(Op):
@@ -48,22 +50,11 @@ class MarginalLoglik(Op):
         total = 0.0
         grad = np.zeros(T.shape, dtype=np.float64)
         for d, idx in enumerate(self.blocks):
-            L = np.zeros((self.C[d][0].shape[0], Q), dtype=np.float32)
             tabs = [T32[r, idx].reshape(-1, Q) for r in range(R)]
+            ll, P = loglik_kernel(self.C[d], tabs, self.logw)
+            total += ll
             for r in range(R):
-                L += self.C[d][r] @ tabs[r]
-            L += self.logw
-            m = L.max(axis=1, keepdims=True)
-            np.subtract(L, m, out=L)
-            # weights below e^-80 are irrelevant; flooring them avoids float32 subnormals,
-            # which slow exp and the products below by an order of magnitude
-            np.maximum(L, -80.0, out=L)
-            np.exp(L, out=L)
-            s = L.sum(axis=1, dtype=np.float64)
-            total += float(np.log(s).sum() + m.sum(dtype=np.float64))
-            L /= s[:, None].astype(np.float32)  # posterior weights P
-            for r in range(R):
-                grad[r, idx] = (self.C[d][r].T @ L).reshape(len(idx), K, Q)
+                grad[r, idx] = (self.C[d][r].T @ P).reshape(len(idx), K, Q)
         outputs[0][0] = np.asarray(total)
         outputs[1][0] = grad
 
