@@ -89,14 +89,14 @@ def fit_ours(data: ResponseData, method: str, draws: int = 500, tune: int = 500,
         cal = calibrate(data, method=method, draws=draws, tune=tune, chains=2, seed=seed,
                         n_points=N_QUADPTS, progressbar=False)
     notes = []
-    diag = cal.diagnostics
+    diag = cal.diagnostics_
     if method == "nuts":
         notes.append(f"{draws}+{tune} x2 chains; r-hat {diag['max_rhat']:.3f}, ESS {diag['min_ess_bulk']:.0f}, "
                      f"{diag['divergences']} div")
     else:
         notes.append("Laplace at mode" + ("" if diag.get("converged") else "; L-BFGS not converged"))
     notes += [f"warning: {w.message}" for w in caught if issubclass(w.category, ConvergenceWarning)]
-    return Estimate(cal.a_mean, cal.b_mean, cal.interval(LEVEL), notes, {"diagnostics": diag})
+    return Estimate(cal.items_.a, cal.items_.b, cal.interval(LEVEL), notes, {"diagnostics": diag})
 
 
 def _blocks(data: ResponseData) -> list[np.ndarray]:

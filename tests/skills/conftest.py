@@ -29,7 +29,7 @@ def map_model_2000x25(sim_2000x25):
 
 @pytest.fixture(scope="session")
 def map_2000x25(map_model_2000x25):
-    return map_model_2000x25.calibration_
+    return map_model_2000x25
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +46,8 @@ def recovery(cal, params):
     seen = ~np.isnan(params.b)
     a_lo, a_hi, b_lo, b_hi = cal.interval(0.9)
     return {
-        "rmse_a": float(np.sqrt(np.mean((cal.a_mean - params.a) ** 2))),
-        "rmse_b": float(np.sqrt(np.mean((cal.b_mean[seen] - params.b[seen]) ** 2))),
+        "rmse_a": float(np.sqrt(np.mean((cal.items_.a - params.a) ** 2))),
+        "rmse_b": float(np.sqrt(np.mean((cal.items_.b[seen] - params.b[seen]) ** 2))),
         "cover_a": float(np.mean((params.a >= a_lo) & (params.a <= a_hi))),
         "cover_b": float(np.mean(((params.b >= b_lo) & (params.b <= b_hi))[seen])),
     }

@@ -193,18 +193,19 @@ def test_item_fit_reads_posterior_draws_and_rater_shifts():
                          rater_effects={"self": 0.5, "peer": 0.0})
     S = 200
     noise = np.random.default_rng(1)
+    # a fitted model's surface: point parameters, draws, rater shifts
     cal = SimpleNamespace(
-        params=lambda: params,
-        a_draws=params.a[None, :] * np.exp(noise.normal(0, 0.03, (S, 12))),
-        b_draws=params.b[None] + noise.normal(0, 0.04, (S, 1, 1)),
-        rater_effects={"self": {"mean": 0.5, "sd": 0.05}, "peer": {"mean": 0.0, "sd": 0.0}},
+        items_=params,
+        draws_={"a": params.a[None, :] * np.exp(noise.normal(0, 0.03, (S, 12))),
+                "b": params.b[None] + noise.normal(0, 0.04, (S, 1, 1))},
+        shifts_={"self": 0.5, "peer": 0.0},
     )
     fit = an.item_fit(cal, data, n_rep=100, seed=3)
     assert fit.n.eq(2100).all()
     assert fit.misfit.sum() <= 2
     # draws far from the truth (slopes a third of the true values) are found out
-    wrong = SimpleNamespace(params=lambda: params, a_draws=cal.a_draws / 3, b_draws=cal.b_draws,
-                            rater_effects=cal.rater_effects)
+    wrong = SimpleNamespace(items_=params, draws_={"a": cal.draws_["a"] / 3, "b": cal.draws_["b"]},
+                            shifts_=cal.shifts_)
     bad = an.item_fit(wrong, data, n_rep=100, seed=3, statistic="item_rest")
     assert bad.misfit.mean() >= 0.9
     assert (bad.r_obs > bad.r_rep).all()
@@ -309,7 +310,7 @@ def test_item_table_summarizes_a_calibration():
     rng = np.random.default_rng(9)
     params = make_test(5, 1, rng, n_categories=[5, 3, 5, 2, 4])
     b_sd = np.where(np.isnan(params.b), np.nan, 0.1)
-    cal = SimpleNamespace(params=lambda: params, a_sd=np.full(5, 0.05), b_sd=b_sd, a_draws=None, b_draws=None)
+    cal = SimpleNamespace(items_=params, a_sd_=np.full(5, 0.05), b_sd_=b_sd, draws_=None, shifts_={})
     table = an.item_table(cal)
     assert list(table.columns[:5]) == ["item_id", "dimension", "n_categories", "a", "a_sd"]
     np.testing.assert_allclose(table.a, params.a)

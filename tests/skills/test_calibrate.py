@@ -19,7 +19,7 @@ def test_laplace_recovers_parameters(sim_2000x25, map_2000x25):
     assert r["rmse_a"] < 0.15 and r["rmse_b"] < 0.2, r
     assert 0.8 <= r["cover_a"] <= 0.98 or 0.8 <= r["cover_b"] <= 0.98, r
     assert 0.8 <= (r["cover_a"] * 25 + r["cover_b"] * 100) / 125 <= 0.98, r
-    assert map_2000x25.diagnostics["method"] == "map" and "approximate" in map_2000x25.diagnostics["note"]
+    assert map_2000x25.diagnostics_["method"] == "map" and "approximate" in map_2000x25.diagnostics_["note"]
 
 
 @pytest.mark.slow
@@ -27,16 +27,16 @@ def test_nuts_recovers_parameters_with_honest_intervals(sim_2000x25, nuts_2000x2
     r = recovery(nuts_2000x25, sim_2000x25[0])
     assert r["rmse_a"] < 0.15 and r["rmse_b"] < 0.2, r
     assert 0.8 <= (r["cover_a"] * 25 + r["cover_b"] * 100) / 125 <= 0.98, r
-    d = nuts_2000x25.diagnostics
+    d = nuts_2000x25.diagnostics_
     assert d["method"] == "nuts" and d["divergences"] == 0 and d["max_rhat"] <= 1.01 and d["min_ess_bulk"] > 200
     assert d["converged"] is True
 
 
 @pytest.mark.slow
 def test_nuts_and_laplace_agree(map_2000x25, nuts_2000x25):
-    assert np.max(np.abs(map_2000x25.a_mean - nuts_2000x25.a_mean)) < 0.05
-    assert np.nanmax(np.abs(map_2000x25.b_mean - nuts_2000x25.b_mean)) < 0.08
-    ratio = map_2000x25.a_sd / nuts_2000x25.a_sd
+    assert np.max(np.abs(map_2000x25.items_.a - nuts_2000x25.items_.a)) < 0.05
+    assert np.nanmax(np.abs(map_2000x25.items_.b - nuts_2000x25.items_.b)) < 0.08
+    ratio = map_2000x25.a_sd_ / nuts_2000x25.a_sd_
     assert 0.75 < np.median(ratio) < 1.3
 
 
@@ -69,12 +69,12 @@ def test_binary_items_reverse_keying_and_missing_data():
     data = simulate_data(p, correlated_thetas(3000, 2, 0.4, rng), rng, missing=0.2)
     assert (data.y == -1).mean() > 0.15
     cal = calibrate(data, method="map", seed=0, progressbar=False)
-    assert list(cal.items.n_categories) == list(p.n_categories)
+    assert list(cal.items_.n_categories) == list(p.n_categories)
     assert cal.to_json()["items"][0]["categories"] == [0, 1]
-    assert (cal.a_mean > 0).all()  # reversed items are reported as scored
+    assert (cal.items_.a > 0).all()  # reversed items are reported as scored
     r = recovery(cal, p)
     assert r["rmse_a"] < 0.25 and r["rmse_b"] < 0.25, r
-    assert abs(cal.correlation[0, 1] - 0.4) < 0.12
+    assert abs(cal.correlation_[0, 1] - 0.4) < 0.12
 
 
 def test_rater_effect_is_estimated_and_removes_bias():
@@ -86,12 +86,12 @@ def test_rater_effect_is_estimated_and_removes_bias():
     data = simulate_data(p, theta, rng, raters={"self": 1, "manager": 1, "peer": 2},
                          rater_effects={"self": 0.5, "manager": -0.1, "peer": 0.05})
     cal = calibrate(data, method="map", seed=0, progressbar=False)
-    fx = {k: v["mean"] for k, v in cal.rater_effects.items()}
+    fx = cal.shifts_
     # identified relative to the others' average view: the self shift is 0.5 - (-0.1 + 0.05)/2
     assert abs(fx["self"] - 0.525) < 0.1, fx
     assert abs((fx["manager"] - fx["peer"]) - (-0.15)) < 0.1, fx
     self_only = data.rater == "self"
-    args = (data.y[self_only], data.person[self_only], data.n_persons, cal.params(), data.rater[self_only])
+    args = (data.y[self_only], data.person[self_only], data.n_persons, cal.items_, data.rater[self_only])
     corrected = score_sheets(*args, rater_effects=fx).mean
     naive = score_sheets(*args).mean
     truth = theta - (-0.1 + 0.05) / 2  # the scale the model is identified on
@@ -113,7 +113,7 @@ def test_same_seed_same_result():
         warnings.simplefilter("ignore")
         runs = [calibrate(data, method="nuts", draws=100, tune=100, chains=1, seed=9, progressbar=False)
                 for _ in range(2)]
-    np.testing.assert_array_equal(runs[0].a_draws, runs[1].a_draws)
+    np.testing.assert_array_equal(runs[0].draws_["a"], runs[1].draws_["a"])
 
 
 @pytest.mark.slow
@@ -125,4 +125,4 @@ def test_failed_diagnostics_warn():
     data = simulate_data(p, correlated_thetas(300, 1, 0.0, rng), rng)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         cal = calibrate(data, method="nuts", draws=50, tune=50, chains=2, seed=1, progressbar=False)
-    assert cal.diagnostics["converged"] is False
+    assert cal.diagnostics_["converged"] is False

@@ -104,5 +104,6 @@ def index_for(library: Library) -> LibraryIndex:
             return hit[1]
     index = LibraryIndex(library)
     with _LOCK:
-        _INDEXES[key] = (weakref.ref(library, lambda _r, k=key: _INDEXES.pop(k, None)), index)
+        # the dict is bound now: at interpreter shutdown the module's globals may already be None
+        _INDEXES[key] = (weakref.ref(library, lambda _r, k=key, held=_INDEXES: held.pop(k, None)), index)
     return index

@@ -4,7 +4,7 @@ Every analysis is a pure function returning a pandas DataFrame; the figures are 
 tables by :mod:`workbench.skills.figures` (the ArviZ split between computing a summary and
 drawing it). Only numpy, scipy and pandas are used. The fitted model is a
 :class:`~workbench.skills.model.GradedResponseModel` (its posterior draws carry the parameter
-uncertainty where the analysis uses it), a ``Calibration`` fit record, or plain :class:`ItemParams`.
+uncertainty where the analysis uses it) or plain :class:`ItemParams`.
 
 Parameterization as in :mod:`workbench.skills.grm`: ``P(Y >= k | theta) = logistic(a (theta - b_k))``.
 
@@ -125,26 +125,18 @@ def _expected_score(a: float, b: np.ndarray, theta: np.ndarray) -> np.ndarray:
 def _resolve(source: Any) -> tuple[ItemParams, np.ndarray | None, np.ndarray | None, dict[str, float]]:
     """Point parameters, optional posterior draws (a (S, J), b (S, J, Kmax-1)) and rater shifts.
 
-    Accepts :class:`ItemParams`, a fitted ``GradedResponseModel`` (``items_``, ``rater_effects_``
-    and, after a fit, the draws of ``calibration_``) or a ``Calibration`` (``.params()``, ``.a_draws``,
-    ``.b_draws``, ``.rater_effects``), by duck typing.
+    Accepts :class:`ItemParams` or a fitted ``GradedResponseModel`` (``items_``, ``shifts_`` and
+    ``draws_``, None for a loaded model), by duck typing.
     """
     if isinstance(source, ItemParams):
         return source, None, None, {}
     if isinstance(getattr(source, "items_", None), ItemParams):
-        cal = source.__dict__.get("calibration_")
-        if cal is not None:
-            return _resolve(cal)
-        return source.items_, None, None, dict(source.shifts_)
-    effects_raw = getattr(source, "rater_effects", None) or {}
-    effects = {str(k): float(v["mean"] if isinstance(v, dict) else v) for k, v in effects_raw.items()}
-    if callable(getattr(source, "params", None)):
-        params = source.params()
-        a_draws, b_draws = getattr(source, "a_draws", None), getattr(source, "b_draws", None)
-        if a_draws is None or b_draws is None:
-            return params, None, None, effects
-        return params, np.asarray(a_draws, float), np.asarray(b_draws, float), effects
-    raise TypeError(f"expected ItemParams, a GradedResponseModel or a Calibration, got {type(source).__name__}")
+        draws = getattr(source, "draws_", None)
+        shifts = dict(getattr(source, "shifts_", None) or {})
+        if draws is None:
+            return source.items_, None, None, shifts
+        return source.items_, np.asarray(draws["a"], float), np.asarray(draws["b"], float), shifts
+    raise TypeError(f"expected ItemParams or a fitted GradedResponseModel, got {type(source).__name__}")
 
 
 def _align(params: ItemParams, item_ids: Sequence[str]) -> np.ndarray:
@@ -189,7 +181,7 @@ def item_information(params: Any, theta_grid: Sequence[float] | np.ndarray | Non
 
     Parameters
     ----------
-    params : ItemParams, GradedResponseModel or Calibration
+    params : ItemParams or GradedResponseModel
         Item parameters (point values).
     theta_grid : array-like, optional
         Theta values; default 81 points from -4 to 4.
@@ -215,7 +207,7 @@ def item_information(params: Any, theta_grid: Sequence[float] | np.ndarray | Non
 def test_information(params: Any, theta_grid: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
     """Test information per dimension and the posterior standard error under the N(0, 1) prior.
 
-    ``params`` is ItemParams, a GradedResponseModel or a Calibration (point values).
+    ``params`` is ItemParams or a GradedResponseModel (point values).
 
     Returns
     -------
@@ -246,7 +238,7 @@ def marginal_reliability(
 
     Parameters
     ----------
-    params : ItemParams, GradedResponseModel or Calibration
+    params : ItemParams or GradedResponseModel
         Item parameters (point values).
     y : ResponseData or ndarray, optional
         Responses (category indices, -1 missing). Several sheets about one respondent are
@@ -420,8 +412,8 @@ def item_fit(
 ) -> pd.DataFrame:
     """Item fit by posterior predictive checks.
 
-    Each replication takes one posterior draw of the item parameters (``a_draws``/``b_draws`` of a
-    Calibration, else the point parameters), draws every respondent's theta from their grid
+    Each replication takes one posterior draw of the item parameters (``draws_`` of a fitted
+    model, else the point parameters), draws every respondent's theta from their grid
     posterior under those parameters (sheets pooled per respondent, rater shifts applied), and
     simulates a replicated data set with the observed pattern of missing answers. Three
     discrepancies are compared between observed and replicated data, each p-value being
@@ -440,7 +432,7 @@ def item_fit(
 
     Parameters
     ----------
-    cal_or_params : GradedResponseModel, Calibration or ItemParams
+    cal_or_params : GradedResponseModel or ItemParams
         The fitted model; its posterior draws carry the parameter uncertainty.
     data : ResponseData or ndarray
         Responses, category indices as scored, -1 missing.
@@ -697,7 +689,7 @@ def dif(
     ----------
     data_or_y : ResponseData or ndarray
         Responses (category indices, -1 missing), one row per answer sheet.
-    params : ItemParams, GradedResponseModel or Calibration
+    params : ItemParams or GradedResponseModel
         Item parameters (point values) of the anchors; they also start the searches.
     group : array-like
         Group label per row of the responses (or per respondent of a ResponseData); two labels.
@@ -1020,8 +1012,8 @@ def item_table(cal: Any, fit: pd.DataFrame | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    cal : GradedResponseModel, Calibration or ItemParams
-        Posterior SDs are read from ``a_sd_``/``b_sd_`` (a Calibration's ``a_sd``/``b_sd``), else NaN.
+    cal : GradedResponseModel or ItemParams
+        Posterior SDs are read from ``a_sd_``/``b_sd_`` when present, else NaN.
     fit : pandas.DataFrame, optional
         An :func:`item_fit` result whose ``p_value`` and ``misfit`` are joined on ``item_id``.
 
@@ -1035,8 +1027,7 @@ def item_table(cal: Any, fit: pd.DataFrame | None = None) -> pd.DataFrame:
     """
     params, _, _, _ = _resolve(cal)
     J, n_b = params.n_items, params.b.shape[1]
-    a_sd = getattr(cal, "a_sd_", getattr(cal, "a_sd", None))  # a fitted model's, or a Calibration's
-    b_sd = getattr(cal, "b_sd_", getattr(cal, "b_sd", None))
+    a_sd, b_sd = getattr(cal, "a_sd_", None), getattr(cal, "b_sd_", None)
     a_sd = np.full(J, np.nan) if a_sd is None else np.asarray(a_sd, float)
     b_sd = np.full((J, n_b), np.nan) if b_sd is None else np.asarray(b_sd, float)
     theta = np.linspace(-4.0, 4.0, 161)

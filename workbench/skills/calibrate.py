@@ -53,8 +53,10 @@ class ConvergenceWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """A fitted model (frozen): posterior summaries in the parameters JSON contract's terms.
+class Fit:
+    """What a fitting route returns (frozen), kept privately by
+    :class:`~workbench.skills.model.GradedResponseModel`, whose learned attributes are read from it
+    through the parameters JSON's writer and reader; users work with the estimator.
 
     :meth:`inference_data` is ArviZ InferenceData for every method: NUTS and ADVI draws, or for
     ``map`` the draws of the Laplace (Gaussian) approximation mapped back to ``a`` and ``b`` (built
@@ -91,19 +93,6 @@ class Calibration:
         it = self.items
         return ItemParams(it.item_ids, it.dimension, it.dimensions, self.a_mean, self.b_mean, it.n_categories,
                           first_category=it.first_category, reverse=it.reverse)
-
-    def interval(self, q: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Central q intervals for a and b: (a_lo, a_hi, b_lo, b_hi), from draws when present."""
-        lo, hi = (1 - q) / 2, 1 - (1 - q) / 2
-        if self.a_draws is not None:
-            with warnings.catch_warnings():  # padded thresholds of items with fewer categories are all NaN
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return (np.quantile(self.a_draws, lo, axis=0), np.quantile(self.a_draws, hi, axis=0),
-                        np.nanquantile(self.b_draws, lo, axis=0), np.nanquantile(self.b_draws, hi, axis=0))
-        from scipy.stats import norm
-
-        z = norm.ppf(hi)
-        return self.a_mean - z * self.a_sd, self.a_mean + z * self.a_sd, self.b_mean - z * self.b_sd, self.b_mean + z * self.b_sd
 
     def to_json(self) -> dict[str, Any]:
         """The parameters JSON document (written by :func:`workbench.skills.params.params_to_json`)."""
@@ -242,13 +231,23 @@ def calibrate(
     n_points: int = DEFAULT_POINTS,
     progressbar: bool = True,
     cores: int | None = None,
-) -> Calibration:
-    """Fit the model by ``nuts`` (default), ``map`` (Laplace at the mode) or ``advi``."""
+):
+    """``GradedResponseModel(method, ...).fit(data)``: the fitted estimator, by ``nuts`` (default here),
+    ``map`` (Laplace at the mode) or ``advi``."""
+    from .model import GradedResponseModel
+
+    return GradedResponseModel(method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=n_points,
+                               progressbar=progressbar, cores=cores).fit(data)
+
+
+def fit(data: ResponseData, method: str, draws: int, tune: int, chains: int, seed: int, n_points: int,
+        progressbar: bool, cores: int | None) -> Fit:
+    """Run one fitting route (what :meth:`GradedResponseModel.fit` calls)."""
     if method not in ("nuts", "map", "advi"):
         raise ValueError(f"unknown method {method!r}; expected nuts, map or advi")
     if n_points < 41:
         warnings.warn(f"{n_points} quadrature points can bias discriminations on long tests; 41 or more is safer",
-                      stacklevel=2)
+                      stacklevel=3)
     rng = np.random.default_rng(seed)
     if method == "map":  # numpy and scipy only: no PyMC import, nothing to compile
         cal = _laplace(data, n_points, rng, progressbar)
@@ -263,7 +262,7 @@ def calibrate(
                 f"calibration did not converge: max r-hat {cal.diagnostics['max_rhat']:.3f} (want < {RHAT_MAX}), "
                 f"min bulk ESS {cal.diagnostics['min_ess_bulk']:.0f} (want > {ESS_PER_CHAIN * chains}), "
                 f"{cal.diagnostics['divergences']} divergences; run more --tune/--draws",
-                ConvergenceWarning, stacklevel=2)
+                ConvergenceWarning, stacklevel=3)
     else:
         model = build_model(data, n_points=n_points)
         with model:
@@ -276,7 +275,7 @@ def calibrate(
     return replace(cal, correlation=correlation, reliability=reliability)
 
 
-def _from_draws(idata, data: ResponseData, method: str, model) -> Calibration:
+def _from_draws(idata, data: ResponseData, method: str, model) -> Fit:
     post = idata.posterior
     a = post["a"].values.reshape(-1, len(data.items.item_ids))
     b = post["b"].values.reshape((a.shape[0],) + post["b"].shape[2:])
@@ -290,7 +289,7 @@ def _from_draws(idata, data: ResponseData, method: str, model) -> Calibration:
         d = post["delta"].values.reshape(a.shape[0], -1)
         effects = {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
                    for i, t in enumerate(model._wb_types)}
-    return Calibration(data.items, method, a.mean(0), a.std(0), b_mean, b_sd, rater_effects=effects, idata=idata,
+    return Fit(data.items, method, a.mean(0), a.std(0), b_mean, b_sd, rater_effects=effects, idata=idata,
                        a_draws=a, b_draws=b)
 
 
@@ -309,7 +308,7 @@ def _diagnostics(idata, draws: int, tune: int, chains: int) -> dict[str, Any]:
             "converged": bool(rhat <= RHAT_MAX and ess > ESS_PER_CHAIN * chains and div == 0)}
 
 
-def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) -> Calibration:
+def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) -> Fit:
     """Posterior mode by whitened L-BFGS on the numpy posterior (:mod:`workbench.skills.posterior`, the same
     density as :func:`build_model`), covariance from the inverse of the information there (observed,
     or the cross-product one on long unidimensional tests; :meth:`Posterior.information`), mapped to a and b by drawing from that Gaussian and transforming back."""
@@ -324,12 +323,12 @@ def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) 
                    "converged": mode.converged, "iterations": mode.iterations, "hessian_positive_definite": ok,
                    "information": mode.information,
                    "note": "approximate: Laplace approximation at the posterior mode"}
-    return Calibration(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
+    return Fit(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
                        diagnostics=diagnostics, a_draws=a, b_draws=b, delta_draws=d)
 
 
 def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int, seed: int, rng,
-          progressbar: bool, cores: int | None) -> Calibration:
+          progressbar: bool, cores: int | None) -> Fit:
     """PyMC's NUTS on the numpy posterior, preconditioned by the Laplace approximation.
 
     The density is :class:`~workbench.skills.posterior.Posterior` (the same as :func:`build_model`'s,
@@ -362,7 +361,7 @@ def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int,
         warnings.simplefilter("ignore", RuntimeWarning)
         b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
     idata = _idata(a, b, d, spec, post.types, chains, trace.sample_stats)
-    return Calibration(spec, "nuts", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
+    return Fit(spec, "nuts", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
                        idata=idata, a_draws=a, b_draws=b, delta_draws=d,
                        diagnostics=_diagnostics(idata, draws, tune, chains))
 
@@ -411,7 +410,7 @@ def _effects(d: np.ndarray | None, types: list[str]) -> dict[str, dict[str, floa
             for i, t in enumerate(types)}
 
 
-def _correlation_and_reliability(cal: Calibration, data: ResponseData, seed: int, mode: bool = False):
+def _correlation_and_reliability(cal: Fit, data: ResponseData, seed: int, mode: bool = False):
     """LKJ-prior correlation of dimensions (posterior mean, or with ``mode`` the posterior mode
     without PyMC), and marginal reliability per dimension."""
     from .score import eap_counts

@@ -24,7 +24,7 @@ def information_figure(
 
     Parameters
     ----------
-    source : ItemParams, GradedResponseModel, Calibration or pandas.DataFrame
+    source : ItemParams, GradedResponseModel or pandas.DataFrame
         Parameters (the tables are computed on ``theta_grid``) or an :func:`item_information` table.
     theta_grid : array-like, optional
         Used with ItemParams only.

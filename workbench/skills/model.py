@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,9 @@ class GradedResponseModel:
         ``{rater type: {"mean": float, "sd": float or None}}``; :attr:`shifts_` has the means.
     diagnostics_, reliability_ : dict
         As written to the parameters JSON.
-    calibration_ : workbench.skills.calibrate.Calibration
-        The fit's posterior draws (after :meth:`fit` only; a loaded model has none).
+    draws_ : dict or None
+        Posterior (or approximate-posterior) draws after :meth:`fit`: ``"a"`` (S, J), ``"b"``
+        (S, J, Kmax-1) and, with several rater types, ``"delta"`` (S, types); None for a loaded model.
     idata_ : arviz.InferenceData or None
         Posterior (or approximate-posterior) draws for every method; None for a loaded model.
     fit_seconds_ : float
@@ -76,7 +78,7 @@ class GradedResponseModel:
     """
 
     _LEARNED = ("items_", "a_sd_", "b_sd_", "correlation_", "rater_effects_", "diagnostics_", "reliability_",
-                "calibration_", "fit_seconds_")
+                "fit_seconds_", "_fit")
 
     def __init__(self, method: str = "map", *, draws: int = 1000, tune: int = 500, chains: int = 2, seed: int = 0,
                  n_points: int = 41, progressbar: bool = False, cores: int | None = None):
@@ -92,21 +94,54 @@ class GradedResponseModel:
     # ------------------------------------------------------------------ learning
     def fit(self, data: ResponseData) -> GradedResponseModel:
         """Calibrate on ``data`` (answer sheets, with rater types when present); returns ``self``."""
-        from .calibrate import calibrate  # PyMC: imported only when fitting
+        from .calibrate import fit  # PyMC: imported only by the routes that sample
 
         started = time.monotonic()
-        cal = calibrate(data, method=self.method, draws=self.draws, tune=self.tune, chains=self.chains, seed=self.seed,
-                        n_points=self.n_points, progressbar=self.progressbar, cores=self.cores)
-        self._set(params_from_json(cal.to_json(), "the fitted model"), calibration=cal,
+        result = fit(data, self.method, self.draws, self.tune, self.chains, self.seed, self.n_points, self.progressbar,
+                     self.cores)
+        self._set(params_from_json(result.to_json(), "the fitted model"),
                   fit_seconds=round(time.monotonic() - started, 1))
+        for draws in (result.a_draws, result.b_draws, result.delta_draws):
+            if draws is not None:
+                draws.flags.writeable = False
+        self.__dict__["_fit"] = result  # the draws and InferenceData (draws_, idata_)
         return self
 
     @property
     def idata_(self):
         """ArviZ InferenceData of the fit, for every method (None for a loaded model)."""
         self._check()
-        cal = self.__dict__.get("calibration_")
-        return None if cal is None else cal.inference_data()
+        result = self.__dict__.get("_fit")
+        return None if result is None else result.inference_data()
+
+    @property
+    def draws_(self) -> dict[str, np.ndarray] | None:
+        """Posterior draws of ``a``, ``b`` and (several rater types) ``delta``; None for a loaded model."""
+        self._check()
+        result = self.__dict__.get("_fit")
+        if result is None:
+            return None
+        out = {"a": result.a_draws, "b": result.b_draws}
+        if result.delta_draws is not None:
+            out["delta"] = result.delta_draws
+        return out
+
+    def interval(self, q: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Central ``q`` intervals of a and b, ``(a_lo, a_hi, b_lo, b_hi)``: quantiles of the draws after a
+        fit, the normal interval from the posterior SDs for a loaded model."""
+        self._check()
+        lo, hi = (1 - q) / 2, 1 - (1 - q) / 2
+        draws = self.draws_
+        if draws is not None:
+            with warnings.catch_warnings():  # padded thresholds of items with fewer categories are all NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return (np.quantile(draws["a"], lo, axis=0), np.quantile(draws["a"], hi, axis=0),
+                        np.nanquantile(draws["b"], lo, axis=0), np.nanquantile(draws["b"], hi, axis=0))
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(hi)
+        a, b = self.items_.a, self.items_.b
+        return a - z * self.a_sd_, a + z * self.a_sd_, b - z * self.b_sd_, b + z * self.b_sd_
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._LEARNED:
@@ -178,8 +213,6 @@ class GradedResponseModel:
     def to_json(self) -> dict[str, Any]:
         """The parameters JSON document."""
         self._check()
-        if hasattr(self, "calibration_"):
-            return self.calibration_.to_json()
         from .params import params_to_json
 
         return params_to_json(self.items_, self.correlation_, self.rater_effects_, self.diagnostics_,
