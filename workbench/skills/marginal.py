@@ -25,7 +25,22 @@ from pytensor.graph.op import Op
 from .posterior import loglik_kernel
 
 
-class MarginalLoglik(Op):
+class _ValueAndGradient(Op):
+    """An Op whose outputs are a scalar and its gradient with respect to the one input; its own
+    gradient is that second output (which is not differentiated further)."""
+
+    def grad(self, inputs, output_grads):
+        g_value, g_gradient = output_grads
+        if not isinstance(g_gradient.type, DisconnectedType):
+            raise NotImplementedError(f"the gradient output of {type(self).__name__} is not differentiable")
+        _, gradient = self(*inputs)
+        return [g_value * gradient]
+
+    def connection_pattern(self, node):
+        return [[True, False]]
+
+
+class MarginalLoglik(_ValueAndGradient):
     """``loglik, dT = MarginalLoglik(...)(T)`` with ``T`` of shape (R, J, K, Q)."""
 
     __props__ = ()
@@ -58,18 +73,8 @@ class MarginalLoglik(Op):
         outputs[0][0] = np.asarray(total)
         outputs[1][0] = grad
 
-    def grad(self, inputs, output_grads):
-        g_ll, g_dT = output_grads
-        if not isinstance(g_dT.type, DisconnectedType):
-            raise NotImplementedError("the gradient output of MarginalLoglik is not differentiable")
-        _, dT = self(*inputs)
-        return [g_ll * dT]
 
-    def connection_pattern(self, node):
-        return [[True, False]]
-
-
-class LogPosterior(Op):
+class LogPosterior(_ValueAndGradient):
     """``logp, grad = LogPosterior(posterior)(x)``: a numpy :class:`~workbench.skills.posterior.Posterior`
     (log density and analytic gradient on the unconstrained scale) as a PyTensor Op, so that PyMC's
     NUTS samples it.
@@ -78,7 +83,7 @@ class LogPosterior(Op):
     core, OpenBLAS's own threads would take turns with the other chains' (on 2 cores, two chains of
     10,000 x 60 ran six times slower so). The limit is set once in each process other than the one
     that built the Op, on its first evaluation there; the building process limits itself around
-    sampling (:func:`workbench.skills.calibrate.calibrate`).
+    sampling (the NUTS route of :mod:`workbench.skills.calibrate`).
     """
 
     def __init__(self, posterior):
@@ -98,13 +103,3 @@ class LogPosterior(Op):
         value, grad = self.posterior.logp(np.asarray(inputs[0], dtype=float))
         outputs[0][0] = np.asarray(value, dtype=np.float64)
         outputs[1][0] = np.asarray(grad, dtype=np.float64)
-
-    def grad(self, inputs, output_grads):
-        g_lp, g_grad = output_grads
-        if not isinstance(g_grad.type, DisconnectedType):
-            raise NotImplementedError("the gradient output of LogPosterior is not differentiable")
-        _, grad = self(*inputs)
-        return [g_lp * grad]
-
-    def connection_pattern(self, node):
-        return [[True, False]]
