@@ -34,22 +34,23 @@ cells = [
        '      f"raters: {\', \'.join(data.rater_types)}")'),
     md('## Fit and convergence'),
     code('model = GradedResponseModel(method, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=True).fit(data)\n'
-       'cal = model.calibration_  # the frozen fit: means, SDs, draws, InferenceData (model.idata_)\n'
+       '# learned, read-only: items_, a_sd_, b_sd_, rater_effects_, correlation_, reliability_, idata_\n'
        'pd.Series(model.diagnostics_, name="diagnostics").to_frame()'),
-    code('assert set(cal.rater_effects) == set(data.rater_types)  # a shift per rater type was estimated'),
-    code('pd.DataFrame(cal.rater_effects).T.rename_axis("rater")'),
-    code('pd.DataFrame(cal.correlation, index=cal.items.dimensions, columns=cal.items.dimensions).round(2)'),
+    code('assert set(model.rater_effects_) == set(data.rater_types)  # a shift per rater type was estimated'),
+    code('pd.DataFrame(model.rater_effects_).T.rename_axis("rater")'),
+    code('dims = model.items_.dimensions\n'
+       'pd.DataFrame(model.correlation_, index=dims, columns=dims).round(2)'),
     md('## Items'),
     code('model.item_table().round(2)  # a, b and their posterior SDs'),
-    code('figures.information_figure(analysis.item_information(cal.params()), show_items=False)'),
-    code('analysis.marginal_reliability(cal.params(), data.y).round(3)'),
+    code('figures.information_figure(analysis.item_information(model), show_items=False)'),
+    code('analysis.marginal_reliability(model.items_, data.y).round(3)'),
     md('## Item fit (posterior predictive checks)'),
-    code('fit = analysis.item_fit(cal, data, n_rep=fit_replications, seed=seed)\n'
+    code('fit = analysis.item_fit(model, data, n_rep=fit_replications, seed=seed)\n'
        'fit[["item_id", "dimension", "p_score_groups", "p_item_rest", "misfit"]].round(3)'),
     code('figures.item_fit_figure(fit)'),
     md('## Differential item functioning: first-time vs experienced leaders'),
     code('groups = leader_groups(engine, data, "first_time")\n'
-       'dif = analysis.dif(data, cal, groups)\n'
+       'dif = analysis.dif(data, model, groups)\n'
        'dif[["item_id", "dimension", "b_shift", "esd", "p_adj", "dif"]].round(3)'),
     code('figures.dif_figure(dif)'),
     md('## Publish\n'
