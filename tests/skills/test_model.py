@@ -25,6 +25,34 @@ def test_fit_learns_trailing_underscore_attributes(map_model_2000x25, sim_2000x2
         m.items_ = m.items_.subset([0])
     with pytest.raises(ValueError, match="read-only"):
         m.a_sd_[0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        m.items_.a[0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        m.draws_["a"][0, 0] = 1.0
+
+
+def test_interval_from_draws_or_from_the_sds_of_a_loaded_model(map_model_2000x25, tmp_path):
+    m = map_model_2000x25
+    a_lo, a_hi, b_lo, b_hi = m.interval(0.9)
+    assert (a_lo < m.items_.a).all() and (m.items_.a < a_hi).all()
+    loaded = GradedResponseModel.load(m.save(tmp_path / "p.json"))
+    assert loaded.draws_ is None
+    la_lo, la_hi, lb_lo, lb_hi = loaded.interval(0.9)
+    np.testing.assert_allclose(la_hi - la_lo, 2 * 1.6449 * loaded.a_sd_, rtol=1e-4)
+    # the Laplace draws are Gaussian in the sampler's coordinates, so the two intervals nearly agree
+    np.testing.assert_allclose(la_lo, a_lo, atol=0.02)
+    np.testing.assert_allclose(lb_hi, b_hi, atol=0.05)
+
+
+def test_subset_keeps_the_items_asked_for_in_their_order(map_model_2000x25):
+    m = map_model_2000x25
+    ids = list(m.items_.item_ids)
+    sub = m.subset([ids[3], ids[0]])
+    assert sub.items_.item_ids == (ids[3], ids[0])
+    assert sub.a_sd_.tolist() == [m.a_sd_[3], m.a_sd_[0]] and sub.items_.a.tolist() == [m.items_.a[3], m.items_.a[0]]
+    assert sub.rater_effects_ == m.rater_effects_ and sub.draws_ is None
+    with pytest.raises(KeyError, match="not in the model"):
+        m.subset(["no-such-item"])
 
 
 def test_laplace_fit_has_inference_data(map_model_2000x25):

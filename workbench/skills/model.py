@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ResponseData
+from .grm import ItemParams
 from .params import load_params, params_from_json, rater_shifts
 from .score import DEFAULT_POINTS as SCORE_POINTS
 from .score import Scores, score_sheets
@@ -156,6 +157,9 @@ class GradedResponseModel:
             if isinstance(value, np.ndarray):
                 value = value.copy()
                 value.flags.writeable = False
+            elif isinstance(value, ItemParams):  # its own arrays: their derived tables are cached
+                for arr in (value.a, value.b, value.dimension, value.n_categories, value.first_category, value.reverse):
+                    arr.flags.writeable = False
             self.__dict__[f"{name}_"] = value
 
     @property
