@@ -279,18 +279,10 @@ def _from_draws(idata, data: ResponseData, method: str, model) -> Fit:
     post = idata.posterior
     a = post["a"].values.reshape(-1, len(data.items.item_ids))
     b = post["b"].values.reshape((a.shape[0],) + post["b"].shape[2:])
-    Kmask = np.arange(b.shape[2])[None, :] < (data.items.n_categories - 1)[:, None]
-    b = np.where(Kmask[None], b, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
-    effects = {}
-    if "delta" in post:
-        d = post["delta"].values.reshape(a.shape[0], -1)
-        effects = {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
-                   for i, t in enumerate(model._wb_types)}
-    return Fit(data.items, method, a.mean(0), a.std(0), b_mean, b_sd, rater_effects=effects, idata=idata,
-                       a_draws=a, b_draws=b)
+    real = np.arange(b.shape[2])[None, :] < (data.items.n_categories - 1)[:, None]
+    b = np.where(real[None], b, np.nan)
+    d = post["delta"].values.reshape(a.shape[0], -1) if "delta" in post else None
+    return _record(data.items, method, a, b, d, model._wb_types, idata=idata)
 
 
 def _diagnostics(idata, draws: int, tune: int, chains: int) -> dict[str, Any]:
@@ -316,15 +308,11 @@ def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) 
     post = _posterior(data, n_points)
     mode, cov, ok = _mode(post, progressbar)
     a, b, d = _parameters(post, rng.multivariate_normal(mode.x, cov, size=1000), spec)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
     diagnostics = {"method": "map", "optimizer": "L-BFGS, whitened by the information",
                    "converged": mode.converged, "iterations": mode.iterations, "hessian_positive_definite": ok,
                    "information": mode.information,
                    "note": "approximate: Laplace approximation at the posterior mode"}
-    return Fit(data.items, "map", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
-                       diagnostics=diagnostics, a_draws=a, b_draws=b, delta_draws=d)
+    return _record(spec, "map", a, b, d, post.types, diagnostics=diagnostics)
 
 
 def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int, seed: int, rng,
@@ -357,13 +345,8 @@ def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int,
                               compute_convergence_checks=False)
     xs = trace.posterior["x"].values  # (chains, draws, size)
     a, b, d = _parameters(post, xs.reshape(-1, post.size), spec)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
     idata = _idata(a, b, d, spec, post.types, chains, trace.sample_stats)
-    return Fit(spec, "nuts", a.mean(0), a.std(0), b_mean, b_sd, rater_effects=_effects(d, post.types),
-                       idata=idata, a_draws=a, b_draws=b, delta_draws=d,
-                       diagnostics=_diagnostics(idata, draws, tune, chains))
+    return _record(spec, "nuts", a, b, d, post.types, idata=idata, diagnostics=_diagnostics(idata, draws, tune, chains))
 
 
 def _posterior(data: ResponseData, n_points: int, dtype=np.float64):
@@ -403,11 +386,17 @@ def _parameters(post, xs: np.ndarray, spec: ItemSpec):
     return a, b, d
 
 
-def _effects(d: np.ndarray | None, types: list[str]) -> dict[str, dict[str, float]]:
-    if d is None:
-        return {}
-    return {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
-            for i, t in enumerate(types)}
+def _record(spec: ItemSpec, method: str, a: np.ndarray, b: np.ndarray, d: np.ndarray | None, types: list[str],
+            **fields: Any) -> Fit:
+    """The :class:`Fit` of draws of a (S, J), b (S, J, Kmax-1) NaN-padded and the rater shifts (S, types)
+    or None: their means and SDs, and the draws themselves."""
+    with warnings.catch_warnings():  # padded thresholds of items with fewer categories are all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b_mean, b_sd = np.nanmean(b, 0), np.nanstd(b, 0)
+    effects = {} if d is None else {t: {"mean": round(float(d[:, i].mean()), 5), "sd": round(float(d[:, i].std()), 5)}
+                                    for i, t in enumerate(types)}
+    return Fit(spec, method, a.mean(0), a.std(0), b_mean, b_sd, rater_effects=effects, a_draws=a, b_draws=b,
+               delta_draws=d, **fields)
 
 
 def _correlation_and_reliability(cal: Fit, data: ResponseData, seed: int, mode: bool = False):
