@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from workbench.skills.calibrate import _counts_by_rater
-from workbench.skills.posterior import Posterior
+from workbench.skills.posterior import Patterns, Posterior, loglik_kernel
 from workbench.skills.simulate import correlated_thetas, make_test, simulate_data
 
 
@@ -41,6 +41,49 @@ def test_gradient_matches_finite_differences(rated):
     num = np.array([(post.logp(x + eps * e, False) - post.logp(x - eps * e, False)) / (2 * eps)
                     for e in np.eye(post.size)])
     assert np.abs(num - g).max() < 1e-5 * max(1.0, np.abs(g).max())
+
+
+def test_fused_pattern_kernel_equals_the_dense_products(rated):
+    """The sampler's kernel (distinct patterns, float32, polynomial exp) gives the dense float64
+    kernel's log-likelihood and gradient, with four rater types, missing answers and 2-5 categories."""
+    _, post = rated
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        x = post.start() + rng.normal(0, 0.3, post.size)
+        z, T = post._tables(post.unpack(x))
+        R, _, K, Q = T.shape
+        for d, idx in enumerate(post.blocks):
+            tabs = [T[r, idx].reshape(-1, Q) for r in range(R)]
+            ll64, P = loglik_kernel(post.C[d], tabs, post.logw)
+            G64 = np.stack([post.C[d][r].T @ P for r in range(R)])
+            patterns = Patterns.of(post.C[d])
+            assert patterns.weights.sum() == post.N
+            ll32, G32 = patterns.loglik(tabs, post.logw)
+            assert abs(ll32 - ll64) < 1e-6 * abs(ll64)
+            assert np.abs(G32 - G64).max() < 1e-4 * np.abs(G64).max()
+            # every person twice: the same patterns, counted twice
+            twice = Patterns.of([np.vstack([c, c]) for c in post.C[d]])
+            assert len(twice.weights) == len(patterns.weights) and twice.weights.sum() == 2 * post.N
+            ll2, G2 = twice.loglik(tabs, post.logw)
+            assert abs(ll2 - 2 * ll32) < 1e-6 * abs(ll2) and np.allclose(G2, 2 * G32, rtol=1e-5, atol=1e-3)
+            # a person with no answers in this competency adds nothing (log of the weights' sum, 1)
+            none = Patterns.of([np.vstack([np.zeros((1, c.shape[1])), c]) for c in post.C[d]])
+            ll0, G0 = none.loglik(tabs, post.logw)
+            assert abs(ll0 - ll32) < 1e-6 * abs(ll32) and np.allclose(G0, G32, rtol=1e-5, atol=1e-3)
+    with pytest.raises(ValueError, match="rows"):
+        patterns.loglik(tabs[:1], post.logw)
+
+
+def test_float32_posterior_has_the_float64_density_and_gradient(rated):
+    data, post = rated
+    spec = data.items
+    post32 = Posterior(_counts_by_rater(data), spec.dimension, len(spec.dimensions), spec.n_categories, 41,
+                       dtype=np.float32)
+    x = post.start() + np.random.default_rng(4).normal(0, 0.2, post.size)
+    (lp, g), (lp32, g32) = post.logp(x), post32.logp(x)
+    assert abs(lp32 - lp) < 1e-6 * abs(lp)
+    assert np.abs(g32 - g).max() < 1e-4 * np.abs(g).max()
+    assert post32.logp(x, grad=False) == lp32
 
 
 def test_person_scores_add_up_to_the_likelihood_gradient(rated):

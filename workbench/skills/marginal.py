@@ -6,10 +6,11 @@ For each dimension d, with ``C_r`` the counts of rater type r (persons x items_d
 
     loglik = sum_n sum_d log sum_q w_q exp( sum_r (C_r T_r)[n, q] )
 
-and d loglik / d T_r = C_r^T P, with P the per-person posterior weights over nodes. The
-heavy products run as float32 BLAS calls in numpy (:func:`workbench.skills.posterior.loglik_kernel`,
-the one implementation, shared with the numpy posterior), which is several times faster than the same graph in PyTensor; the small table T (items x K x Q) and
-its dependence on a, b and the rater shifts stay in PyTensor, which differentiates them.
+and d loglik / d T_r = C_r^T P, with P the per-person posterior weights over nodes. That heavy
+part runs in float32 in one compiled pass over the distinct answer patterns
+(:class:`workbench.skills.posterior.Patterns`, the one implementation, shared with the numpy
+posterior), several times faster than the same graph in PyTensor; the small table T (items x K x Q)
+and its dependence on a, b and the rater shifts stay in PyTensor, which differentiates them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
-from .posterior import loglik_kernel
+from .posterior import Patterns
 
 
 class _ValueAndGradient(Op):
@@ -49,8 +50,7 @@ class MarginalLoglik(_ValueAndGradient):
         # counts: one (N, J, K) array per rater type, in the order of T's first axis
         self.blocks = [np.flatnonzero(dimension == d) for d in range(n_dims)]
         N = counts[0].shape[0]
-        self.C = [[np.ascontiguousarray(c[:, idx, :].reshape(N, -1), dtype=np.float32) for c in counts]
-                  for idx in self.blocks]
+        self.patterns = [Patterns.of([c[:, idx, :].reshape(N, -1) for c in counts]) for idx in self.blocks]
         self.logw = np.asarray(log_weights, dtype=np.float32)
         self.shape = (len(counts),) + counts[0].shape[1:] + (len(log_weights),)
 
@@ -66,10 +66,9 @@ class MarginalLoglik(_ValueAndGradient):
         grad = np.zeros(T.shape, dtype=np.float64)
         for d, idx in enumerate(self.blocks):
             tabs = [T32[r, idx].reshape(-1, Q) for r in range(R)]
-            ll, P = loglik_kernel(self.C[d], tabs, self.logw)
+            ll, G = self.patterns[d].loglik(tabs, self.logw)
             total += ll
-            for r in range(R):
-                grad[r, idx] = (self.C[d][r].T @ P).reshape(len(idx), K, Q)
+            grad[:, idx] = G.reshape(R, len(idx), K, Q)
         outputs[0][0] = np.asarray(total)
         outputs[1][0] = grad
 
