@@ -413,8 +413,11 @@ def calibrate(
     items: Annotated[Path | None, typer.Option(help="Items CSV: item_id,dimension[,reverse].")] = None,
     method: Annotated[str, typer.Option(help="map (default: posterior mode with a Laplace approximation, seconds), "
                                              "nuts (full posterior, minutes) or advi.")] = "map",
-    draws: Annotated[int, typer.Option(min=50, max=L.MAX_DRAWS, help="Posterior draws per chain (nuts).")] = 1000,
-    tune: Annotated[int, typer.Option(min=50, max=L.MAX_DRAWS, help="Tuning steps per chain (nuts).")] = 500,
+    draws: Annotated[int | None, typer.Option(min=50, max=L.MAX_DRAWS,
+                                              help="Posterior draws per chain (nuts; default 1500).")] = None,
+    tune: Annotated[int | None, typer.Option(
+        min=50, max=L.MAX_DRAWS, help="Tuning steps per chain (nuts; default 200 when the Laplace covariance "
+                                      "is the mass matrix, else 1000).")] = None,
     chains: Annotated[int, typer.Option(min=1, max=L.MAX_CHAINS, help="Chains (nuts).")] = 2,
     seed: Annotated[int, typer.Option(min=0, max=L.MAX_SEED, help="Random seed; the same seed gives the same result.")] = 0,
     points: Annotated[int, typer.Option(min=41, max=L.MAX_POINTS, help="Gauss-Hermite quadrature points.")] = 41,
@@ -444,8 +447,10 @@ def calibrate(
             data = read_responses_csv(responses, items)
             typer.echo(f"calibrating {len(data.items.item_ids)} items on {data.n_persons} respondents "
                        f"({len(data.y)} answer sheets) with {method}", err=True)
+            from .skills.calibrate import NUTS_DRAWS
             from .skills.model import GradedResponseModel
 
+            draws = NUTS_DRAWS if draws is None else draws
             model = GradedResponseModel(method, draws=draws, tune=tune, chains=chains, seed=seed, n_points=points,
                                         progressbar=sys.stderr.isatty()).fit(data)
         fit = {}
@@ -471,8 +476,8 @@ def calibrate(
 
             engine = _engine(db)
             prov = {"source": file_provenance(responses), "respondents": data.n_persons, "sheets": len(data.y),
-                    "settings": {"method": method, "draws": draws, "tune": tune, "chains": chains, "seed": seed,
-                                 "points": points},
+                    "settings": {"method": method, "draws": draws, "tune": d.get("tune", tune), "chains": chains,
+                                 "seed": seed, "points": points},
                     "data_window": {"since": since, "until": until,
                                     **data_window(engine, organization, *window)}}
             res = publish_calibration(engine, _library(content), doc, method=method, provenance=prov,

@@ -32,6 +32,23 @@ def test_nuts_recovers_parameters_with_honest_intervals(sim_2000x25, nuts_2000x2
     assert d["converged"] is True
 
 
+def test_nuts_diagnostics_are_not_rounded_before_the_rule():
+    """ArviZ's summary rounds r-hat to two decimals, which let 1.0149 pass for 1.01: the rule
+    reads the unrounded value."""
+    import arviz as az
+
+    from workbench.skills.calibrate import _diagnostics
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(2, 400, 3))
+    a[1] += 0.17  # the chains disagree a little: r-hat 1.0114
+    idata = az.from_dict(posterior={"a": a}, sample_stats={"diverging": np.zeros((2, 400), bool)})
+    exact = float(az.rhat(idata)["a"].values.max())
+    assert 1.01 < exact < 1.015  # reads 1.01 once rounded to two decimals
+    d = _diagnostics(idata, 400, 200, 2)
+    assert d["max_rhat"] == round(exact, 4) and d["converged"] is False
+
+
 @pytest.mark.slow
 def test_nuts_and_laplace_agree(map_2000x25, nuts_2000x25):
     assert np.max(np.abs(map_2000x25.items_.a - nuts_2000x25.items_.a)) < 0.05

@@ -230,7 +230,7 @@ def _pymc_draws(data: list[np.ndarray], m0: float, s0: float, s: float, likeliho
         else:
             pm.Normal("y", mu=mu[arm], sigma=sigma[arm], observed=y)
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed, progressbar=False)
-    summ = az.summary(idata, var_names=["mu", "sigma"], kind="diagnostics")
+    summ = az.summary(idata, var_names=["mu", "sigma"], kind="diagnostics", round_to="none")
     diag = {"max_rhat": float(summ["r_hat"].max()), "min_ess_bulk": float(summ["ess_bulk"].min()),
             "divergences": int(idata.sample_stats["diverging"].values.sum())}
     return idata.posterior["mu"].values.reshape(-1, len(data)), diag

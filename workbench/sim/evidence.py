@@ -378,7 +378,7 @@ def _pymc_draws(D: np.ndarray, V: np.ndarray, sd: float, seed: int, draws: int, 
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=int(seed),
                           progressbar=False, target_accept=0.95)
     names = ["theta", "sigma"] + ([] if fixed_tau else ["tau"])
-    summ = az.summary(idata, var_names=names, kind="diagnostics")
+    summ = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
     diag = Diagnostics(float(summ["r_hat"].max()), float(summ["ess_bulk"].min()),
                        int(idata.sample_stats["diverging"].values.sum()), int(draws), int(chains))
     post = idata.posterior

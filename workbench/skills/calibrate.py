@@ -44,6 +44,13 @@ DEFAULT_POINTS = 41
 # numpy's BLAS in marginal.py, so the warning says nothing about this model's speed.
 warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
 RHAT_MAX = 1.01  # r-hat at most 1.01
+NUTS_DRAWS = 1500  # draws per chain: with two chains, a tail ESS above 1,000 keeps the largest r-hat of
+# 300 parameters near or below 1.01 (benchmarks/README.md); 500 draws left it at 1.02-1.03
+TUNE_PRECONDITIONED, TUNE_ADAPTIVE = 200, 1000  # tuning steps (see _nuts)
+# acceptance target of the step-size adaptation when the Laplace covariance is the mass matrix: the
+# posterior is then close to a standard normal, for which 0.65 is the optimum of leapfrog HMC
+# (Beskos et al. 2013); PyMC's 0.8 buys stability on rough posteriors and costs twice the steps here
+TARGET_ACCEPT_PRECONDITIONED = 0.65
 ESS_PER_CHAIN = 100  # bulk ESS above 100 per chain (Vehtari et al. 2021)
 log = logging.getLogger(__name__)
 
@@ -224,8 +231,8 @@ def build_model(data: ResponseData, n_points: int = DEFAULT_POINTS, a_prior_sd: 
 def calibrate(
     data: ResponseData,
     method: str = "nuts",
-    draws: int = 1000,
-    tune: int = 500,
+    draws: int = NUTS_DRAWS,
+    tune: int | None = None,
     chains: int = 2,
     seed: int = 0,
     n_points: int = DEFAULT_POINTS,
@@ -240,7 +247,7 @@ def calibrate(
                                progressbar=progressbar, cores=cores).fit(data)
 
 
-def fit(data: ResponseData, method: str, draws: int, tune: int, chains: int, seed: int, n_points: int,
+def fit(data: ResponseData, method: str, draws: int, tune: int | None, chains: int, seed: int, n_points: int,
         progressbar: bool, cores: int | None) -> Fit:
     """Run one fitting route (what :meth:`GradedResponseModel.fit` calls)."""
     if method not in ("nuts", "map", "advi"):
@@ -292,7 +299,7 @@ def _diagnostics(idata, draws: int, tune: int, chains: int) -> dict[str, Any]:
     names = [v for v in ("a", "b", "delta") if v in idata.posterior]
     with warnings.catch_warnings():  # padded thresholds of items with fewer categories are all NaN
         warnings.simplefilter("ignore", RuntimeWarning)
-        summ = az.summary(idata, var_names=names, kind="diagnostics")
+        summ = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
     div = int(idata.sample_stats["diverging"].values.sum())
     rhat, ess = float(summ["r_hat"].max()), float(summ["ess_bulk"].min())
     return {"max_rhat": round(rhat, 4), "min_ess_bulk": round(ess, 1), "divergences": div, "method": "nuts",
@@ -315,7 +322,7 @@ def _laplace(data: ResponseData, n_points: int, rng, progressbar: bool = False) 
     return _record(spec, "map", a, b, d, post.types, diagnostics=diagnostics)
 
 
-def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int, seed: int, rng,
+def _nuts(data: ResponseData, n_points: int, draws: int, tune: int | None, chains: int, seed: int, rng,
           progressbar: bool, cores: int | None) -> Fit:
     """PyMC's NUTS on the numpy posterior, preconditioned by the Laplace approximation.
 
@@ -323,8 +330,10 @@ def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int,
     with its analytic gradient) wrapped as a PyTensor Op, with the products in float32 as in
     :mod:`workbench.skills.marginal`. Each chain starts from a draw of the Gaussian at the mode, and the
     inverse of the information there is NUTS's dense mass matrix, so the sampler moves in
-    decorrelated coordinates from its first step and tuning only has the step size to find. BLAS runs
-    on one thread per chain (:class:`~workbench.skills.marginal.LogPosterior`).
+    decorrelated coordinates from its first step and tuning only has the step size to find: 200 steps
+    (``tune=None``), towards an acceptance of 0.65. Where the information is not positive definite,
+    PyMC's own NUTS adapts a diagonal mass matrix as usual (1,000 tuning steps, acceptance 0.8).
+    BLAS runs on one thread per chain (:class:`~workbench.skills.marginal.LogPosterior`).
     """
     import pymc as pm
     from threadpoolctl import threadpool_limits
@@ -338,7 +347,12 @@ def _nuts(data: ResponseData, n_points: int, draws: int, tune: int, chains: int,
     with pm.Model():
         x = pm.Flat("x", shape=post.size)
         pm.Potential("log_posterior", LogPosterior(_posterior(data, n_points, np.float32))(x)[0])
-        step = pm.NUTS(scaling=cov, is_cov=True) if ok else pm.NUTS()
+        if ok:
+            step = pm.NUTS(scaling=cov, is_cov=True, target_accept=TARGET_ACCEPT_PRECONDITIONED)
+        else:
+            step = pm.NUTS()
+        if tune is None:
+            tune = TUNE_PRECONDITIONED if ok else TUNE_ADAPTIVE
         with threadpool_limits(1, user_api="blas"):
             trace = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores or min(chains, 2), step=step,
                               initvals=[{"x": x0} for x0 in starts], random_seed=seed, progressbar=progressbar,

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .calibrate import NUTS_DRAWS
 from .data import ResponseData
 from .grm import ItemParams
 from .params import load_params, params_from_json, rater_shifts
@@ -49,7 +50,8 @@ class GradedResponseModel:
         ``"map"`` (default: posterior mode with a Laplace approximation, seconds), ``"nuts"``
         (full posterior, minutes) or ``"advi"``.
     draws, tune, chains
-        NUTS settings.
+        NUTS settings: draws per chain (1,500), tuning steps per chain (``None``: 200 when the
+        Laplace covariance is the mass matrix, otherwise 1,000) and chains.
     seed
         Random seed; the same seed gives the same fit.
     n_points
@@ -81,7 +83,7 @@ class GradedResponseModel:
     _LEARNED = ("items_", "a_sd_", "b_sd_", "correlation_", "rater_effects_", "diagnostics_", "reliability_",
                 "fit_seconds_", "_fit")
 
-    def __init__(self, method: str = "map", *, draws: int = 1000, tune: int = 500, chains: int = 2, seed: int = 0,
+    def __init__(self, method: str = "map", *, draws: int = NUTS_DRAWS, tune: int | None = None, chains: int = 2, seed: int = 0,
                  n_points: int = 41, progressbar: bool = False, cores: int | None = None):
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
