@@ -476,11 +476,17 @@ def _lkj_mode(S: np.ndarray, err: np.ndarray, n: int, eta: float = 2.0) -> np.nd
 
 
 def _lkj_correlation(S: np.ndarray, err: np.ndarray, n: int, seed: int, eta: float = 2.0) -> np.ndarray:
-    """Posterior mean of R with an LKJ(eta) prior, where scaled scores ~ N(0, R + err)."""
+    """Posterior mean of R with an LKJ(eta) prior, where scaled scores ~ N(0, R + err).
+
+    The chain starts at the posterior mode (:func:`_lkj_mode`), without PyMC's random jitter: each
+    packed correlation has its own interval transform, and a jittered start of eight dimensions
+    was often no correlation matrix at all (a log density of -inf, and ``SamplingError``).
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
     D = S.shape[0]
+    start = _lkj_mode(S, err, n, eta)[np.triu_indices(D, 1)]
     with pm.Model():
         corr_packed = pm.LKJCorr("r", n=D, eta=eta, return_matrix=False)
         R = pt.zeros((D, D))
@@ -496,7 +502,7 @@ def _lkj_correlation(S: np.ndarray, err: np.ndarray, n: int, seed: int, eta: flo
         pm_log.setLevel(logging.WARNING)
         try:
             idata = pm.sample(draws=300, tune=300, chains=1, random_seed=seed, progressbar=False,
-                              compute_convergence_checks=False)
+                              init="adapt_diag", initvals={"r": start}, compute_convergence_checks=False)
         finally:
             pm_log.setLevel(level)
     return idata.posterior["R"].values.reshape(-1, D, D).mean(0)
