@@ -12,7 +12,7 @@ cells = [
     code('# parameters\n'
        'db_url = None  # SQLAlchemy URL; None = $WORKBENCH_DB or .workbench/workbench.db (built if empty)\n'
        'method = "map"  # "nuts" for the full posterior (minutes), "map" for the Laplace approximation (seconds)\n'
-       'draws, tune, chains, seed = 1500, None, 2, 0  # tune None: 200 with the Laplace mass matrix\n'
+       'draws, tune, chains, seed = 1800, None, 2, 0  # tune None: 200 with the Laplace mass matrix\n'
        'fit_replications = 100\n'
        'publish = False  # True: store this calibration, make it the active one and rescore every leader\n'),
     code('import os\n'

@@ -414,7 +414,7 @@ def calibrate(
     method: Annotated[str, typer.Option(help="map (default: posterior mode with a Laplace approximation, seconds), "
                                              "nuts (full posterior, minutes) or advi.")] = "map",
     draws: Annotated[int | None, typer.Option(min=50, max=L.MAX_DRAWS,
-                                              help="Posterior draws per chain (nuts; default 1500).")] = None,
+                                              help="Posterior draws per chain (nuts; default 1800).")] = None,
     tune: Annotated[int | None, typer.Option(
         min=50, max=L.MAX_DRAWS, help="Tuning steps per chain (nuts; default 200 when the Laplace covariance "
                                       "is the mass matrix, else 1000).")] = None,

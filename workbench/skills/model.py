@@ -50,7 +50,7 @@ class GradedResponseModel:
         ``"map"`` (default: posterior mode with a Laplace approximation, seconds), ``"nuts"``
         (full posterior, minutes) or ``"advi"``.
     draws, tune, chains
-        NUTS settings: draws per chain (1,500), tuning steps per chain (``None``: 200 when the
+        NUTS settings: draws per chain (1,800), tuning steps per chain (``None``: 200 when the
         Laplace covariance is the mass matrix, otherwise 1,000) and chains.
     seed
         Random seed; the same seed gives the same fit.
