@@ -460,3 +460,56 @@ def test_page_templates_are_compiled_once_per_server():
         assert len(envs[0].bytecode_cache._code) == 1  # compiled by the first, loaded by the second
     finally:
         notebook_renderer.VoilaExporter = original
+
+
+def test_a_preheated_kernel_given_to_a_page_is_not_culled_for_its_wait_in_the_pool():
+    """A kernel that waited in the pool longer than the idle timeout was culled between its hand-over
+    and the page's first message (a page that never loaded, seen in CI); its clock now starts at the
+    hand-over, while a kernel left idle that long after it still is culled."""
+    import asyncio
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from jupyter_server._tz import utcnow
+
+    from workbench.apps.server import _RESERVATION, GuardedKernelManager, _Owned
+
+    def kernel(idle_seconds):
+        return SimpleNamespace(last_activity=utcnow() - timedelta(seconds=idle_seconds), execution_state="idle",
+                               kernel_name="python3", kernel_spec=SimpleNamespace(metadata={}))
+
+    class Km(GuardedKernelManager):
+        async def _warm(self, notebook):
+            kid = f"warm{len(self._kernels)}"
+            self._kernels[kid] = kernel(idle_seconds=600)  # waited ten minutes in the pool
+            self._kernel_connections[kid] = 0
+            self._owned[kid] = _Owned(None, rendering=False)
+            return kid
+
+        async def shutdown_kernel(self, kernel_id, now=False, restart=False):
+            self._kernels.pop(kernel_id)
+
+    async def scenario():
+        km = Km(max_kernels=4, max_kernels_per_link=1, pool_sizes={"rater.ipynb": 1}, cull_idle_timeout=240)
+        km.fill_pools()
+        await asyncio.gather(*km._pool["rater.ipynb"])
+        await km.cull_kernel_if_idle("warm0")
+        assert "warm0" in km  # waiting in the pool: never culled
+        res = await km.reserve("sam", "rater.ipynb")
+        token = _RESERVATION.set(res)
+        try:
+            kid = await km.start_kernel(kernel_name="python3", path="", env={})
+        finally:
+            _RESERVATION.reset(token)
+            km.release(res)
+        assert kid == "warm0"
+        await km.cull_kernel_if_idle(kid)
+        assert kid in km  # the page has its kernel
+        km._kernels[kid].last_activity = utcnow() - timedelta(seconds=300)  # the page went quiet
+        await km.cull_kernel_if_idle(kid)
+        assert kid not in km
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()

@@ -43,6 +43,7 @@ from string import Template
 from urllib.parse import parse_qsl, urlencode
 
 import jinja2
+from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.handlers import KernelHandler, _kernel_id_regex
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
@@ -170,8 +171,8 @@ class GuardedKernelManager(AsyncMappingKernelManager):
     notebook, once the page runs it, asks the server for the request it was given
     (``/voila/query/<id>``, :class:`GuardedQueryHandler`; :func:`workbench.apps._kernel.query_string`)
     and serves that one page only, like a kernel started for it. Waiting kernels are nobody's page:
-    they are not counted against the caps, never culled, and refilled only while pages and pool
-    together stay under the server's cap.
+    they are not counted against the caps, never culled (a page that takes one starts its idle clock
+    anew), and refilled only while pages and pool together stay under the server's cap.
     """
 
     max_kernels = Integer(0, config=True, help="Most live kernels on this server (0: half the machine's memory "
@@ -370,6 +371,11 @@ class GuardedKernelManager(AsyncMappingKernelManager):
             kernel_id = await self._take(res.notebook)
             self._taken.setdefault(res.notebook, []).append(time.monotonic())
             if kernel_id is not None:
+                # it has waited idle (never culled while pooled): its page starts its clock now, or the
+                # culler could shut it down between this hand-over and the page's first message
+                kernel = self._kernels.get(kernel_id)
+                if hasattr(kernel, "last_activity"):
+                    kernel.last_activity = utcnow()
                 env = kwargs.get("env") or {}
                 request = {k: v for k, v in env.items() if k in REQUEST_VARIABLES or k.startswith("HTTP_")}
                 RequestInfoSocketHandler.send_updates({"kernel_id": kernel_id, "payload": request})
