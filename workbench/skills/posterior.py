@@ -25,9 +25,9 @@ analytically (Louis' identity over the quadrature nodes), in about the time of o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy.special import log_expit
 
@@ -83,7 +83,15 @@ _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI, _LN2_LO = np.float32(0.693359375), np.float32(-2.12194440e-4)  # ln 2 split for exact k*ln2
 
 
-@numba.njit(fastmath=True, boundscheck=False, cache=True, nogil=True)
+@functools.cache
+def _fused_kernel():
+    """:func:`_fused_loglik` compiled (numba is imported on first use only: the quick calibration and the
+    demo never need it; the machine code is cached on disk beside this module)."""
+    import numba
+
+    return numba.njit(fastmath=True, boundscheck=False, cache=True, nogil=True)(_fused_loglik)
+
+
 def _fused_loglik(indptr, indices, values, weights, shared, tab, logw, G):  # pragma: no cover - compiled
     """Adds the patterns' weighted posterior node weights, times their counts, to ``G`` (columns x Q)
     and returns the weighted sum of their log-likelihoods. ``shared[n]`` is how many leading entries
@@ -184,8 +192,8 @@ class Patterns:
         if tab.shape[0] != self.n_columns:
             raise ValueError(f"tables have {tab.shape[0]} rows for {self.n_columns} count columns")
         G = np.zeros(tab.shape, np.float32)
-        total = _fused_loglik(self.indptr, self.indices, self.values, self.weights, self.shared, tab,
-                              np.asarray(logw, np.float32), G)
+        total = _fused_kernel()(self.indptr, self.indices, self.values, self.weights, self.shared, tab,
+                                np.asarray(logw, np.float32), G)
         return float(total), G.reshape(len(tabs), -1, tab.shape[1])
 
 
