@@ -83,7 +83,7 @@ def simulate_case(case: Case) -> tuple[ItemParams, ResponseData]:
 
 # ----------------------------------------------------------------------------- estimators
 def fit_ours(data: ResponseData, method: str, seed: int = 0) -> Estimate:
-    """Our ``calibrate`` with its default settings (NUTS: 1,200 draws per chain after 200 tuning steps,
+    """Our ``calibrate`` with its default settings (NUTS: 1,800 draws per chain after 200 tuning steps,
     2 chains); intervals are the central 90% of the draws (Laplace draws for map)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -232,7 +232,7 @@ def run(quick: bool = False, full: bool = False, estimators: tuple[str, ...] = E
     ----------
     quick
         Accepted for symmetry with the scoring benchmark; it changes nothing here. NUTS always
-        runs calibrate's defaults (2 chains of 200 tuning steps and 1,200 draws with the Laplace
+        runs calibrate's defaults (2 chains of 200 tuning steps and 1,800 draws with the Laplace
         mass matrix): an unconverged fit says nothing about recovery.
     full
         Also run NUTS on the large case (10,000 x 60), which takes tens of minutes.
